@@ -1,0 +1,90 @@
+# mod_ipcguard: build, test and demo.
+#
+#   make            the module (.libs/mod_ipcguard.so) and build/ipcguardctl
+#   make test       install missing packages, build, run every test
+#   make demo       start a sandboxed httpd with the module on localhost
+#   make unit       the core's Check unit tests only
+#   make integration  the integration tests only (root)
+#
+# APXS selects the apxs (and so the httpd and APR) to build against.
+
+APXS     ?= apxs
+APR_CONFIG ?= $(shell $(APXS) -q APR_CONFIG 2>/dev/null || echo apr-1-config)
+CC       ?= cc
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -O2 -g
+APR_CFLAGS := $(shell $(APR_CONFIG) --cflags --cppflags --includes)
+APR_LIBS   := $(shell $(APR_CONFIG) --link-ld --libs)
+CORE_SRC := $(sort $(wildcard src/*.c))
+CORE_HDR := $(wildcard include/ipcguard/*.h)
+BUILD    := build
+CORE_OBJ := $(patsubst src/%.c,$(BUILD)/core/%.o,$(CORE_SRC))
+UNIT_SRC := $(sort $(wildcard t/unit/test_*.c))
+UNIT_BIN := $(patsubst t/unit/%.c,$(BUILD)/%,$(UNIT_SRC))
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
+
+.PHONY: all module tool testmodule unit integration test deps demo clean \
+        guard-core
+
+all: guard-core module tool testmodule
+
+# The core must stay independent of httpd: it is shared with ipcguardctl
+# and unit-tested without a server.
+guard-core:
+	@if grep -nE '#[[:space:]]*include[[:space:]]*[<"](httpd|http_[a-z_]+|ap_[a-z_]+|util_[a-z_]+|mpm_[a-z_]+|scoreboard)\.h' src/*.c include/ipcguard/*.h; then \
+	  echo "error: the core (src/, include/ipcguard/) must not include httpd headers" >&2; exit 1; fi
+
+module: .libs/mod_ipcguard.so
+
+.libs/mod_ipcguard.so: mod_ipcguard.c $(CORE_SRC) $(CORE_HDR) | guard-core
+	$(APXS) -c -o mod_ipcguard.la -Iinclude \
+	  $(foreach f,$(WARN) $(CFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
+	  $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
+	  mod_ipcguard.c $(CORE_SRC)
+
+testmodule: t/.libs/mod_ipcg_test.so
+
+t/.libs/mod_ipcg_test.so: t/mod_ipcg_test.c
+	$(APXS) -c -o t/mod_ipcg_test.la $(foreach f,$(WARN) $(CFLAGS),-Wc,$(f)) \
+	  t/mod_ipcg_test.c
+
+$(BUILD)/core/%.o: src/%.c $(CORE_HDR) | guard-core
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(BUILD)/libipcg.a: $(CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+tool: $(BUILD)/ipcguardctl
+
+$(BUILD)/ipcguardctl: tools/ipcguardctl.c $(BUILD)/libipcg.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libipcg.a $(APR_LIBS) $(EXTRA_LDFLAGS)
+
+$(BUILD)/test_%: t/unit/test_%.c t/unit/ipcg_test.h $(BUILD)/libipcg.a
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libipcg.a \
+	  $(APR_LIBS) $(CHECK_LIBS) $(EXTRA_LDFLAGS)
+
+unit: $(UNIT_BIN)
+	@sh t/run-unit.sh $(UNIT_BIN)
+
+integration: all
+	@bash t/run-integration.sh
+
+deps:
+	@sh t/deps.sh
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+demo: deps
+	$(MAKE) all
+	@bash t/demo.sh
+
+clean:
+	rm -rf $(BUILD) .libs *.la *.lo *.slo *.o src/.libs src/*.la src/*.lo \
+	  src/*.slo src/*.o t/.libs t/*.la t/*.lo t/*.slo t/*.o

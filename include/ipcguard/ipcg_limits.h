@@ -1,0 +1,97 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/**
+ * @file ipcg_limits.h
+ * @brief The limits IPC objects count against, and how much of each is used.
+ *
+ * Each value carries a flag saying whether it was read: a value that could
+ * not be read is reported absent, never as a number.
+ */
+#ifndef IPCG_LIMITS_H
+#define IPCG_LIMITS_H
+
+#include "ipcguard/ipcg_scan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A number that may be absent. */
+typedef struct {
+    int present;
+    apr_uint64_t v;
+} ipcg_num_t;
+
+/** One row of /proc/user_beancounters. */
+typedef struct {
+    char resource[32];
+    apr_uint64_t held, maxheld, barrier, limit, failcnt;
+    int barrier_unlimited, limit_unlimited;  /**< LONG_MAX in the file */
+} ipcg_bc_row_t;
+
+typedef struct {
+    int present;               /**< the file existed and parsed */
+    char version[16];          /**< "2.5" */
+    apr_int64_t uid;           /**< the container's uid, -1 if none seen */
+    apr_array_header_t *rows;  /**< of ipcg_bc_row_t */
+    int bad_lines;
+} ipcg_bc_t;
+
+/** Kernel limits (sysctls) and /dev/shm. */
+typedef struct {
+    ipcg_num_t shmmax, shmall, shmmni;          /**< bytes, pages, count */
+    ipcg_num_t semmsl, semmns, semopm, semmni;  /**< kernel.sem */
+    ipcg_num_t msgmni, msgmax, msgmnb;
+    ipcg_num_t page_size;
+    ipcg_num_t devshm_size, devshm_used, devshm_avail;   /**< bytes */
+    ipcg_num_t meminfo_shmem;                   /**< bytes, /proc/meminfo */
+} ipcg_limits_t;
+
+/** Usage computed from a snapshot, to set beside the limits. */
+typedef struct {
+    apr_uint64_t count[IPCG_KIND_COUNT];  /**< objects per kind */
+    apr_uint64_t sem_total;       /**< semaphores in all sets (vs SEMMNS) */
+    apr_uint64_t shm_bytes;       /**< bytes in SysV segments */
+    apr_uint64_t shm_pages;       /**< pages in SysV segments (vs SHMALL) */
+    apr_uint64_t posix_bytes;     /**< bytes of /dev/shm files */
+    apr_uint64_t msg_bytes;       /**< bytes queued */
+} ipcg_usage_t;
+
+/** Read every limit from @a paths->proc and statvfs(@a paths->devshm). */
+apr_status_t ipcg_limits_read(apr_pool_t *p, const ipcg_paths_t *paths,
+                              ipcg_limits_t *lim);
+
+/** Parse the contents of /proc/sys/kernel/sem ("250 32000 32 128"). */
+apr_status_t ipcg_parse_kernel_sem(const char *text, ipcg_limits_t *lim);
+
+/** Parse /proc/meminfo's text for Shmem (kB, returned in bytes). */
+apr_status_t ipcg_parse_meminfo_shmem(const char *text, ipcg_num_t *out);
+
+/** Parse the text of /proc/user_beancounters. */
+apr_status_t ipcg_parse_beancounters(apr_pool_t *p, const char *text,
+                                     ipcg_bc_t *bc);
+
+/** Read @a path (absent file: bc->present = 0 and APR_ENOENT). */
+apr_status_t ipcg_beancounters_read(apr_pool_t *p, const char *path,
+                                    ipcg_bc_t *bc);
+
+/** The row for @a resource, or NULL. */
+const ipcg_bc_row_t *ipcg_bc_find(const ipcg_bc_t *bc, const char *resource);
+
+/** Sum up @a snap. */
+void ipcg_usage_compute(const ipcg_snapshot_t *snap, apr_uint64_t page_size,
+                        ipcg_usage_t *u);
+
+/** Parse a whole decimal, unsigned, with no sign, no junk and no overflow. */
+apr_status_t ipcg_parse_u64(const char *s, apr_uint64_t *out);
+/** Parse a whole signed decimal with no junk and no overflow. */
+apr_status_t ipcg_parse_i64(const char *s, apr_int64_t *out);
+
+/** Read a small text file whole (at most @a max bytes) into a NUL-ended
+ * buffer from @a p. Bigger files are APR_ENOSPC: never half-read. */
+apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,
+                            char **text, apr_size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IPCG_LIMITS_H */

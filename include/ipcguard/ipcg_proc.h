@@ -1,0 +1,63 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/**
+ * @file ipcg_proc.h
+ * @brief What /proc says about a process: identity (start time, process
+ * group, session), the shared memory it holds, and the process tree.
+ */
+#ifndef IPCG_PROC_H
+#define IPCG_PROC_H
+
+#include "ipcguard/ipcg_limits.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    apr_int64_t pid, ppid, pgrp, session;
+    apr_uint64_t starttime;     /**< /proc/<pid>/stat field 22, clock ticks */
+    char state;                 /**< 'R', 'S', 'Z', ... */
+    char comm[64];              /**< field 2 without the parentheses */
+    apr_uint64_t uid;           /**< real uid, from status */
+    ipcg_num_t rss_shmem;       /**< bytes, RssShmem in status */
+    apr_uint64_t shared_anon;   /**< bytes of shared anonymous mappings */
+    apr_uint64_t shared_sysv;   /**< bytes of SysV segment mappings */
+    apr_uint64_t shared_posix;  /**< bytes of /dev/shm mappings */
+} ipcg_proc_t;
+
+/** Parse the text of /proc/<pid>/stat (comm may hold spaces and ')'). */
+apr_status_t ipcg_parse_proc_stat(const char *text, ipcg_proc_t *pr);
+
+/** Parse the text of /proc/<pid>/status for RssShmem and Uid. */
+apr_status_t ipcg_parse_proc_status(const char *text, ipcg_proc_t *pr);
+
+/** Parse the text of /proc/<pid>/maps and add up the shared mappings. */
+apr_status_t ipcg_parse_proc_maps(const char *text, ipcg_proc_t *pr);
+
+/** Read stat (always) and, when @a memory is set, status and maps. */
+apr_status_t ipcg_proc_read(apr_pool_t *p, const ipcg_paths_t *paths,
+                            apr_int64_t pid, int memory, ipcg_proc_t *pr);
+
+/** All processes' stat (no memory), as ipcg_proc_t. */
+apr_status_t ipcg_proc_list(apr_pool_t *p, const ipcg_paths_t *paths,
+                            apr_array_header_t **procs);
+
+/** The descendants of @a root (and @a root itself) in @a procs, in tree
+ * order, as an array of ipcg_proc_t copies. */
+apr_array_header_t *ipcg_proc_tree(apr_pool_t *p,
+                                   const apr_array_header_t *procs,
+                                   apr_int64_t root);
+
+/** 1 if @a pid is alive with start time @a starttime (0: any start time),
+ * 0 if gone or reused, -1 if it cannot be told. */
+int ipcg_proc_alive(apr_pool_t *p, const ipcg_paths_t *paths,
+                    apr_int64_t pid, apr_uint64_t starttime);
+
+/** Read the boot id into @a buf (37 bytes). */
+apr_status_t ipcg_boot_id(apr_pool_t *p, const ipcg_paths_t *paths,
+                          char *buf, apr_size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IPCG_PROC_H */

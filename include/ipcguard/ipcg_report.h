@@ -1,0 +1,138 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/**
+ * @file ipcg_report.h
+ * @brief Everything /ipc-status and `ipcguardctl status` show, as plain
+ * data: the fixed part (ipcg_report_t, no pointers, so that it can live in
+ * shared memory) and the lists (ipcg_view_t).
+ */
+#ifndef IPCG_REPORT_H
+#define IPCG_REPORT_H
+
+#include "ipcguard/ipcg_conf.h"
+#include "ipcguard/ipcg_limits.h"
+#include "ipcguard/ipcg_proc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IPCG_MAX_BC_ROWS 32
+#define IPCG_REASON_MAX 160
+
+/** What became of one object in a cleanup, or what an orphan is. */
+typedef enum {
+    IPCG_DEC_REMOVED = 0,   /**< removed by the startup cleanup */
+    IPCG_DEC_KEPT,          /**< kept by the startup cleanup: see reason */
+    IPCG_DEC_ORPHAN         /**< a candidate orphan of an unregistered run */
+} ipcg_decision_e;
+
+typedef struct {
+    ipcg_decision_e what;
+    int provable;           /**< orphans: every pid it names is dead */
+    ipcg_obj_t obj;
+    char reason[IPCG_REASON_MAX];
+} ipcg_decision_t;
+
+/** How the last startup cleanup ended. */
+typedef enum {
+    IPCG_OUTCOME_OFF = 0,        /**< did not run (off, not root, ...) */
+    IPCG_OUTCOME_NO_STATE,       /**< no state file: nothing to clean */
+    IPCG_OUTCOME_DONE,           /**< the run was dead: objects decided */
+    IPCG_OUTCOME_REFUSED,        /**< the state file was refused */
+    IPCG_OUTCOME_ALIVE,          /**< the recorded run still runs */
+    IPCG_OUTCOME_SURVIVORS,      /**< its processes survive: nothing removed */
+    IPCG_OUTCOME_UNKNOWN         /**< could not tell: nothing removed */
+} ipcg_outcome_e;
+
+/** The last startup cleanup. */
+typedef struct {
+    int ran;                      /**< 0: no cleanup has run */
+    ipcg_cleanup_e mode;
+    apr_int64_t at;               /**< when it ran, epoch seconds */
+    apr_int64_t duration_us;      /**< deciding and removing */
+    apr_uint32_t removed_count, kept_count;
+    apr_uint32_t removed_sem, removed_shm, removed_msg, removed_posix;
+    apr_int64_t previous_pid;     /**< the run it cleaned up after, 0: none */
+    apr_int64_t previous_start;   /**< that run's start, epoch seconds */
+    apr_int64_t previous_written; /**< its state file's last write */
+    char summary[256];            /**< the notice line, or why nothing ran */
+    ipcg_outcome_e outcome;
+} ipcg_cleanup_t;
+
+typedef struct {
+    /* the instance */
+    char instance[17];
+    apr_int64_t pid;
+    apr_uint64_t starttime;
+    apr_int64_t started;          /**< epoch seconds */
+    apr_uint64_t generation;
+    apr_uint32_t run_uid, run_gid;
+    ipcg_cleanup_e mode;
+    int show_foreign;
+    int warn_percent;
+    int scan_seconds;
+    apr_int64_t updated;          /**< last time the parent published */
+    /* the system */
+    ipcg_limits_t limits;
+    ipcg_usage_t usage;           /**< every object on the system */
+    int bc_present;
+    char bc_version[16];
+    apr_uint32_t bc_rows;
+    ipcg_bc_row_t bc[IPCG_MAX_BC_ROWS];
+    /* counts over every object, listed or not */
+    apr_uint64_t count[IPCG_KIND_COUNT][IPCG_CLASS_COUNT];
+    apr_uint64_t objs_dropped;    /**< registry entries that did not fit */
+    apr_uint64_t procs_dropped;
+    /* the processes of the httpd tree */
+    apr_uint64_t proc_count;
+    apr_uint64_t proc_rss_shmem, proc_shared_anon, proc_shared_sysv,
+                 proc_shared_posix;
+    /* the last startup cleanup and the orphans */
+    ipcg_cleanup_t cleanup;
+    apr_uint64_t orphans, orphans_provable;
+    /* counters since the parent started */
+    apr_uint64_t scans_total;
+    apr_uint64_t warnings_total;
+    apr_uint64_t child_reaped_total;
+    apr_uint64_t removed_total;
+} ipcg_report_t;
+
+/** A report with its lists. */
+typedef struct {
+    ipcg_report_t rep;
+    apr_array_header_t *objs;       /**< ipcg_obj_t: instance, application
+                                         and (when shown) foreign objects */
+    apr_array_header_t *decisions;  /**< ipcg_decision_t */
+    apr_array_header_t *procs;      /**< ipcg_proc_t, largest first */
+} ipcg_view_t;
+
+/** A sink for the renderers: the module writes to the request, the tool
+ * to stdout. */
+typedef struct {
+    void (*write)(void *baton, const char *buf, apr_size_t len);
+    void *baton;
+} ipcg_out_t;
+
+/** mod_status-style "Key: value" lines with stable CamelCase keys and
+ * integers in base units; every key starts with @a prefix ("" for
+ * /ipc-status?auto, "IPCGuard" for /server-status?auto). */
+void ipcg_render_auto(apr_pool_t *p, const ipcg_view_t *v, const char *prefix,
+                      ipcg_out_t *out);
+
+/** One JSON document (SPEC: instance, limits, totals, objects[], cleanup,
+ * orphans[], processes[]). Strings are escaped for JSON; bytes that are
+ * not UTF-8 become \\u00XX of their byte value. */
+void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out);
+
+/** Prometheus text format 0.0.4, aggregated so that the number of series
+ * is bounded whatever the number of objects. */
+void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
+                         ipcg_out_t *out);
+
+/** Sort @a procs largest first (shared mapped + RssShmem). */
+void ipcg_procs_sort(apr_array_header_t *procs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IPCG_REPORT_H */

@@ -1,0 +1,91 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/**
+ * @file ipcg_state.h
+ * @brief The per-instance state file: what a run registered, so that the
+ * next start can prove the run dead and remove exactly its leftovers.
+ *
+ * Format (docs/state-file.md): versioned, line oriented, one record per
+ * line, fields "name=value" with values percent-encoded, ended by a line
+ * holding the count of records and a checksum of everything before it, so
+ * that a truncated or edited file is refused whole. Writing is atomic
+ * (temp file in the same directory, fsync, rename, fsync of the
+ * directory). Reading refuses a file that anyone but root could have
+ * written.
+ */
+#ifndef IPCG_STATE_H
+#define IPCG_STATE_H
+
+#include "ipcguard/ipcg_obj.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IPCG_STATE_VERSION 1
+/** A state file larger than this is refused (about 20,000 objects). */
+#define IPCG_STATE_MAX_BYTES (16u * 1024u * 1024u)
+
+typedef struct {
+    apr_int64_t pid;             /**< the httpd parent */
+    apr_uint64_t starttime;      /**< its /proc/<pid>/stat field 22 */
+    apr_int64_t pgrp, session;
+    char boot_id[40];
+    apr_uint32_t run_uid, run_gid;   /**< the run User and Group */
+    apr_int64_t started;         /**< when the parent started, epoch s */
+    apr_int64_t written;         /**< when this file was written, epoch s */
+    apr_uint64_t generation;     /**< MPM generation at the last write */
+    char instance[17];           /**< hex id of the instance (see below) */
+    const char *pidfile;         /**< the PidFile the id derives from */
+    apr_array_header_t *objs;    /**< of ipcg_obj_t */
+} ipcg_state_t;
+
+/** The instance id: 16 hex digits of a hash of @a pidfile (the absolute
+ * PidFile path), stable across runs of the same configuration. */
+void ipcg_state_instance_id(const char *pidfile, char out[17]);
+
+/** The state file's path for @a instance in @a dir: dir/<id>.state */
+const char *ipcg_state_path(apr_pool_t *p, const char *dir,
+                            const char *instance);
+
+/** Render @a st as the file's text. */
+char *ipcg_state_format(apr_pool_t *p, const ipcg_state_t *st,
+                        apr_size_t *len);
+
+/** Parse @a text strictly. On failure returns APR_EGENERAL and sets
+ * @a why to a message naming the line and what was wrong. */
+apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
+                              apr_size_t len, ipcg_state_t *st,
+                              const char **why);
+
+/** Write @a st to @a path atomically, mode 0600. */
+apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
+                              const ipcg_state_t *st, const char **why);
+
+/** Read @a path, refusing (APR_EACCES, with @a why) a symlink, a file that
+ * is not regular, not owned by @a owner_uid (root: 0), group- or
+ * world-writable, in a directory writable by others than its owner, or
+ * larger than IPCG_STATE_MAX_BYTES; APR_ENOENT if there is none; parse
+ * errors as ipcg_state_parse. */
+apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
+                             apr_uint32_t owner_uid, ipcg_state_t *st,
+                             const char **why);
+
+/** Remove the state file (a clean stop). */
+apr_status_t ipcg_state_remove(apr_pool_t *p, const char *path);
+
+/** Make the state directory if it is missing: mode 0700, owned by the
+ * caller; refuse (APR_EACCES) one that is a symlink, not owned by
+ * @a owner_uid or writable by group or others. */
+apr_status_t ipcg_state_dir_ensure(apr_pool_t *p, const char *dir,
+                                   apr_uint32_t owner_uid, const char **why);
+
+/** Every state file in @a dir (other instances' too), parsed; files that
+ * fail the checks are skipped and counted in @a refused. */
+apr_status_t ipcg_state_list(apr_pool_t *p, const char *dir,
+                             apr_uint32_t owner_uid,
+                             apr_array_header_t **states, int *refused);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IPCG_STATE_H */

@@ -1,0 +1,49 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/**
+ * @file ipcg_table.h
+ * @brief The table the parent publishes for the children: one writer (the
+ * parent), many readers (the handler in every child), no lock.
+ *
+ * The memory is the caller's: the module puts it in anonymous shared
+ * memory (apr_shm_create with no name), so that it creates no SysV object
+ * and no named semaphore and a kill -9 leaves nothing behind. Readers use
+ * the generation counter (a seqlock): the writer makes it odd, writes,
+ * and makes it even again; a reader copies and retries when the counter
+ * was odd or moved.
+ */
+#ifndef IPCG_TABLE_H
+#define IPCG_TABLE_H
+
+#include "ipcguard/ipcg_report.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ipcg_table_t ipcg_table_t;
+
+/** Bytes needed for a table of these capacities. */
+apr_size_t ipcg_table_size(apr_uint32_t cap_objs, apr_uint32_t cap_decisions,
+                           apr_uint32_t cap_procs);
+
+/** Lay a fresh, empty table out in @a mem (of @a size bytes). */
+ipcg_table_t *ipcg_table_init(void *mem, apr_size_t size,
+                              apr_uint32_t cap_objs,
+                              apr_uint32_t cap_decisions,
+                              apr_uint32_t cap_procs);
+
+/** Publish @a v; what does not fit is counted in the report's *_dropped. */
+void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v);
+
+/** Copy a consistent view out of @a t into @a p. Returns APR_EAGAIN if
+ * the writer kept it busy through every retry, APR_EINVAL if @a t is not
+ * a table. */
+apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v);
+
+/** The current generation (even when stable); for tests. */
+apr_uint32_t ipcg_table_generation(const ipcg_table_t *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IPCG_TABLE_H */

@@ -1,0 +1,342 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/* Processes as /proc shows them: identity, shared memory, the tree. */
+
+#include <string.h>
+
+#include <apr_file_info.h>
+#include <apr_strings.h>
+
+#include "ipcguard/ipcg_limits.h"
+#include "ipcguard/ipcg_proc.h"
+
+#define STAT_MAX 4096
+#define STATUS_MAX (64u * 1024u)
+#define MAPS_MAX (64u * 1024u * 1024u)
+
+apr_status_t ipcg_parse_proc_stat(const char *text, ipcg_proc_t *pr)
+{
+    const char *open, *close;
+    char buf[1024];
+    char *f[24], *last, *tok;
+    int n = 0;
+    apr_size_t clen;
+    apr_int64_t pid;
+
+    /* "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
+     * majflt cmajflt utime stime cutime cstime prio nice threads
+     * itrealvalue starttime ..."; comm may contain anything, so it ends
+     * at the last ')' */
+    open = strchr(text, '(');
+    close = strrchr(text, ')');
+    if (open == NULL || close == NULL || close < open
+        || (apr_size_t)(open - text) >= sizeof(buf)) {
+        return APR_EINVAL;
+    }
+    memcpy(buf, text, (apr_size_t)(open - text));
+    buf[open - text] = '\0';
+    tok = apr_strtok(buf, " ", &last);
+    if (tok == NULL || apr_strtok(NULL, " ", &last) != NULL
+        || ipcg_parse_i64(tok, &pid) != APR_SUCCESS || pid <= 0) {
+        return APR_EINVAL;
+    }
+    memset(pr, 0, sizeof(*pr));
+    pr->pid = pid;
+    clen = (apr_size_t)(close - open - 1);
+    if (clen >= sizeof(pr->comm)) {
+        clen = sizeof(pr->comm) - 1;
+    }
+    memcpy(pr->comm, open + 1, clen);
+    pr->comm[clen] = '\0';
+    if (strlen(close + 1) >= sizeof(buf)) {
+        return APR_EINVAL;
+    }
+    strcpy(buf, close + 1);
+    for (tok = apr_strtok(buf, " \n", &last); tok && n < 24;
+         tok = apr_strtok(NULL, " \n", &last)) {
+        f[n++] = tok;
+    }
+    /* f[0] is field 3 (state); field 22 (starttime) is f[19] */
+    if (n < 20 || strlen(f[0]) != 1) {
+        return APR_EINVAL;
+    }
+    pr->state = f[0][0];
+    if (ipcg_parse_i64(f[1], &pr->ppid) != APR_SUCCESS
+        || ipcg_parse_i64(f[2], &pr->pgrp) != APR_SUCCESS
+        || ipcg_parse_i64(f[3], &pr->session) != APR_SUCCESS
+        || ipcg_parse_u64(f[19], &pr->starttime) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The number after "Key:" on a status line, with an optional " kB". */
+static int status_value(const char *line, apr_size_t len, const char *key,
+                        apr_uint64_t *v, int kb)
+{
+    apr_size_t kl = strlen(key);
+    char buf[96];
+    char *last, *num, *unit;
+
+    if (len <= kl || strncmp(line, key, kl) != 0 || line[kl] != ':'
+        || len - kl >= sizeof(buf)) {
+        return 0;
+    }
+    memcpy(buf, line + kl + 1, len - kl - 1);
+    buf[len - kl - 1] = '\0';
+    num = apr_strtok(buf, " \t", &last);
+    unit = num ? apr_strtok(NULL, " \t", &last) : NULL;
+    if (num == NULL || ipcg_parse_u64(num, v) != APR_SUCCESS) {
+        return -1;
+    }
+    if (kb) {
+        if (unit == NULL || strcmp(unit, "kB") != 0
+            || *v > APR_UINT64_MAX / 1024) {
+            return -1;
+        }
+        *v *= 1024;
+    }
+    return 1;
+}
+
+apr_status_t ipcg_parse_proc_status(const char *text, ipcg_proc_t *pr)
+{
+    const char *line = text;
+    int got_uid = 0;
+
+    pr->rss_shmem.present = 0;
+    while (line && *line) {
+        const char *nl = strchr(line, '\n');
+        apr_size_t len = nl ? (apr_size_t)(nl - line) : strlen(line);
+        apr_uint64_t v;
+        int r;
+
+        if ((r = status_value(line, len, "RssShmem", &v, 1)) != 0) {
+            if (r < 0) {
+                return APR_EINVAL;
+            }
+            pr->rss_shmem.present = 1;
+            pr->rss_shmem.v = v;
+        }
+        else if ((r = status_value(line, len, "Uid", &v, 0)) != 0) {
+            /* "Uid: real effective saved fs": the first is the real one */
+            if (r < 0) {
+                return APR_EINVAL;
+            }
+            pr->uid = v;
+            got_uid = 1;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return got_uid ? APR_SUCCESS : APR_EINVAL;
+}
+
+static int hexval(const char *s, const char *end, apr_uint64_t *v)
+{
+    apr_uint64_t x = 0;
+
+    if (s == end || end - s > 16) {
+        return 0;
+    }
+    for (; s < end; s++) {
+        unsigned d;
+        if (*s >= '0' && *s <= '9') d = (unsigned)(*s - '0');
+        else if (*s >= 'a' && *s <= 'f') d = (unsigned)(*s - 'a' + 10);
+        else if (*s >= 'A' && *s <= 'F') d = (unsigned)(*s - 'A' + 10);
+        else return 0;
+        x = (x << 4) | d;
+    }
+    *v = x;
+    return 1;
+}
+
+apr_status_t ipcg_parse_proc_maps(const char *text, ipcg_proc_t *pr)
+{
+    const char *line = text;
+
+    pr->shared_anon = pr->shared_sysv = pr->shared_posix = 0;
+    while (line && *line) {
+        const char *nl = strchr(line, '\n');
+        const char *end = nl ? nl : line + strlen(line);
+        const char *dash, *sp, *perms, *path;
+        apr_uint64_t lo, hi, size;
+        int field;
+
+        dash = memchr(line, '-', (apr_size_t)(end - line));
+        sp = memchr(line, ' ', (apr_size_t)(end - line));
+        if (dash == NULL || sp == NULL || dash > sp
+            || !hexval(line, dash, &lo) || !hexval(dash + 1, sp, &hi)
+            || hi < lo || end - sp < 5) {
+            return APR_EINVAL;
+        }
+        perms = sp + 1;
+        size = hi - lo;
+        /* the path is the sixth field: skip perms offset dev inode */
+        path = perms;
+        for (field = 0; field < 4 && path < end; field++) {
+            while (path < end && *path != ' ') path++;
+            while (path < end && *path == ' ') path++;
+        }
+        if (perms[3] == 's') {
+            apr_size_t plen = (apr_size_t)(end - path);
+            if ((plen >= 9 && strncmp(path, "/dev/zero", 9) == 0)
+                || (plen >= 7 && strncmp(path, "/memfd:", 7) == 0)
+                || (plen >= 12 && strncmp(path, "[anon_shmem]", 12) == 0)
+                || plen == 0) {
+                pr->shared_anon += size;
+            }
+            else if (plen >= 5 && strncmp(path, "/SYSV", 5) == 0) {
+                pr->shared_sysv += size;
+            }
+            else if (plen >= 9 && strncmp(path, "/dev/shm/", 9) == 0) {
+                pr->shared_posix += size;
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ipcg_proc_read(apr_pool_t *p, const ipcg_paths_t *paths,
+                            apr_int64_t pid, int memory, ipcg_proc_t *pr)
+{
+    const char *dir = apr_psprintf(p, "%s/%" APR_INT64_T_FMT, paths->proc,
+                                   pid);
+    char *text;
+    apr_status_t rv;
+
+    rv = ipcg_read_file(p, apr_pstrcat(p, dir, "/stat", NULL), STAT_MAX,
+                        &text, NULL);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ipcg_parse_proc_stat(text, pr);
+    if (rv != APR_SUCCESS || !memory) {
+        return rv;
+    }
+    if (ipcg_read_file(p, apr_pstrcat(p, dir, "/status", NULL), STATUS_MAX,
+                       &text, NULL) == APR_SUCCESS) {
+        ipcg_parse_proc_status(text, pr);
+    }
+    if (ipcg_read_file(p, apr_pstrcat(p, dir, "/maps", NULL), MAPS_MAX,
+                       &text, NULL) == APR_SUCCESS) {
+        ipcg_parse_proc_maps(text, pr);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ipcg_proc_list(apr_pool_t *p, const ipcg_paths_t *paths,
+                            apr_array_header_t **procs)
+{
+    apr_dir_t *dir;
+    apr_finfo_t dent;
+    apr_status_t rv;
+    apr_pool_t *sub;
+
+    rv = apr_dir_open(&dir, paths->proc, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *procs = apr_array_make(p, 256, sizeof(ipcg_proc_t));
+    apr_pool_create(&sub, p);
+    for (;;) {
+        apr_int64_t pid;
+        ipcg_proc_t pr;
+
+        rv = apr_dir_read(&dent, APR_FINFO_NAME, dir);
+        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+            break;
+        }
+        if (dent.name == NULL || ipcg_parse_i64(dent.name, &pid) != APR_SUCCESS
+            || pid <= 0) {
+            continue;
+        }
+        apr_pool_clear(sub);
+        /* a process may exit between the listing and the read */
+        if (ipcg_proc_read(sub, paths, pid, 0, &pr) == APR_SUCCESS) {
+            *(ipcg_proc_t *)apr_array_push(*procs) = pr;
+        }
+    }
+    apr_pool_destroy(sub);
+    apr_dir_close(dir);
+    return APR_SUCCESS;
+}
+
+apr_array_header_t *ipcg_proc_tree(apr_pool_t *p,
+                                   const apr_array_header_t *procs,
+                                   apr_int64_t root)
+{
+    apr_array_header_t *out = apr_array_make(p, 16, sizeof(ipcg_proc_t));
+    const ipcg_proc_t *all = (const ipcg_proc_t *)procs->elts;
+    int i, head = 0;
+
+    for (i = 0; i < procs->nelts; i++) {
+        if (all[i].pid == root) {
+            *(ipcg_proc_t *)apr_array_push(out) = all[i];
+            break;
+        }
+    }
+    /* breadth first: each found process's children join the queue; a pid
+     * cannot be its own ancestor, so this ends */
+    while (head < out->nelts) {
+        apr_int64_t parent = APR_ARRAY_IDX(out, head, ipcg_proc_t).pid;
+        head++;
+        for (i = 0; i < procs->nelts; i++) {
+            if (all[i].ppid == parent && all[i].pid != parent) {
+                *(ipcg_proc_t *)apr_array_push(out) = all[i];
+            }
+        }
+    }
+    return out;
+}
+
+int ipcg_proc_alive(apr_pool_t *p, const ipcg_paths_t *paths,
+                    apr_int64_t pid, apr_uint64_t starttime)
+{
+    ipcg_proc_t pr;
+    apr_status_t rv;
+    apr_pool_t *sub;
+    int alive;
+
+    if (pid <= 0) {
+        return 0;
+    }
+    apr_pool_create(&sub, p);
+    rv = ipcg_proc_read(sub, paths, pid, 0, &pr);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        alive = 0;
+    }
+    else if (rv != APR_SUCCESS) {
+        alive = -1;
+    }
+    else if (pr.state == 'Z' || pr.state == 'X') {
+        /* a zombie holds no IPC object and runs no code */
+        alive = 0;
+    }
+    else {
+        alive = (starttime == 0 || pr.starttime == starttime) ? 1 : 0;
+    }
+    apr_pool_destroy(sub);
+    return alive;
+}
+
+apr_status_t ipcg_boot_id(apr_pool_t *p, const ipcg_paths_t *paths,
+                          char *buf, apr_size_t len)
+{
+    char *text, *nl;
+    apr_status_t rv;
+
+    rv = ipcg_read_file(p, apr_pstrcat(p, paths->proc,
+                                       "/sys/kernel/random/boot_id", NULL),
+                        256, &text, NULL);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    nl = strchr(text, '\n');
+    if (nl) {
+        *nl = '\0';
+    }
+    if (*text == '\0' || ipcg_strlcpy(buf, text, len)) {
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}

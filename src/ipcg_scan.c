@@ -1,0 +1,370 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/* The kernel's IPC tables: /proc/sysvipc/{sem,shm,msg} and /dev/shm. */
+
+#include <string.h>
+
+#include <apr_file_info.h>
+#include <apr_strings.h>
+
+#include "ipcguard/ipcg_limits.h"
+#include "ipcguard/ipcg_scan.h"
+
+/* The longest table line a kernel prints is well under this; a longer one
+ * is malformed. */
+#define LINE_MAX_LEN 512
+#define MAX_FIELDS 20
+/* /proc/sysvipc tables can be large (32000 sets); allow 64 MiB. */
+#define TABLE_MAX_BYTES (64u * 1024u * 1024u)
+
+void ipcg_paths_default(ipcg_paths_t *paths)
+{
+    paths->proc = "/proc";
+    paths->devshm = "/dev/shm";
+    paths->beancounters = "/proc/user_beancounters";
+}
+
+void ipcg_snapshot_init(apr_pool_t *p, ipcg_snapshot_t *snap)
+{
+    snap->objs = apr_array_make(p, 64, sizeof(ipcg_obj_t));
+    snap->bad_lines = 0;
+    snap->kinds_read = 0;
+}
+
+/* Split @a line (copied) into at most MAX_FIELDS whitespace-separated
+ * fields; returns the count, or -1 if there are more. */
+static int split_fields(char *buf, char **fields)
+{
+    int n = 0;
+    char *last, *tok;
+
+    for (tok = apr_strtok(buf, " \t\r\n", &last); tok;
+         tok = apr_strtok(NULL, " \t\r\n", &last)) {
+        if (n == MAX_FIELDS) {
+            return -1;
+        }
+        fields[n++] = tok;
+    }
+    return n;
+}
+
+static int get_u64(const char *s, apr_uint64_t *out)
+{
+    return ipcg_parse_u64(s, out) == APR_SUCCESS;
+}
+
+static int get_i64(const char *s, apr_int64_t *out)
+{
+    return ipcg_parse_i64(s, out) == APR_SUCCESS;
+}
+
+static int get_u32(const char *s, apr_uint32_t *out)
+{
+    apr_uint64_t v;
+    if (!get_u64(s, &v) || v > 0xffffffffu) {
+        return 0;
+    }
+    *out = (apr_uint32_t)v;
+    return 1;
+}
+
+static int get_pid(const char *s, apr_int64_t *out)
+{
+    apr_uint64_t v;
+    /* pid_max is at most 2^22 */
+    if (!get_u64(s, &v) || v > 0x7fffffffu) {
+        return 0;
+    }
+    *out = (apr_int64_t)v;
+    return 1;
+}
+
+static int get_mode(const char *s, apr_uint32_t *out)
+{
+    apr_uint32_t v = 0;
+    if (*s == '\0' || strlen(s) > 7) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (*s < '0' || *s > '7') {
+            return 0;
+        }
+        v = v * 8 + (apr_uint32_t)(*s - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int get_key(const char *s, apr_int32_t *out)
+{
+    apr_int64_t v;
+    /* keys are printed signed (%10d); accept the unsigned spelling too */
+    if (!get_i64(s, &v) || v < APR_INT32_MIN || v > 0xffffffffLL) {
+        return 0;
+    }
+    *out = (apr_int32_t)(apr_uint32_t)(apr_uint64_t)v;
+    return 1;
+}
+
+static int get_id(const char *s, apr_int64_t *out)
+{
+    apr_uint64_t v;
+    if (!get_u64(s, &v) || v > 0x7fffffffu) {
+        return 0;
+    }
+    *out = (apr_int64_t)v;
+    return 1;
+}
+
+apr_status_t ipcg_parse_sysv_line(ipcg_kind_e kind, const char *line,
+                                  ipcg_obj_t *obj)
+{
+    char buf[LINE_MAX_LEN + 1];
+    char *f[MAX_FIELDS];
+    int n, ok;
+    apr_size_t len = strlen(line);
+
+    if (len > LINE_MAX_LEN) {
+        return APR_EGENERAL;
+    }
+    memcpy(buf, line, len + 1);
+    n = split_fields(buf, f);
+    if (n <= 0) {
+        return APR_EGENERAL;
+    }
+    memset(obj, 0, sizeof(*obj));
+    obj->kind = kind;
+    obj->cls = IPCG_CLASS_FOREIGN;
+    obj->phase = IPCG_PHASE_UNKNOWN;
+    ipcg_strlcpy(obj->module, "unknown", sizeof(obj->module));
+    ok = get_key(f[0], &obj->key) && get_id(f[1], &obj->id)
+         && get_mode(f[2], &obj->mode);
+    if (!ok) {
+        return APR_EGENERAL;
+    }
+    switch (kind) {
+    case IPCG_SYSV_SHM:
+        /* key shmid perms size cpid lpid nattch uid gid cuid cgid atime
+         * dtime ctime [rss swap] */
+        if (n != 14 && n != 16) {
+            return APR_EGENERAL;
+        }
+        ok = get_u64(f[3], &obj->size) && get_pid(f[4], &obj->cpid)
+             && get_pid(f[5], &obj->lpid) && get_u64(f[6], &obj->nattch)
+             && get_u32(f[7], &obj->uid) && get_u32(f[8], &obj->gid)
+             && get_u32(f[9], &obj->cuid) && get_u32(f[10], &obj->cgid)
+             && get_i64(f[11], &obj->otime) && get_i64(f[13], &obj->ctime)
+             && (n == 14 || get_u64(f[14], &obj->rss));
+        {
+            apr_int64_t dtime;
+            ok = ok && get_i64(f[12], &dtime);
+        }
+        break;
+    case IPCG_SYSV_SEM:
+        /* key semid perms nsems uid gid cuid cgid otime ctime */
+        if (n != 10) {
+            return APR_EGENERAL;
+        }
+        ok = get_u64(f[3], &obj->size) && get_u32(f[4], &obj->uid)
+             && get_u32(f[5], &obj->gid) && get_u32(f[6], &obj->cuid)
+             && get_u32(f[7], &obj->cgid) && get_i64(f[8], &obj->otime)
+             && get_i64(f[9], &obj->ctime);
+        break;
+    case IPCG_SYSV_MSG:
+        /* key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime
+         * rtime ctime */
+        if (n != 14) {
+            return APR_EGENERAL;
+        }
+        ok = get_u64(f[3], &obj->size) && get_u64(f[4], &obj->nattch)
+             && get_pid(f[5], &obj->cpid) && get_pid(f[6], &obj->lpid)
+             && get_u32(f[7], &obj->uid) && get_u32(f[8], &obj->gid)
+             && get_u32(f[9], &obj->cuid) && get_u32(f[10], &obj->cgid)
+             && get_i64(f[11], &obj->otime) && get_i64(f[13], &obj->ctime);
+        {
+            apr_int64_t rtime;
+            ok = ok && get_i64(f[12], &rtime);
+            if (ok && rtime > obj->otime) {
+                obj->otime = rtime;
+            }
+        }
+        break;
+    default:
+        return APR_EGENERAL;
+    }
+    obj->mode &= 07777;
+    return ok ? APR_SUCCESS : APR_EGENERAL;
+}
+
+static const char *sysv_table(ipcg_kind_e kind)
+{
+    switch (kind) {
+    case IPCG_SYSV_SHM: return "shm";
+    case IPCG_SYSV_SEM: return "sem";
+    case IPCG_SYSV_MSG: return "msg";
+    default: return NULL;
+    }
+}
+
+apr_status_t ipcg_scan_sysv(apr_pool_t *p, const ipcg_paths_t *paths,
+                            ipcg_kind_e kind, ipcg_snapshot_t *snap)
+{
+    const char *table = sysv_table(kind);
+    char *text, *line, *last;
+    apr_status_t rv;
+    int first = 1;
+
+    if (table == NULL) {
+        return APR_EINVAL;
+    }
+    rv = ipcg_read_file(p, apr_pstrcat(p, paths->proc, "/sysvipc/", table,
+                                       NULL),
+                        TABLE_MAX_BYTES, &text, NULL);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    snap->kinds_read |= 1 << kind;
+    for (line = apr_strtok(text, "\n", &last); line;
+         line = apr_strtok(NULL, "\n", &last)) {
+        ipcg_obj_t obj;
+        if (first) {
+            first = 0;
+            /* the header names the columns; "key" comes first */
+            if (strstr(line, "key") != NULL) {
+                continue;
+            }
+        }
+        if (ipcg_parse_sysv_line(kind, line, &obj) == APR_SUCCESS) {
+            *(ipcg_obj_t *)apr_array_push(snap->objs) = obj;
+        }
+        else {
+            snap->bad_lines++;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* APR's permission bits back to the octal mode the kernel shows. */
+static apr_uint32_t unix_mode(apr_fileperms_t perms)
+{
+    apr_uint32_t mode = 0;
+
+    if (perms & APR_USETID) mode |= 04000;
+    if (perms & APR_GSETID) mode |= 02000;
+    if (perms & APR_WSTICKY) mode |= 01000;
+    if (perms & APR_UREAD) mode |= 0400;
+    if (perms & APR_UWRITE) mode |= 0200;
+    if (perms & APR_UEXECUTE) mode |= 0100;
+    if (perms & APR_GREAD) mode |= 040;
+    if (perms & APR_GWRITE) mode |= 020;
+    if (perms & APR_GEXECUTE) mode |= 010;
+    if (perms & APR_WREAD) mode |= 04;
+    if (perms & APR_WWRITE) mode |= 02;
+    if (perms & APR_WEXECUTE) mode |= 01;
+    return mode;
+}
+
+apr_status_t ipcg_scan_devshm(apr_pool_t *p, const ipcg_paths_t *paths,
+                              ipcg_snapshot_t *snap)
+{
+    apr_dir_t *dir;
+    apr_finfo_t dent;
+    apr_status_t rv;
+    apr_pool_t *sub;
+
+    rv = apr_dir_open(&dir, paths->devshm, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    snap->kinds_read |= (1 << IPCG_POSIX_SHM) | (1 << IPCG_POSIX_SEM);
+    apr_pool_create(&sub, p);
+    for (;;) {
+        apr_finfo_t fi;
+        ipcg_obj_t obj;
+        const char *full;
+
+        rv = apr_dir_read(&dent, APR_FINFO_NAME, dir);
+        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+            break;                      /* APR_ENOENT: the end */
+        }
+        if (dent.name == NULL || strcmp(dent.name, ".") == 0
+            || strcmp(dent.name, "..") == 0) {
+            continue;
+        }
+        apr_pool_clear(sub);
+        full = apr_pstrcat(sub, paths->devshm, "/", dent.name, NULL);
+        rv = apr_stat(&fi, full,
+                      APR_FINFO_LINK | APR_FINFO_TYPE | APR_FINFO_INODE
+                      | APR_FINFO_OWNER | APR_FINFO_PROT | APR_FINFO_SIZE
+                      | APR_FINFO_CTIME | APR_FINFO_MTIME,
+                      sub);
+        /* a symlink, directory or fifo is no shm object; a file gone since
+         * the listing is simply not there any more */
+        if ((rv != APR_SUCCESS && rv != APR_INCOMPLETE)
+            || fi.filetype != APR_REG) {
+            continue;
+        }
+        memset(&obj, 0, sizeof(obj));
+        obj.kind = strncmp(dent.name, "sem.", 4) == 0 ? IPCG_POSIX_SEM
+                                                       : IPCG_POSIX_SHM;
+        obj.id = -1;
+        obj.mode = unix_mode(fi.protection);
+        obj.uid = obj.cuid = (apr_uint32_t)fi.user;
+        obj.gid = obj.cgid = (apr_uint32_t)fi.group;
+        obj.size = (apr_uint64_t)fi.size;
+        obj.ino = (apr_uint64_t)fi.inode;
+        obj.ctime = apr_time_sec(fi.ctime);
+        obj.otime = apr_time_sec(fi.mtime);
+        obj.cls = IPCG_CLASS_FOREIGN;
+        ipcg_strlcpy(obj.module, "unknown", sizeof(obj.module));
+        if (ipcg_strlcpy(obj.name, dent.name, sizeof(obj.name))) {
+            /* never keep a cut name: it could match a different file */
+            snap->bad_lines++;
+            continue;
+        }
+        *(ipcg_obj_t *)apr_array_push(snap->objs) = obj;
+    }
+    apr_pool_destroy(sub);
+    apr_dir_close(dir);
+    return APR_SUCCESS;
+}
+
+apr_status_t ipcg_scan_all(apr_pool_t *p, const ipcg_paths_t *paths,
+                           ipcg_snapshot_t *snap)
+{
+    apr_status_t first = APR_SUCCESS, rv;
+    int k;
+
+    for (k = IPCG_SYSV_SEM; k <= IPCG_SYSV_MSG; k++) {
+        rv = ipcg_scan_sysv(p, paths, (ipcg_kind_e)k, snap);
+        if (rv != APR_SUCCESS && first == APR_SUCCESS) {
+            first = rv;
+        }
+    }
+    rv = ipcg_scan_devshm(p, paths, snap);
+    if (rv != APR_SUCCESS && first == APR_SUCCESS) {
+        first = rv;
+    }
+    return first;
+}
+
+const ipcg_obj_t *ipcg_snapshot_find(const ipcg_snapshot_t *snap,
+                                     const ipcg_obj_t *obj)
+{
+    const ipcg_obj_t *o = (const ipcg_obj_t *)snap->objs->elts;
+    int i;
+
+    for (i = 0; i < snap->objs->nelts; i++) {
+        if (o[i].kind != obj->kind) {
+            continue;
+        }
+        if (obj->kind == IPCG_POSIX_SHM || obj->kind == IPCG_POSIX_SEM) {
+            if (strcmp(o[i].name, obj->name) == 0) {
+                return &o[i];
+            }
+        }
+        else if (o[i].id == obj->id) {
+            return &o[i];
+        }
+    }
+    return NULL;
+}
