@@ -25,7 +25,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo clean \
+.PHONY: all module tool testmodule unit integration test deps demo clean bench \
         guard-core
 
 all: guard-core module tool testmodule
@@ -88,3 +88,9 @@ demo: deps
 clean:
 	rm -rf $(BUILD) .libs *.la *.lo *.slo *.o src/.libs src/*.la src/*.lo \
 	  src/*.slo src/*.o t/.libs t/*.la t/*.lo t/*.slo t/*.o
+
+$(BUILD)/mkstale: bench/mkstale.c $(BUILD)/libipcg.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libipcg.a $(APR_LIBS) $(EXTRA_LDFLAGS)
+
+bench: all $(BUILD)/mkstale
+	@bash bench/cleanup.sh

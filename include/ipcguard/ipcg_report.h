@@ -129,6 +129,9 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out);
 void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
                          ipcg_out_t *out);
 
+/** @a s as a JSON string literal, quotes included. */
+const char *ipcg_json_str(apr_pool_t *p, const char *s);
+
 /** Sort @a procs largest first (shared mapped + RssShmem). */
 void ipcg_procs_sort(apr_array_header_t *procs);
 

@@ -1,0 +1,1738 @@
+/* Licensed to the Apache Software Foundation (ASF) under one or more
+ * contributor license agreements; and licensed under the Apache License,
+ * Version 2.0 (the "License"); you may not use this file except in
+ * compliance with the License. You may obtain a copy of the License at
+ * http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * mod_ipcguard: knows every SysV and POSIX IPC object this server
+ * allocates, shows them (and the limits they count against) on
+ * /ipc-status and in /server-status, and removes, safely and by itself,
+ * what an earlier run left behind when it was killed.
+ *
+ *   LoadModule ipcguard_module modules/mod_ipcguard.so
+ *   <Location "/ipc-status">
+ *       SetHandler ipc-status
+ *       Require local
+ *   </Location>
+ *
+ * This file is the httpd glue only: directives, hooks, the handler and the
+ * mod_status section. Everything else is the core in src/ (APR only),
+ * shared with ipcguardctl.
+ *
+ * How it works (docs/design.md):
+ * - check_config, first pass: the startup cleanup reads this instance's
+ *   state file, proves the run it names dead and removes its leftovers.
+ * - check_config, later passes: the sorted open_logs, post_config and
+ *   pre_mpm hook arrays get a snapshot of the kernel's IPC tables between
+ *   every two entries, so that each new object is attributed to the
+ *   module whose hook made it.
+ * - The parent keeps the registry, writes the state file whenever it
+ *   changes and publishes everything in an anonymous shared table that the
+ *   handler in every child reads without a lock.
+ * - monitor: rescans, registers what children made at runtime, refreshes
+ *   limits and process memory, warns before a limit is reached.
+ * - child_status: removes what a dead child made and nothing uses.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apr_hash.h"
+#include "apr_optional.h"
+#include "apr_shm.h"
+#include "apr_strings.h"
+
+#include "httpd.h"
+#include "ap_mpm.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_main.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_status.h"
+#include "mpm_common.h"
+#include "scoreboard.h"
+#include "unixd.h"
+
+#include "ipcguard/ipcg_conf.h"
+#include "ipcguard/ipcg_log.h"
+#include "ipcguard/ipcg_probe.h"
+#include "ipcguard/ipcg_reap.h"
+#include "ipcguard/ipcg_registry.h"
+#include "ipcguard/ipcg_report.h"
+#include "ipcguard/ipcg_state.h"
+#include "ipcguard/ipcg_table.h"
+
+module AP_MODULE_DECLARE_DATA ipcguard_module;
+
+
+#define IPCG_HANDLER "ipc-status"
+#define IPCG_USERDATA "ipcguard-process-state"
+#define IPCG_CAP_DECISIONS 512
+#define IPCG_CAP_PROCS 512
+/* a warning about the same limit again only after this long */
+#define IPCG_WARN_INTERVAL apr_time_from_sec(600)
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                        */
+
+typedef struct {
+    int enabled;                 /* -1: unset (On) */
+    int cleanup_set;
+    ipcg_cleanup_e cleanup;
+    const char *state_dir;
+    int scan_seconds;            /* 0: unset */
+    int warn_percent;
+    int max_objects;
+    const char *beancounters;    /* "": none */
+    int show_foreign;            /* -1: unset (Off) */
+} ipcg_server_conf;
+
+static void *create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    ipcg_server_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    c->enabled = -1;
+    c->show_foreign = -1;
+    return c;
+}
+
+static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    ipcg_server_conf *base = basev, *add = addv;
+    ipcg_server_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->enabled = add->enabled != -1 ? add->enabled : base->enabled;
+    c->cleanup_set = add->cleanup_set || base->cleanup_set;
+    c->cleanup = add->cleanup_set ? add->cleanup : base->cleanup;
+    c->state_dir = add->state_dir ? add->state_dir : base->state_dir;
+    c->scan_seconds = add->scan_seconds ? add->scan_seconds
+                                        : base->scan_seconds;
+    c->warn_percent = add->warn_percent ? add->warn_percent
+                                        : base->warn_percent;
+    c->max_objects = add->max_objects ? add->max_objects : base->max_objects;
+    c->beancounters = add->beancounters ? add->beancounters
+                                        : base->beancounters;
+    c->show_foreign = add->show_foreign != -1 ? add->show_foreign
+                                              : base->show_foreign;
+    return c;
+}
+
+/* The effective values, defaults filled in. */
+typedef struct {
+    int enabled;
+    ipcg_cleanup_e cleanup;
+    const char *state_dir;
+    int scan_seconds;
+    int warn_percent;
+    int max_objects;
+    const char *beancounters;
+    int show_foreign;
+} ipcg_settings;
+
+static void settings_of(server_rec *s, ipcg_settings *st)
+{
+    ipcg_server_conf *c = ap_get_module_config(s->module_config,
+                                               &ipcguard_module);
+
+    st->enabled = c->enabled != 0;
+    st->cleanup = c->cleanup_set ? c->cleanup : IPCG_DEFAULT_CLEANUP;
+    st->state_dir = c->state_dir ? c->state_dir : IPCG_DEFAULT_STATE_DIR;
+    st->scan_seconds = c->scan_seconds ? c->scan_seconds
+                                       : IPCG_DEFAULT_SCAN_SECONDS;
+    st->warn_percent = c->warn_percent ? c->warn_percent
+                                       : IPCG_DEFAULT_WARN_PERCENT;
+    st->max_objects = c->max_objects ? c->max_objects
+                                     : IPCG_DEFAULT_MAX_OBJECTS;
+    st->beancounters = c->beancounters ? c->beancounters
+                                       : IPCG_DEFAULT_BEANCOUNTERS;
+    st->show_foreign = c->show_foreign == 1;
+}
+
+static ipcg_server_conf *cmd_conf(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &ipcguard_module);
+}
+
+/* Every directive is server-wide: one registry per instance. */
+static const char *global_only(cmd_parms *cmd)
+{
+    return ap_check_cmd_context(cmd, GLOBAL_ONLY);
+}
+
+static const char *fail(cmd_parms *cmd, const char *arg, const char *msg)
+{
+    return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->directive->directive,
+                        arg, msg);
+}
+
+static const char *set_enabled(cmd_parms *cmd, void *dc, int flag)
+{
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    cmd_conf(cmd)->enabled = flag;
+    return NULL;
+}
+
+static const char *set_cleanup(cmd_parms *cmd, void *dc, const char *arg)
+{
+    ipcg_server_conf *c = cmd_conf(cmd);
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if ((err = ipcg_conf_cleanup(arg, &c->cleanup)) != NULL) {
+        return fail(cmd, arg, err);
+    }
+    c->cleanup_set = 1;
+    return NULL;
+}
+
+static const char *set_state_dir(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if ((err = ipcg_conf_dir(arg)) != NULL) {
+        return fail(cmd, arg, err);
+    }
+    cmd_conf(cmd)->state_dir = arg;
+    return NULL;
+}
+
+static const char *set_scan(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if ((err = ipcg_conf_seconds(arg, &cmd_conf(cmd)->scan_seconds)) != NULL) {
+        return fail(cmd, arg, err);
+    }
+    return NULL;
+}
+
+static const char *set_warn(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if ((err = ipcg_conf_percent(arg, &cmd_conf(cmd)->warn_percent)) != NULL) {
+        return fail(cmd, arg, err);
+    }
+    return NULL;
+}
+
+static const char *set_max(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if ((err = ipcg_conf_max_objects(arg, &cmd_conf(cmd)->max_objects))
+        != NULL) {
+        return fail(cmd, arg, err);
+    }
+    return NULL;
+}
+
+static const char *set_bc(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if ((err = ipcg_conf_path_or_none(arg, &cmd_conf(cmd)->beancounters))
+        != NULL) {
+        return fail(cmd, arg, err);
+    }
+    return NULL;
+}
+
+static const char *set_foreign(cmd_parms *cmd, void *dc, int flag)
+{
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    cmd_conf(cmd)->show_foreign = flag;
+    return NULL;
+}
+
+static const command_rec ipcg_cmds[] = {
+    AP_INIT_FLAG("IPCGuard", set_enabled, NULL, RSRC_CONF,
+                 "On (default) or Off: Off makes the module do nothing"),
+    AP_INIT_TAKE1("IPCGuardCleanup", set_cleanup, NULL, RSRC_CONF,
+                  "off, report, registered (default) or orphans"),
+    AP_INIT_TAKE1("IPCGuardStateDir", set_state_dir, NULL, RSRC_CONF,
+                  "the host-wide state directory (default "
+                  IPCG_DEFAULT_STATE_DIR ")"),
+    AP_INIT_TAKE1("IPCGuardScanInterval", set_scan, NULL, RSRC_CONF,
+                  "seconds between the parent's scans, 1-86400 (default 10)"),
+    AP_INIT_TAKE1("IPCGuardWarnThreshold", set_warn, NULL, RSRC_CONF,
+                  "percentage of a limit that triggers a warning, 1-100 "
+                  "(default 80)"),
+    AP_INIT_TAKE1("IPCGuardMaxObjects", set_max, NULL, RSRC_CONF,
+                  "objects the status table holds, 16-1000000 (default 2048)"),
+    AP_INIT_TAKE1("IPCGuardBeancounters", set_bc, NULL, RSRC_CONF,
+                  "path of user_beancounters, or none (default "
+                  IPCG_DEFAULT_BEANCOUNTERS ")"),
+    AP_INIT_FLAG("IPCGuardShowForeign", set_foreign, NULL, RSRC_CONF,
+                 "On to list other users' objects on /ipc-status (default "
+                 "Off)"),
+    {NULL}
+};
+
+/* ------------------------------------------------------------------ */
+/* Process state of the parent                                          */
+
+/* Lives in the process pool so that it survives restarts (the module
+ * itself is unloaded and loaded again with each generation): it must
+ * hold no pointer into this module's code or static data. */
+typedef struct {
+    apr_pool_t *pool;           /* process lifetime */
+    apr_pool_t *regpool;        /* holds reg; replaced as it is rebuilt */
+    apr_array_header_t *reg;    /* ipcg_obj_t: this instance's objects */
+    int startup_done;           /* the startup cleanup ran (or was skipped) */
+    ipcg_cleanup_t cleanup;
+    apr_array_header_t *decisions;   /* ipcg_decision_t, in pool */
+    apr_uint64_t orphans, orphans_provable;
+    char instance[17];
+    char state_path[1024];
+    char pidfile[1024];
+    apr_int64_t pid;
+    apr_uint64_t starttime;
+    apr_int64_t started;
+    apr_uint64_t scans_total, warnings_total, child_reaped_total,
+                 removed_total;
+    apr_time_t last_scan;
+    apr_hash_t *seen;           /* slots of the last scan, in seenpool */
+    apr_pool_t *seenpool;
+    apr_hash_t *warned;         /* resource -> apr_time_t of last warning */
+    apr_hash_t *failcnt;        /* beancounter resource -> last failcnt */
+    int state_clash;            /* another live parent owns the state file */
+} ipcg_global;
+
+/* Per generation (reset when the module is loaded again). */
+static ipcg_table_t *table;           /* inherited by the children */
+static ipcg_global *G;
+static ipcg_snapshot_t last_snap;     /* the previous bracket's view */
+static apr_pool_t *bracket_pool;      /* holds last_snap, per generation */
+static ipcg_phase_e bracket_phase;
+static int bracket_index;
+static apr_array_header_t *bracket_names[IPCG_PHASE_COUNT];
+static ipcg_paths_t paths;
+
+static ipcg_global *global_state(server_rec *s)
+{
+    apr_pool_t *pp = s->process->pool;
+    void *data = NULL;
+
+    apr_pool_userdata_get(&data, IPCG_USERDATA, pp);
+    if (data == NULL) {
+        ipcg_global *g = apr_pcalloc(pp, sizeof(*g));
+        apr_pool_create(&g->pool, pp);
+        apr_pool_create(&g->regpool, g->pool);
+        apr_pool_create(&g->seenpool, g->pool);
+        g->reg = apr_array_make(g->regpool, 16, sizeof(ipcg_obj_t));
+        g->decisions = apr_array_make(g->pool, 16, sizeof(ipcg_decision_t));
+        g->seen = apr_hash_make(g->seenpool);
+        g->warned = apr_hash_make(g->pool);
+        g->failcnt = apr_hash_make(g->pool);
+        apr_pool_userdata_set(g, IPCG_USERDATA, apr_pool_cleanup_null, pp);
+        data = g;
+    }
+    return data;
+}
+
+/* The core logs through httpd's error log. */
+static void log_to_httpd(void *baton, int level, apr_status_t rv,
+                         const char *msg)
+{
+    server_rec *s = baton;
+
+    ap_log_error(APLOG_MARK, level, rv, s, "%s", msg);
+}
+
+static void set_logger(server_rec *s)
+{
+    ipcg_log_set(log_to_httpd, s);
+}
+
+/* Copy the registry into a fresh pool so that restarts do not grow it. */
+static void registry_compact(void)
+{
+    apr_pool_t *np;
+    apr_array_header_t *na;
+
+    apr_pool_create(&np, G->pool);
+    na = apr_array_copy(np, G->reg);
+    apr_pool_destroy(G->regpool);
+    G->regpool = np;
+    G->reg = na;
+}
+
+static void registry_add(const ipcg_obj_t *o)
+{
+    int i = ipcg_registry_find(G->reg, o);
+
+    if (i >= 0) {
+        APR_ARRAY_IDX(G->reg, i, ipcg_obj_t) = *o;
+    }
+    else {
+        *(ipcg_obj_t *)apr_array_push(G->reg) = *o;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The state file                                                       */
+
+static void state_write(apr_pool_t *p, server_rec *s)
+{
+    ipcg_state_t st;
+    const char *why = NULL;
+    apr_status_t rv;
+    int i;
+
+    if (G->state_clash || G->state_path[0] == '\0' || geteuid() != 0) {
+        return;
+    }
+    memset(&st, 0, sizeof(st));
+    st.pid = G->pid;
+    st.starttime = G->starttime;
+    {
+        ipcg_proc_t me;
+        if (ipcg_proc_read(p, &paths, G->pid, 0, &me) == APR_SUCCESS) {
+            st.pgrp = me.pgrp;
+            st.session = me.session;
+        }
+    }
+    ipcg_boot_id(p, &paths, st.boot_id, sizeof(st.boot_id));
+    st.run_uid = ap_unixd_config.user_id;
+    st.run_gid = ap_unixd_config.group_id;
+    st.started = G->started;
+    st.written = apr_time_sec(apr_time_now());
+    st.generation = (apr_uint64_t)ap_state_query(AP_SQ_CONFIG_GEN);
+    memcpy(st.instance, G->instance, sizeof(st.instance));
+    st.pidfile = G->pidfile;
+    st.objs = apr_array_make(p, G->reg->nelts + 1, sizeof(ipcg_obj_t));
+    for (i = 0; i < G->reg->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(G->reg, i, ipcg_obj_t);
+        *(ipcg_obj_t *)apr_array_push(st.objs) = *o;
+    }
+    rv = ipcg_state_write(p, G->state_path, &st, &why);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     "ipcguard(101): cannot write state file %s: %s; the "
+                     "next start cannot clean up after this run",
+                     G->state_path, why ? why : "error");
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Scanning and publishing                                              */
+
+/* Read the kernel's tables; failures of single tables are tolerated. */
+static void scan(apr_pool_t *p, ipcg_snapshot_t *snap)
+{
+    ipcg_snapshot_init(p, snap);
+    ipcg_scan_all(p, &paths, snap);
+}
+
+/* The pid that a fresh object names as its maker, 0 if none. */
+static apr_int64_t maker_of(apr_pool_t *p, const ipcg_obj_t *o)
+{
+    ipcg_use_t use;
+
+    switch (o->kind) {
+    case IPCG_SYSV_SHM:
+        return o->cpid;
+    case IPCG_SYSV_MSG:
+        return o->cpid ? o->cpid : o->lpid;
+    case IPCG_SYSV_SEM:
+        /* SETVAL and semop leave the caller's pid on the semaphore */
+        if (ipcg_probe(p, &paths, o, &use) == APR_SUCCESS && use.npids) {
+            return use.pids[0];
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Register the objects in @a snap that processes of this server made at
+ * runtime; @a extra_pid is a just-exited child (no longer in /proc).
+ * Returns how many were added. */
+static int register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
+                            apr_int64_t extra_pid)
+{
+    apr_array_header_t *procs = NULL, *tree;
+    apr_hash_t *ours = apr_hash_make(p);
+    apr_pool_t *np;
+    apr_hash_t *seen;
+    int i, added = 0;
+
+    if (ipcg_proc_list(p, &paths, &procs) != APR_SUCCESS) {
+        return 0;
+    }
+    tree = ipcg_proc_tree(p, procs, G->pid);
+    for (i = 0; i < tree->nelts; i++) {
+        apr_int64_t *k = apr_palloc(p, sizeof(*k));
+        *k = APR_ARRAY_IDX(tree, i, ipcg_proc_t).pid;
+        apr_hash_set(ours, k, sizeof(*k), k);
+    }
+    if (extra_pid > 0) {
+        apr_int64_t *k = apr_palloc(p, sizeof(*k));
+        *k = extra_pid;
+        apr_hash_set(ours, k, sizeof(*k), k);
+    }
+    apr_pool_create(&np, G->pool);
+    seen = apr_hash_make(np);
+    for (i = 0; i < snap->objs->nelts; i++) {
+        ipcg_obj_t o = APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
+        const char *slot = ipcg_obj_slot(np, &o);
+        apr_int64_t maker;
+
+        apr_hash_set(seen, slot, APR_HASH_KEY_STRING, "");
+        /* look at each object once: when it first appears */
+        if (apr_hash_get(G->seen, slot, APR_HASH_KEY_STRING)
+            || ipcg_registry_find(G->reg, &o) >= 0
+            || o.kind > IPCG_SYSV_MSG) {
+            continue;
+        }
+        maker = maker_of(p, &o);
+        if (maker <= 0 || !apr_hash_get(ours, &maker, sizeof(maker))) {
+            continue;
+        }
+        o.phase = IPCG_PHASE_RUNTIME;
+        o.cls = o.key == 0 ? IPCG_CLASS_INSTANCE : IPCG_CLASS_APPLICATION;
+        o.owner_pid = maker;
+        ipcg_strlcpy(o.module, "unknown", sizeof(o.module));
+        registry_add(&o);
+        added++;
+    }
+    apr_pool_destroy(G->seenpool);
+    G->seenpool = np;
+    G->seen = seen;
+    return added;
+}
+
+/* Build the view the table publishes. */
+static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
+                       const ipcg_snapshot_t *snap, ipcg_view_t *v)
+{
+    ipcg_report_t *r = &v->rep;
+    apr_hash_t *regidx = apr_hash_make(p);
+    apr_array_header_t *procs = NULL;
+    ipcg_bc_t bc;
+    int i;
+
+    (void)s;
+    memset(v, 0, sizeof(*v));
+    v->objs = apr_array_make(p, G->reg->nelts + 8, sizeof(ipcg_obj_t));
+    v->decisions = apr_array_copy(p, G->decisions);
+    v->procs = apr_array_make(p, 16, sizeof(ipcg_proc_t));
+    memcpy(r->instance, G->instance, sizeof(r->instance));
+    r->pid = G->pid;
+    r->starttime = G->starttime;
+    r->started = G->started;
+    r->generation = (apr_uint64_t)ap_state_query(AP_SQ_CONFIG_GEN);
+    r->run_uid = ap_unixd_config.user_id;
+    r->run_gid = ap_unixd_config.group_id;
+    r->mode = cf->cleanup;
+    r->show_foreign = cf->show_foreign;
+    r->warn_percent = cf->warn_percent;
+    r->scan_seconds = cf->scan_seconds;
+    r->updated = apr_time_sec(apr_time_now());
+    ipcg_limits_read(p, &paths, &r->limits);
+    ipcg_usage_compute(snap, r->limits.page_size.present
+                                 ? r->limits.page_size.v : 4096, &r->usage);
+    if (ipcg_beancounters_read(p, cf->beancounters, &bc) == APR_SUCCESS
+        && bc.present) {
+        r->bc_present = 1;
+        ipcg_strlcpy(r->bc_version, bc.version, sizeof(r->bc_version));
+        for (i = 0; i < bc.rows->nelts && i < IPCG_MAX_BC_ROWS; i++) {
+            r->bc[i] = APR_ARRAY_IDX(bc.rows, i, ipcg_bc_row_t);
+        }
+        r->bc_rows = (apr_uint32_t)i;
+    }
+    for (i = 0; i < G->reg->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(G->reg, i, ipcg_obj_t);
+        apr_hash_set(regidx, ipcg_obj_slot(p, o), APR_HASH_KEY_STRING, o);
+        *(ipcg_obj_t *)apr_array_push(v->objs) = *o;
+    }
+    for (i = 0; i < snap->objs->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
+        const ipcg_obj_t *mine = apr_hash_get(regidx, ipcg_obj_slot(p, o),
+                                              APR_HASH_KEY_STRING);
+        if (mine) {
+            r->count[o->kind][mine->cls]++;
+        }
+        else {
+            r->count[o->kind][IPCG_CLASS_FOREIGN]++;
+            if (cf->show_foreign) {
+                *(ipcg_obj_t *)apr_array_push(v->objs) = *o;
+            }
+        }
+    }
+    /* the processes of this server's tree, with their shared memory */
+    if (ipcg_proc_list(p, &paths, &procs) == APR_SUCCESS) {
+        apr_array_header_t *tree = ipcg_proc_tree(p, procs, G->pid);
+        for (i = 0; i < tree->nelts; i++) {
+            ipcg_proc_t pr;
+            if (ipcg_proc_read(p, &paths, APR_ARRAY_IDX(tree, i,
+                                                        ipcg_proc_t).pid,
+                               1, &pr) != APR_SUCCESS) {
+                continue;
+            }
+            r->proc_count++;
+            r->proc_rss_shmem += pr.rss_shmem.present ? pr.rss_shmem.v : 0;
+            r->proc_shared_anon += pr.shared_anon;
+            r->proc_shared_sysv += pr.shared_sysv;
+            r->proc_shared_posix += pr.shared_posix;
+            *(ipcg_proc_t *)apr_array_push(v->procs) = pr;
+        }
+        ipcg_procs_sort(v->procs);
+    }
+    r->cleanup = G->cleanup;
+    r->orphans = G->orphans;
+    r->orphans_provable = G->orphans_provable;
+    r->scans_total = G->scans_total;
+    r->warnings_total = G->warnings_total;
+    r->child_reaped_total = G->child_reaped_total;
+    r->removed_total = G->removed_total;
+    if (G->reg->nelts > cf->max_objects) {
+        r->objs_dropped = 0;   /* the table counts what does not fit */
+    }
+}
+
+static void warn_once(server_rec *s, const char *resource, const char *msg)
+{
+    apr_time_t now = apr_time_now();
+    apr_time_t *last = apr_hash_get(G->warned, resource, APR_HASH_KEY_STRING);
+
+    if (last && now - *last < IPCG_WARN_INTERVAL) {
+        return;
+    }
+    if (last == NULL) {
+        last = apr_palloc(G->pool, sizeof(*last));
+        apr_hash_set(G->warned, apr_pstrdup(G->pool, resource),
+                     APR_HASH_KEY_STRING, last);
+    }
+    *last = now;
+    G->warnings_total++;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ipcguard(201): %s", msg);
+}
+
+/* Re-arm a limit's warning once usage is back under the threshold. */
+static void warn_rearm(const char *resource)
+{
+    apr_time_t *last = apr_hash_get(G->warned, resource, APR_HASH_KEY_STRING);
+
+    if (last) {
+        *last = 0;
+    }
+}
+
+/* The modules holding most objects of @a kind in the registry. */
+static const char *top_modules(apr_pool_t *p, int kind)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    apr_hash_index_t *hi;
+    const char *out = "";
+    int i, shown;
+
+    for (i = 0; i < G->reg->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(G->reg, i, ipcg_obj_t);
+        int *n;
+        if (kind >= 0 && (int)o->kind != kind) {
+            continue;
+        }
+        n = apr_hash_get(h, o->module, APR_HASH_KEY_STRING);
+        if (n == NULL) {
+            n = apr_pcalloc(p, sizeof(*n));
+            apr_hash_set(h, o->module, APR_HASH_KEY_STRING, n);
+        }
+        (*n)++;
+    }
+    for (shown = 0; shown < 3; shown++) {
+        const char *best = NULL;
+        int bestn = 0;
+        for (hi = apr_hash_first(p, h); hi; hi = apr_hash_next(hi)) {
+            const void *k;
+            void *val;
+            apr_hash_this(hi, &k, NULL, &val);
+            if (*(int *)val > bestn) {
+                best = k;
+                bestn = *(int *)val;
+            }
+        }
+        if (best == NULL) {
+            break;
+        }
+        out = apr_psprintf(p, "%s%s%s (%d)", out, shown ? ", " : "", best,
+                           bestn);
+        apr_hash_set(h, best, APR_HASH_KEY_STRING, NULL);
+    }
+    return *out ? apr_pstrcat(p, "; this server's top holders: ", out, NULL)
+                : "; this server holds none of them";
+}
+
+static const char *top_processes(apr_pool_t *p, const ipcg_view_t *v)
+{
+    const char *out = "";
+    int i;
+
+    for (i = 0; i < v->procs->nelts && i < 3; i++) {
+        const ipcg_proc_t *pr = &APR_ARRAY_IDX(v->procs, i, ipcg_proc_t);
+        out = apr_psprintf(p, "%s%spid %" APR_INT64_T_FMT " %s (%"
+                           APR_UINT64_T_FMT " bytes shared)", out,
+                           i ? ", " : "", pr->pid, pr->comm,
+                           pr->shared_anon + pr->shared_sysv
+                           + pr->shared_posix);
+    }
+    return *out ? apr_pstrcat(p, "; largest processes of this server: ", out,
+                              NULL)
+                : "";
+}
+
+static void check_limit(apr_pool_t *p, server_rec *s, int percent,
+                        const char *resource, apr_uint64_t used,
+                        const ipcg_num_t *limit, const char *who)
+{
+    apr_uint64_t pct;
+
+    if (!limit->present || limit->v == 0) {
+        return;
+    }
+    pct = used * 100 / limit->v;
+    if (pct >= (apr_uint64_t)percent) {
+        warn_once(s, resource,
+                  apr_psprintf(p, "%s at %" APR_UINT64_T_FMT "%% (%"
+                               APR_UINT64_T_FMT " of %" APR_UINT64_T_FMT
+                               "), over the %d%% warning threshold%s",
+                               resource, pct, used, limit->v, percent, who));
+    }
+    else {
+        warn_rearm(resource);
+    }
+}
+
+static void early_warnings(apr_pool_t *p, server_rec *s,
+                           const ipcg_settings *cf, const ipcg_view_t *v)
+{
+    const ipcg_report_t *r = &v->rep;
+    const ipcg_limits_t *l = &r->limits;
+    const char *procs = top_processes(p, v);
+    apr_uint32_t i;
+
+    check_limit(p, s, cf->warn_percent, "SEMMNI (semaphore sets)",
+                r->usage.count[IPCG_SYSV_SEM], &l->semmni,
+                top_modules(p, IPCG_SYSV_SEM));
+    check_limit(p, s, cf->warn_percent, "SEMMNS (semaphores)",
+                r->usage.sem_total, &l->semmns,
+                top_modules(p, IPCG_SYSV_SEM));
+    check_limit(p, s, cf->warn_percent, "SHMMNI (shared memory segments)",
+                r->usage.count[IPCG_SYSV_SHM], &l->shmmni,
+                top_modules(p, IPCG_SYSV_SHM));
+    check_limit(p, s, cf->warn_percent, "SHMALL (shared memory pages)",
+                r->usage.shm_pages, &l->shmall, procs);
+    check_limit(p, s, cf->warn_percent, "MSGMNI (message queues)",
+                r->usage.count[IPCG_SYSV_MSG], &l->msgmni,
+                top_modules(p, IPCG_SYSV_MSG));
+    if (l->devshm_used.present) {
+        check_limit(p, s, cf->warn_percent, "/dev/shm", l->devshm_used.v,
+                    &l->devshm_size, procs);
+    }
+    for (i = 0; i < r->bc_rows; i++) {
+        const ipcg_bc_row_t *b = &r->bc[i];
+        apr_uint64_t *last = apr_hash_get(G->failcnt, b->resource,
+                                          APR_HASH_KEY_STRING);
+        const char *res = apr_pstrcat(p, "beancounter ", b->resource, NULL);
+        if (!b->limit_unlimited && b->limit) {
+            ipcg_num_t lim;
+            lim.present = 1;
+            lim.v = b->limit;
+            check_limit(p, s, cf->warn_percent, res, b->held, &lim, procs);
+        }
+        if (last == NULL) {
+            last = apr_palloc(G->pool, sizeof(*last));
+            *last = b->failcnt;
+            apr_hash_set(G->failcnt, apr_pstrdup(G->pool, b->resource),
+                         APR_HASH_KEY_STRING, last);
+        }
+        else if (b->failcnt > *last) {
+            warn_once(s, apr_pstrcat(p, res, " failcnt", NULL),
+                      apr_psprintf(p, "%s failcnt grew from %" APR_UINT64_T_FMT
+                                   " to %" APR_UINT64_T_FMT ": allocations "
+                                   "are failing (held %" APR_UINT64_T_FMT
+                                   ", limit %" APR_UINT64_T_FMT ")%s", res,
+                                   *last, b->failcnt, b->held, b->limit,
+                                   procs));
+            *last = b->failcnt;
+        }
+    }
+}
+
+/* Rescan, keep the registry exact, publish; write the state file when the
+ * registry changed. */
+static void refresh(apr_pool_t *p, server_rec *s, int warn)
+{
+    ipcg_settings cf;
+    ipcg_snapshot_t snap;
+    ipcg_view_t v;
+    int changed;
+
+    settings_of(s, &cf);
+    scan(p, &snap);
+    G->scans_total++;
+    changed = ipcg_registry_reconcile(p, G->reg, &snap);
+    changed += register_runtime(p, &snap, 0);
+    build_view(p, s, &cf, &snap, &v);
+    if (table) {
+        ipcg_table_publish(table, &v);
+    }
+    if (warn) {
+        early_warnings(p, s, &cf, &v);
+    }
+    if (G->reg->nelts > cf.max_objects) {
+        warn_once(s, "table", apr_psprintf(p, "the status table is full: "
+                  "this server has %d objects, IPCGuardMaxObjects is %d; "
+                  "/ipc-status lists the first %d and counts the rest",
+                  G->reg->nelts, cf.max_objects, cf.max_objects));
+    }
+    if (changed) {
+        registry_compact();
+        state_write(p, s);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Attribution: snapshots between the entries of the sorted hook arrays */
+
+static int in_real_pass(void)
+{
+    return ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL
+           && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG;
+}
+
+/* One bracket: what appeared since the last one was made by the entry
+ * that ran in between. */
+static void bracket(ipcg_phase_e phase)
+{
+    ipcg_snapshot_t now;
+    apr_array_header_t *added;
+    apr_array_header_t *names = bracket_names[phase];
+    const char *maker = "unknown";
+    apr_pool_t *np;
+    int i;
+
+    if (G == NULL || bracket_pool == NULL || names == NULL) {
+        return;
+    }
+    if (phase != bracket_phase) {
+        bracket_phase = phase;
+        bracket_index = 0;
+    }
+    if (bracket_index > 0 && bracket_index - 1 < names->nelts) {
+        maker = APR_ARRAY_IDX(names, bracket_index - 1, const char *);
+        if (strcmp(maker, "core.c") == 0) {
+            maker = "core";         /* the scoreboard, the core's mutexes */
+        }
+    }
+    apr_pool_create(&np, G->pool);
+    scan(np, &now);
+    added = apr_array_make(np, 4, sizeof(ipcg_obj_t));
+    if (last_snap.objs) {
+        ipcg_snapshot_diff(np, &last_snap, &now, added);
+    }
+    for (i = 0; i < added->nelts; i++) {
+        ipcg_obj_t o = APR_ARRAY_IDX(added, i, ipcg_obj_t);
+        o.phase = phase;
+        o.cls = IPCG_CLASS_INSTANCE;
+        o.owner_pid = getpid();
+        ipcg_strlcpy(o.module, maker, sizeof(o.module));
+        registry_add(&o);
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, NULL,
+                     "ipcguard(102): registered %s %s%" APR_INT64_T_FMT
+                     " from %s in %s", ipcg_kind_name(o.kind),
+                     o.id >= 0 ? "id " : "", o.id, maker,
+                     ipcg_phase_name(phase));
+    }
+    apr_pool_destroy(bracket_pool);
+    bracket_pool = np;
+    last_snap = now;
+    bracket_index++;
+}
+
+static int bracket_open_logs(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf; (void)plog; (void)ptemp; (void)s;
+    bracket(IPCG_PHASE_OPEN_LOGS);
+    return OK;
+}
+
+static int bracket_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s);
+
+static int bracket_pre_mpm(apr_pool_t *p, ap_scoreboard_e sb_type);
+
+/* Put a bracket before every entry of @a arr and one after the last;
+ * remembers the entries' names. Done again for every generation, since
+ * httpd sorts its hooks afresh each time. */
+#define WRAP_HOOK_ARRAY(name, fn, phase)                                     \
+    do {                                                                     \
+        apr_array_header_t *arr = ap_hook_get_##name();                      \
+        if (arr) {                                                           \
+            ap_LINK_##name##_t *old = (ap_LINK_##name##_t *)arr->elts;      \
+            int n = arr->nelts, k;                                           \
+            ap_LINK_##name##_t *copy = apr_pmemdup(ptemp, old,               \
+                                           sizeof(*old) * (apr_size_t)n);    \
+            apr_array_header_t *nm = apr_array_make(pconf, n,                \
+                                                    sizeof(const char *));   \
+            ap_LINK_##name##_t br;                                           \
+            memset(&br, 0, sizeof(br));                                      \
+            br.pFunc = fn;                                                   \
+            br.szName = "mod_ipcguard.c";                                    \
+            br.nOrder = APR_HOOK_MIDDLE;                                     \
+            arr->nelts = 0;                                                  \
+            for (k = 0; k < n; k++) {                                        \
+                if (copy[k].pFunc == fn) {                                   \
+                    continue;                                                \
+                }                                                            \
+                *(ap_LINK_##name##_t *)apr_array_push(arr) = br;             \
+                *(ap_LINK_##name##_t *)apr_array_push(arr) = copy[k];        \
+                *(const char **)apr_array_push(nm) =                         \
+                    apr_pstrdup(pconf, copy[k].szName);                      \
+            }                                                                \
+            *(ap_LINK_##name##_t *)apr_array_push(arr) = br;                 \
+            bracket_names[phase] = nm;                                       \
+        }                                                                    \
+    } while (0)
+
+static void wrap_hooks(apr_pool_t *pconf, apr_pool_t *ptemp)
+{
+    WRAP_HOOK_ARRAY(open_logs, bracket_open_logs, IPCG_PHASE_OPEN_LOGS);
+    WRAP_HOOK_ARRAY(post_config, bracket_post_config, IPCG_PHASE_POST_CONFIG);
+    WRAP_HOOK_ARRAY(pre_mpm, bracket_pre_mpm, IPCG_PHASE_PRE_MPM);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hooks                                                                */
+
+static apr_status_t clear_generation(void *data)
+{
+    (void)data;
+    table = NULL;
+    last_snap.objs = NULL;
+    if (bracket_pool) {
+        apr_pool_destroy(bracket_pool);
+        bracket_pool = NULL;
+    }
+    memset(bracket_names, 0, sizeof(bracket_names));
+    return APR_SUCCESS;
+}
+
+/* Runs last of all pconf cleanups of a generation: on a clean stop,
+ * remove the state file unless something of this instance outlives it. */
+static apr_status_t on_pconf_cleanup(void *data)
+{
+    server_rec *s = data;
+    apr_pool_t *p;
+    ipcg_snapshot_t snap;
+    int i, left = 0;
+
+    if (G == NULL || ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_EXITING
+        || G->pid != getpid() || G->state_path[0] == '\0'
+        || G->state_clash) {
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&p, G->pool);
+    scan(p, &snap);
+    ipcg_registry_reconcile(p, G->reg, &snap);
+    /* what the startup phases made goes with httpd's own cleanups (the
+     * scoreboard's with the process pool, after this); what children made
+     * at runtime and still exists would be lost without the file */
+    for (i = 0; i < G->reg->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(G->reg, i, ipcg_obj_t);
+        if (o->cls == IPCG_CLASS_INSTANCE
+            && (o->phase == IPCG_PHASE_RUNTIME
+                || o->phase == IPCG_PHASE_CHILD_INIT
+                || o->owner_pid != G->pid)) {
+            left++;
+        }
+    }
+    if (left) {
+        state_write(p, s);
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "ipcguard(103): clean stop; %d object(s) of this "
+                     "instance remain and stay recorded in %s for the next "
+                     "start", left, G->state_path);
+    }
+    else {
+        ipcg_state_remove(p, G->state_path);
+    }
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
+}
+
+static int ipcg_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp)
+{
+    (void)plog; (void)ptemp;
+    ipcg_paths_default(&paths);
+    apr_pool_cleanup_register(pconf, NULL, clear_generation,
+                              apr_pool_cleanup_null);
+    return OK;
+}
+
+static void identify_instance(apr_pool_t *p, const ipcg_settings *cf)
+{
+    const char *pidfile = ap_runtime_dir_relative(p, ap_pid_fname
+                                                      ? ap_pid_fname
+                                                      : DEFAULT_PIDLOG);
+
+    ipcg_strlcpy(G->pidfile, pidfile ? pidfile : "", sizeof(G->pidfile));
+    ipcg_state_instance_id(G->pidfile, G->instance);
+    ipcg_strlcpy(G->state_path,
+                 ipcg_state_path(p, cf->state_dir, G->instance),
+                 sizeof(G->state_path));
+}
+
+static void fill_opts(apr_pool_t *p, const ipcg_settings *cf,
+                      ipcg_reap_opts_t *o)
+{
+    char exe[1024];
+    ssize_t n;
+
+    memset(o, 0, sizeof(*o));
+    o->mode = cf->cleanup;
+    o->run_uid = ap_unixd_config.user_id;
+    o->run_gid = ap_unixd_config.group_id;
+    o->self_pid = getpid();
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        o->self_exe = apr_pstrdup(p, exe);
+    }
+    o->paths = &paths;
+    o->state_dir = cf->state_dir;
+    o->instance = G->instance;
+}
+
+/* The startup cleanup: first pass, normal runs only. */
+static void startup_cleanup(apr_pool_t *p, server_rec *s,
+                            const ipcg_settings *cf)
+{
+    ipcg_reap_opts_t o;
+    apr_array_header_t *carried;
+    const char *why = NULL;
+    int i;
+
+    G->startup_done = 1;
+    if (geteuid() != 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "ipcguard(104): not started as root: no state file, "
+                     "no cleanup");
+        G->cleanup.ran = 0;
+        ipcg_strlcpy(G->cleanup.summary, "not started as root: no cleanup",
+                     sizeof(G->cleanup.summary));
+        return;
+    }
+    if (ipcg_state_dir_ensure(p, cf->state_dir, 0, &why) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "ipcguard(105): IPCGuardStateDir %s: %s; no cleanup and "
+                     "no state file", cf->state_dir, why ? why : "unusable");
+        G->state_path[0] = '\0';
+        apr_snprintf(G->cleanup.summary, sizeof(G->cleanup.summary),
+                     "state directory %s unusable: no cleanup", cf->state_dir);
+        return;
+    }
+    fill_opts(p, cf, &o);
+    carried = apr_array_make(p, 4, sizeof(ipcg_obj_t));
+    G->decisions->nelts = 0;
+    ipcg_reap_startup(p, &o, &G->cleanup, G->decisions, carried);
+    G->removed_total += G->cleanup.removed_count;
+    for (i = 0; i < carried->nelts; i++) {
+        registry_add(&APR_ARRAY_IDX(carried, i, ipcg_obj_t));
+    }
+    if (cf->cleanup >= IPCG_CLEANUP_REPORT) {
+        ipcg_snapshot_t snap;
+        apr_hash_t *mine = apr_hash_make(p);
+        apr_time_t t0 = apr_time_now();
+        int removed;
+
+        for (i = 0; i < G->decisions->nelts; i++) {
+            const ipcg_obj_t *x = &APR_ARRAY_IDX(G->decisions, i,
+                                                 ipcg_decision_t).obj;
+            apr_hash_set(mine, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
+        }
+        for (i = 0; i < G->reg->nelts; i++) {
+            const ipcg_obj_t *x = &APR_ARRAY_IDX(G->reg, i, ipcg_obj_t);
+            apr_hash_set(mine, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
+        }
+        scan(p, &snap);
+        removed = ipcg_reap_orphans(p, &o, &snap, mine,
+                                    cf->cleanup == IPCG_CLEANUP_ORPHANS,
+                                    G->decisions, &G->orphans,
+                                    &G->orphans_provable);
+        G->removed_total += (apr_uint64_t)removed;
+        G->cleanup.duration_us += (apr_int64_t)(apr_time_now() - t0);
+    }
+}
+
+static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    ipcg_settings cf;
+
+    (void)plog;
+    settings_of(s, &cf);
+    if (!cf.enabled || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL) {
+        return OK;
+    }
+    G = global_state(s);
+    set_logger(s);
+    identify_instance(ptemp, &cf);
+    if (!G->startup_done) {
+        startup_cleanup(ptemp, s, &cf);
+    }
+    if (in_real_pass()) {
+        /* the baseline for the brackets: what exists before any module
+         * of this generation allocates */
+        apr_pool_create(&bracket_pool, G->pool);
+        scan(bracket_pool, &last_snap);
+        bracket_phase = IPCG_PHASE_UNKNOWN;
+        bracket_index = 0;
+        wrap_hooks(pconf, ptemp);
+    }
+    return OK;
+}
+
+static int ipcg_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    ipcg_settings cf;
+    apr_shm_t *shm;
+    apr_size_t size;
+    apr_status_t rv;
+
+    (void)plog; (void)ptemp;
+    settings_of(s, &cf);
+    if (!cf.enabled || G == NULL || !in_real_pass()) {
+        return OK;
+    }
+    /* the table: anonymous shared memory, inherited by the children */
+    size = ipcg_table_size((apr_uint32_t)cf.max_objects, IPCG_CAP_DECISIONS,
+                           IPCG_CAP_PROCS);
+    rv = apr_shm_create(&shm, size, NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     "ipcguard(106): cannot create the %" APR_SIZE_T_FMT
+                     "-byte status table (IPCGuardMaxObjects %d); "
+                     "/ipc-status will be unavailable", size,
+                     cf.max_objects);
+        table = NULL;
+    }
+    else {
+        table = ipcg_table_init(apr_shm_baseaddr_get(shm), size,
+                                (apr_uint32_t)cf.max_objects,
+                                IPCG_CAP_DECISIONS, IPCG_CAP_PROCS);
+    }
+    apr_pool_cleanup_register(pconf, s, on_pconf_cleanup,
+                              apr_pool_cleanup_null);
+    return OK;
+}
+
+/* After the last post_config entry: the parent is final (detached), the
+ * generation's objects exist. */
+static void after_post_config(server_rec *s)
+{
+    apr_pool_t *p;
+    ipcg_proc_t me;
+    ipcg_state_t other;
+    const char *why;
+
+    apr_pool_create(&p, G->pool);
+    G->pid = getpid();
+    if (G->started == 0) {
+        G->started = apr_time_sec(apr_time_now());
+    }
+    if (ipcg_proc_read(p, &paths, G->pid, 0, &me) == APR_SUCCESS) {
+        G->starttime = me.starttime;
+    }
+    /* never overwrite the state of another live server that shares this
+     * PidFile (a configuration error httpd itself will report) */
+    G->state_clash = 0;
+    if (G->state_path[0]
+        && ipcg_state_read(p, G->state_path, 0, &other, &why) == APR_SUCCESS
+        && other.pid != G->pid
+        && ipcg_proc_alive(p, &paths, other.pid, other.starttime) == 1) {
+        G->state_clash = 1;
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "ipcguard(107): state file %s belongs to live httpd pid %"
+                     APR_INT64_T_FMT "; two servers share PidFile %s: this "
+                     "one keeps no state", G->state_path, other.pid,
+                     G->pidfile);
+    }
+    refresh(p, s, 0);
+    registry_compact();
+    state_write(p, s);
+    apr_pool_destroy(p);
+}
+
+static int bracket_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    apr_array_header_t *names = bracket_names[IPCG_PHASE_POST_CONFIG];
+
+    (void)pconf; (void)plog; (void)ptemp;
+    bracket(IPCG_PHASE_POST_CONFIG);
+    if (names && bracket_index == names->nelts + 1 && G) {
+        after_post_config(s);
+    }
+    return OK;
+}
+
+static int bracket_pre_mpm(apr_pool_t *p, ap_scoreboard_e sb_type)
+{
+    apr_array_header_t *names = bracket_names[IPCG_PHASE_PRE_MPM];
+
+    (void)p; (void)sb_type;
+    bracket(IPCG_PHASE_PRE_MPM);
+    if (names && bracket_index == names->nelts + 1 && G) {
+        apr_pool_t *tmp;
+        apr_pool_create(&tmp, G->pool);
+        refresh(tmp, ap_server_conf, 0);
+        state_write(tmp, ap_server_conf);
+        apr_pool_destroy(tmp);
+    }
+    return OK;
+}
+
+static int ipcg_monitor(apr_pool_t *p, server_rec *s)
+{
+    ipcg_settings cf;
+    apr_time_t now = apr_time_now();
+    apr_pool_t *tmp;
+
+    settings_of(s, &cf);
+    if (!cf.enabled || G == NULL || G->pid != getpid()) {
+        return DECLINED;
+    }
+    if (now - G->last_scan < apr_time_from_sec(cf.scan_seconds)) {
+        return DECLINED;
+    }
+    G->last_scan = now;
+    apr_pool_create(&tmp, p);
+    refresh(tmp, s, 1);
+    apr_pool_destroy(tmp);
+    return DECLINED;
+}
+
+static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
+                              int slot, mpm_child_status state)
+{
+    ipcg_settings cf;
+    ipcg_reap_opts_t o;
+    ipcg_snapshot_t snap;
+    apr_pool_t *p;
+    int added, removed;
+
+    (void)gen; (void)slot;
+    if (state != MPM_CHILD_EXITED || G == NULL || G->pid != getpid()) {
+        return;
+    }
+    settings_of(s, &cf);
+    if (!cf.enabled) {
+        return;
+    }
+    apr_pool_create(&p, G->pool);
+    scan(p, &snap);
+    ipcg_registry_reconcile(p, G->reg, &snap);
+    /* what the child made since the last scan is registered now, while
+     * its pid still tells it was ours */
+    added = register_runtime(p, &snap, pid);
+    fill_opts(p, &cf, &o);
+    removed = ipcg_reap_child(p, &o, G->reg, pid);
+    G->child_reaped_total += (apr_uint64_t)removed;
+    G->removed_total += (apr_uint64_t)removed;
+    if (added || removed) {
+        registry_compact();
+        state_write(p, s);
+        G->last_scan = 0;    /* publish at the next monitor tick */
+    }
+    apr_pool_destroy(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* The handler                                                          */
+
+static void out_to_request(void *baton, const char *buf, apr_size_t len)
+{
+    ap_rwrite(buf, (int)len, (request_rec *)baton);
+}
+
+static const char *html_obj_name(apr_pool_t *p, const ipcg_obj_t *o)
+{
+    if (o->kind == IPCG_POSIX_SHM || o->kind == IPCG_POSIX_SEM) {
+        /* the name may be anything: escape markup and show control bytes
+         * visibly */
+        char buf[IPCG_NAME_MAX * 4];
+        apr_size_t i, j = 0;
+        for (i = 0; o->name[i] && j + 5 < sizeof(buf); i++) {
+            unsigned char c = (unsigned char)o->name[i];
+            if (c < 0x20 || c == 0x7f || c >= 0x80) {
+                j += (apr_size_t)apr_snprintf(buf + j, sizeof(buf) - j,
+                                              "\\x%02x", c);
+            }
+            else {
+                buf[j++] = (char)c;
+            }
+        }
+        buf[j] = '\0';
+        return ap_escape_html(p, buf);
+    }
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, o->id);
+}
+
+static void html_obj_row(request_rec *r, const ipcg_obj_t *o,
+                         const char *extra)
+{
+    char ct[APR_CTIME_LEN];
+
+    if (apr_ctime(ct, apr_time_from_sec(o->ctime)) != APR_SUCCESS) {
+        ct[0] = '\0';
+    }
+    ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>0x%08x</td><td>%u</td>"
+               "<td>%04o</td><td>%" APR_UINT64_T_FMT "%s</td><td>%"
+               APR_UINT64_T_FMT "</td><td>%" APR_INT64_T_FMT "/%"
+               APR_INT64_T_FMT "</td><td>%s</td><td>%s</td><td>%s</td>"
+               "<td>%s</td>%s</tr>\n",
+               ipcg_kind_name(o->kind), html_obj_name(r->pool, o),
+               (unsigned)o->key, (unsigned)o->uid, (unsigned)o->mode,
+               o->size, o->kind == IPCG_SYSV_SEM ? " sems" : " B",
+               o->nattch, o->cpid, o->lpid, ct, ipcg_phase_name(o->phase),
+               ap_escape_html(r->pool, o->module), ipcg_class_name(o->cls),
+               extra ? extra : "");
+}
+
+static const char *obj_head =
+    "<tr><th>kind</th><th>id / name</th><th>key</th><th>owner</th>"
+    "<th>mode</th><th>size</th><th>nattch</th><th>cpid/lpid</th>"
+    "<th>created</th><th>phase</th><th>module</th><th>class</th>";
+
+static void html_limit(request_rec *r, const char *name, apr_uint64_t used,
+                       const ipcg_num_t *lim, int warn)
+{
+    if (!lim->present) {
+        ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td>"
+                   "<td>unknown</td><td></td></tr>\n", name, used);
+        return;
+    }
+    {
+        apr_uint64_t pct = lim->v ? used * 100 / lim->v : 0;
+        ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td><td>%"
+                   APR_UINT64_T_FMT "</td><td>%s%" APR_UINT64_T_FMT
+                   "%%%s</td></tr>\n", name, used, lim->v,
+                   pct >= (apr_uint64_t)warn ? "<b>" : "", pct,
+                   pct >= (apr_uint64_t)warn ? " (over threshold)</b>" : "");
+    }
+}
+
+static void render_html(request_rec *r, const ipcg_view_t *v, int refresh_s)
+{
+    const ipcg_report_t *rep = &v->rep;
+    const ipcg_limits_t *l = &rep->limits;
+    ipcg_num_t dev;
+    int i, k;
+    apr_uint64_t inst = 0, app = 0, foreign = 0;
+
+    ap_set_content_type(r, "text/html; charset=ISO-8859-1");
+    if (refresh_s > 0) {
+        apr_table_setn(r->headers_out, "Refresh",
+                       apr_psprintf(r->pool, "%d", refresh_s));
+    }
+    if (r->header_only) {
+        return;
+    }
+    for (k = 0; k < IPCG_KIND_COUNT; k++) {
+        inst += rep->count[k][IPCG_CLASS_INSTANCE];
+        app += rep->count[k][IPCG_CLASS_APPLICATION];
+        foreign += rep->count[k][IPCG_CLASS_FOREIGN];
+    }
+    ap_rputs(DOCTYPE_HTML_3_2 "<html><head>\n<title>IPC Status</title>\n"
+             "</head><body>\n<h1>IPC Status for ", r);
+    ap_rvputs(r, ap_escape_html(r->pool, ap_get_server_name(r)),
+              " (via ", r->connection->local_ip, ")</h1>\n\n", NULL);
+    ap_rprintf(r, "<dl><dt>Instance %s, httpd pid %" APR_INT64_T_FMT
+               ", generation %" APR_UINT64_T_FMT ", cleanup mode %s</dt>\n",
+               rep->instance, rep->pid, rep->generation,
+               ipcg_cleanup_name(rep->mode));
+    ap_rprintf(r, "<dt>Objects: %" APR_UINT64_T_FMT " of this server, %"
+               APR_UINT64_T_FMT " application-owned, %" APR_UINT64_T_FMT
+               " of others%s</dt>\n", inst, app, foreign,
+               rep->show_foreign ? "" : " (not listed: IPCGuardShowForeign "
+               "Off)");
+    if (rep->objs_dropped) {
+        ap_rprintf(r, "<dt><b>%" APR_UINT64_T_FMT " objects do not fit the "
+                   "table (raise IPCGuardMaxObjects)</b></dt>\n",
+                   rep->objs_dropped);
+    }
+    ap_rprintf(r, "<dt>Last startup cleanup: %s</dt></dl>\n",
+               rep->cleanup.summary[0]
+                   ? ap_escape_html(r->pool, rep->cleanup.summary)
+                   : "no cleanup has run");
+
+    ap_rputs("<h2>Objects by module</h2>\n<table border=\"1\"><tr><th>module"
+             "</th><th>kind</th><th>class</th><th>count</th></tr>\n", r);
+    {
+        apr_hash_t *h = apr_hash_make(r->pool);
+        apr_hash_index_t *hi;
+        for (i = 0; i < v->objs->nelts; i++) {
+            const ipcg_obj_t *o = &APR_ARRAY_IDX(v->objs, i, ipcg_obj_t);
+            const char *key = apr_psprintf(r->pool, "%s\t%s\t%s", o->module,
+                                           ipcg_kind_name(o->kind),
+                                           ipcg_class_name(o->cls));
+            int *n = apr_hash_get(h, key, APR_HASH_KEY_STRING);
+            if (n == NULL) {
+                n = apr_pcalloc(r->pool, sizeof(*n));
+                apr_hash_set(h, key, APR_HASH_KEY_STRING, n);
+            }
+            (*n)++;
+        }
+        for (hi = apr_hash_first(r->pool, h); hi; hi = apr_hash_next(hi)) {
+            const void *key;
+            void *val;
+            char *f1, *f2, *last;
+            apr_hash_this(hi, &key, NULL, &val);
+            f1 = apr_strtok(apr_pstrdup(r->pool, key), "\t", &last);
+            f2 = apr_strtok(NULL, "\t", &last);
+            ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%d</td>"
+                       "</tr>\n", ap_escape_html(r->pool, f1), f2, last,
+                       *(int *)val);
+        }
+    }
+    ap_rputs("</table>\n", r);
+
+    ap_rputs("<h2>Limits</h2>\n<table border=\"1\"><tr><th>limit</th>"
+             "<th>used</th><th>limit</th><th>usage</th></tr>\n", r);
+    html_limit(r, "SEMMNI (semaphore sets)",
+               rep->usage.count[IPCG_SYSV_SEM], &l->semmni,
+               rep->warn_percent);
+    html_limit(r, "SEMMNS (semaphores)", rep->usage.sem_total, &l->semmns,
+               rep->warn_percent);
+    html_limit(r, "SHMMNI (segments)", rep->usage.count[IPCG_SYSV_SHM],
+               &l->shmmni, rep->warn_percent);
+    html_limit(r, "SHMALL (pages)", rep->usage.shm_pages, &l->shmall,
+               rep->warn_percent);
+    html_limit(r, "MSGMNI (queues)", rep->usage.count[IPCG_SYSV_MSG],
+               &l->msgmni, rep->warn_percent);
+    dev = l->devshm_size;
+    html_limit(r, "/dev/shm (bytes)",
+               l->devshm_used.present ? l->devshm_used.v : 0, &dev,
+               rep->warn_percent);
+    if (l->semmsl.present) {
+        ap_rprintf(r, "<tr><td>SEMMSL (per set)</td><td></td><td>%"
+                   APR_UINT64_T_FMT "</td><td></td></tr>\n", l->semmsl.v);
+    }
+    if (l->semopm.present) {
+        ap_rprintf(r, "<tr><td>SEMOPM (ops per call)</td><td></td><td>%"
+                   APR_UINT64_T_FMT "</td><td></td></tr>\n", l->semopm.v);
+    }
+    if (l->shmmax.present) {
+        ap_rprintf(r, "<tr><td>SHMMAX (bytes per segment)</td><td></td><td>%"
+                   APR_UINT64_T_FMT "</td><td></td></tr>\n", l->shmmax.v);
+    }
+    if (l->meminfo_shmem.present) {
+        ap_rprintf(r, "<tr><td>Shmem (system, bytes)</td><td>%"
+                   APR_UINT64_T_FMT "</td><td></td><td></td></tr>\n",
+                   l->meminfo_shmem.v);
+    }
+    ap_rputs("</table>\n", r);
+    if (rep->bc_present) {
+        apr_uint32_t b;
+        ap_rputs("<h2>Beancounters</h2>\n<table border=\"1\"><tr><th>resource"
+                 "</th><th>held</th><th>maxheld</th><th>barrier</th><th>limit"
+                 "</th><th>failcnt</th></tr>\n", r);
+        for (b = 0; b < rep->bc_rows; b++) {
+            const ipcg_bc_row_t *row = &rep->bc[b];
+            ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td><td>%"
+                       APR_UINT64_T_FMT "</td><td>%s</td><td>%s</td><td>%s%"
+                       APR_UINT64_T_FMT "%s</td></tr>\n",
+                       ap_escape_html(r->pool, row->resource), row->held,
+                       row->maxheld,
+                       row->barrier_unlimited ? "unlimited"
+                           : apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
+                                          row->barrier),
+                       row->limit_unlimited ? "unlimited"
+                           : apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
+                                          row->limit),
+                       row->failcnt ? "<b>" : "", row->failcnt,
+                       row->failcnt ? "</b>" : "");
+        }
+        ap_rputs("</table>\n", r);
+    }
+
+    ap_rputs("<h2>Objects</h2>\n<table border=\"1\">", r);
+    ap_rputs(obj_head, r);
+    ap_rputs("</tr>\n", r);
+    for (i = 0; i < v->objs->nelts; i++) {
+        html_obj_row(r, &APR_ARRAY_IDX(v->objs, i, ipcg_obj_t), NULL);
+    }
+    ap_rputs("</table>\n", r);
+
+    ap_rputs("<h2>Last startup cleanup</h2>\n", r);
+    if (!rep->cleanup.ran && rep->cleanup.summary[0] == '\0') {
+        ap_rputs("<p>No cleanup has run.</p>\n", r);
+    }
+    else {
+        ap_rprintf(r, "<p>%s (mode %s, %u removed, %u kept, %" APR_INT64_T_FMT
+                   " us)</p>\n",
+                   ap_escape_html(r->pool, rep->cleanup.summary),
+                   ipcg_cleanup_name(rep->cleanup.mode),
+                   rep->cleanup.removed_count, rep->cleanup.kept_count,
+                   rep->cleanup.duration_us);
+    }
+    ap_rputs("<table border=\"1\">", r);
+    ap_rputs(obj_head, r);
+    ap_rputs("<th>decision</th><th>reason</th></tr>\n", r);
+    for (i = 0; i < v->decisions->nelts; i++) {
+        const ipcg_decision_t *d = &APR_ARRAY_IDX(v->decisions, i,
+                                                  ipcg_decision_t);
+        if (d->what == IPCG_DEC_ORPHAN) {
+            continue;
+        }
+        html_obj_row(r, &d->obj, apr_pstrcat(r->pool, "<td>",
+                     d->what == IPCG_DEC_REMOVED ? "removed" : "kept",
+                     "</td><td>", ap_escape_html(r->pool, d->reason),
+                     "</td>", NULL));
+    }
+    ap_rputs("</table>\n", r);
+
+    ap_rprintf(r, "<h2>Orphan candidates</h2>\n<p>%" APR_UINT64_T_FMT
+               " candidate(s), %" APR_UINT64_T_FMT " provably dead%s.</p>\n"
+               "<table border=\"1\">", rep->orphans, rep->orphans_provable,
+               rep->mode == IPCG_CLEANUP_ORPHANS ? ""
+                   : " (reported only: IPCGuardCleanup orphans removes them)");
+    ap_rputs(obj_head, r);
+    ap_rputs("<th>provable</th><th>reason</th></tr>\n", r);
+    for (i = 0; i < v->decisions->nelts; i++) {
+        const ipcg_decision_t *d = &APR_ARRAY_IDX(v->decisions, i,
+                                                  ipcg_decision_t);
+        if (d->what != IPCG_DEC_ORPHAN) {
+            continue;
+        }
+        html_obj_row(r, &d->obj, apr_pstrcat(r->pool, "<td>",
+                     d->provable ? "yes" : "no", "</td><td>",
+                     ap_escape_html(r->pool, d->reason), "</td>", NULL));
+    }
+    ap_rputs("</table>\n", r);
+
+    ap_rprintf(r, "<h2>Shared memory of this server's processes</h2>\n"
+               "<p>%" APR_UINT64_T_FMT " processes; RssShmem %"
+               APR_UINT64_T_FMT " bytes; shared anonymous %" APR_UINT64_T_FMT
+               " bytes; SysV %" APR_UINT64_T_FMT " bytes; /dev/shm %"
+               APR_UINT64_T_FMT " bytes (mapped).</p>\n"
+               "<table border=\"1\"><tr><th>pid</th><th>ppid</th>"
+               "<th>command</th><th>RssShmem</th><th>shared anonymous</th>"
+               "<th>SysV</th><th>/dev/shm</th></tr>\n",
+               rep->proc_count, rep->proc_rss_shmem, rep->proc_shared_anon,
+               rep->proc_shared_sysv, rep->proc_shared_posix);
+    for (i = 0; i < v->procs->nelts; i++) {
+        const ipcg_proc_t *pr = &APR_ARRAY_IDX(v->procs, i, ipcg_proc_t);
+        ap_rprintf(r, "<tr><td>%" APR_INT64_T_FMT "</td><td>%" APR_INT64_T_FMT
+                   "</td><td>%s</td><td>%s</td><td>%" APR_UINT64_T_FMT
+                   "</td><td>%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT
+                   "</td></tr>\n", pr->pid, pr->ppid,
+                   ap_escape_html(r->pool, pr->comm),
+                   pr->rss_shmem.present
+                       ? apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
+                                      pr->rss_shmem.v)
+                       : "unknown",
+                   pr->shared_anon, pr->shared_sysv, pr->shared_posix);
+    }
+    ap_rputs("</table>\n", r);
+    ap_rputs(ap_psignature("<hr />\n", r), r);
+    ap_rputs("</body></html>\n", r);
+}
+
+/* The first value of @a name in the query string, or NULL. */
+static const char *query_arg(request_rec *r, const char *name, int *present)
+{
+    char *args, *tok, *last;
+    apr_size_t n = strlen(name);
+
+    *present = 0;
+    if (r->args == NULL) {
+        return NULL;
+    }
+    args = apr_pstrdup(r->pool, r->args);
+    for (tok = apr_strtok(args, "&;", &last); tok;
+         tok = apr_strtok(NULL, "&;", &last)) {
+        if (strncmp(tok, name, n) == 0 && (tok[n] == '\0' || tok[n] == '=')) {
+            *present = 1;
+            return tok[n] == '=' ? tok + n + 1 : "";
+        }
+    }
+    return NULL;
+}
+
+static int ipcg_handler(request_rec *r)
+{
+    ipcg_view_t v;
+    ipcg_out_t out;
+    apr_status_t rv;
+    int is_auto, is_json, is_metrics, has_refresh;
+    const char *refresh_s;
+
+    if (strcmp(r->handler, IPCG_HANDLER) != 0) {
+        return DECLINED;
+    }
+    r->allowed = (AP_METHOD_BIT << M_GET);
+    if (r->method_number != M_GET) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (table == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "ipcguard(401): no status table: the module is off "
+                      "(IPCGuard Off) or could not start");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    rv = ipcg_table_read(table, r->pool, &v);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "ipcguard(402): cannot read the status table");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    query_arg(r, "auto", &is_auto);
+    query_arg(r, "json", &is_json);
+    query_arg(r, "metrics", &is_metrics);
+    refresh_s = query_arg(r, "refresh", &has_refresh);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    out.write = out_to_request;
+    out.baton = r;
+    if (is_json) {
+        ap_set_content_type(r, "application/json");
+        if (!r->header_only) {
+            ipcg_render_json(r->pool, &v, &out);
+        }
+    }
+    else if (is_metrics) {
+        ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
+        if (!r->header_only) {
+            ipcg_render_metrics(r->pool, &v, &out);
+        }
+    }
+    else if (is_auto) {
+        ap_set_content_type(r, "text/plain; charset=ISO-8859-1");
+        if (!r->header_only) {
+            ipcg_render_auto(r->pool, &v, "", &out);
+        }
+    }
+    else {
+        int secs = 0;
+        if (has_refresh) {
+            secs = refresh_s && *refresh_s ? atoi(refresh_s) : 1;
+            if (secs < 1) {
+                secs = 1;
+            }
+            if (secs > 86400) {
+                secs = 86400;
+            }
+        }
+        render_html(r, &v, secs);
+    }
+    return OK;
+}
+
+/* The section in /server-status and the IPCGuard* lines in its ?auto. */
+static int ipcg_status_hook(request_rec *r, int flags)
+{
+    ipcg_view_t v;
+    ipcg_out_t out;
+
+    if (table == NULL || ipcg_table_read(table, r->pool, &v) != APR_SUCCESS) {
+        return OK;
+    }
+    if (flags & AP_STATUS_SHORT) {
+        out.write = out_to_request;
+        out.baton = r;
+        ipcg_render_auto(r->pool, &v, "IPCGuard", &out);
+        return OK;
+    }
+    {
+        const ipcg_report_t *rep = &v.rep;
+        apr_uint64_t inst = 0, foreign = 0;
+        int k;
+        for (k = 0; k < IPCG_KIND_COUNT; k++) {
+            inst += rep->count[k][IPCG_CLASS_INSTANCE];
+            foreign += rep->count[k][IPCG_CLASS_FOREIGN];
+        }
+        ap_rputs("<hr />\n<h2>IPC objects (mod_ipcguard)</h2>\n<dl>", r);
+        ap_rprintf(r, "<dt>%" APR_UINT64_T_FMT " objects of this server, %"
+                   APR_UINT64_T_FMT " of others</dt>\n", inst, foreign);
+        if (rep->limits.semmni.present) {
+            ap_rprintf(r, "<dt>Semaphore sets: %" APR_UINT64_T_FMT " of %"
+                       APR_UINT64_T_FMT " (SEMMNI)</dt>\n",
+                       rep->usage.count[IPCG_SYSV_SEM], rep->limits.semmni.v);
+        }
+        ap_rprintf(r, "<dt>Last startup cleanup: %s</dt>\n",
+                   rep->cleanup.summary[0]
+                       ? ap_escape_html(r->pool, rep->cleanup.summary)
+                       : "no cleanup has run");
+        ap_rputs("</dl>\n", r);
+    }
+    return OK;
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_pre_config(ipcg_pre_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_check_config(ipcg_check_config, NULL, NULL,
+                         APR_HOOK_REALLY_FIRST);
+    ap_hook_post_config(ipcg_post_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_monitor(ipcg_monitor, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_status(ipcg_child_status, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(ipcg_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, ipcg_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(ipcguard) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                   /* create per-directory config */
+    NULL,                   /* merge per-directory config */
+    create_server_conf,     /* create per-server config */
+    merge_server_conf,      /* merge per-server config */
+    ipcg_cmds,              /* directives */
+    register_hooks,         /* register hooks */
+    AP_MODULE_FLAG_NONE     /* flags */
+};

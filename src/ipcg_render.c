@@ -1,0 +1,697 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/* The machine formats: mod_status-style ?auto, JSON and Prometheus. */
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "ipcguard/ipcg_report.h"
+
+/* Distinct module label values in ?metrics; the rest are "other". */
+#define METRICS_MAX_MODULES 64
+
+static void outs(ipcg_out_t *out, const char *s)
+{
+    out->write(out->baton, s, strlen(s));
+}
+
+static void outf(ipcg_out_t *out, apr_pool_t *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void outf(ipcg_out_t *out, apr_pool_t *p, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+
+    va_start(ap, fmt);
+    s = apr_pvsprintf(p, fmt, ap);
+    va_end(ap);
+    outs(out, s);
+}
+
+/* ---- ?auto ---- */
+
+static void kv(ipcg_out_t *out, apr_pool_t *p, const char *prefix,
+               const char *key, apr_uint64_t v)
+{
+    outf(out, p, "%s%s: %" APR_UINT64_T_FMT "\n", prefix, key, v);
+}
+
+static void kv_num(ipcg_out_t *out, apr_pool_t *p, const char *prefix,
+                   const char *key, const ipcg_num_t *n)
+{
+    if (n->present) {
+        kv(out, p, prefix, key, n->v);
+    }
+}
+
+/* "shmpages" -> "Shmpages", keeping only letters and digits. */
+static const char *camel(apr_pool_t *p, const char *s)
+{
+    char *o = apr_palloc(p, strlen(s) + 1);
+    apr_size_t j = 0;
+
+    for (; *s; s++) {
+        if (apr_isalnum(*s)) {
+            o[j] = (j == 0) ? (char)apr_toupper(*s) : *s;
+            j++;
+        }
+    }
+    o[j] = '\0';
+    return o;
+}
+
+static apr_uint64_t class_total(const ipcg_report_t *r, ipcg_class_e c)
+{
+    apr_uint64_t n = 0;
+    int k;
+
+    for (k = 0; k < IPCG_KIND_COUNT; k++) {
+        n += r->count[k][c];
+    }
+    return n;
+}
+
+void ipcg_render_auto(apr_pool_t *p, const ipcg_view_t *v, const char *prefix,
+                      ipcg_out_t *out)
+{
+    const ipcg_report_t *r = &v->rep;
+    const ipcg_limits_t *l = &r->limits;
+    static const char *const kind_keys[IPCG_KIND_COUNT] = {
+        "SysvSemSets", "SysvShmSegments", "SysvMsgQueues", "PosixShmObjects",
+        "PosixSemObjects"
+    };
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    apr_uint32_t i;
+    int k;
+
+    outf(out, p, "%sInstance: %s\n", prefix,
+         r->instance[0] ? r->instance : "none");
+    outf(out, p, "%sCleanupMode: %s\n", prefix, ipcg_cleanup_name(r->mode));
+    kv(out, p, prefix, "ServerPid", (apr_uint64_t)r->pid);
+    if (r->started > 0 && now >= r->started) {
+        kv(out, p, prefix, "Uptime", (apr_uint64_t)(now - r->started));
+    }
+    kv(out, p, prefix, "Generation", r->generation);
+    kv(out, p, prefix, "InstanceObjects", class_total(r, IPCG_CLASS_INSTANCE));
+    kv(out, p, prefix, "ApplicationObjects",
+       class_total(r, IPCG_CLASS_APPLICATION));
+    kv(out, p, prefix, "ForeignObjects", class_total(r, IPCG_CLASS_FOREIGN));
+    for (k = 0; k < IPCG_KIND_COUNT; k++) {
+        kv(out, p, prefix, kind_keys[k],
+           r->count[k][IPCG_CLASS_INSTANCE]
+           + r->count[k][IPCG_CLASS_APPLICATION]);
+    }
+    kv(out, p, prefix, "SemSetsUsed", r->usage.count[IPCG_SYSV_SEM]);
+    kv_num(out, p, prefix, "SemSetsLimit", &l->semmni);
+    kv(out, p, prefix, "SemaphoresUsed", r->usage.sem_total);
+    kv_num(out, p, prefix, "SemaphoresLimit", &l->semmns);
+    kv_num(out, p, prefix, "SemPerSetLimit", &l->semmsl);
+    kv_num(out, p, prefix, "SemOpsLimit", &l->semopm);
+    kv(out, p, prefix, "ShmSegmentsUsed", r->usage.count[IPCG_SYSV_SHM]);
+    kv_num(out, p, prefix, "ShmSegmentsLimit", &l->shmmni);
+    kv(out, p, prefix, "ShmPagesUsed", r->usage.shm_pages);
+    kv_num(out, p, prefix, "ShmPagesLimit", &l->shmall);
+    kv_num(out, p, prefix, "ShmMaxBytes", &l->shmmax);
+    kv(out, p, prefix, "MsgQueuesUsed", r->usage.count[IPCG_SYSV_MSG]);
+    kv_num(out, p, prefix, "MsgQueuesLimit", &l->msgmni);
+    kv_num(out, p, prefix, "DevShmBytesUsed", &l->devshm_used);
+    kv_num(out, p, prefix, "DevShmBytesSize", &l->devshm_size);
+    kv_num(out, p, prefix, "SystemShmemBytes", &l->meminfo_shmem);
+    for (i = 0; r->bc_present && i < r->bc_rows; i++) {
+        const ipcg_bc_row_t *b = &r->bc[i];
+        const char *res = apr_pstrcat(p, "Beancounter", camel(p, b->resource),
+                                      NULL);
+        kv(out, p, prefix, apr_pstrcat(p, res, "Held", NULL), b->held);
+        kv(out, p, prefix, apr_pstrcat(p, res, "Maxheld", NULL), b->maxheld);
+        if (!b->barrier_unlimited) {
+            kv(out, p, prefix, apr_pstrcat(p, res, "Barrier", NULL),
+               b->barrier);
+        }
+        if (!b->limit_unlimited) {
+            kv(out, p, prefix, apr_pstrcat(p, res, "Limit", NULL), b->limit);
+        }
+        kv(out, p, prefix, apr_pstrcat(p, res, "Failcnt", NULL), b->failcnt);
+    }
+    kv(out, p, prefix, "CleanupRan", r->cleanup.ran ? 1 : 0);
+    kv(out, p, prefix, "CleanupRemoved", r->cleanup.removed_count);
+    kv(out, p, prefix, "CleanupKept", r->cleanup.kept_count);
+    kv(out, p, prefix, "CleanupDurationUs",
+       (apr_uint64_t)(r->cleanup.duration_us > 0 ? r->cleanup.duration_us
+                                                 : 0));
+    kv(out, p, prefix, "CleanupPreviousPid",
+       (apr_uint64_t)(r->cleanup.previous_pid > 0 ? r->cleanup.previous_pid
+                                                  : 0));
+    kv(out, p, prefix, "OrphanCandidates", r->orphans);
+    kv(out, p, prefix, "OrphansProvable", r->orphans_provable);
+    kv(out, p, prefix, "Processes", r->proc_count);
+    kv(out, p, prefix, "ProcessesRssShmemBytes", r->proc_rss_shmem);
+    kv(out, p, prefix, "ProcessesSharedAnonBytes", r->proc_shared_anon);
+    kv(out, p, prefix, "ProcessesSharedSysvBytes", r->proc_shared_sysv);
+    kv(out, p, prefix, "ProcessesSharedPosixBytes", r->proc_shared_posix);
+    kv(out, p, prefix, "ScansTotal", r->scans_total);
+    kv(out, p, prefix, "WarningsTotal", r->warnings_total);
+    kv(out, p, prefix, "ChildReapedTotal", r->child_reaped_total);
+    kv(out, p, prefix, "RemovedTotal", r->removed_total);
+    kv(out, p, prefix, "RegistryDropped", r->objs_dropped);
+}
+
+/* ---- JSON ---- */
+
+/* Length of the valid UTF-8 sequence at @a s, or 0. */
+static int utf8_len(const unsigned char *s)
+{
+    int n, i;
+    apr_uint32_t cp;
+
+    if (s[0] < 0x80) return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) { n = 2; cp = s[0] & 0x1f; }
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) { n = 3; cp = s[0] & 0x0f; }
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4) { n = 4; cp = s[0] & 0x07; }
+    else return 0;
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+        || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+        return 0;
+    }
+    return n;
+}
+
+const char *ipcg_json_str(apr_pool_t *p, const char *s)
+{
+    apr_size_t n = strlen(s), j = 0;
+    char *o = apr_palloc(p, n * 6 + 3);
+    const unsigned char *u = (const unsigned char *)s;
+
+    o[j++] = '"';
+    while (*u) {
+        int l;
+        if (*u == '"' || *u == '\\') {
+            o[j++] = '\\';
+            o[j++] = (char)*u++;
+        }
+        else if (*u < 0x20 || *u == 0x7f) {
+            j += (apr_size_t)apr_snprintf(o + j, 7, "\\u%04x", *u++);
+        }
+        else if ((l = utf8_len(u)) > 0) {
+            memcpy(o + j, u, (apr_size_t)l);
+            j += (apr_size_t)l;
+            u += l;
+        }
+        else {
+            /* not UTF-8: the byte's value as a code point */
+            j += (apr_size_t)apr_snprintf(o + j, 7, "\\u%04x", *u++);
+        }
+    }
+    o[j++] = '"';
+    o[j] = '\0';
+    return o;
+}
+
+static const char *jnum(apr_pool_t *p, const ipcg_num_t *n)
+{
+    return n->present ? apr_psprintf(p, "%" APR_UINT64_T_FMT, n->v) : "null";
+}
+
+static void json_obj_fields(apr_pool_t *p, ipcg_out_t *out,
+                            const ipcg_obj_t *o)
+{
+    outf(out, p, "\"kind\":\"%s\",", ipcg_kind_name(o->kind));
+    if (o->kind == IPCG_POSIX_SHM || o->kind == IPCG_POSIX_SEM) {
+        outf(out, p, "\"name\":%s,\"ino\":%" APR_UINT64_T_FMT ",",
+             ipcg_json_str(p, o->name), o->ino);
+    }
+    else {
+        outf(out, p, "\"id\":%" APR_INT64_T_FMT ",", o->id);
+    }
+    outf(out, p, "\"key\":%d,\"key_hex\":\"0x%08x\",\"owner_uid\":%u,"
+         "\"owner_gid\":%u,\"creator_uid\":%u,\"creator_gid\":%u,"
+         "\"mode\":\"%04o\",", (int)o->key, (unsigned)o->key,
+         (unsigned)o->uid, (unsigned)o->gid, (unsigned)o->cuid,
+         (unsigned)o->cgid, (unsigned)o->mode);
+    switch (o->kind) {
+    case IPCG_SYSV_SEM:
+        outf(out, p, "\"nsems\":%" APR_UINT64_T_FMT ",", o->size);
+        break;
+    case IPCG_SYSV_MSG:
+        outf(out, p, "\"qbytes\":%" APR_UINT64_T_FMT ",\"messages\":%"
+             APR_UINT64_T_FMT ",", o->size, o->nattch);
+        break;
+    default:
+        outf(out, p, "\"bytes\":%" APR_UINT64_T_FMT ",", o->size);
+        break;
+    }
+    outf(out, p, "\"nattch\":%" APR_UINT64_T_FMT ",\"cpid\":%" APR_INT64_T_FMT
+         ",\"lpid\":%" APR_INT64_T_FMT ",\"ctime\":%" APR_INT64_T_FMT
+         ",\"phase\":\"%s\",\"module\":%s,\"class\":\"%s\",\"owner_pid\":%"
+         APR_INT64_T_FMT,
+         o->kind == IPCG_SYSV_MSG ? 0 : o->nattch, o->cpid, o->lpid,
+         o->ctime, ipcg_phase_name(o->phase), ipcg_json_str(p, o->module),
+         ipcg_class_name(o->cls), o->owner_pid);
+}
+
+static void json_decisions(apr_pool_t *p, ipcg_out_t *out,
+                           const ipcg_view_t *v, int what)
+{
+    int i, first = 1;
+
+    outs(out, "[");
+    for (i = 0; i < v->decisions->nelts; i++) {
+        const ipcg_decision_t *d = &APR_ARRAY_IDX(v->decisions, i,
+                                                  ipcg_decision_t);
+        if ((int)d->what != what) {
+            continue;
+        }
+        outs(out, first ? "{" : ",{");
+        first = 0;
+        json_obj_fields(p, out, &d->obj);
+        if (what == IPCG_DEC_ORPHAN) {
+            outf(out, p, ",\"provable\":%s", d->provable ? "true" : "false");
+        }
+        outf(out, p, ",\"reason\":%s}", ipcg_json_str(p, d->reason));
+    }
+    outs(out, "]");
+}
+
+static const char *outcome_name(ipcg_outcome_e o)
+{
+    switch (o) {
+    case IPCG_OUTCOME_NO_STATE: return "no_state";
+    case IPCG_OUTCOME_DONE: return "done";
+    case IPCG_OUTCOME_REFUSED: return "refused";
+    case IPCG_OUTCOME_ALIVE: return "alive";
+    case IPCG_OUTCOME_SURVIVORS: return "survivors";
+    case IPCG_OUTCOME_UNKNOWN: return "unknown";
+    default: return "off";
+    }
+}
+
+void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
+{
+    const ipcg_report_t *r = &v->rep;
+    const ipcg_limits_t *l = &r->limits;
+    apr_uint32_t b;
+    int i, k, c;
+
+    outf(out, p, "{\"instance\":{\"id\":\"%s\",\"pid\":%" APR_INT64_T_FMT
+         ",\"started\":%" APR_INT64_T_FMT ",\"generation\":%" APR_UINT64_T_FMT
+         ",\"run_uid\":%u,\"run_gid\":%u,\"mode\":\"%s\",\"updated\":%"
+         APR_INT64_T_FMT ",\"scan_interval\":%d,\"warn_threshold\":%d,"
+         "\"show_foreign\":%s},\n",
+         r->instance, r->pid, r->started, r->generation,
+         (unsigned)r->run_uid, (unsigned)r->run_gid,
+         ipcg_cleanup_name(r->mode), r->updated, r->scan_seconds,
+         r->warn_percent, r->show_foreign ? "true" : "false");
+    outf(out, p, "\"limits\":{\"semmni\":%s,\"semmns\":%s,\"semmsl\":%s,"
+         "\"semopm\":%s,\"shmmni\":%s,\"shmall\":%s,\"shmmax\":%s,"
+         "\"msgmni\":%s,\"msgmax\":%s,\"msgmnb\":%s,\"page_size\":%s,"
+         "\"devshm_size\":%s,\"devshm_used\":%s,\"meminfo_shmem\":%s,"
+         "\"beancounters\":",
+         jnum(p, &l->semmni), jnum(p, &l->semmns), jnum(p, &l->semmsl),
+         jnum(p, &l->semopm), jnum(p, &l->shmmni), jnum(p, &l->shmall),
+         jnum(p, &l->shmmax), jnum(p, &l->msgmni), jnum(p, &l->msgmax),
+         jnum(p, &l->msgmnb), jnum(p, &l->page_size),
+         jnum(p, &l->devshm_size), jnum(p, &l->devshm_used),
+         jnum(p, &l->meminfo_shmem));
+    if (!r->bc_present) {
+        outs(out, "null");
+    }
+    else {
+        outf(out, p, "{\"version\":%s,\"rows\":[",
+             ipcg_json_str(p, r->bc_version));
+        for (b = 0; b < r->bc_rows; b++) {
+            const ipcg_bc_row_t *row = &r->bc[b];
+            outf(out, p, "%s{\"resource\":%s,\"held\":%" APR_UINT64_T_FMT
+                 ",\"maxheld\":%" APR_UINT64_T_FMT ",\"barrier\":%"
+                 APR_UINT64_T_FMT ",\"limit\":%" APR_UINT64_T_FMT
+                 ",\"failcnt\":%" APR_UINT64_T_FMT ",\"barrier_unlimited\":%s"
+                 ",\"limit_unlimited\":%s}", b ? "," : "",
+                 ipcg_json_str(p, row->resource), row->held, row->maxheld,
+                 row->barrier, row->limit, row->failcnt,
+                 row->barrier_unlimited ? "true" : "false",
+                 row->limit_unlimited ? "true" : "false");
+        }
+        outs(out, "]}");
+    }
+    outs(out, "},\n");
+    outf(out, p, "\"usage\":{\"sem_sets\":%" APR_UINT64_T_FMT ",\"semaphores\":%"
+         APR_UINT64_T_FMT ",\"shm_segments\":%" APR_UINT64_T_FMT
+         ",\"shm_bytes\":%" APR_UINT64_T_FMT ",\"shm_pages\":%"
+         APR_UINT64_T_FMT ",\"msg_queues\":%" APR_UINT64_T_FMT
+         ",\"msg_bytes\":%" APR_UINT64_T_FMT ",\"posix_objects\":%"
+         APR_UINT64_T_FMT ",\"posix_bytes\":%" APR_UINT64_T_FMT "},\n",
+         r->usage.count[IPCG_SYSV_SEM], r->usage.sem_total,
+         r->usage.count[IPCG_SYSV_SHM], r->usage.shm_bytes,
+         r->usage.shm_pages, r->usage.count[IPCG_SYSV_MSG],
+         r->usage.msg_bytes,
+         r->usage.count[IPCG_POSIX_SHM] + r->usage.count[IPCG_POSIX_SEM],
+         r->usage.posix_bytes);
+    outs(out, "\"totals\":{");
+    for (k = 0; k < IPCG_KIND_COUNT; k++) {
+        outf(out, p, "%s\"%s\":{", k ? "," : "", ipcg_kind_name(k));
+        for (c = 0; c < IPCG_CLASS_COUNT; c++) {
+            outf(out, p, "%s\"%s\":%" APR_UINT64_T_FMT, c ? "," : "",
+                 ipcg_class_name(c), r->count[k][c]);
+        }
+        outs(out, "}");
+    }
+    outf(out, p, ",\"listed\":%d,\"dropped\":%" APR_UINT64_T_FMT "},\n",
+         v->objs->nelts, r->objs_dropped);
+    outs(out, "\"objects\":[");
+    for (i = 0; i < v->objs->nelts; i++) {
+        outs(out, i ? ",\n{" : "\n{");
+        json_obj_fields(p, out, &APR_ARRAY_IDX(v->objs, i, ipcg_obj_t));
+        outs(out, "}");
+    }
+    outs(out, "],\n");
+    outf(out, p, "\"cleanup\":{\"ran\":%s,\"outcome\":\"%s\",\"mode\":\"%s\","
+         "\"at\":%" APR_INT64_T_FMT ",\"removed_count\":%u,\"kept_count\":%u,"
+         "\"duration_us\":%" APR_INT64_T_FMT ",\"previous_pid\":%"
+         APR_INT64_T_FMT ",\"previous_start\":%" APR_INT64_T_FMT
+         ",\"previous_written\":%" APR_INT64_T_FMT ",\"summary\":%s,"
+         "\"removed\":",
+         r->cleanup.ran ? "true" : "false", outcome_name(r->cleanup.outcome),
+         ipcg_cleanup_name(r->cleanup.mode), r->cleanup.at,
+         r->cleanup.removed_count, r->cleanup.kept_count,
+         r->cleanup.duration_us, r->cleanup.previous_pid,
+         r->cleanup.previous_start, r->cleanup.previous_written,
+         ipcg_json_str(p, r->cleanup.summary));
+    json_decisions(p, out, v, IPCG_DEC_REMOVED);
+    outs(out, ",\"kept\":");
+    json_decisions(p, out, v, IPCG_DEC_KEPT);
+    outs(out, "},\n\"orphans\":");
+    json_decisions(p, out, v, IPCG_DEC_ORPHAN);
+    outs(out, ",\n\"processes\":[");
+    for (i = 0; i < v->procs->nelts; i++) {
+        const ipcg_proc_t *pr = &APR_ARRAY_IDX(v->procs, i, ipcg_proc_t);
+        outf(out, p, "%s{\"pid\":%" APR_INT64_T_FMT ",\"ppid\":%"
+             APR_INT64_T_FMT ",\"command\":%s,\"rss_shmem_bytes\":%s,"
+             "\"shared_mapped_bytes\":%" APR_UINT64_T_FMT
+             ",\"shared_anon_bytes\":%" APR_UINT64_T_FMT
+             ",\"shared_sysv_bytes\":%" APR_UINT64_T_FMT
+             ",\"shared_posix_bytes\":%" APR_UINT64_T_FMT "}",
+             i ? ",\n" : "\n", pr->pid, pr->ppid,
+             ipcg_json_str(p, pr->comm), jnum(p, &pr->rss_shmem),
+             pr->shared_anon + pr->shared_sysv, pr->shared_anon,
+             pr->shared_sysv, pr->shared_posix);
+    }
+    outf(out, p, "],\n\"counters\":{\"scans_total\":%" APR_UINT64_T_FMT
+         ",\"warnings_total\":%" APR_UINT64_T_FMT ",\"child_reaped_total\":%"
+         APR_UINT64_T_FMT ",\"removed_total\":%" APR_UINT64_T_FMT
+         ",\"orphan_candidates\":%" APR_UINT64_T_FMT ",\"orphans_provable\":%"
+         APR_UINT64_T_FMT ",\"processes_dropped\":%" APR_UINT64_T_FMT "}}\n",
+         r->scans_total, r->warnings_total, r->child_reaped_total,
+         r->removed_total, r->orphans, r->orphans_provable, r->procs_dropped);
+}
+
+/* ---- Prometheus ---- */
+
+/* A label value: \\, \" and \n escaped; bytes that are not UTF-8 as '?'. */
+static const char *label(apr_pool_t *p, const char *s)
+{
+    apr_size_t n = strlen(s), j = 0;
+    char *o = apr_palloc(p, n * 2 + 1);
+    const unsigned char *u = (const unsigned char *)s;
+
+    while (*u) {
+        int l;
+        if (*u == '\\' || *u == '"') {
+            o[j++] = '\\';
+            o[j++] = (char)*u++;
+        }
+        else if (*u == '\n') {
+            o[j++] = '\\';
+            o[j++] = 'n';
+            u++;
+        }
+        else if (*u < 0x20 || *u == 0x7f) {
+            o[j++] = '?';
+            u++;
+        }
+        else if ((l = utf8_len(u)) > 0) {
+            memcpy(o + j, u, (apr_size_t)l);
+            j += (apr_size_t)l;
+            u += l;
+        }
+        else {
+            o[j++] = '?';
+            u++;
+        }
+    }
+    o[j] = '\0';
+    return o;
+}
+
+static void family(ipcg_out_t *out, apr_pool_t *p, const char *name,
+                   const char *type, const char *help)
+{
+    outf(out, p, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void sample_num(ipcg_out_t *out, apr_pool_t *p, const char *name,
+                       const char *labels, const ipcg_num_t *n)
+{
+    if (n->present) {
+        outf(out, p, "%s{%s} %" APR_UINT64_T_FMT "\n", name, labels, n->v);
+    }
+}
+
+typedef struct {
+    const char *module;
+    apr_uint64_t count[IPCG_KIND_COUNT];
+} mod_count;
+
+static int cmp_mod(const void *a, const void *b)
+{
+    return strcmp(((const mod_count *)a)->module,
+                  ((const mod_count *)b)->module);
+}
+
+void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
+                         ipcg_out_t *out)
+{
+    const ipcg_report_t *r = &v->rep;
+    const ipcg_limits_t *l = &r->limits;
+    apr_hash_t *mods = apr_hash_make(p);
+    apr_hash_index_t *hi;
+    apr_array_header_t *list;
+    mod_count other;
+    ipcg_num_t n;
+    apr_uint32_t b;
+    int i, k, c, distinct = 0;
+
+    family(out, p, "ipcguard_up", "gauge",
+           "1 when the module's parent has published a report");
+    outf(out, p, "ipcguard_up %d\n", r->pid > 0 ? 1 : 0);
+
+    family(out, p, "ipcguard_objects", "gauge",
+           "IPC objects on the system by kind and class");
+    for (k = 0; k < IPCG_KIND_COUNT; k++) {
+        for (c = 0; c < IPCG_CLASS_COUNT; c++) {
+            outf(out, p, "ipcguard_objects{kind=\"%s\",class=\"%s\"} %"
+                 APR_UINT64_T_FMT "\n", ipcg_kind_name(k),
+                 ipcg_class_name(c), r->count[k][c]);
+        }
+    }
+
+    /* per module: bounded to METRICS_MAX_MODULES names, sorted */
+    memset(&other, 0, sizeof(other));
+    other.module = "other";
+    for (i = 0; i < v->objs->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(v->objs, i, ipcg_obj_t);
+        mod_count *m;
+        if (o->cls == IPCG_CLASS_FOREIGN) {
+            continue;
+        }
+        m = apr_hash_get(mods, o->module, APR_HASH_KEY_STRING);
+        if (m == NULL) {
+            if (distinct >= METRICS_MAX_MODULES) {
+                other.count[o->kind]++;
+                continue;
+            }
+            m = apr_pcalloc(p, sizeof(*m));
+            m->module = o->module;
+            apr_hash_set(mods, o->module, APR_HASH_KEY_STRING, m);
+            distinct++;
+        }
+        m->count[o->kind]++;
+    }
+    list = apr_array_make(p, distinct + 1, sizeof(mod_count));
+    for (hi = apr_hash_first(p, mods); hi; hi = apr_hash_next(hi)) {
+        void *val;
+        apr_hash_this(hi, NULL, NULL, &val);
+        *(mod_count *)apr_array_push(list) = *(mod_count *)val;
+    }
+    qsort(list->elts, (size_t)list->nelts, sizeof(mod_count), cmp_mod);
+    *(mod_count *)apr_array_push(list) = other;
+    family(out, p, "ipcguard_module_objects", "gauge",
+           "This server's objects by the module that made them (at most 64 "
+           "module names; the rest are module=\"other\")");
+    for (i = 0; i < list->nelts; i++) {
+        const mod_count *m = &APR_ARRAY_IDX(list, i, mod_count);
+        for (k = 0; k < IPCG_KIND_COUNT; k++) {
+            if (m->count[k] == 0) {
+                continue;
+            }
+            outf(out, p, "ipcguard_module_objects{module=\"%s\",kind=\"%s\"} %"
+                 APR_UINT64_T_FMT "\n", label(p, m->module),
+                 ipcg_kind_name(k), m->count[k]);
+        }
+    }
+
+    family(out, p, "ipcguard_limit", "gauge",
+           "Kernel IPC limits (count, pages or bytes as the resource says)");
+    sample_num(out, p, "ipcguard_limit", "resource=\"semmni\"", &l->semmni);
+    sample_num(out, p, "ipcguard_limit", "resource=\"semmns\"", &l->semmns);
+    sample_num(out, p, "ipcguard_limit", "resource=\"semmsl\"", &l->semmsl);
+    sample_num(out, p, "ipcguard_limit", "resource=\"semopm\"", &l->semopm);
+    sample_num(out, p, "ipcguard_limit", "resource=\"shmmni\"", &l->shmmni);
+    sample_num(out, p, "ipcguard_limit", "resource=\"shmall_pages\"",
+               &l->shmall);
+    sample_num(out, p, "ipcguard_limit", "resource=\"shmmax_bytes\"",
+               &l->shmmax);
+    sample_num(out, p, "ipcguard_limit", "resource=\"msgmni\"", &l->msgmni);
+    sample_num(out, p, "ipcguard_limit", "resource=\"devshm_bytes\"",
+               &l->devshm_size);
+
+    family(out, p, "ipcguard_used", "gauge",
+           "System-wide usage of each limit, in the limit's unit");
+    n.present = 1;
+    n.v = r->usage.count[IPCG_SYSV_SEM];
+    sample_num(out, p, "ipcguard_used", "resource=\"semmni\"", &n);
+    n.v = r->usage.sem_total;
+    sample_num(out, p, "ipcguard_used", "resource=\"semmns\"", &n);
+    n.v = r->usage.count[IPCG_SYSV_SHM];
+    sample_num(out, p, "ipcguard_used", "resource=\"shmmni\"", &n);
+    n.v = r->usage.shm_pages;
+    sample_num(out, p, "ipcguard_used", "resource=\"shmall_pages\"", &n);
+    n.v = r->usage.count[IPCG_SYSV_MSG];
+    sample_num(out, p, "ipcguard_used", "resource=\"msgmni\"", &n);
+    sample_num(out, p, "ipcguard_used", "resource=\"devshm_bytes\"",
+               &l->devshm_used);
+
+    family(out, p, "ipcguard_system_shmem_bytes", "gauge",
+           "Shmem in /proc/meminfo");
+    if (l->meminfo_shmem.present) {
+        outf(out, p, "ipcguard_system_shmem_bytes %" APR_UINT64_T_FMT "\n",
+             l->meminfo_shmem.v);
+    }
+
+    if (r->bc_present && r->bc_rows) {
+        family(out, p, "ipcguard_beancounter", "gauge",
+               "user_beancounters rows (held, maxheld, barrier, limit; in "
+               "the resource's unit; unlimited values omitted)");
+        for (b = 0; b < r->bc_rows; b++) {
+            const ipcg_bc_row_t *row = &r->bc[b];
+            const char *res = label(p, row->resource);
+            outf(out, p, "ipcguard_beancounter{resource=\"%s\",field=\"held\"}"
+                 " %" APR_UINT64_T_FMT "\n", res, row->held);
+            outf(out, p, "ipcguard_beancounter{resource=\"%s\","
+                 "field=\"maxheld\"} %" APR_UINT64_T_FMT "\n", res,
+                 row->maxheld);
+            if (!row->barrier_unlimited) {
+                outf(out, p, "ipcguard_beancounter{resource=\"%s\","
+                     "field=\"barrier\"} %" APR_UINT64_T_FMT "\n", res,
+                     row->barrier);
+            }
+            if (!row->limit_unlimited) {
+                outf(out, p, "ipcguard_beancounter{resource=\"%s\","
+                     "field=\"limit\"} %" APR_UINT64_T_FMT "\n", res,
+                     row->limit);
+            }
+        }
+        family(out, p, "ipcguard_beancounter_failures_total", "counter",
+               "user_beancounters failcnt: allocations refused");
+        for (b = 0; b < r->bc_rows; b++) {
+            outf(out, p, "ipcguard_beancounter_failures_total{resource=\"%s\"}"
+                 " %" APR_UINT64_T_FMT "\n", label(p, r->bc[b].resource),
+                 r->bc[b].failcnt);
+        }
+    }
+
+    family(out, p, "ipcguard_cleanup_removed_objects", "gauge",
+           "Objects the last startup cleanup removed");
+    outf(out, p, "ipcguard_cleanup_removed_objects %u\n",
+         r->cleanup.removed_count);
+    family(out, p, "ipcguard_cleanup_kept_objects", "gauge",
+           "Objects the last startup cleanup kept");
+    outf(out, p, "ipcguard_cleanup_kept_objects %u\n", r->cleanup.kept_count);
+    family(out, p, "ipcguard_cleanup_duration_seconds", "gauge",
+           "Time the last startup cleanup took");
+    outf(out, p, "ipcguard_cleanup_duration_seconds %.6f\n",
+         (double)r->cleanup.duration_us / 1e6);
+    family(out, p, "ipcguard_orphan_candidates", "gauge",
+           "Objects of earlier runs without a state file");
+    outf(out, p, "ipcguard_orphan_candidates{provable=\"true\"} %"
+         APR_UINT64_T_FMT "\n", r->orphans_provable);
+    outf(out, p, "ipcguard_orphan_candidates{provable=\"false\"} %"
+         APR_UINT64_T_FMT "\n", r->orphans - r->orphans_provable);
+    family(out, p, "ipcguard_processes", "gauge",
+           "Processes of this server's tree");
+    outf(out, p, "ipcguard_processes %" APR_UINT64_T_FMT "\n", r->proc_count);
+    family(out, p, "ipcguard_process_shared_memory_bytes", "gauge",
+           "Shared memory of this server's processes: resident (RssShmem) "
+           "and mapped by type");
+    outf(out, p, "ipcguard_process_shared_memory_bytes{type=\"rss\"} %"
+         APR_UINT64_T_FMT "\n", r->proc_rss_shmem);
+    outf(out, p, "ipcguard_process_shared_memory_bytes{type=\"anon\"} %"
+         APR_UINT64_T_FMT "\n", r->proc_shared_anon);
+    outf(out, p, "ipcguard_process_shared_memory_bytes{type=\"sysv\"} %"
+         APR_UINT64_T_FMT "\n", r->proc_shared_sysv);
+    outf(out, p, "ipcguard_process_shared_memory_bytes{type=\"posix\"} %"
+         APR_UINT64_T_FMT "\n", r->proc_shared_posix);
+    family(out, p, "ipcguard_scans_total", "counter",
+           "Scans of the IPC tables by the parent");
+    outf(out, p, "ipcguard_scans_total %" APR_UINT64_T_FMT "\n",
+         r->scans_total);
+    family(out, p, "ipcguard_warnings_total", "counter",
+           "Early warnings logged");
+    outf(out, p, "ipcguard_warnings_total %" APR_UINT64_T_FMT "\n",
+         r->warnings_total);
+    family(out, p, "ipcguard_child_reaped_objects_total", "counter",
+           "Objects of exited children removed");
+    outf(out, p, "ipcguard_child_reaped_objects_total %" APR_UINT64_T_FMT
+         "\n", r->child_reaped_total);
+    family(out, p, "ipcguard_removed_objects_total", "counter",
+           "Objects removed by the module since the parent started");
+    outf(out, p, "ipcguard_removed_objects_total %" APR_UINT64_T_FMT "\n",
+         r->removed_total);
+    family(out, p, "ipcguard_registry_dropped_objects", "gauge",
+           "Objects that did not fit the status table");
+    outf(out, p, "ipcguard_registry_dropped_objects %" APR_UINT64_T_FMT "\n",
+         r->objs_dropped);
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+    const ipcg_proc_t *x = a, *y = b;
+    apr_uint64_t sx = x->shared_anon + x->shared_sysv + x->shared_posix;
+    apr_uint64_t sy = y->shared_anon + y->shared_sysv + y->shared_posix;
+    apr_uint64_t rx = x->rss_shmem.present ? x->rss_shmem.v : 0;
+    apr_uint64_t ry = y->rss_shmem.present ? y->rss_shmem.v : 0;
+
+    if (sx != sy) {
+        return sx > sy ? -1 : 1;
+    }
+    if (rx != ry) {
+        return rx > ry ? -1 : 1;
+    }
+    return x->pid < y->pid ? -1 : (x->pid > y->pid);
+}
+
+void ipcg_procs_sort(apr_array_header_t *procs)
+{
+    if (procs->nelts > 1) {
+        qsort(procs->elts, (size_t)procs->nelts, sizeof(ipcg_proc_t),
+              cmp_proc);
+    }
+}

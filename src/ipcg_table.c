@@ -1,0 +1,164 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/* The shared table: single writer, lock-free readers (a seqlock). */
+
+#include <sched.h>
+#include <string.h>
+
+#include "ipcguard/ipcg_table.h"
+
+#define TABLE_MAGIC 0x47435049u   /* "IPCG" */
+#define TABLE_VERSION 1u
+#define READ_RETRIES 1000
+
+struct ipcg_table_t {
+    apr_uint32_t magic, version;
+    apr_uint32_t seq;              /* odd while the writer is at work */
+    apr_uint32_t cap_objs, cap_decisions, cap_procs;
+    apr_uint32_t n_objs, n_decisions, n_procs;
+    apr_uint64_t total_size;
+    ipcg_report_t rep;
+    /* followed by the three arrays, each aligned for its type */
+};
+
+static apr_size_t align_up(apr_size_t n)
+{
+    return (n + 15) & ~(apr_size_t)15;
+}
+
+static apr_size_t off_objs(void)
+{
+    return align_up(sizeof(ipcg_table_t));
+}
+
+static apr_size_t off_decisions(const ipcg_table_t *t)
+{
+    return off_objs() + align_up((apr_size_t)t->cap_objs * sizeof(ipcg_obj_t));
+}
+
+static apr_size_t off_procs(const ipcg_table_t *t)
+{
+    return off_decisions(t)
+           + align_up((apr_size_t)t->cap_decisions * sizeof(ipcg_decision_t));
+}
+
+apr_size_t ipcg_table_size(apr_uint32_t cap_objs, apr_uint32_t cap_decisions,
+                           apr_uint32_t cap_procs)
+{
+    return off_objs() + align_up((apr_size_t)cap_objs * sizeof(ipcg_obj_t))
+           + align_up((apr_size_t)cap_decisions * sizeof(ipcg_decision_t))
+           + align_up((apr_size_t)cap_procs * sizeof(ipcg_proc_t));
+}
+
+ipcg_table_t *ipcg_table_init(void *mem, apr_size_t size,
+                              apr_uint32_t cap_objs,
+                              apr_uint32_t cap_decisions,
+                              apr_uint32_t cap_procs)
+{
+    ipcg_table_t *t = mem;
+
+    if (mem == NULL
+        || size < ipcg_table_size(cap_objs, cap_decisions, cap_procs)) {
+        return NULL;
+    }
+    memset(t, 0, sizeof(*t));
+    t->magic = TABLE_MAGIC;
+    t->version = TABLE_VERSION;
+    t->cap_objs = cap_objs;
+    t->cap_decisions = cap_decisions;
+    t->cap_procs = cap_procs;
+    t->total_size = size;
+    return t;
+}
+
+static void copy_in(char *base, apr_size_t off, apr_uint32_t cap,
+                    const apr_array_header_t *arr, apr_size_t elt,
+                    apr_uint32_t *n, apr_uint64_t *dropped)
+{
+    apr_uint32_t count = arr ? (apr_uint32_t)arr->nelts : 0;
+
+    if (count > cap) {
+        if (dropped) {
+            *dropped += count - cap;
+        }
+        count = cap;
+    }
+    if (count) {
+        memcpy(base + off, arr->elts, (apr_size_t)count * elt);
+    }
+    *n = count;
+}
+
+void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v)
+{
+    char *base = (char *)t;
+    apr_uint64_t dropped_objs, dropped_procs, dropped_dec = 0;
+
+    __atomic_add_fetch(&t->seq, 1, __ATOMIC_ACQ_REL);   /* now odd */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    t->rep = v->rep;
+    dropped_objs = t->rep.objs_dropped;
+    dropped_procs = t->rep.procs_dropped;
+    copy_in(base, off_objs(), t->cap_objs, v->objs, sizeof(ipcg_obj_t),
+            &t->n_objs, &dropped_objs);
+    copy_in(base, off_decisions(t), t->cap_decisions, v->decisions,
+            sizeof(ipcg_decision_t), &t->n_decisions, &dropped_dec);
+    copy_in(base, off_procs(t), t->cap_procs, v->procs, sizeof(ipcg_proc_t),
+            &t->n_procs, &dropped_procs);
+    t->rep.objs_dropped = dropped_objs;
+    t->rep.procs_dropped = dropped_procs;
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_add_fetch(&t->seq, 1, __ATOMIC_RELEASE);   /* even again */
+}
+
+static apr_array_header_t *copy_out(apr_pool_t *p, const char *src,
+                                    apr_uint32_t n, apr_size_t elt)
+{
+    apr_array_header_t *a = apr_array_make(p, n ? (int)n : 1, (int)elt);
+
+    if (n) {
+        memcpy(a->elts, src, (apr_size_t)n * elt);
+        a->nelts = (int)n;
+    }
+    return a;
+}
+
+apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v)
+{
+    const char *base = (const char *)t;
+    int tries;
+
+    if (t == NULL || t->magic != TABLE_MAGIC || t->version != TABLE_VERSION) {
+        return APR_EINVAL;
+    }
+    for (tries = 0; tries < READ_RETRIES; tries++) {
+        apr_uint32_t s1, s2, no, nd, np;
+
+        s1 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        if (s1 & 1) {
+            sched_yield();
+            continue;
+        }
+        no = t->n_objs;
+        nd = t->n_decisions;
+        np = t->n_procs;
+        if (no > t->cap_objs || nd > t->cap_decisions || np > t->cap_procs) {
+            continue;       /* torn: the counts are being rewritten */
+        }
+        v->rep = t->rep;
+        v->objs = copy_out(p, base + off_objs(), no, sizeof(ipcg_obj_t));
+        v->decisions = copy_out(p, base + off_decisions(t), nd,
+                                sizeof(ipcg_decision_t));
+        v->procs = copy_out(p, base + off_procs(t), np, sizeof(ipcg_proc_t));
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        s2 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        if (s1 == s2) {
+            return APR_SUCCESS;
+        }
+    }
+    return APR_EAGAIN;
+}
+
+apr_uint32_t ipcg_table_generation(const ipcg_table_t *t)
+{
+    return __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+}

@@ -1,0 +1,489 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/*
+ * ipcguardctl: mod_ipcguard's report and safe cleanup from outside httpd,
+ * on the same core, for when httpd cannot start for another reason and
+ * for systemd's ExecStopPost=.
+ *
+ *   ipcguardctl list                       every IPC object, one a line
+ *   ipcguardctl status [--json|--metrics|--auto]
+ *   ipcguardctl clean [--dry-run] [--state FILE | --pidfile PATH]
+ *                     [--orphans --user NAME]
+ *
+ * Exit codes: 0 done; 1 error; 2 bad usage; 3 refused (the state file
+ * failed its checks, or the recorded server or some of its processes
+ * still run): nothing was removed.
+ */
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+#include <apr_getopt.h>
+#include <apr_strings.h>
+
+#include "ipcguard/ipcg_conf.h"
+#include "ipcguard/ipcg_log.h"
+#include "ipcguard/ipcg_reap.h"
+#include "ipcguard/ipcg_registry.h"
+#include "ipcguard/ipcg_report.h"
+#include "ipcguard/ipcg_state.h"
+
+#define EXIT_REFUSED 3
+#define EXIT_USAGE 2
+
+static const char *const level_names[] = {
+    "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"
+};
+
+static int verbosity = IPCG_LOG_NOTICE;
+
+static void log_stderr(void *baton, int level, apr_status_t rv,
+                       const char *msg)
+{
+    char err[256];
+
+    (void)baton;
+    if (level > verbosity) {
+        return;
+    }
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "ipcguardctl: [%s] %s: %s\n",
+                level_names[level & 7], msg,
+                apr_strerror(rv, err, sizeof(err)));
+    }
+    else {
+        fprintf(stderr, "ipcguardctl: [%s] %s\n", level_names[level & 7], msg);
+    }
+}
+
+static void out_stdout(void *baton, const char *buf, apr_size_t len)
+{
+    (void)baton;
+    fwrite(buf, 1, len, stdout);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: ipcguardctl COMMAND [OPTIONS]\n"
+"\n"
+"Commands:\n"
+"  list                 every IPC object on this system, one a line\n"
+"                       (tab-separated: kind id key uid gid cuid mode size\n"
+"                       nattch cpid lpid name)\n"
+"  status               the report /ipc-status shows, from outside httpd\n"
+"      --json | --metrics | --auto   the format (default: text)\n"
+"  clean                the module's startup cleanup, with the same proofs\n"
+"      --dry-run        decide and report, remove nothing\n"
+"      --state FILE     the state file to act on\n"
+"      --pidfile PATH   the instance's PidFile (default\n"
+"                       /var/run/apache2/apache2.pid)\n"
+"      --orphans        also remove provable orphans (needs --user)\n"
+"\n"
+"Options for every command:\n"
+"  --state-dir DIR      the state directory (default " IPCG_DEFAULT_STATE_DIR
+")\n"
+"  --user NAME          the httpd run User (default www-data)\n"
+"  --group NAME         the httpd run Group (default: the User's group)\n"
+"  --httpd PATH         the httpd binary, to tell its processes\n"
+"                       (default /usr/sbin/apache2)\n"
+"  --beancounters PATH  user_beancounters file, or none\n"
+"  --proc DIR, --devshm DIR   read another /proc or /dev/shm (testing)\n"
+"  -v                   say more (each object's decision)\n"
+"  -h, --help           this help\n"
+"\n"
+"Exit status: 0 done, 1 error, 2 bad usage, 3 refused (nothing removed).\n");
+}
+
+/* "sysv-sem\t32768\t0\t33\t..." with the name's unprintable bytes as
+ * \xNN, so that a line is always one object. */
+static void print_obj(const ipcg_obj_t *o)
+{
+    const unsigned char *c;
+
+    printf("%s\t", ipcg_kind_name(o->kind));
+    if (o->id >= 0) {
+        printf("%" APR_INT64_T_FMT, o->id);
+    }
+    else {
+        printf("-");
+    }
+    printf("\t%d\t%u\t%u\t%u\t%04o\t%" APR_UINT64_T_FMT "\t%" APR_UINT64_T_FMT
+           "\t%" APR_INT64_T_FMT "\t%" APR_INT64_T_FMT "\t",
+           (int)o->key, (unsigned)o->uid, (unsigned)o->gid, (unsigned)o->cuid,
+           (unsigned)o->mode, o->size, o->nattch, o->cpid, o->lpid);
+    for (c = (const unsigned char *)o->name; *c; c++) {
+        if (*c < 0x21 || *c >= 0x7f || *c == '\\') {
+            printf("\\x%02x", *c);
+        }
+        else {
+            putchar(*c);
+        }
+    }
+    putchar('\n');
+}
+
+typedef struct {
+    ipcg_paths_t paths;
+    const char *state_dir;
+    const char *state_file;
+    const char *pidfile;
+    const char *user;
+    const char *group;
+    const char *httpd;
+    const char *beancounters;
+    int json, metrics, autofmt, dry_run, orphans;
+} ctl_opts;
+
+static int run_uid_gid(const ctl_opts *c, apr_uint32_t *uid,
+                       apr_uint32_t *gid)
+{
+    struct passwd *pw = getpwnam(c->user);
+
+    if (pw == NULL) {
+        fprintf(stderr, "ipcguardctl: --user %s: no such user\n", c->user);
+        return 0;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    if (c->group) {
+        struct group *gr = getgrnam(c->group);
+        if (gr == NULL) {
+            fprintf(stderr, "ipcguardctl: --group %s: no such group\n",
+                    c->group);
+            return 0;
+        }
+        *gid = gr->gr_gid;
+    }
+    return 1;
+}
+
+static void fill_reap(apr_pool_t *p, const ctl_opts *c, ipcg_reap_opts_t *o,
+                      apr_uint32_t uid, apr_uint32_t gid)
+{
+    memset(o, 0, sizeof(*o));
+    o->mode = c->dry_run ? IPCG_CLEANUP_REPORT
+                         : (c->orphans ? IPCG_CLEANUP_ORPHANS
+                                       : IPCG_CLEANUP_REGISTERED);
+    o->run_uid = uid;
+    o->run_gid = gid;
+    o->self_pid = getpid();
+    o->self_exe = c->httpd;
+    o->paths = &c->paths;
+    o->state_dir = c->state_dir;
+    if (c->state_file) {
+        o->state_file = c->state_file;
+        o->instance = NULL;
+    }
+    else {
+        char *id = apr_palloc(p, 17);
+        ipcg_state_instance_id(c->pidfile, id);
+        o->instance = id;
+    }
+}
+
+static int cmd_list(apr_pool_t *p, const ctl_opts *c)
+{
+    ipcg_snapshot_t snap;
+    apr_status_t rv;
+    int i;
+
+    ipcg_snapshot_init(p, &snap);
+    rv = ipcg_scan_all(p, &c->paths, &snap);
+    if (rv != APR_SUCCESS) {
+        char err[256];
+        fprintf(stderr, "ipcguardctl: some tables could not be read: %s\n",
+                apr_strerror(rv, err, sizeof(err)));
+    }
+    printf("#kind\tid\tkey\tuid\tgid\tcuid\tmode\tsize\tnattch\tcpid\tlpid"
+           "\tname\n");
+    for (i = 0; i < snap.objs->nelts; i++) {
+        print_obj(&APR_ARRAY_IDX(snap.objs, i, ipcg_obj_t));
+    }
+    if (snap.bad_lines) {
+        fprintf(stderr, "ipcguardctl: %d malformed line(s) skipped\n",
+                snap.bad_lines);
+    }
+    return rv == APR_SUCCESS ? 0 : 1;
+}
+
+/* The report, built the way the module's parent builds it, with the state
+ * file standing for the registry. */
+static int cmd_status(apr_pool_t *p, const ctl_opts *c)
+{
+    ipcg_snapshot_t snap;
+    ipcg_view_t v;
+    ipcg_report_t *r = &v.rep;
+    ipcg_state_t st;
+    ipcg_bc_t bc;
+    apr_hash_t *regidx = apr_hash_make(p);
+    apr_array_header_t *procs = NULL;
+    const char *path, *why = NULL;
+    ipcg_out_t out = { out_stdout, NULL };
+    apr_uint32_t uid = 0, gid = 0;
+    int i, have_state = 0;
+
+    memset(&v, 0, sizeof(v));
+    v.objs = apr_array_make(p, 16, sizeof(ipcg_obj_t));
+    v.decisions = apr_array_make(p, 1, sizeof(ipcg_decision_t));
+    v.procs = apr_array_make(p, 16, sizeof(ipcg_proc_t));
+    if (run_uid_gid(c, &uid, &gid)) {
+        r->run_uid = uid;
+        r->run_gid = gid;
+    }
+    ipcg_snapshot_init(p, &snap);
+    ipcg_scan_all(p, &c->paths, &snap);
+    ipcg_limits_read(p, &c->paths, &r->limits);
+    ipcg_usage_compute(&snap, r->limits.page_size.present
+                                  ? r->limits.page_size.v : 4096, &r->usage);
+    if (ipcg_beancounters_read(p, c->beancounters, &bc) == APR_SUCCESS) {
+        r->bc_present = 1;
+        ipcg_strlcpy(r->bc_version, bc.version, sizeof(r->bc_version));
+        for (i = 0; i < bc.rows->nelts && i < IPCG_MAX_BC_ROWS; i++) {
+            r->bc[i] = APR_ARRAY_IDX(bc.rows, i, ipcg_bc_row_t);
+        }
+        r->bc_rows = (apr_uint32_t)i;
+    }
+    if (c->state_file) {
+        path = c->state_file;
+    }
+    else {
+        char id[17];
+        ipcg_state_instance_id(c->pidfile, id);
+        path = ipcg_state_path(p, c->state_dir, id);
+    }
+    memset(&st, 0, sizeof(st));
+    if (ipcg_state_read(p, path, 0, &st, &why) == APR_SUCCESS) {
+        have_state = 1;
+        memcpy(r->instance, st.instance, sizeof(r->instance));
+        r->pid = st.pid;
+        r->starttime = st.starttime;
+        r->started = st.started;
+        r->generation = st.generation;
+        r->updated = st.written;
+        for (i = 0; i < st.objs->nelts; i++) {
+            const ipcg_obj_t *o = &APR_ARRAY_IDX(st.objs, i, ipcg_obj_t);
+            const ipcg_obj_t *now = ipcg_snapshot_find(&snap, o);
+            ipcg_obj_t x = *o;
+            if (now == NULL || !ipcg_obj_continues(o, now)) {
+                continue;                 /* gone since the file was written */
+            }
+            x.nattch = now->nattch;
+            x.lpid = now->lpid;
+            apr_hash_set(regidx, ipcg_obj_slot(p, &x), APR_HASH_KEY_STRING,
+                         apr_pmemdup(p, &x, sizeof(x)));
+            *(ipcg_obj_t *)apr_array_push(v.objs) = x;
+        }
+    }
+    else if (why) {
+        fprintf(stderr, "ipcguardctl: state file %s: %s\n", path, why);
+    }
+    r->show_foreign = 1;
+    r->warn_percent = IPCG_DEFAULT_WARN_PERCENT;
+    for (i = 0; i < snap.objs->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(snap.objs, i, ipcg_obj_t);
+        const ipcg_obj_t *mine = apr_hash_get(regidx, ipcg_obj_slot(p, o),
+                                              APR_HASH_KEY_STRING);
+        if (mine) {
+            r->count[o->kind][mine->cls]++;
+        }
+        else {
+            r->count[o->kind][IPCG_CLASS_FOREIGN]++;
+            *(ipcg_obj_t *)apr_array_push(v.objs) = *o;
+        }
+    }
+    if (have_state && ipcg_proc_alive(p, &c->paths, st.pid, st.starttime) == 1
+        && ipcg_proc_list(p, &c->paths, &procs) == APR_SUCCESS) {
+        apr_array_header_t *tree = ipcg_proc_tree(p, procs, st.pid);
+        for (i = 0; i < tree->nelts; i++) {
+            ipcg_proc_t pr;
+            if (ipcg_proc_read(p, &c->paths,
+                               APR_ARRAY_IDX(tree, i, ipcg_proc_t).pid, 1,
+                               &pr) != APR_SUCCESS) {
+                continue;
+            }
+            r->proc_count++;
+            r->proc_rss_shmem += pr.rss_shmem.present ? pr.rss_shmem.v : 0;
+            r->proc_shared_anon += pr.shared_anon;
+            r->proc_shared_sysv += pr.shared_sysv;
+            r->proc_shared_posix += pr.shared_posix;
+            *(ipcg_proc_t *)apr_array_push(v.procs) = pr;
+        }
+        ipcg_procs_sort(v.procs);
+    }
+    if (c->json) {
+        ipcg_render_json(p, &v, &out);
+    }
+    else if (c->metrics) {
+        ipcg_render_metrics(p, &v, &out);
+    }
+    else {
+        ipcg_render_auto(p, &v, "", &out);
+    }
+    return 0;
+}
+
+static int cmd_clean(apr_pool_t *p, const ctl_opts *c)
+{
+    ipcg_reap_opts_t o;
+    ipcg_cleanup_t res;
+    apr_array_header_t *decisions = apr_array_make(p, 16,
+                                                   sizeof(ipcg_decision_t));
+    apr_uint32_t uid, gid;
+    int i;
+
+    if (geteuid() != 0 && !c->dry_run) {
+        fprintf(stderr, "ipcguardctl: clean must run as root (or use "
+                "--dry-run)\n");
+        return 1;
+    }
+    if (!run_uid_gid(c, &uid, &gid)) {
+        return EXIT_USAGE;
+    }
+    fill_reap(p, c, &o, uid, gid);
+    ipcg_reap_startup(p, &o, &res, decisions, NULL);
+    if (c->orphans || c->dry_run) {
+        ipcg_snapshot_t snap;
+        apr_hash_t *seen = apr_hash_make(p);
+        apr_uint64_t cand = 0, prov = 0;
+        for (i = 0; i < decisions->nelts; i++) {
+            const ipcg_obj_t *x = &APR_ARRAY_IDX(decisions, i,
+                                                 ipcg_decision_t).obj;
+            apr_hash_set(seen, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
+        }
+        ipcg_snapshot_init(p, &snap);
+        ipcg_scan_all(p, &c->paths, &snap);
+        ipcg_reap_orphans(p, &o, &snap, seen, c->orphans && !c->dry_run,
+                          decisions, &cand, &prov);
+    }
+    for (i = 0; i < decisions->nelts; i++) {
+        const ipcg_decision_t *d = &APR_ARRAY_IDX(decisions, i,
+                                                  ipcg_decision_t);
+        printf("%s\t", d->what == IPCG_DEC_REMOVED ? "removed"
+                       : d->what == IPCG_DEC_KEPT ? "kept"
+                       : d->provable ? "orphan-provable" : "orphan-kept");
+        print_obj(&d->obj);
+        if (d->reason[0]) {
+            printf("\treason: %s\n", d->reason);
+        }
+    }
+    printf("%s\n", res.summary);
+    switch (res.outcome) {
+    case IPCG_OUTCOME_REFUSED:
+    case IPCG_OUTCOME_ALIVE:
+    case IPCG_OUTCOME_SURVIVORS:
+    case IPCG_OUTCOME_UNKNOWN:
+        return EXIT_REFUSED;
+    default:
+        return 0;
+    }
+}
+
+int main(int argc, const char *const *argv)
+{
+    static const apr_getopt_option_t options[] = {
+        {"json", 'j', 0, "JSON"},
+        {"metrics", 'm', 0, "Prometheus"},
+        {"auto", 'a', 0, "Key: value"},
+        {"dry-run", 'n', 0, "remove nothing"},
+        {"state", 's', 1, "state file"},
+        {"state-dir", 'd', 1, "state directory"},
+        {"pidfile", 'p', 1, "PidFile"},
+        {"orphans", 'o', 0, "remove provable orphans"},
+        {"user", 'u', 1, "run User"},
+        {"group", 'g', 1, "run Group"},
+        {"httpd", 'x', 1, "httpd binary"},
+        {"beancounters", 'b', 1, "beancounters"},
+        {"proc", 'P', 1, "/proc"},
+        {"devshm", 'D', 1, "/dev/shm"},
+        {"verbose", 'v', 0, "verbose"},
+        {"help", 'h', 0, "help"},
+        {NULL, 0, 0, NULL}
+    };
+    apr_pool_t *p;
+    apr_getopt_t *os;
+    ctl_opts c;
+    const char *cmd = NULL, *arg, *err;
+    int ch, rc;
+    apr_status_t rv;
+
+    if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS) {
+        return 1;
+    }
+    atexit(apr_terminate);
+    apr_pool_create(&p, NULL);
+    memset(&c, 0, sizeof(c));
+    ipcg_paths_default(&c.paths);
+    c.state_dir = IPCG_DEFAULT_STATE_DIR;
+    c.pidfile = "/var/run/apache2/apache2.pid";
+    c.user = "www-data";
+    c.httpd = "/usr/sbin/apache2";
+    c.beancounters = IPCG_DEFAULT_BEANCOUNTERS;
+    apr_getopt_init(&os, p, argc, argv);
+    os->interleave = 1;
+    while ((rv = apr_getopt_long(os, options, &ch, &arg)) == APR_SUCCESS) {
+        switch (ch) {
+        case 'j': c.json = 1; break;
+        case 'm': c.metrics = 1; break;
+        case 'a': c.autofmt = 1; break;
+        case 'n': c.dry_run = 1; break;
+        case 's': c.state_file = arg; break;
+        case 'd':
+            if ((err = ipcg_conf_dir(arg)) != NULL) {
+                fprintf(stderr, "ipcguardctl: --state-dir %s: %s\n", arg, err);
+                return EXIT_USAGE;
+            }
+            c.state_dir = arg;
+            break;
+        case 'p': c.pidfile = arg; break;
+        case 'o': c.orphans = 1; break;
+        case 'u': c.user = arg; break;
+        case 'g': c.group = arg; break;
+        case 'x': c.httpd = arg; break;
+        case 'b':
+            if ((err = ipcg_conf_path_or_none(arg, &c.beancounters)) != NULL) {
+                fprintf(stderr, "ipcguardctl: --beancounters %s: %s\n", arg,
+                        err);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'P': c.paths.proc = arg; break;
+        case 'D': c.paths.devshm = arg; break;
+        case 'v': verbosity = IPCG_LOG_INFO; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (rv != APR_EOF) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (os->ind < argc) {
+        cmd = argv[os->ind++];
+    }
+    if (cmd == NULL || os->ind < argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    ipcg_log_set(log_stderr, NULL);
+    if (strcmp(cmd, "list") == 0) {
+        rc = cmd_list(p, &c);
+    }
+    else if (strcmp(cmd, "status") == 0) {
+        rc = cmd_status(p, &c);
+    }
+    else if (strcmp(cmd, "clean") == 0) {
+        rc = cmd_clean(p, &c);
+    }
+    else {
+        fprintf(stderr, "ipcguardctl: unknown command '%s'\n", cmd);
+        usage(stderr);
+        rc = EXIT_USAGE;
+    }
+    apr_pool_destroy(p);
+    return rc;
+}
