@@ -71,7 +71,7 @@ unit: $(UNIT_BIN)
 	@sh t/run-unit.sh $(UNIT_BIN)
 
 integration: all
-	@bash t/run-integration.sh
+	@bash t/integration.sh
 
 deps:
 	@sh t/deps.sh

@@ -1611,9 +1611,14 @@ static int ipcg_handler(request_rec *r)
     apr_status_t rv;
     int is_auto, is_json, is_metrics, has_refresh;
     const char *refresh_s;
+    ipcg_settings cf;
 
     if (strcmp(r->handler, IPCG_HANDLER) != 0) {
         return DECLINED;
+    }
+    settings_of(r->server, &cf);
+    if (!cf.enabled) {
+        return DECLINED;        /* IPCGuard Off: the module does nothing */
     }
     r->allowed = (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) {

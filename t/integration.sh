@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every t/integration/*.sh (or those named) in its own IPC, PID,
+# mount and network namespaces, as root, with a time limit each. Prints
+# "ok N - name" / "not ok N - name" (with the test's output on failure)
+# and a closing "N passed, N failed" line.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+if [ "$(id -u)" != 0 ]; then
+  if [ -n "${CI:-}" ]; then
+    echo "integration tests need root (namespaces), and CI must run them" >&2
+    exit 1
+  fi
+  echo "############################################################"
+  echo "# SKIP: integration tests need root (unshare namespaces)."
+  echo "#       Run 'sudo make integration' to run them."
+  echo "############################################################"
+  exit 0
+fi
+tests=("$@")
+if [ ${#tests[@]} -eq 0 ]; then
+  tests=("$here"/integration/*.sh)
+fi
+logdir=$(mktemp -d /tmp/ipcg-itest.XXXXXX)
+trap 'rm -rf "$logdir"' EXIT
+pass=0 failn=0 n=0
+for t in "${tests[@]}"; do
+  n=$((n + 1))
+  name=$(basename "$t" .sh)
+  start=$(date +%s)
+  timeout -k 5 "${IPCG_TEST_TIMEOUT:-900}" \
+    unshare --ipc --pid --fork --mount-proc --mount --net --propagation private \
+    env IPCG_IN_NS=1 bash "$t" >"$logdir/$name.log" 2>&1
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  asserts=$(grep -c '^ok - ' "$logdir/$name.log")
+  if [ $rc -eq 0 ]; then
+    pass=$((pass + 1))
+    echo "ok $n - $name ($asserts checks, ${secs}s)"
+  else
+    failn=$((failn + 1))
+    echo "not ok $n - $name (exit $rc, ${secs}s)"
+    sed 's/^/    /' "$logdir/$name.log" | tail -n 80
+  fi
+done
+echo "1..$n"
+echo "$pass passed, $failn failed"
+[ "$failn" -eq 0 ]
