@@ -1286,7 +1286,7 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
     if (added || removed) {
         registry_compact();
         state_write(p, s);
-        G->last_scan = 0;    /* publish at the next monitor tick */
+        refresh(p, s, 0);    /* publish now: the monitor is seconds away */
     }
     apr_pool_destroy(p);
 }

@@ -268,7 +268,8 @@ httpd_signal_restart() {
 wait_scan() {
   local name=$1 before i now
   before=$(http "$name" "/ipc-status?auto" | awk -F': ' '$1 == "ScansTotal" { print $2 }')
-  for i in $(seq 1 50); do
+  # httpd runs the monitor hook about every ten seconds
+  for i in $(seq 1 125); do
     sleep 0.2
     now=$(http "$name" "/ipc-status?auto" | awk -F': ' '$1 == "ScansTotal" { print $2 }')
     if [ -n "$now" ] && [ "$now" != "$before" ]; then return 0; fi

@@ -36,6 +36,7 @@ for t in "${tests[@]}"; do
   if [ $rc -eq 0 ]; then
     pass=$((pass + 1))
     echo "ok $n - $name ($asserts checks, ${secs}s)"
+    grep '^# ' "$logdir/$name.log" | grep -v ' passed, ' | sed 's/^/    /'
   else
     failn=$((failn + 1))
     echo "not ok $n - $name (exit $rc, ${secs}s)"
