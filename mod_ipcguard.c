@@ -311,6 +311,13 @@ static const command_rec ipcg_cmds[] = {
 /* ------------------------------------------------------------------ */
 /* Process state of the parent                                          */
 
+/* A message of the startup cleanup, kept until the error log is open. */
+typedef struct {
+    int level;
+    apr_status_t rv;
+    const char *msg;
+} pending_msg;
+
 /* Lives in the process pool so that it survives restarts (the module
  * itself is unloaded and loaded again with each generation): it must
  * hold no pointer into this module's code or static data. */
@@ -336,6 +343,7 @@ typedef struct {
     apr_hash_t *warned;         /* resource -> apr_time_t of last warning */
     apr_hash_t *failcnt;        /* beancounter resource -> last failcnt */
     int state_clash;            /* another live parent owns the state file */
+    apr_array_header_t *pending;     /* log lines waiting for the error log */
 } ipcg_global;
 
 /* Per generation (reset when the module is loaded again). */
@@ -356,7 +364,10 @@ static ipcg_global *global_state(server_rec *s)
     apr_pool_userdata_get(&data, IPCG_USERDATA, pp);
     if (data == NULL) {
         ipcg_global *g = apr_pcalloc(pp, sizeof(*g));
-        apr_pool_create(&g->pool, pp);
+        /* not a child of the process pool: at exit httpd destroys that
+         * pool's children, newest first, before pconf, whose cleanup
+         * still needs the registry */
+        apr_pool_create(&g->pool, NULL);
         apr_pool_create(&g->regpool, g->pool);
         apr_pool_create(&g->seenpool, g->pool);
         g->reg = apr_array_make(g->regpool, 16, sizeof(ipcg_obj_t));
@@ -364,11 +375,16 @@ static ipcg_global *global_state(server_rec *s)
         g->seen = apr_hash_make(g->seenpool);
         g->warned = apr_hash_make(g->pool);
         g->failcnt = apr_hash_make(g->pool);
+        g->pending = apr_array_make(g->pool, 16, sizeof(pending_msg));
         apr_pool_userdata_set(g, IPCG_USERDATA, apr_pool_cleanup_null, pp);
         data = g;
     }
     return data;
 }
+
+/* The startup cleanup runs in check_config, before httpd opens its error
+ * log: what it says is kept and written once the log is open. */
+static int log_pending;
 
 /* The core logs through httpd's error log. */
 static void log_to_httpd(void *baton, int level, apr_status_t rv,
@@ -376,7 +392,29 @@ static void log_to_httpd(void *baton, int level, apr_status_t rv,
 {
     server_rec *s = baton;
 
+    if (log_pending && G) {
+        pending_msg *m = apr_array_push(G->pending);
+        m->level = level;
+        m->rv = rv;
+        m->msg = apr_pstrdup(G->pool, msg);
+        return;
+    }
     ap_log_error(APLOG_MARK, level, rv, s, "%s", msg);
+}
+
+static void flush_pending(server_rec *s)
+{
+    int i;
+
+    log_pending = 0;
+    if (G == NULL) {
+        return;
+    }
+    for (i = 0; i < G->pending->nelts; i++) {
+        const pending_msg *m = &APR_ARRAY_IDX(G->pending, i, pending_msg);
+        ap_log_error(APLOG_MARK, m->level, m->rv, s, "%s", m->msg);
+    }
+    G->pending->nelts = 0;
 }
 
 static void set_logger(server_rec *s)
@@ -1121,6 +1159,7 @@ static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     set_logger(s);
     identify_instance(ptemp, &cf);
     if (!G->startup_done) {
+        log_pending = 1;
         startup_cleanup(ptemp, s, &cf);
     }
     if (in_real_pass()) {
@@ -1131,6 +1170,18 @@ static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
         bracket_phase = IPCG_PHASE_UNKNOWN;
         bracket_index = 0;
         wrap_hooks(pconf, ptemp);
+    }
+    return OK;
+}
+
+/* After core.c has opened the error log: write what the startup cleanup
+ * said. */
+static int ipcg_open_logs(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s)
+{
+    (void)pconf; (void)plog; (void)ptemp;
+    if (log_pending) {
+        flush_pending(s);
     }
     return OK;
 }
@@ -1719,10 +1770,13 @@ static int ipcg_status_hook(request_rec *r, int flags)
 
 static void register_hooks(apr_pool_t *p)
 {
+    static const char *const after_core[] = { "core.c", NULL };
+
     (void)p;
     ap_hook_pre_config(ipcg_pre_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_config(ipcg_check_config, NULL, NULL,
                          APR_HOOK_REALLY_FIRST);
+    ap_hook_open_logs(ipcg_open_logs, after_core, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_post_config(ipcg_post_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_monitor(ipcg_monitor, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_status(ipcg_child_status, NULL, NULL, APR_HOOK_MIDDLE);

@@ -43,7 +43,7 @@ TESTS_RUN=0
 TESTS_FAILED=0
 declare -A PORT=()    # NAME -> port
 declare -A PID=()     # NAME -> pid of the running httpd parent
-declare -A GONE=()    # NAME -> pids the last httpd_kill9_parent left alive
+declare -A ORPHANS=() # NAME -> pids the last httpd_kill9_parent left alive
 USED_PORTS=" "
 
 # ---- assertions ---------------------------------------------------------
@@ -112,7 +112,7 @@ assert_file_contains() {
 
 # assert_cmp WHAT A OP B   (numeric; OP is -eq -ne -lt -le -gt -ge)
 assert_cmp() {
-  if [[ "$2" =~ ^-?[0-9]+$ && "$4" =~ ^-?[0-9]+$ ]] && [ "$2" "$3" "$4" ]; then
+  if [[ "$2" =~ ^-?[0-9]+$ && "$4" =~ ^-?[0-9]+$ ]] && test "$2" "$3" "$4"; then
     ok "$1"
   else
     fail "$1" "expected: $2 $3 $4 (numbers)" "     got: '$2' and '$4'"
@@ -155,12 +155,12 @@ pid_alive() {
   [ "$st" != Z ] && [ "$st" != X ]
 }
 
-# children_of PID: the pids whose parent is PID, sorted.
+# children_of PID: the live (not zombie) pids whose parent is PID, sorted.
 children_of() {
   local d p
   for d in /proc/[0-9]*; do
     p=${d#/proc/}
-    [ "$(_proc_field "$p" 4 2>/dev/null)" = "$1" ] && echo "$p"
+    [ "$(_proc_field "$p" 4 2>/dev/null)" = "$1" ] && pid_alive "$p" && echo "$p"
   done | sort -n
 }
 
@@ -440,15 +440,23 @@ httpd_kill9_tree() {
 }
 
 # httpd_kill9_parent NAME: SIGKILL the parent only; its children live on
-# (their pids are kept in GONE[NAME]).
+# (httpd_orphans NAME lists them; they are now children of this script).
 httpd_kill9_parent() {
   local name=$1 parent=${PID[$1]:-}
   [ -n "$parent" ] || return 0
-  GONE[$name]=$(descendants_of "$parent" | tr '\n' ' ')
+  ORPHANS[$name]=$(descendants_of "$parent")
   kill -9 "$parent" 2>/dev/null
   wait "$parent" 2>/dev/null
   PID[$name]=""
   wait_gone 10 "$parent"
+}
+
+# httpd_orphans NAME: the pids, still alive, that were below NAME's parent
+# when httpd_kill9_parent killed it.
+httpd_orphans() {
+  local p
+  for p in ${ORPHANS[$1]:-}; do pid_alive "$p" && echo "$p"; done
+  return 0
 }
 
 # httpd_stop NAME: SIGTERM (a clean stop), wait 10 s for the parent and
