@@ -63,7 +63,7 @@ tool: $(BUILD)/ipcguardctl
 $(BUILD)/ipcguardctl: tools/ipcguardctl.c $(BUILD)/libipcg.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libipcg.a $(APR_LIBS) $(EXTRA_LDFLAGS)
 
-$(BUILD)/test_%: t/unit/test_%.c t/unit/ipcg_test.h $(BUILD)/libipcg.a
+$(BUILD)/test_%: t/unit/test_%.c $(wildcard t/unit/*.h) $(BUILD)/libipcg.a
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libipcg.a \
 	  $(APR_LIBS) $(CHECK_LIBS) $(EXTRA_LDFLAGS)
 

@@ -125,7 +125,8 @@ _ipcg_summary() {
   local rc=$1
   echo "# $((TESTS_RUN - TESTS_FAILED)) of $TESTS_RUN checks passed, $TESTS_FAILED failed"
   if [ "$rc" -ne 0 ]; then
-    echo "# the script exited with status $rc"
+    [ "$TESTS_FAILED" -eq 0 ] &&
+      echo "# but the script's exit (or its last command) returned status $rc"
   elif [ "$TESTS_FAILED" -ne 0 ]; then
     rc=1
   elif [ "$TESTS_RUN" -eq 0 ]; then

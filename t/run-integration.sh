@@ -72,7 +72,7 @@ for t in "${tests[@]}"; do
       /tmp/ipcg-test.??????) [ -d "$sr" ] && rm -rf -- "$sr" ;;
     esac
   fi
-  checks=$(grep -c '^ok [0-9]' "$log")
+  checks=$(grep -cE '^ok( [0-9]+)? - ' "$log")
   secs=$((SECONDS - start))
   if [ "$rc" -eq 0 ]; then
     pass=$((pass + 1))

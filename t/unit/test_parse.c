@@ -1,0 +1,470 @@
+/* Unit tests of the core's parsers: /proc/sysvipc, /dev/shm, limits,
+ * beancounters, /proc/<pid>, configuration values. */
+
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "ipcguard/ipcg_conf.h"
+#include "ipcguard/ipcg_limits.h"
+#include "ipcguard/ipcg_proc.h"
+#include "ipcguard/ipcg_registry.h"
+#include "ipcguard/ipcg_scan.h"
+#include "ipcg_check.h"
+
+static ipcg_paths_t fx_paths(void)
+{
+    ipcg_paths_t p;
+    p.proc = fixture("proc");
+    p.devshm = "/nonexistent";
+    p.beancounters = fixture("user_beancounters");
+    return p;
+}
+
+START_TEST(sysv_sem_real_capture)
+{
+    ipcg_paths_t paths = fx_paths();
+    ipcg_snapshot_t snap;
+    const ipcg_obj_t *o;
+
+    ipcg_snapshot_init(pool, &snap);
+    ck_assert_int_eq(ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SEM, &snap),
+                     APR_SUCCESS);
+    ck_assert_int_eq(snap.objs->nelts, 2);
+    ck_assert_int_eq(snap.bad_lines, 0);
+    o = &APR_ARRAY_IDX(snap.objs, 0, ipcg_obj_t);
+    ck_assert_int_eq(o->kind, IPCG_SYSV_SEM);
+    ck_assert_int_eq(o->key, -515510167);
+    ck_assert_int_eq(o->id, 0);
+    ck_assert_uint_eq(o->mode, 0644);
+    ck_assert_uint_eq(o->size, 3);
+    ck_assert_int_eq(o->ctime, 1795361810);
+    o = &APR_ARRAY_IDX(snap.objs, 1, ipcg_obj_t);
+    ck_assert_int_eq(o->key, -1561952504);
+    ck_assert_uint_eq(o->size, 1);
+}
+END_TEST
+
+START_TEST(sysv_shm_and_msg_real_capture)
+{
+    ipcg_paths_t paths = fx_paths();
+    ipcg_snapshot_t snap;
+    const ipcg_obj_t *o;
+
+    ipcg_snapshot_init(pool, &snap);
+    ck_assert_int_eq(ipcg_scan_all(pool, &paths, &snap), APR_ENOENT);
+    /* /dev/shm is missing here, but the three tables were read */
+    ck_assert_int_eq(snap.objs->nelts, 5);
+    o = &APR_ARRAY_IDX(snap.objs, 2, ipcg_obj_t);
+    ck_assert_int_eq(o->kind, IPCG_SYSV_SHM);
+    ck_assert_uint_eq(o->size, 65536);
+    ck_assert_int_eq(o->cpid, 10932);
+    ck_assert_uint_eq(o->nattch, 0);
+    o = &APR_ARRAY_IDX(snap.objs, 3, ipcg_obj_t);
+    ck_assert_uint_eq(o->mode, 0600);
+    o = &APR_ARRAY_IDX(snap.objs, 4, ipcg_obj_t);
+    ck_assert_int_eq(o->kind, IPCG_SYSV_MSG);
+    ck_assert_int_eq(o->key, 571057711);
+}
+END_TEST
+
+START_TEST(sysv_line_flags_and_old_format)
+{
+    ipcg_obj_t o;
+    /* SHM_DEST|SHM_LOCKED (03000) with 0600, 14 columns (no rss/swap) */
+    ck_assert_int_eq(ipcg_parse_sysv_line(IPCG_SYSV_SHM,
+        "0 98307 3600 1048576 812 813 2 33 33 0 0 1700000000 0 1700000000",
+        &o), APR_SUCCESS);
+    ck_assert_uint_eq(o.mode, 03600);
+    ck_assert_uint_eq(o.nattch, 2);
+    ck_assert_int_eq(o.lpid, 813);
+    ck_assert_uint_eq(o.uid, 33);
+    /* a key printed unsigned is accepted and kept as the same bits */
+    ck_assert_int_eq(ipcg_parse_sysv_line(IPCG_SYSV_SEM,
+        "4294967295 5 600 1 33 33 0 0 0 1700000000", &o), APR_SUCCESS);
+    ck_assert_int_eq(o.key, -1);
+}
+END_TEST
+
+START_TEST(sysv_hostile_lines)
+{
+    static const char *bad[] = {
+        "",
+        "0 5 600 1 33 33 0 0 0",                 /* truncated */
+        "0 5 600 1 33 33 0 0 0 1700000000 99",   /* extra column */
+        "0 5 6x0 1 33 33 0 0 0 1700000000",      /* non-octal mode */
+        "0 5 600 one 33 33 0 0 0 1700000000",    /* non-numeric */
+        "0 5 600 99999999999999999999 33 33 0 0 0 1700000000", /* overflow */
+        "0 -5 600 1 33 33 0 0 0 1700000000",     /* negative id */
+        "99999999999 5 600 1 33 33 0 0 0 1700000000", /* key range */
+        "0 5 600 1 -33 33 0 0 0 1700000000",     /* negative uid */
+        NULL
+    };
+    ipcg_obj_t o;
+    char longline[700];
+    int i;
+
+    for (i = 0; bad[i]; i++) {
+        ck_assert_msg(ipcg_parse_sysv_line(IPCG_SYSV_SEM, bad[i], &o)
+                      != APR_SUCCESS, "accepted: '%s'", bad[i]);
+    }
+    memset(longline, '1', sizeof(longline) - 1);
+    longline[sizeof(longline) - 1] = '\0';
+    ck_assert_int_ne(ipcg_parse_sysv_line(IPCG_SYSV_SEM, longline, &o),
+                     APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(sysv_table_counts_bad_lines_and_goes_on)
+{
+    const char *dir = apr_pstrdup(pool, "/tmp/ipcg-unit-proc.XXXXXX");
+    ipcg_paths_t paths;
+    ipcg_snapshot_t snap;
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp((char *)dir));
+    mkdir(apr_pstrcat(pool, dir, "/sysvipc", NULL), 0700);
+    f = fopen(apr_pstrcat(pool, dir, "/sysvipc/sem", NULL), "w");
+    fputs("       key      semid perms      nsems   uid   gid  cuid  cgid"
+          "      otime      ctime\n"
+          "         0          1   600          1    33    33     0     0"
+          "          0 1700000000\n"
+          "garbage here\n"
+          "         0          2   600          1    33    33     0\n"
+          "         0          3   600          1    33    33     0     0"
+          "          0 1700000001\n", f);
+    fclose(f);
+    paths.proc = dir;
+    paths.devshm = dir;
+    ipcg_snapshot_init(pool, &snap);
+    ck_assert_int_eq(ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SEM, &snap),
+                     APR_SUCCESS);
+    ck_assert_int_eq(snap.objs->nelts, 2);
+    ck_assert_int_eq(snap.bad_lines, 2);
+    unlink(apr_pstrcat(pool, dir, "/sysvipc/sem", NULL));
+    rmdir(apr_pstrcat(pool, dir, "/sysvipc", NULL));
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(devshm_listing)
+{
+    char dir[] = "/tmp/ipcg-unit-shm.XXXXXX";
+    ipcg_paths_t paths;
+    ipcg_snapshot_t snap;
+    const char *names[] = { "ShM.abc", "sem.foo",
+                            "<img src=x onerror=alert(1)>",
+                            "new\nline\xff", NULL };
+    int i, found = 0;
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    for (i = 0; names[i]; i++) {
+        f = fopen(apr_pstrcat(pool, dir, "/", names[i], NULL), "w");
+        fputs("abc", f);
+        fclose(f);
+    }
+    ck_assert_int_eq(symlink("/etc/passwd",
+                             apr_pstrcat(pool, dir, "/link", NULL)), 0);
+    ck_assert_int_eq(mkdir(apr_pstrcat(pool, dir, "/sub", NULL), 0700), 0);
+    paths.proc = "/proc";
+    paths.devshm = dir;
+    ipcg_snapshot_init(pool, &snap);
+    ck_assert_int_eq(ipcg_scan_devshm(pool, &paths, &snap), APR_SUCCESS);
+    ck_assert_int_eq(snap.objs->nelts, 4);
+    for (i = 0; i < snap.objs->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(snap.objs, i, ipcg_obj_t);
+        int j;
+        ck_assert_int_eq(o->id, -1);
+        ck_assert_uint_eq(o->size, 3);
+        ck_assert_uint_ne(o->ino, 0);
+        for (j = 0; names[j]; j++) {
+            if (strcmp(o->name, names[j]) == 0) {
+                found |= 1 << j;
+                ck_assert_int_eq(o->kind, j == 1 ? IPCG_POSIX_SEM
+                                                 : IPCG_POSIX_SHM);
+            }
+        }
+    }
+    ck_assert_int_eq(found, 15);
+    for (i = 0; names[i]; i++) {
+        unlink(apr_pstrcat(pool, dir, "/", names[i], NULL));
+    }
+    unlink(apr_pstrcat(pool, dir, "/link", NULL));
+    rmdir(apr_pstrcat(pool, dir, "/sub", NULL));
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(limits_from_fixture)
+{
+    ipcg_paths_t paths = fx_paths();
+    ipcg_limits_t lim;
+
+    ck_assert_int_eq(ipcg_limits_read(pool, &paths, &lim), APR_SUCCESS);
+    ck_assert(lim.semmni.present && lim.semmns.present);
+    ck_assert_uint_eq(lim.semmsl.v, 32000);
+    ck_assert_uint_eq(lim.semmns.v, 1024000000);
+    ck_assert_uint_eq(lim.semopm.v, 500);
+    ck_assert_uint_eq(lim.semmni.v, 32000);
+    ck_assert(lim.shmmni.present && lim.msgmni.present);
+    ck_assert(lim.meminfo_shmem.present);
+    ck_assert_uint_eq(lim.meminfo_shmem.v % 1024, 0);
+    /* /dev/shm does not exist here: absent, never zero */
+    ck_assert(!lim.devshm_size.present);
+}
+END_TEST
+
+START_TEST(kernel_sem_and_meminfo)
+{
+    ipcg_limits_t lim;
+    ipcg_num_t n;
+
+    memset(&lim, 0, sizeof(lim));
+    ck_assert_int_eq(ipcg_parse_kernel_sem("250 32000 32 8\n", &lim),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(lim.semmni.v, 8);
+    ck_assert_int_ne(ipcg_parse_kernel_sem("250 32000 32\n", &lim),
+                     APR_SUCCESS);
+    ck_assert_int_ne(ipcg_parse_kernel_sem("250 32000 32 8 9\n", &lim),
+                     APR_SUCCESS);
+    ck_assert_int_ne(ipcg_parse_kernel_sem("250 x 32 8\n", &lim),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ipcg_parse_meminfo_shmem(
+        "MemTotal: 100 kB\nShmem:       9060 kB\nOther: 1 kB\n", &n),
+        APR_SUCCESS);
+    ck_assert(n.present);
+    ck_assert_uint_eq(n.v, 9060 * 1024);
+    ck_assert_int_eq(ipcg_parse_meminfo_shmem("MemTotal: 1 kB\n", &n),
+                     APR_ENOENT);
+    ck_assert(!n.present);
+    ck_assert_int_ne(ipcg_parse_meminfo_shmem("Shmem: 12 MB\n", &n),
+                     APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(beancounters)
+{
+    ipcg_bc_t bc;
+    const ipcg_bc_row_t *r;
+
+    ck_assert_int_eq(ipcg_beancounters_read(pool, fixture("user_beancounters"),
+                                            &bc), APR_SUCCESS);
+    ck_assert(bc.present);
+    ck_assert_str_eq(bc.version, "2.5");
+    ck_assert_int_eq(bc.uid, 101);
+    ck_assert_int_eq(bc.rows->nelts, 8);
+    ck_assert_int_eq(bc.bad_lines, 0);
+    r = ipcg_bc_find(&bc, "shmpages");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_eq(r->held, 247122);
+    ck_assert_uint_eq(r->limit, 262144);
+    ck_assert_uint_eq(r->failcnt, 10067);
+    ck_assert(!r->limit_unlimited);
+    r = ipcg_bc_find(&bc, "physpages");
+    ck_assert(r->barrier_unlimited && r->limit_unlimited);
+    r = ipcg_bc_find(&bc, "kmemsize");
+    ck_assert_uint_eq(r->maxheld, 31457280);
+    ck_assert_ptr_null(ipcg_bc_find(&bc, "nosuch"));
+
+    ck_assert_int_eq(ipcg_beancounters_read(pool,
+        fixture("user_beancounters.bad"), &bc), APR_SUCCESS);
+    ck_assert_int_eq(bc.rows->nelts, 1);
+    ck_assert_int_eq(bc.bad_lines, 4);
+
+    ck_assert_int_eq(ipcg_beancounters_read(pool, "/nonexistent/ubc", &bc),
+                     APR_ENOENT);
+    ck_assert(!bc.present);
+    ck_assert_int_ne(ipcg_parse_beancounters(pool, "uid resource\n", &bc),
+                     APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(proc_stat_status_maps)
+{
+    ipcg_paths_t paths = fx_paths();
+    ipcg_proc_t pr;
+
+    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 4243, 1, &pr), APR_SUCCESS);
+    ck_assert_int_eq(pr.pid, 4243);
+    ck_assert_str_eq(pr.comm, "php) (cgi) x");
+    ck_assert_int_eq(pr.ppid, 4242);
+    ck_assert_int_eq(pr.pgrp, 4242);
+    ck_assert_uint_eq(pr.starttime, 1154100);
+    ck_assert_uint_eq(pr.uid, 33);
+    ck_assert(pr.rss_shmem.present);
+    ck_assert_uint_eq(pr.rss_shmem.v, 2412 * 1024);
+    ck_assert_uint_eq(pr.shared_anon, 64 * 1024 * 1024);
+    ck_assert_uint_eq(pr.shared_sysv, 65536);
+    ck_assert_uint_eq(pr.shared_posix, 4096);
+    ck_assert_int_ne(ipcg_parse_proc_stat("no parens here", &pr),
+                     APR_SUCCESS);
+    ck_assert_int_ne(ipcg_parse_proc_stat("12 (x) S 1 2", &pr), APR_SUCCESS);
+    ck_assert_int_ne(ipcg_parse_proc_maps("zzzz-1 rw-s\n", &pr), APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(proc_tree_and_liveness)
+{
+    ipcg_paths_t paths = fx_paths();
+    apr_array_header_t *procs, *tree;
+
+    ck_assert_int_eq(ipcg_proc_list(pool, &paths, &procs), APR_SUCCESS);
+    ck_assert_int_eq(procs->nelts, 2);
+    tree = ipcg_proc_tree(pool, procs, 4242);
+    ck_assert_int_eq(tree->nelts, 2);
+    ck_assert_int_eq(APR_ARRAY_IDX(tree, 1, ipcg_proc_t).pid, 4243);
+    ck_assert_int_eq(ipcg_proc_tree(pool, procs, 4243)->nelts, 1);
+    ck_assert_int_eq(ipcg_proc_alive(pool, &paths, 4242, 1154008), 1);
+    ck_assert_int_eq(ipcg_proc_alive(pool, &paths, 4242, 0), 1);
+    /* the same pid with another start time is another process */
+    ck_assert_int_eq(ipcg_proc_alive(pool, &paths, 4242, 99), 0);
+    ck_assert_int_eq(ipcg_proc_alive(pool, &paths, 4244, 0), 0);
+    ck_assert_int_eq(ipcg_proc_alive(pool, &paths, 0, 0), 0);
+}
+END_TEST
+
+START_TEST(zombie_is_dead)
+{
+    ipcg_paths_t paths;
+    pid_t child = fork();
+    int i, alive = 1;
+
+    if (child == 0) {
+        _exit(0);
+    }
+    ipcg_paths_default(&paths);
+    for (i = 0; i < 200 && alive; i++) {
+        alive = ipcg_proc_alive(pool, &paths, child, 0);
+        if (alive) {
+            usleep(10000);
+        }
+    }
+    ck_assert_int_eq(alive, 0);          /* a zombie, not yet reaped */
+    ck_assert_int_eq(ipcg_proc_alive(pool, &paths, getpid(), 0), 1);
+    waitpid(child, NULL, 0);
+}
+END_TEST
+
+START_TEST(numbers_and_files)
+{
+    apr_uint64_t u;
+    apr_int64_t i;
+    char *text;
+    apr_size_t len;
+    const char *f;
+
+    ck_assert_int_eq(ipcg_parse_u64("18446744073709551615", &u), APR_SUCCESS);
+    ck_assert_int_ne(ipcg_parse_u64("18446744073709551616", &u), APR_SUCCESS);
+    ck_assert_int_ne(ipcg_parse_u64("-1", &u), APR_SUCCESS);
+    ck_assert_int_ne(ipcg_parse_u64("", &u), APR_SUCCESS);
+    ck_assert_int_ne(ipcg_parse_u64("12a", &u), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_parse_i64("-9223372036854775808", &i), APR_SUCCESS);
+    ck_assert(i == APR_INT64_MIN);
+    ck_assert_int_ne(ipcg_parse_i64("9223372036854775808", &i), APR_SUCCESS);
+    f = temp_file("12345");
+    ck_assert_int_eq(ipcg_read_file(pool, f, 5, &text, &len), APR_SUCCESS);
+    ck_assert_uint_eq(len, 5);
+    ck_assert_str_eq(text, "12345");
+    ck_assert_int_eq(ipcg_read_file(pool, f, 4, &text, &len), APR_ENOSPC);
+    unlink(f);
+}
+END_TEST
+
+START_TEST(conf_values)
+{
+    ipcg_cleanup_e m;
+    int v;
+    const char *s;
+
+    ck_assert_ptr_null(ipcg_conf_cleanup("orphans", &m));
+    ck_assert_int_eq(m, IPCG_CLEANUP_ORPHANS);
+    ck_assert_ptr_null(ipcg_conf_cleanup("Report", &m));
+    ck_assert_str_eq(ipcg_conf_cleanup("sometimes", &m),
+                     "must be one of off, report, registered, orphans");
+    ck_assert_ptr_null(ipcg_conf_seconds("1", &v));
+    ck_assert_ptr_null(ipcg_conf_seconds("86400", &v));
+    ck_assert_ptr_nonnull(ipcg_conf_seconds("0", &v));
+    ck_assert_ptr_nonnull(ipcg_conf_seconds("86401", &v));
+    ck_assert_ptr_nonnull(ipcg_conf_seconds("5s", &v));
+    ck_assert_ptr_null(ipcg_conf_percent("80%", &v));
+    ck_assert_int_eq(v, 80);
+    ck_assert_ptr_null(ipcg_conf_percent("100", &v));
+    ck_assert_ptr_nonnull(ipcg_conf_percent("0", &v));
+    ck_assert_ptr_nonnull(ipcg_conf_percent("101", &v));
+    ck_assert_ptr_nonnull(ipcg_conf_percent("%", &v));
+    ck_assert_ptr_null(ipcg_conf_max_objects("16", &v));
+    ck_assert_ptr_nonnull(ipcg_conf_max_objects("15", &v));
+    ck_assert_ptr_nonnull(ipcg_conf_max_objects("1000001", &v));
+    ck_assert_ptr_null(ipcg_conf_path_or_none("none", &s));
+    ck_assert_str_eq(s, "");
+    ck_assert_ptr_null(ipcg_conf_path_or_none("/proc/user_beancounters", &s));
+    ck_assert_ptr_nonnull(ipcg_conf_path_or_none("proc/ubc", &s));
+    ck_assert_ptr_null(ipcg_conf_dir("/run/ipcguard"));
+    ck_assert_ptr_nonnull(ipcg_conf_dir("/run/ipcguard/"));
+    ck_assert_ptr_nonnull(ipcg_conf_dir("/run/../etc"));
+    ck_assert_ptr_nonnull(ipcg_conf_dir("/run/\nx"));
+}
+END_TEST
+
+START_TEST(names_and_identity)
+{
+    ipcg_obj_t a, b;
+    int k;
+
+    for (k = 0; k < IPCG_KIND_COUNT; k++) {
+        ck_assert_int_eq(ipcg_kind_parse(ipcg_kind_name(k)), k);
+    }
+    for (k = 0; k < IPCG_PHASE_COUNT; k++) {
+        ck_assert_int_eq(ipcg_phase_parse(ipcg_phase_name(k)), k);
+    }
+    for (k = 0; k < IPCG_CLASS_COUNT; k++) {
+        ck_assert_int_eq(ipcg_class_parse(ipcg_class_name(k)), k);
+    }
+    ck_assert_int_eq(ipcg_kind_parse("sysv-nope"), -1);
+    memset(&a, 0, sizeof(a));
+    a.kind = IPCG_SYSV_SEM;
+    a.id = 32768;
+    a.size = 1;
+    a.ctime = 1000;
+    b = a;
+    ck_assert(ipcg_obj_same(&a, &b));
+    ck_assert(ipcg_obj_continues(&a, &b));
+    b.ctime = 1001;           /* a chown moves ctime: the same object goes on */
+    ck_assert(!ipcg_obj_same(&a, &b));
+    ck_assert(ipcg_obj_continues(&a, &b));
+    b = a;
+    b.size = 2;               /* a reused id with another size */
+    ck_assert(!ipcg_obj_same(&a, &b));
+    ck_assert(!ipcg_obj_continues(&a, &b));
+    b = a;
+    b.ctime = 999;            /* older than recorded: not a continuation */
+    ck_assert(!ipcg_obj_continues(&a, &b));
+    ck_assert_str_eq(ipcg_obj_slot(pool, &a), "sysv-sem:32768");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("parse");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
+    ADD_TEST(tc, sysv_sem_real_capture);
+    ADD_TEST(tc, sysv_shm_and_msg_real_capture);
+    ADD_TEST(tc, sysv_line_flags_and_old_format);
+    ADD_TEST(tc, sysv_hostile_lines);
+    ADD_TEST(tc, sysv_table_counts_bad_lines_and_goes_on);
+    ADD_TEST(tc, devshm_listing);
+    ADD_TEST(tc, limits_from_fixture);
+    ADD_TEST(tc, kernel_sem_and_meminfo);
+    ADD_TEST(tc, beancounters);
+    ADD_TEST(tc, proc_stat_status_maps);
+    ADD_TEST(tc, proc_tree_and_liveness);
+    ADD_TEST(tc, zombie_is_dead);
+    ADD_TEST(tc, numbers_and_files);
+    ADD_TEST(tc, conf_values);
+    ADD_TEST(tc, names_and_identity);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

@@ -1,0 +1,292 @@
+/* Unit tests of the output formats and the shared table. */
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipcguard/ipcg_report.h"
+#include "ipcguard/ipcg_table.h"
+#include "ipcg_check.h"
+
+typedef struct {
+    apr_pool_t *p;
+    char *buf;
+} sink;
+
+static void sink_write(void *baton, const char *b, apr_size_t len)
+{
+    sink *s = baton;
+    s->buf = apr_pstrcat(s->p, s->buf, apr_pstrndup(s->p, b, len), NULL);
+}
+
+static ipcg_view_t view(int nobjs, int nmodules)
+{
+    ipcg_view_t v;
+    int i;
+    static const char *names[] = {
+        "<img src=x onerror=alert(1)>", "quote\"back\\slash", "new\nline\ttab",
+        "bad\xff" "byte", "caf\xc3\xa9"
+    };
+
+    memset(&v, 0, sizeof(v));
+    strcpy(v.rep.instance, "0123456789abcdef");
+    v.rep.pid = 2975;
+    v.rep.started = 1795360973;
+    v.rep.limits.semmni.present = 1;
+    v.rep.limits.semmni.v = 32000;
+    v.rep.limits.shmmax.present = 0;           /* absent: omitted / null */
+    v.rep.usage.count[IPCG_SYSV_SEM] = (apr_uint64_t)nobjs;
+    v.rep.bc_present = 1;
+    strcpy(v.rep.bc_version, "2.5");
+    v.rep.bc_rows = 2;
+    strcpy(v.rep.bc[0].resource, "shmpages");
+    v.rep.bc[0].held = 247122;
+    v.rep.bc[0].limit = 262144;
+    v.rep.bc[0].failcnt = 10067;
+    strcpy(v.rep.bc[1].resource, "physpages");
+    v.rep.bc[1].limit_unlimited = v.rep.bc[1].barrier_unlimited = 1;
+    strcpy(v.rep.cleanup.summary, "removed 6 stale IPC objects");
+    v.rep.cleanup.ran = 1;
+    v.objs = apr_array_make(pool, nobjs + 1, sizeof(ipcg_obj_t));
+    v.decisions = apr_array_make(pool, 4, sizeof(ipcg_decision_t));
+    v.procs = apr_array_make(pool, 4, sizeof(ipcg_proc_t));
+    for (i = 0; i < nobjs; i++) {
+        ipcg_obj_t *o = apr_array_push(v.objs);
+        memset(o, 0, sizeof(*o));
+        o->kind = (i % 5 == 0) ? IPCG_POSIX_SHM : IPCG_SYSV_SEM;
+        o->id = o->kind == IPCG_POSIX_SHM ? -1 : i;
+        o->size = 1;
+        o->cls = IPCG_CLASS_INSTANCE;
+        o->phase = IPCG_PHASE_POST_CONFIG;
+        snprintf(o->module, sizeof(o->module), "mod_m%d\"x.c",
+                 i % nmodules);
+        if (o->kind == IPCG_POSIX_SHM) {
+            strcpy(o->name, names[(i / 5) % 5]);
+        }
+    }
+    {
+        ipcg_decision_t *d = apr_array_push(v.decisions);
+        memset(d, 0, sizeof(*d));
+        d->what = IPCG_DEC_ORPHAN;
+        d->obj = APR_ARRAY_IDX(v.objs, 0, ipcg_obj_t);
+        strcpy(d->reason, "no process ever operated on it");
+    }
+    {
+        ipcg_proc_t *p = apr_array_push(v.procs);
+        memset(p, 0, sizeof(*p));
+        p->pid = 4243;
+        strcpy(p->comm, "php-cgi");
+        p->shared_anon = 67108864;
+        p->rss_shmem.present = 1;
+        p->rss_shmem.v = 2469888;
+    }
+    return v;
+}
+
+static char *render(int what, const ipcg_view_t *v, const char *prefix)
+{
+    sink s = { pool, "" };
+    ipcg_out_t out = { sink_write, &s };
+
+    if (what == 0) {
+        ipcg_render_auto(pool, v, prefix, &out);
+    }
+    else if (what == 1) {
+        ipcg_render_json(pool, v, &out);
+    }
+    else {
+        ipcg_render_metrics(pool, v, &out);
+    }
+    return s.buf;
+}
+
+/* Run @a cmd with @a input on stdin; returns its exit status. */
+static int pipe_to(const char *cmd, const char *input)
+{
+    const char *f = temp_file(input);
+    int rc = system(apr_psprintf(pool, "%s < '%s' > /dev/null 2>&1", cmd, f));
+    unlink(f);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 255;
+}
+
+START_TEST(auto_is_key_value_lines)
+{
+    ipcg_view_t v = view(50, 3);
+    char *text = render(0, &v, ""), *line, *last;
+    int n = 0;
+
+    for (line = apr_strtok(text, "\n", &last); line;
+         line = apr_strtok(NULL, "\n", &last), n++) {
+        ck_assert_msg(pipe_to("grep -Eqx '[A-Z][A-Za-z0-9]*: (-?[0-9]+|[a-z0-9]+)'",
+                              line) == 0, "not a Key: value line: '%s'", line);
+    }
+    ck_assert_int_gt(n, 30);
+    text = render(0, &v, "");
+    ck_assert_ptr_nonnull(strstr(text, "\nSemSetsLimit: 32000\n"));
+    ck_assert_ptr_null(strstr(text, "ShmMaxBytes"));   /* absent: omitted */
+    ck_assert_ptr_nonnull(strstr(text, "\nBeancounterShmpagesFailcnt: 10067\n"));
+    ck_assert_ptr_null(strstr(text, "BeancounterPhyspagesLimit"));
+    ck_assert_ptr_null(strstr(text, "<img"));
+    text = render(0, &v, "IPCGuard");
+    for (line = apr_strtok(text, "\n", &last); line;
+         line = apr_strtok(NULL, "\n", &last)) {
+        ck_assert_msg(strncmp(line, "IPCGuard", 8) == 0, "'%s'", line);
+        ck_assert_msg(strchr(line, '.') == NULL, "a dot in '%s'", line);
+    }
+}
+END_TEST
+
+START_TEST(json_is_valid_and_escaped)
+{
+    ipcg_view_t v = view(50, 3);
+    char *text = render(1, &v, NULL);
+
+    ck_assert_int_eq(pipe_to("jq -e '.instance.pid == 2975 and "
+                             "(.objects | length) == 50 and "
+                             ".limits.shmmax == null and "
+                             ".limits.semmni == 32000 and "
+                             "(.orphans[0].provable == false) and "
+                             ".processes[0].shared_mapped_bytes == 67108864 and "
+                             ".limits.beancounters.rows[0].failcnt == 10067'",
+                             text), 0);
+    ck_assert_ptr_nonnull(strstr(text, "\"name\":\"<img src=x onerror=alert(1)>\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"name\":\"quote\\\"back\\\\slash\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"name\":\"new\\u000aline\\u0009tab\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"name\":\"bad\\u00ffbyte\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"name\":\"caf\xc3\xa9\""));
+    ck_assert_int_eq(pipe_to("jq -e '[.objects[] | select(.kind == \"posix-shm\") | .name] | length == 10'", text), 0);
+}
+END_TEST
+
+static int sample_lines(const char *text)
+{
+    int n = 0;
+    const char *p = text;
+    while (p && *p) {
+        if (*p != '#') {
+            n++;
+        }
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    return n;
+}
+
+START_TEST(metrics_are_bounded_and_valid)
+{
+    ipcg_view_t v10 = view(30, 3), v1000 = view(1000, 3), vmany = view(1000, 200);
+    char *a = render(2, &v10, NULL), *b = render(2, &v1000, NULL);
+    char *c = render(2, &vmany, NULL);
+
+    ck_assert_int_eq(sample_lines(a), sample_lines(b));
+    /* 200 modules: 64 named, the rest as module="other" */
+    ck_assert_int_le(sample_lines(c), sample_lines(b) + 2 * 64);
+    ck_assert_ptr_nonnull(strstr(c, "module=\"other\""));
+    ck_assert_ptr_nonnull(strstr(b, "module=\"mod_m0\\\"x.c\""));
+    ck_assert_ptr_nonnull(strstr(b, "ipcguard_beancounter_failures_total{resource=\"shmpages\"} 10067\n"));
+    ck_assert_ptr_null(strstr(b, "<img"));
+    if (access("/usr/bin/promtool", X_OK) == 0) {
+        ck_assert_int_eq(pipe_to("promtool check metrics", b), 0);
+        ck_assert_int_eq(pipe_to("promtool check metrics", c), 0);
+    }
+}
+END_TEST
+
+START_TEST(procs_sort_largest_first)
+{
+    apr_array_header_t *a = apr_array_make(pool, 3, sizeof(ipcg_proc_t));
+    ipcg_proc_t p;
+
+    memset(&p, 0, sizeof(p));
+    p.pid = 1; p.shared_anon = 10;
+    *(ipcg_proc_t *)apr_array_push(a) = p;
+    p.pid = 2; p.shared_anon = 0; p.shared_sysv = 500;
+    *(ipcg_proc_t *)apr_array_push(a) = p;
+    p.pid = 3; p.shared_sysv = 0; p.rss_shmem.present = 1; p.rss_shmem.v = 9;
+    *(ipcg_proc_t *)apr_array_push(a) = p;
+    ipcg_procs_sort(a);
+    ck_assert_int_eq(APR_ARRAY_IDX(a, 0, ipcg_proc_t).pid, 2);
+    ck_assert_int_eq(APR_ARRAY_IDX(a, 1, ipcg_proc_t).pid, 1);
+    ck_assert_int_eq(APR_ARRAY_IDX(a, 2, ipcg_proc_t).pid, 3);
+}
+END_TEST
+
+START_TEST(table_publish_and_read)
+{
+    ipcg_view_t v = view(40, 3), out;
+    apr_size_t size = ipcg_table_size(32, 8, 8);
+    void *mem = apr_pcalloc(pool, size);
+    ipcg_table_t *t;
+
+    ck_assert_ptr_null(ipcg_table_init(mem, size - 1, 32, 8, 8));
+    t = ipcg_table_init(mem, size, 32, 8, 8);
+    ck_assert_ptr_nonnull(t);
+    ipcg_table_publish(t, &v);
+    ck_assert_uint_eq(ipcg_table_generation(t) % 2, 0);
+    ck_assert_int_eq(ipcg_table_read(t, pool, &out), APR_SUCCESS);
+    ck_assert_int_eq(out.objs->nelts, 32);
+    ck_assert_uint_eq(out.rep.objs_dropped, 8);     /* counted, not lost */
+    ck_assert_int_eq(out.rep.pid, 2975);
+    ck_assert_str_eq(APR_ARRAY_IDX(out.objs, 1, ipcg_obj_t).module,
+                     "mod_m1\"x.c");
+    ck_assert_int_eq(out.decisions->nelts, 1);
+    ck_assert_int_eq(out.procs->nelts, 1);
+    memset(mem, 0, 16);
+    ck_assert_int_eq(ipcg_table_read(t, pool, &out), APR_EINVAL);
+}
+END_TEST
+
+START_TEST(table_readers_never_see_a_torn_copy)
+{
+    /* a child writes two alternating views as fast as it can while the
+     * parent reads: every read must be wholly one or the other */
+    apr_size_t size = ipcg_table_size(64, 4, 4);
+    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ipcg_table_t *t = ipcg_table_init(mem, size, 64, 4, 4);
+    ipcg_view_t a = view(10, 1), b = view(60, 2), out;
+    pid_t writer;
+    int i, torn = 0;
+
+    b.rep.pid = 3000;
+    ipcg_table_publish(t, &a);
+    writer = fork();
+    if (writer == 0) {
+        for (i = 0; i < 200000; i++) {
+            ipcg_table_publish(t, (i & 1) ? &a : &b);
+        }
+        _exit(0);
+    }
+    for (i = 0; i < 20000; i++) {
+        apr_pool_t *p;
+        apr_pool_create(&p, pool);
+        if (ipcg_table_read(t, p, &out) == APR_SUCCESS) {
+            if (!((out.rep.pid == 2975 && out.objs->nelts == 10)
+                  || (out.rep.pid == 3000 && out.objs->nelts == 60))) {
+                torn++;
+            }
+        }
+        apr_pool_destroy(p);
+    }
+    waitpid(writer, NULL, 0);
+    munmap(mem, size);
+    ck_assert_int_eq(torn, 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("render");
+    TCase *tc = tcase_create("formats");
+
+    tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
+    tcase_set_timeout(tc, 60);
+    ADD_TEST(tc, auto_is_key_value_lines);
+    ADD_TEST(tc, json_is_valid_and_escaped);
+    ADD_TEST(tc, metrics_are_bounded_and_valid);
+    ADD_TEST(tc, procs_sort_largest_first);
+    ADD_TEST(tc, table_publish_and_read);
+    ADD_TEST(tc, table_readers_never_see_a_torn_copy);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
