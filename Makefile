@@ -28,7 +28,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 .PHONY: all module tool testmodule unit integration test deps demo clean bench \
         guard-core
 
-all: guard-core module tool testmodule
+all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj
 
 # The core must stay independent of httpd: it is shared with ipcguardctl
 # and unit-tested without a server.
@@ -94,3 +94,7 @@ $(BUILD)/mkstale: bench/mkstale.c $(BUILD)/libipcg.a
 
 bench: all $(BUILD)/mkstale
 	@bash bench/cleanup.sh
+
+$(BUILD)/ipcg_mkobj: t/ipcg_mkobj.c
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<

@@ -402,6 +402,16 @@ static void log_to_httpd(void *baton, int level, apr_status_t rv,
     ap_log_error(APLOG_MARK, level, rv, s, "%s", msg);
 }
 
+static void flush_pending(server_rec *s);
+
+static apr_status_t flush_on_exit(void *data)
+{
+    if (log_pending) {
+        flush_pending(data);
+    }
+    return APR_SUCCESS;
+}
+
 static void flush_pending(server_rec *s)
 {
     int i;
@@ -1160,6 +1170,10 @@ static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     identify_instance(ptemp, &cf);
     if (!G->startup_done) {
         log_pending = 1;
+        /* if httpd gives up before its error log is open (a port in use,
+         * say), what the cleanup said still goes out, to stderr */
+        apr_pool_cleanup_register(pconf, s, flush_on_exit,
+                                  apr_pool_cleanup_null);
         startup_cleanup(ptemp, s, &cf);
     }
     if (in_real_pass()) {

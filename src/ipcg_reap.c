@@ -522,7 +522,8 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
                      "file %s: %s; nothing removed", path,
                      why ? why : "unreadable");
         res->outcome = IPCG_OUTCOME_REFUSED;
-        ipcg_log(IPCG_LOG_WARNING, rv, 11, "%s", res->summary);
+        /* the reason is in the message: an APR code adds nothing */
+        ipcg_log(IPCG_LOG_WARNING, 0, 11, "%s", res->summary);
         finish(res, t0);
         return;
     }

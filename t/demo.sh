@@ -15,7 +15,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 port=${DEMO_PORT:-8089}
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+while in_use "$port" || in_use $((port + 1000)); do port=$((port + 1)); done
 dir=$repo/t/tmp/demo
 if [ -f "$repo/t/tmp/demo.pid" ] && kill -0 "$(cat "$repo/t/tmp/demo.pid")" 2>/dev/null; then
   echo "demo: already running (pid $(cat "$repo/t/tmp/demo.pid")); stop it with: kill $(cat "$repo/t/tmp/demo.pid")"

@@ -3,7 +3,7 @@
 # Needs root only when something is missing; works with no terminal.
 set -e
 PKGS="apache2 apache2-dev check pkg-config curl jq util-linux iproute2 \
-procps clang valgrind cppcheck prometheus"
+procps clang valgrind cppcheck prometheus wrk"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -23,7 +23,9 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   chmod 755 /usr/sbin/policy-rc.d
   created_policy=1
 fi
-cleanup() { [ -n "$created_policy" ] && rm -f /usr/sbin/policy-rc.d; }
+cleanup() {
+  if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+}
 trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq

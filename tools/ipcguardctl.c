@@ -423,8 +423,19 @@ int main(int argc, const char *const *argv)
     c.user = "www-data";
     c.httpd = "/usr/sbin/apache2";
     c.beancounters = IPCG_DEFAULT_BEANCOUNTERS;
+    /* "ipcguardctl COMMAND [OPTIONS]": the command first, then options */
+    if (argc >= 2 && argv[1][0] != '-') {
+        const char **rest = apr_palloc(p, sizeof(char *) * (apr_size_t)argc);
+        int k;
+        cmd = argv[1];
+        rest[0] = argv[0];
+        for (k = 2; k < argc; k++) {
+            rest[k - 1] = argv[k];
+        }
+        argc--;
+        argv = rest;
+    }
     apr_getopt_init(&os, p, argc, argv);
-    os->interleave = 1;
     while ((rv = apr_getopt_long(os, options, &ch, &arg)) == APR_SUCCESS) {
         switch (ch) {
         case 'j': c.json = 1; break;
@@ -462,7 +473,7 @@ int main(int argc, const char *const *argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (os->ind < argc) {
+    if (cmd == NULL && os->ind < argc) {
         cmd = argv[os->ind++];
     }
     if (cmd == NULL || os->ind < argc) {
