@@ -430,6 +430,7 @@ static void flush_pending(server_rec *s)
 static void set_logger(server_rec *s)
 {
     ipcg_log_set(log_to_httpd, s);
+    ipcg_log_set_level(ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX));
 }
 
 /* Copy the registry into a fresh pool so that restarts do not grow it. */

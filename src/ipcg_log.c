@@ -8,11 +8,22 @@
 
 static ipcg_log_cb *log_cb;
 static void *log_baton;
+static int log_max = IPCG_LOG_DEBUG;
+
+void ipcg_log_set_level(int max_level)
+{
+    log_max = max_level;
+}
 
 void ipcg_log_set(ipcg_log_cb *cb, void *baton)
 {
     log_cb = cb;
     log_baton = baton;
+}
+
+int ipcg_log_enabled(int level)
+{
+    return log_cb != NULL && level <= log_max;
 }
 
 void ipcg_log(int level, apr_status_t rv, int tag, const char *fmt, ...)
@@ -21,7 +32,8 @@ void ipcg_log(int level, apr_status_t rv, int tag, const char *fmt, ...)
     int n;
     va_list ap;
 
-    if (log_cb == NULL) {
+    /* not even formatted unless someone will read it */
+    if (log_cb == NULL || level > log_max) {
         return;
     }
     n = snprintf(buf, sizeof(buf), "ipcguard(%03d): ", tag);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <apr_file_info.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
@@ -11,15 +12,33 @@
 #include "ipcguard/ipcg_reap.h"
 #include "ipcguard/ipcg_registry.h"
 
+/* Liveness answers of one cleanup: thousands of objects usually name the
+ * same few dead pids. */
+static apr_hash_t *alive_cache;
+
 static int alive(apr_pool_t *p, const ipcg_reap_opts_t *o, apr_int64_t pid)
 {
+    int a, *cached;
+
     if (pid <= 0) {
         return 0;
     }
     if (o->alive) {
         return o->alive(o->alive_baton, pid);
     }
-    return ipcg_proc_alive(p, o->paths, pid, 0);
+    if (alive_cache
+        && (cached = apr_hash_get(alive_cache, &pid, sizeof(pid))) != NULL) {
+        return *cached;
+    }
+    a = ipcg_proc_alive(p, o->paths, pid, 0);
+    if (alive_cache) {
+        apr_int64_t *k = apr_palloc(apr_hash_pool_get(alive_cache), sizeof(*k));
+        cached = apr_palloc(apr_hash_pool_get(alive_cache), sizeof(*cached));
+        *k = pid;
+        *cached = a;
+        apr_hash_set(alive_cache, k, sizeof(*k), cached);
+    }
+    return a;
 }
 
 static const char *exe_of(apr_pool_t *p, const ipcg_paths_t *paths,
@@ -250,7 +269,7 @@ int ipcg_reap_decide(const ipcg_reap_opts_t *o, const ipcg_obj_t *rec,
                      rec->ctime, rec->size);
         return 0;
     }
-    if (live_slots) {
+    if (live_slots && apr_hash_count(live_slots)) {
         apr_pool_t *tmp;
         const char *slot;
         apr_pool_create(&tmp, apr_hash_pool_get(live_slots));
@@ -262,9 +281,14 @@ int ipcg_reap_decide(const ipcg_reap_opts_t *o, const ipcg_obj_t *rec,
             return 0;
         }
     }
-    apr_pool_create(&p, NULL);
+    p = alive_cache ? apr_hash_pool_get(alive_cache) : NULL;
+    if (p == NULL) {
+        apr_pool_create(&p, NULL);
+    }
     ok = unused(p, o, rec, use, posix_users, reason, len);
-    apr_pool_destroy(p);
+    if (alive_cache == NULL) {
+        apr_pool_destroy(p);
+    }
     if (!ok) {
         return 0;
     }
@@ -312,17 +336,71 @@ int ipcg_orphan_decide(const ipcg_reap_opts_t *o, const ipcg_obj_t *obj,
     return 1;
 }
 
+/* ipcg_state_list without the file @a exclude (compared by path). */
+static apr_status_t ipcg_state_list_except(apr_pool_t *p, const char *dir,
+                                           apr_uint32_t owner_uid,
+                                           const char *exclude,
+                                           apr_array_header_t **states,
+                                           int *refused)
+{
+    apr_dir_t *d;
+    apr_finfo_t dent;
+    apr_status_t rv;
+
+    *states = apr_array_make(p, 4, sizeof(ipcg_state_t));
+    *refused = 0;
+    rv = apr_dir_open(&d, dir, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (;;) {
+        apr_size_t l;
+        ipcg_state_t st;
+        const char *why, *path;
+        rv = apr_dir_read(&dent, APR_FINFO_NAME, d);
+        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+            break;
+        }
+        if (dent.name == NULL || dent.name[0] == '.'
+            || (l = strlen(dent.name)) <= 6
+            || strcmp(dent.name + l - 6, ".state") != 0) {
+            continue;
+        }
+        path = apr_pstrcat(p, dir, "/", dent.name, NULL);
+        if (exclude && strcmp(path, exclude) == 0) {
+            continue;
+        }
+        if (ipcg_state_read(p, path, owner_uid, &st, &why) == APR_SUCCESS) {
+            *(ipcg_state_t *)apr_array_push(*states) = st;
+        }
+        else {
+            (*refused)++;
+        }
+    }
+    apr_dir_close(d);
+    return APR_SUCCESS;
+}
+
 apr_hash_t *ipcg_live_slots(apr_pool_t *p, const ipcg_reap_opts_t *o,
                             apr_array_header_t **live_states)
 {
     apr_hash_t *slots = apr_hash_make(p);
     apr_array_header_t *states = NULL;
+    const char *exclude;
     int refused = 0, i, j;
 
     *live_states = apr_array_make(p, 4, sizeof(ipcg_state_t));
-    if (o->state_dir == NULL
-        || ipcg_state_list(p, o->state_dir, 0, &states, &refused)
-               != APR_SUCCESS
+    if (o->state_dir == NULL) {
+        return slots;
+    }
+    /* this instance's own file is not another instance's: skip it unread
+     * (it can hold thousands of objects) */
+    exclude = o->state_file ? o->state_file
+                            : (o->instance ? ipcg_state_path(p, o->state_dir,
+                                                             o->instance)
+                                           : NULL);
+    if (ipcg_state_list_except(p, o->state_dir, 0, exclude, &states,
+                               &refused) != APR_SUCCESS
         || states == NULL) {
         return slots;
     }
@@ -491,7 +569,7 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
     apr_hash_t *live, *posix_users = NULL;
     ipcg_run_e run;
     int i;
-    char desc[IPCG_NAME_MAX + 128];
+    char desc[IPCG_NAME_MAX + 128] = "";
     char reason[IPCG_REASON_MAX];
 
     memset(res, 0, sizeof(*res));
@@ -548,6 +626,7 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
         return;
     }
     live = ipcg_live_slots(p, o, &live_states);
+    alive_cache = apr_hash_make(p);
     survivors = apr_array_make(p, 4, sizeof(ipcg_proc_t));
     run = ipcg_reap_run_state(p, o, &st, procs, live_states, survivors, &why);
     if (any_posix(st.objs)) {
@@ -584,10 +663,17 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
         ipcg_use_t use;
         int verdict;
 
-        describe(desc, sizeof(desc), rec);
+        /* naming the object costs more than deciding: only for the log */
+        if (ipcg_log_enabled(IPCG_LOG_INFO)) {
+            describe(desc, sizeof(desc), rec);
+        }
+        else if (ipcg_log_enabled(IPCG_LOG_WARNING)) {
+            desc[0] = '\0';
+        }
         rv = ipcg_probe(p, o->paths, rec, &use);
         if (rv != APR_SUCCESS) {
             apr_snprintf(reason, sizeof(reason), "cannot probe it");
+            describe(desc, sizeof(desc), rec);
             ipcg_log(IPCG_LOG_WARNING, rv, 16, "keeping %s: %s", desc, reason);
             add_decision(decisions, IPCG_DEC_KEPT, 0, rec, reason);
             res->kept_count++;
@@ -617,12 +703,16 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
                 continue;
             }
             apr_snprintf(reason, sizeof(reason), "removal failed");
+            describe(desc, sizeof(desc), rec);
             ipcg_log(IPCG_LOG_WARNING, rv, 18, "could not remove %s", desc);
         }
         else if (strcmp(reason, "already gone") == 0) {
             ipcg_log(IPCG_LOG_INFO, 0, 19, "%s is already gone", desc);
         }
         else {
+            if (desc[0] == '\0') {
+                describe(desc, sizeof(desc), rec);
+            }
             ipcg_log(IPCG_LOG_WARNING, 0, 20, "keeping %s: %s", desc, reason);
         }
         add_decision(decisions, IPCG_DEC_KEPT, 0, rec, reason);
@@ -633,6 +723,7 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
             *(ipcg_obj_t *)apr_array_push(carried) = *rec;
         }
     }
+    alive_cache = NULL;
     finish(res, t0);
     res->outcome = run == IPCG_RUN_SURVIVORS ? IPCG_OUTCOME_SURVIVORS
                                              : IPCG_OUTCOME_DONE;

@@ -360,7 +360,7 @@ static int cmd_clean(apr_pool_t *p, const ctl_opts *c)
         ipcg_reap_orphans(p, &o, &snap, seen, c->orphans && !c->dry_run,
                           decisions, &cand, &prov);
     }
-    for (i = 0; i < decisions->nelts; i++) {
+    for (i = 0; verbosity >= IPCG_LOG_INFO && i < decisions->nelts; i++) {
         const ipcg_decision_t *d = &APR_ARRAY_IDX(decisions, i,
                                                   ipcg_decision_t);
         printf("%s\t", d->what == IPCG_DEC_REMOVED ? "removed"
@@ -481,6 +481,7 @@ int main(int argc, const char *const *argv)
         return EXIT_USAGE;
     }
     ipcg_log_set(log_stderr, NULL);
+    ipcg_log_set_level(verbosity);
     if (strcmp(cmd, "list") == 0) {
         rc = cmd_list(p, &c);
     }

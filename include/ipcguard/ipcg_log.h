@@ -32,6 +32,13 @@ typedef void ipcg_log_cb(void *baton, int level, apr_status_t rv,
 /** Install @a cb (NULL to silence). */
 void ipcg_log_set(ipcg_log_cb *cb, void *baton);
 
+/** Drop messages less important than @a max_level before they are even
+ * formatted (default: keep all, the callback decides). */
+void ipcg_log_set_level(int max_level);
+
+/** Whether a message at @a level would be written at all. */
+int ipcg_log_enabled(int level);
+
 /** Log through the installed callback; @a tag is the message's stable
  * number (see docs/messages.md), printed as "ipcguard(NNN): ". */
 void ipcg_log(int level, apr_status_t rv, int tag, const char *fmt, ...)
