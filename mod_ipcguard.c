@@ -1116,8 +1116,8 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     }
     if (ipcg_state_dir_ensure(p, cf->state_dir, 0, &why) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                     "ipcguard(105): IPCGuardStateDir %s: %s; no cleanup and "
-                     "no state file", cf->state_dir, why ? why : "unusable");
+                     "ipcguard(105): IPCGuardStateDir: %s; no cleanup and "
+                     "no state file", why ? why : "unusable");
         G->state_path[0] = '\0';
         apr_snprintf(G->cleanup.summary, sizeof(G->cleanup.summary),
                      "state directory %s unusable: no cleanup", cf->state_dir);

@@ -1,9 +1,13 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 /* The per-instance state file: format, strict parse, atomic write, and a
- * reader that trusts nothing root did not write. */
+ * reader that trusts nothing root did not write. The format is described
+ * line by line in docs/state-file.md; keep the two in step. */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,9 +19,15 @@
 #include "ipcguard/ipcg_limits.h"
 #include "ipcguard/ipcg_state.h"
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+/* ------------------------------------------------------------------ */
+/* Hashes                                                               */
 
+#define FNV_OFFSET APR_UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME APR_UINT64_C(0x100000001b3)
+
+/* FNV-1a, 64 bits: the instance id and the file's checksum. It finds
+ * truncation and stray edits; it is no signature (the owner and mode
+ * checks of the reader are what keep forged files out). */
 static apr_uint64_t fnv1a(const char *s, apr_size_t len)
 {
     apr_uint64_t h = FNV_OFFSET;
@@ -30,11 +40,26 @@ static apr_uint64_t fnv1a(const char *s, apr_size_t len)
     return h;
 }
 
+static void hex16(apr_uint64_t v, char out[17])
+{
+    static const char digits[] = "0123456789abcdef";
+    int i;
+
+    for (i = 15; i >= 0; i--) {
+        out[i] = digits[v & 15];
+        v >>= 4;
+    }
+    out[16] = '\0';
+}
+
+static int is_hex16(const char *s)
+{
+    return strlen(s) == 16 && strspn(s, "0123456789abcdef") == 16;
+}
+
 void ipcg_state_instance_id(const char *pidfile, char out[17])
 {
-    apr_uint64_t h = fnv1a(pidfile, strlen(pidfile));
-
-    apr_snprintf(out, 17, "%016" APR_UINT64_T_HEX_FMT, h);
+    hex16(fnv1a(pidfile, strlen(pidfile)), out);
 }
 
 const char *ipcg_state_path(apr_pool_t *p, const char *dir,
@@ -43,468 +68,808 @@ const char *ipcg_state_path(apr_pool_t *p, const char *dir,
     return apr_pstrcat(p, dir, "/", instance, ".state", NULL);
 }
 
-/* Percent-encode every byte outside 0x21..0x7e, and '%' and '='. */
-static char *encode(apr_pool_t *p, const char *s)
-{
-    apr_size_t n = strlen(s), i, j = 0;
-    char *out = apr_palloc(p, n * 3 + 1);
-    static const char hex[] = "0123456789ABCDEF";
+/* ------------------------------------------------------------------ */
+/* An output buffer                                                     */
 
+typedef struct {
+    apr_pool_t *p;
+    char *buf;
+    apr_size_t len, cap;
+} sbuf_t;
+
+static void sb_reserve(sbuf_t *b, apr_size_t more)
+{
+    char *bigger;
+    apr_size_t cap = b->cap ? b->cap : 1024;
+
+    if (b->len + more + 1 <= b->cap) {
+        return;
+    }
+    while (cap < b->len + more + 1) {
+        cap *= 2;
+    }
+    bigger = apr_palloc(b->p, cap);
+    if (b->len) {
+        memcpy(bigger, b->buf, b->len);
+    }
+    b->buf = bigger;
+    b->cap = cap;
+}
+
+static void sb_add(sbuf_t *b, const char *s)
+{
+    apr_size_t n = strlen(s);
+
+    sb_reserve(b, n);
+    memcpy(b->buf + b->len, s, n);
+    b->len += n;
+    b->buf[b->len] = '\0';
+}
+
+/* Bytes that a value never holds as they are: controls, space, DEL and
+ * everything above (so any byte sequence, UTF-8 or not, is kept), and
+ * '%' and '=' that the syntax itself uses. */
+static int must_escape(unsigned char c)
+{
+    return c < 0x21 || c > 0x7e || c == '%' || c == '=';
+}
+
+/* Append @a s (at most @a max bytes of it, fixed buffers may lack their
+ * NUL) percent-encoded, %XX in upper case. */
+static void sb_add_enc(sbuf_t *b, const char *s, apr_size_t max)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    apr_size_t i, n = 0;
+
+    while (n < max && s[n] != '\0') {
+        n++;
+    }
+    sb_reserve(b, 3 * n);
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x21 || c > 0x7e || c == '%' || c == '=') {
-            out[j++] = '%';
-            out[j++] = hex[c >> 4];
-            out[j++] = hex[c & 15];
+        if (must_escape(c)) {
+            b->buf[b->len++] = '%';
+            b->buf[b->len++] = hex[c >> 4];
+            b->buf[b->len++] = hex[c & 15];
         }
         else {
-            out[j++] = (char)c;
+            b->buf[b->len++] = (char)c;
         }
     }
-    out[j] = '\0';
-    return out;
+    b->buf[b->len] = '\0';
 }
 
-static int hexdigit(char c)
+/* A short, printable rendering of text taken from a file, for messages
+ * (they end up in logs: no raw control bytes, no unbounded length). */
+static const char *shown(apr_pool_t *p, const char *s)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+    sbuf_t b = { p, NULL, 0, 0 };
+    int cut = strlen(s) > 32;
 
-/* Decode into @a out (of @a len bytes); refuses bad escapes, bytes that
- * should have been encoded, NUL, and anything too long. */
-static int decode(const char *s, char *out, apr_size_t len)
-{
-    apr_size_t j = 0;
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (j + 1 >= len) {
-            return 0;
-        }
-        if (c == '%') {
-            int hi = hexdigit(s[1]), lo = hi < 0 ? -1 : hexdigit(s[2]);
-            unsigned v;
-            if (hi < 0 || lo < 0) {
-                return 0;
-            }
-            v = (unsigned)(hi * 16 + lo);
-            /* canonical: only what encode() would have escaped */
-            if (v == 0 || (v >= 0x21 && v <= 0x7e && v != '%' && v != '=')) {
-                return 0;
-            }
-            out[j++] = (char)v;
-            s += 2;
-        }
-        else if (c < 0x21 || c > 0x7e || c == '=') {
-            return 0;
-        }
-        else {
-            out[j++] = (char)c;
-        }
+    sb_add_enc(&b, s, 32);
+    if (cut) {
+        sb_add(&b, "...");
     }
-    out[j] = '\0';
-    return 1;
+    return b.buf;
 }
 
-static const char *obj_line(apr_pool_t *p, const ipcg_obj_t *o)
+/* ------------------------------------------------------------------ */
+/* The fields                                                           */
+
+typedef enum {
+    T_U64,      /* apr_uint64_t, decimal */
+    T_I64,      /* apr_int64_t, decimal, lo..hi */
+    T_U32,      /* apr_uint32_t, decimal */
+    T_I32,      /* apr_int32_t, decimal */
+    T_MODE,     /* apr_uint32_t, exactly four octal digits */
+    T_KIND,     /* ipcg_kind_e by name */
+    T_PHASE,    /* ipcg_phase_e by name */
+    T_CLASS,    /* ipcg_class_e by name */
+    T_STR,      /* char[size], percent-encoded, no NUL */
+    T_NAME,     /* as T_STR, and no '/', not "." or ".." */
+    T_PSTR,     /* const char *, percent-encoded, no NUL */
+    T_HEX16     /* char[17], 16 lower-case hex digits */
+} ftype_e;
+
+typedef struct {
+    const char *name;
+    ftype_e type;
+    apr_size_t off;
+    apr_size_t size;            /* T_STR, T_NAME: the buffer's size */
+    apr_int64_t lo, hi;         /* T_I64 */
+} field_t;
+
+#define IPCG_PID_MAX APR_INT64_C(0x7fffffff)
+
+#define SF(n, t, m) { n, t, offsetof(ipcg_state_t, m), \
+                      sizeof(((ipcg_state_t *)0)->m), 0, 0 }
+#define SR(n, m, lo, hi) { n, T_I64, offsetof(ipcg_state_t, m), \
+                           sizeof(apr_int64_t), lo, hi }
+/* The header, after the "ipcguard-state 1" line, in file order. */
+static const field_t header_fields[] = {
+    SF("instance", T_HEX16, instance),
+    SF("pidfile", T_PSTR, pidfile),
+    SR("pid", pid, 1, IPCG_PID_MAX),
+    SF("starttime", T_U64, starttime),
+    SR("pgrp", pgrp, 0, IPCG_PID_MAX),
+    SR("session", session, 0, IPCG_PID_MAX),
+    SF("boot_id", T_STR, boot_id),
+    SF("run_uid", T_U32, run_uid),
+    SF("run_gid", T_U32, run_gid),
+    SR("started", started, APR_INT64_MIN, APR_INT64_MAX),
+    SR("written", written, APR_INT64_MIN, APR_INT64_MAX),
+    SF("generation", T_U64, generation)
+};
+#define N_HEADER ((int)(sizeof(header_fields) / sizeof(header_fields[0])))
+#undef SF
+#undef SR
+
+#define OF(n, t, m) { n, t, offsetof(ipcg_obj_t, m), \
+                      sizeof(((ipcg_obj_t *)0)->m), 0, 0 }
+#define OR(n, m, lo, hi) { n, T_I64, offsetof(ipcg_obj_t, m), \
+                           sizeof(apr_int64_t), lo, hi }
+/* The fields of an "obj" line, in file order. */
+static const field_t obj_fields[] = {
+    OF("kind", T_KIND, kind),
+    OR("id", id, -1, APR_INT64_C(0x7fffffff)),
+    OF("key", T_I32, key),
+    OF("mode", T_MODE, mode),
+    OF("uid", T_U32, uid),
+    OF("gid", T_U32, gid),
+    OF("cuid", T_U32, cuid),
+    OF("cgid", T_U32, cgid),
+    OF("size", T_U64, size),
+    OR("ctime", ctime, APR_INT64_MIN, APR_INT64_MAX),
+    OF("ino", T_U64, ino),
+    OR("cpid", cpid, 0, IPCG_PID_MAX),
+    OR("owner_pid", owner_pid, 0, IPCG_PID_MAX),
+    OF("phase", T_PHASE, phase),
+    OF("class", T_CLASS, cls),
+    OF("module", T_STR, module),
+    OF("name", T_NAME, name)
+};
+#define N_OBJ ((int)(sizeof(obj_fields) / sizeof(obj_fields[0])))
+#undef OF
+#undef OR
+
+#define AT(base, f, type) ((type *)(void *)((char *)(base) + (f)->off))
+#define CAT(base, f, type) \
+    ((const type *)(const void *)((const char *)(base) + (f)->off))
+
+static void format_value(sbuf_t *b, const field_t *f, const void *base)
 {
-    return apr_psprintf(p,
-        "obj kind=%s id=%" APR_INT64_T_FMT " key=%d mode=%04o uid=%u gid=%u"
-        " cuid=%u cgid=%u size=%" APR_UINT64_T_FMT " ctime=%" APR_INT64_T_FMT
-        " ino=%" APR_UINT64_T_FMT " cpid=%" APR_INT64_T_FMT
-        " owner_pid=%" APR_INT64_T_FMT " phase=%s class=%s module=%s"
-        " name=%s\n",
-        ipcg_kind_name(o->kind), o->id, (int)o->key, (unsigned)o->mode,
-        (unsigned)o->uid, (unsigned)o->gid, (unsigned)o->cuid,
-        (unsigned)o->cgid, o->size, o->ctime, o->ino, o->cpid, o->owner_pid,
-        ipcg_phase_name(o->phase), ipcg_class_name(o->cls),
-        encode(p, o->module), encode(p, o->name));
+    char num[64] = "";
+
+    switch (f->type) {
+    case T_U64:
+        apr_snprintf(num, sizeof(num), "%" APR_UINT64_T_FMT,
+                     *CAT(base, f, apr_uint64_t));
+        break;
+    case T_I64:
+        apr_snprintf(num, sizeof(num), "%" APR_INT64_T_FMT,
+                     *CAT(base, f, apr_int64_t));
+        break;
+    case T_U32:
+        apr_snprintf(num, sizeof(num), "%u",
+                     (unsigned)*CAT(base, f, apr_uint32_t));
+        break;
+    case T_I32:
+        apr_snprintf(num, sizeof(num), "%d", (int)*CAT(base, f, apr_int32_t));
+        break;
+    case T_MODE:
+        apr_snprintf(num, sizeof(num), "%04o",
+                     (unsigned)*CAT(base, f, apr_uint32_t));
+        break;
+    case T_KIND:
+        sb_add(b, ipcg_kind_name(*CAT(base, f, ipcg_kind_e)));
+        return;
+    case T_PHASE:
+        sb_add(b, ipcg_phase_name(*CAT(base, f, ipcg_phase_e)));
+        return;
+    case T_CLASS:
+        sb_add(b, ipcg_class_name(*CAT(base, f, ipcg_class_e)));
+        return;
+    case T_STR:
+    case T_NAME:
+        sb_add_enc(b, CAT(base, f, char), f->size);
+        return;
+    case T_PSTR: {
+        const char *s = *(const char *const *)(const void *)
+            ((const char *)base + f->off);
+        sb_add_enc(b, s ? s : "", (apr_size_t)-1);
+        return;
+    }
+    case T_HEX16:
+        sb_add_enc(b, CAT(base, f, char), f->size);
+        return;
+    }
+    sb_add(b, num);
 }
 
 char *ipcg_state_format(apr_pool_t *p, const ipcg_state_t *st,
                         apr_size_t *len)
 {
-    apr_array_header_t *parts = apr_array_make(p, 16 + st->objs->nelts,
-                                               sizeof(const char *));
-    char *body, *text;
-    int i, n = st->objs ? st->objs->nelts : 0;
+    sbuf_t b = { p, NULL, 0, 0 };
+    int i, j, n = st->objs ? st->objs->nelts : 0;
+    char num[32], sum[17];
 
-#define PART(s) (*(const char **)apr_array_push(parts) = (s))
-    PART(apr_psprintf(p, "ipcguard-state %d\n", IPCG_STATE_VERSION));
-    PART(apr_psprintf(p, "instance %s\n", st->instance));
-    PART(apr_psprintf(p, "pidfile %s\n",
-                      encode(p, st->pidfile ? st->pidfile : "")));
-    PART(apr_psprintf(p, "pid %" APR_INT64_T_FMT "\n", st->pid));
-    PART(apr_psprintf(p, "starttime %" APR_UINT64_T_FMT "\n",
-                      st->starttime));
-    PART(apr_psprintf(p, "pgrp %" APR_INT64_T_FMT "\n", st->pgrp));
-    PART(apr_psprintf(p, "session %" APR_INT64_T_FMT "\n", st->session));
-    PART(apr_psprintf(p, "boot_id %s\n", encode(p, st->boot_id)));
-    PART(apr_psprintf(p, "run_uid %u\n", (unsigned)st->run_uid));
-    PART(apr_psprintf(p, "run_gid %u\n", (unsigned)st->run_gid));
-    PART(apr_psprintf(p, "started %" APR_INT64_T_FMT "\n", st->started));
-    PART(apr_psprintf(p, "written %" APR_INT64_T_FMT "\n", st->written));
-    PART(apr_psprintf(p, "generation %" APR_UINT64_T_FMT "\n",
-                      st->generation));
+    sb_reserve(&b, 512 + (apr_size_t)n * 256);
+    apr_snprintf(num, sizeof(num), "%d", IPCG_STATE_VERSION);
+    sb_add(&b, "ipcguard-state ");
+    sb_add(&b, num);
+    sb_add(&b, "\n");
+    for (i = 0; i < N_HEADER; i++) {
+        sb_add(&b, header_fields[i].name);
+        sb_add(&b, " ");
+        format_value(&b, &header_fields[i], st);
+        sb_add(&b, "\n");
+    }
     for (i = 0; i < n; i++) {
-        PART(obj_line(p, &APR_ARRAY_IDX(st->objs, i, ipcg_obj_t)));
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(st->objs, i, ipcg_obj_t);
+        sb_add(&b, "obj");
+        for (j = 0; j < N_OBJ; j++) {
+            sb_add(&b, " ");
+            sb_add(&b, obj_fields[j].name);
+            sb_add(&b, "=");
+            format_value(&b, &obj_fields[j], o);
+        }
+        sb_add(&b, "\n");
     }
-#undef PART
-    body = apr_array_pstrcat(p, parts, 0);
-    text = apr_psprintf(p, "%send %d %016" APR_UINT64_T_HEX_FMT "\n", body,
-                        n, fnv1a(body, strlen(body)));
+    hex16(fnv1a(b.buf, b.len), sum);
+    apr_snprintf(num, sizeof(num), "%d", n);
+    sb_add(&b, "end ");
+    sb_add(&b, num);
+    sb_add(&b, " ");
+    sb_add(&b, sum);
+    sb_add(&b, "\n");
     if (len) {
-        *len = strlen(text);
+        *len = b.len;
     }
-    return text;
+    return b.buf;
 }
 
-/* ---- parsing ---- */
+/* ------------------------------------------------------------------ */
+/* Parsing                                                              */
 
 typedef struct {
     apr_pool_t *p;
     int lineno;
     const char **why;
-} pctx;
+} pctx_t;
 
-static apr_status_t bad(pctx *c, const char *what)
+#if defined(__GNUC__)
+static apr_status_t bad(pctx_t *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#endif
+
+static apr_status_t bad(pctx_t *c, const char *fmt, ...)
 {
+    va_list ap;
+    char *what;
+
+    va_start(ap, fmt);
+    what = apr_pvsprintf(c->p, fmt, ap);
+    va_end(ap);
     *c->why = apr_psprintf(c->p, "line %d: %s", c->lineno, what);
     return APR_EGENERAL;
 }
 
-static int num_i64(const char *s, apr_int64_t *v)
+/* A number as format_value writes it: digits, no leading zero, no '+',
+ * a '-' only before a number that is not zero. NULL if fine, else why. */
+static const char *noncanonical(const char *s, int sign_ok)
 {
-    return ipcg_parse_i64(s, v) == APR_SUCCESS;
-}
-
-static int num_u64(const char *s, apr_uint64_t *v)
-{
-    return ipcg_parse_u64(s, v) == APR_SUCCESS;
-}
-
-static int num_u32(const char *s, apr_uint32_t *v)
-{
-    apr_uint64_t x;
-    if (!num_u64(s, &x) || x > 0xffffffffu) {
-        return 0;
+    if (sign_ok && *s == '-') {
+        s++;
+        if (*s == '0') {
+            return "not a canonical number";
+        }
     }
-    *v = (apr_uint32_t)x;
-    return 1;
-}
-
-static int num_pid(const char *s, apr_int64_t *v)
-{
-    apr_uint64_t x;
-    if (!num_u64(s, &x) || x > 0x7fffffffu) {
-        return 0;
+    if (*s == '\0' || strspn(s, "0123456789") != strlen(s)) {
+        return "not a number";
     }
-    *v = (apr_int64_t)x;
-    return 1;
+    if (s[0] == '0' && s[1] != '\0') {
+        return "leading zero";
+    }
+    return NULL;
 }
 
-static apr_status_t parse_obj(pctx *c, char *rest, ipcg_obj_t *o)
+static apr_status_t get_u64(pctx_t *c, const char *name, const char *s,
+                            apr_uint64_t max, apr_uint64_t *out)
 {
-    static const char *const keys[] = {
-        "kind", "id", "key", "mode", "uid", "gid", "cuid", "cgid", "size",
-        "ctime", "ino", "cpid", "owner_pid", "phase", "class", "module",
-        "name"
-    };
-    char *tok, *last;
-    int k = 0, v;
+    const char *e = noncanonical(s, 0);
+    apr_uint64_t v;
+
+    if (e == NULL && (ipcg_parse_u64(s, &v) != APR_SUCCESS || v > max)) {
+        e = "out of range";
+    }
+    if (e) {
+        return bad(c, "bad value for %s (%s)", name, e);
+    }
+    *out = v;
+    return APR_SUCCESS;
+}
+
+static apr_status_t get_i64(pctx_t *c, const char *name, const char *s,
+                            apr_int64_t lo, apr_int64_t hi, apr_int64_t *out)
+{
+    const char *e = noncanonical(s, 1);
+    apr_int64_t v;
+
+    if (e == NULL && (ipcg_parse_i64(s, &v) != APR_SUCCESS || v < lo
+                      || v > hi)) {
+        e = "out of range";
+    }
+    if (e) {
+        return bad(c, "bad value for %s (%s)", name, e);
+    }
+    *out = v;
+    return APR_SUCCESS;
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+    if (ch >= 'A' && ch <= 'F') {
+        return ch - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Decode @a s into @a out of @a cap bytes (NUL included). Only what
+ * sb_add_enc() writes is accepted, so that formatting gives the same
+ * bytes back: upper-case escapes, each for a byte that needs one. */
+static apr_status_t decode(pctx_t *c, const char *name, const char *s,
+                           char *out, apr_size_t cap)
+{
+    apr_size_t j = 0;
+
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (j + 1 >= cap) {
+            return bad(c, "%s longer than %lu bytes", name,
+                       (unsigned long)(cap - 1));
+        }
+        if (ch == '%') {
+            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+            unsigned v;
+            if (hi < 0 || lo < 0) {
+                return bad(c, "bad percent-escape in %s", name);
+            }
+            v = (unsigned)(hi * 16 + lo);
+            if (v == 0) {
+                return bad(c, "NUL byte in %s", name);
+            }
+            if (!must_escape((unsigned char)v)) {
+                return bad(c, "bad percent-escape in %s (%%%c%c stands for "
+                           "'%c', which is written as it is)", name, s[1],
+                           s[2], (char)v);
+            }
+            out[j++] = (char)v;
+            s += 2;
+        }
+        else if (must_escape(ch)) {
+            return bad(c, "unescaped byte 0x%02X in %s", (unsigned)ch, name);
+        }
+        else {
+            out[j++] = (char)ch;
+        }
+    }
+    out[j] = '\0';
+    return APR_SUCCESS;
+}
+
+static apr_status_t parse_value(pctx_t *c, const field_t *f, const char *s,
+                                void *base)
+{
+    apr_uint64_t u;
+    apr_int64_t i;
+    apr_status_t rv;
+    int v;
+
+    switch (f->type) {
+    case T_U64:
+        return get_u64(c, f->name, s, APR_UINT64_MAX, AT(base, f,
+                                                         apr_uint64_t));
+    case T_I64:
+        return get_i64(c, f->name, s, f->lo, f->hi, AT(base, f, apr_int64_t));
+    case T_U32:
+        if ((rv = get_u64(c, f->name, s, APR_UINT32_MAX, &u))
+            == APR_SUCCESS) {
+            *AT(base, f, apr_uint32_t) = (apr_uint32_t)u;
+        }
+        return rv;
+    case T_I32:
+        if ((rv = get_i64(c, f->name, s, APR_INT32_MIN, APR_INT32_MAX, &i))
+            == APR_SUCCESS) {
+            *AT(base, f, apr_int32_t) = (apr_int32_t)i;
+        }
+        return rv;
+    case T_MODE:
+        if (strlen(s) != 4 || strspn(s, "01234567") != 4) {
+            return bad(c, "bad value for %s (not four octal digits)",
+                       f->name);
+        }
+        *AT(base, f, apr_uint32_t) = (apr_uint32_t)strtoul(s, NULL, 8);
+        return APR_SUCCESS;
+    case T_KIND:
+        if ((v = ipcg_kind_parse(s)) < 0) {
+            return bad(c, "unknown kind '%s'", shown(c->p, s));
+        }
+        *AT(base, f, ipcg_kind_e) = (ipcg_kind_e)v;
+        return APR_SUCCESS;
+    case T_PHASE:
+        if ((v = ipcg_phase_parse(s)) < 0) {
+            return bad(c, "unknown phase '%s'", shown(c->p, s));
+        }
+        *AT(base, f, ipcg_phase_e) = (ipcg_phase_e)v;
+        return APR_SUCCESS;
+    case T_CLASS:
+        if ((v = ipcg_class_parse(s)) < 0) {
+            return bad(c, "unknown class '%s'", shown(c->p, s));
+        }
+        *AT(base, f, ipcg_class_e) = (ipcg_class_e)v;
+        return APR_SUCCESS;
+    case T_STR:
+        return decode(c, f->name, s, AT(base, f, char), f->size);
+    case T_NAME: {
+        char *out = AT(base, f, char);
+        if ((rv = decode(c, f->name, s, out, f->size)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (strchr(out, '/') != NULL) {
+            return bad(c, "'/' in %s", f->name);
+        }
+        if (strcmp(out, ".") == 0 || strcmp(out, "..") == 0) {
+            return bad(c, "bad value for %s ('%s')", f->name, out);
+        }
+        return APR_SUCCESS;
+    }
+    case T_PSTR: {
+        apr_size_t n = strlen(s) + 1;
+        char *out = apr_palloc(c->p, n);
+        if ((rv = decode(c, f->name, s, out, n)) == APR_SUCCESS) {
+            *AT(base, f, const char *) = out;
+        }
+        return rv;
+    }
+    case T_HEX16:
+        if (!is_hex16(s)) {
+            return bad(c, "bad value for %s (not 16 lower-case hex digits)",
+                       f->name);
+        }
+        memcpy(AT(base, f, char), s, 17);
+        return APR_SUCCESS;
+    }
+    return bad(c, "internal error: field %s", f->name);
+}
+
+static int find_field(const field_t *fields, int n, const char *name)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(fields[i].name, name) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* A name=value token that is not the expected field @a want. */
+static apr_status_t misplaced(pctx_t *c, const char *name, int want)
+{
+    int k = find_field(obj_fields, N_OBJ, name);
+
+    if (k < 0) {
+        return bad(c, "unknown field '%s'", shown(c->p, name));
+    }
+    if (k < want) {
+        return bad(c, "duplicate field '%s'", name);
+    }
+    return bad(c, "missing field '%s' (found '%s')", obj_fields[want].name,
+               name);
+}
+
+/* The fields of an "obj" line: @a s is what follows "obj ". Fields are
+ * separated by exactly one space, all present, in order. */
+static apr_status_t parse_obj(pctx_t *c, char *s, ipcg_obj_t *o)
+{
+    char *tok = s;
+    int k;
+    apr_status_t rv;
+    int posix;
 
     memset(o, 0, sizeof(*o));
-    for (tok = apr_strtok(rest, " ", &last); tok;
-         tok = apr_strtok(NULL, " ", &last), k++) {
-        char *eq = strchr(tok, '=');
-        const char *val;
-        apr_int64_t x;
-        apr_uint64_t mode;
-        if (k >= (int)(sizeof(keys) / sizeof(keys[0]))) {
-            return bad(c, "too many fields");
+    for (k = 0; k < N_OBJ; k++) {
+        char *sp, *eq, *next = NULL;
+        if (tok == NULL) {
+            return bad(c, "missing field '%s'", obj_fields[k].name);
         }
-        if (eq == NULL || (apr_size_t)(eq - tok) != strlen(keys[k])
-            || strncmp(tok, keys[k], strlen(keys[k])) != 0) {
-            return bad(c, apr_psprintf(c->p, "expected field %s", keys[k]));
+        if ((sp = strchr(tok, ' ')) != NULL) {
+            *sp = '\0';
+            next = sp + 1;
         }
-        val = eq + 1;
-        switch (k) {
-        case 0:
-            if ((v = ipcg_kind_parse(val)) < 0) {
-                return bad(c, "unknown kind");
-            }
-            o->kind = (ipcg_kind_e)v;
-            break;
-        case 1:
-            if (!num_i64(val, &o->id) || o->id < -1 || o->id > 0x7fffffff) {
-                return bad(c, "bad value for id");
-            }
-            break;
-        case 2:
-            if (!num_i64(val, &x) || x < APR_INT32_MIN || x > APR_INT32_MAX) {
-                return bad(c, "bad value for key");
-            }
-            o->key = (apr_int32_t)x;
-            break;
-        case 3:
-            if (strlen(val) != 4 && strlen(val) != 5) {
-                return bad(c, "bad value for mode");
-            }
-            mode = 0;
-            for (; *val; val++) {
-                if (*val < '0' || *val > '7') {
-                    return bad(c, "bad value for mode");
-                }
-                mode = mode * 8 + (apr_uint64_t)(*val - '0');
-            }
-            if (mode > 07777) {
-                return bad(c, "bad value for mode");
-            }
-            o->mode = (apr_uint32_t)mode;
-            break;
-        case 4: if (!num_u32(val, &o->uid)) return bad(c, "bad value for uid");
-            break;
-        case 5: if (!num_u32(val, &o->gid)) return bad(c, "bad value for gid");
-            break;
-        case 6: if (!num_u32(val, &o->cuid)) return bad(c, "bad value for cuid");
-            break;
-        case 7: if (!num_u32(val, &o->cgid)) return bad(c, "bad value for cgid");
-            break;
-        case 8: if (!num_u64(val, &o->size)) return bad(c, "bad value for size");
-            break;
-        case 9: if (!num_i64(val, &o->ctime)) return bad(c, "bad value for ctime");
-            break;
-        case 10: if (!num_u64(val, &o->ino)) return bad(c, "bad value for ino");
-            break;
-        case 11: if (!num_pid(val, &o->cpid)) return bad(c, "bad value for cpid");
-            break;
-        case 12:
-            if (!num_pid(val, &o->owner_pid)) {
-                return bad(c, "bad value for owner_pid");
-            }
-            break;
-        case 13:
-            if ((v = ipcg_phase_parse(val)) < 0) {
-                return bad(c, "unknown phase");
-            }
-            o->phase = (ipcg_phase_e)v;
-            break;
-        case 14:
-            if ((v = ipcg_class_parse(val)) < 0) {
-                return bad(c, "unknown class");
-            }
-            o->cls = (ipcg_class_e)v;
-            break;
-        case 15:
-            if (!decode(val, o->module, sizeof(o->module))) {
-                return bad(c, "bad value for module");
-            }
-            break;
-        case 16:
-            if (!decode(val, o->name, sizeof(o->name))
-                || strchr(o->name, '/') != NULL) {
-                return bad(c, "bad value for name");
-            }
-            break;
+        if (*tok == '\0') {
+            return bad(c, "empty field (two spaces, or a space at the "
+                       "end?)");
         }
+        if ((eq = strchr(tok, '=')) == NULL) {
+            return bad(c, "field '%s' has no '='", shown(c->p, tok));
+        }
+        *eq = '\0';
+        if (strcmp(tok, obj_fields[k].name) != 0) {
+            return misplaced(c, tok, k);
+        }
+        rv = parse_value(c, &obj_fields[k], eq + 1, o);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        tok = next;
     }
-    if (k != (int)(sizeof(keys) / sizeof(keys[0]))) {
-        return bad(c, "missing fields");
+    if (tok != NULL) {
+        char *eq;
+        if (*tok == '\0' || *tok == ' ') {
+            return bad(c, "empty field (two spaces, or a space at the "
+                       "end?)");
+        }
+        if ((eq = strchr(tok, ' ')) != NULL) {
+            *eq = '\0';
+        }
+        if ((eq = strchr(tok, '=')) == NULL) {
+            return bad(c, "field '%s' has no '='", shown(c->p, tok));
+        }
+        *eq = '\0';
+        return misplaced(c, tok, N_OBJ);
     }
-    if ((o->kind == IPCG_POSIX_SHM || o->kind == IPCG_POSIX_SEM)
-        ? (o->id != -1 || o->name[0] == '\0' || strcmp(o->name, ".") == 0
-           || strcmp(o->name, "..") == 0)
-        : (o->id < 0 || o->name[0] != '\0')) {
-        return bad(c, "id and name do not fit the kind");
+    posix = o->kind == IPCG_POSIX_SHM || o->kind == IPCG_POSIX_SEM;
+    if (posix && o->id != -1) {
+        return bad(c, "bad value for id (a %s has id -1)",
+                   ipcg_kind_name(o->kind));
+    }
+    if (posix && o->name[0] == '\0') {
+        return bad(c, "bad value for name (a %s needs one)",
+                   ipcg_kind_name(o->kind));
+    }
+    if (!posix && o->id < 0) {
+        return bad(c, "bad value for id (a %s has an id)",
+                   ipcg_kind_name(o->kind));
+    }
+    if (!posix && o->name[0] != '\0') {
+        return bad(c, "bad value for name (a %s has none)",
+                   ipcg_kind_name(o->kind));
     }
     return APR_SUCCESS;
 }
 
-static const char *const header_keys[] = {
-    "ipcguard-state", "instance", "pidfile", "pid", "starttime", "pgrp",
-    "session", "boot_id", "run_uid", "run_gid", "started", "written",
-    "generation"
-};
-#define N_HEADER ((int)(sizeof(header_keys) / sizeof(header_keys[0])))
+/* The "end <count> <checksum>" line; @a s is what follows "end ", @a body
+ * and @a body_len everything before the line. */
+static apr_status_t parse_end(pctx_t *c, char *s, int nobjs,
+                              const char *body, apr_size_t body_len)
+{
+    char *sum = strchr(s, ' ');
+    apr_uint64_t n;
+    char want[17];
+    apr_status_t rv;
+
+    if (sum == NULL) {
+        return bad(c, "bad end line (expected 'end <count> <checksum>')");
+    }
+    *sum++ = '\0';
+    if ((rv = get_u64(c, "count", s, APR_INT32_MAX, &n)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!is_hex16(sum)) {
+        return bad(c, "bad checksum '%s' (not 16 lower-case hex digits)",
+                   shown(c->p, sum));
+    }
+    if (n != (apr_uint64_t)nobjs) {
+        return bad(c, "object count %" APR_UINT64_T_FMT " does not match "
+                   "the %d obj lines", n, nobjs);
+    }
+    hex16(fnv1a(body, body_len), want);
+    if (strcmp(sum, want) != 0) {
+        return bad(c, "checksum mismatch (the file says %s, its content "
+                   "hashes to %s)", sum, want);
+    }
+    return APR_SUCCESS;
+}
+
+static int count_lines(const char *text, apr_size_t len)
+{
+    int n = 1;
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (text[i] == '\n') {
+            n++;
+        }
+    }
+    return n;
+}
 
 apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
                               apr_size_t len, ipcg_state_t *st,
                               const char **why)
 {
-    pctx c;
-    const char *line = text, *end = text + len;
-    const char *ignored;
-    char buf[4096];
-    int count_seen = 0;
+    pctx_t c;
+    const char *ignored = NULL, *nul;
+    char *copy, *line, *end;
+    int next_hdr = -1;      /* -1: the version line is next */
+    int ended = 0;
+    apr_status_t rv;
 
     c.p = p;
-    c.lineno = 0;
+    c.lineno = 1;
     c.why = why ? why : &ignored;
     memset(st, 0, sizeof(*st));
+    st->pidfile = "";
     st->objs = apr_array_make(p, 16, sizeof(ipcg_obj_t));
-    if (memchr(text, '\0', len) != NULL) {
-        c.lineno = 1;
-        return bad(&c, "NUL byte in the file");
+    if (len == 0) {
+        return bad(&c, "empty file");
     }
-    if (len == 0 || text[len - 1] != '\n') {
-        c.lineno = 1;
+    if ((nul = memchr(text, '\0', len)) != NULL) {
+        c.lineno = count_lines(text, (apr_size_t)(nul - text));
+        return bad(&c, "NUL byte");
+    }
+    if (text[len - 1] != '\n') {
+        c.lineno = count_lines(text, len);
         return bad(&c, "missing final newline (truncated?)");
     }
-    while (line < end) {
-        const char *nl = memchr(line, '\n', (apr_size_t)(end - line));
-        apr_size_t l = (apr_size_t)(nl - line);
-        char *sp, *val;
+    copy = apr_pstrmemdup(p, text, len);
+    end = copy + len;
+    c.lineno = 0;
+    for (line = copy; line < end; ) {
+        char *nl = memchr(line, '\n', (apr_size_t)(end - line));
+        char *key = line, *val, *sp;
+        int h;
 
+        *nl = '\0';
         c.lineno++;
-        if (l >= sizeof(buf)) {
-            return bad(&c, "line too long");
+        if (ended) {
+            return bad(&c, "data after the end line");
         }
-        memcpy(buf, line, l);
-        buf[l] = '\0';
-        sp = strchr(buf, ' ');
-        if (sp == NULL) {
-            return bad(&c, "no value");
-        }
-        *sp = '\0';
-        val = sp + 1;
-        if (c.lineno <= N_HEADER) {
-            const char *k = header_keys[c.lineno - 1];
-            if (strcmp(buf, k) != 0) {
-                return bad(&c, apr_psprintf(p, "expected %s", k));
-            }
-            switch (c.lineno) {
-            case 1:
-                if (strcmp(val, "1") != 0) {
-                    return bad(&c, "unsupported version");
-                }
-                break;
-            case 2:
-                if (strlen(val) != 16 || strspn(val, "0123456789abcdef")
-                                             != 16) {
-                    return bad(&c, "bad value for instance");
-                }
-                memcpy(st->instance, val, 17);
-                break;
-            case 3: {
-                char *pf = apr_palloc(p, strlen(val) + 1);
-                if (!decode(val, pf, strlen(val) + 1)) {
-                    return bad(&c, "bad value for pidfile");
-                }
-                st->pidfile = pf;
-                break;
-            }
-            case 4:
-                if (!num_pid(val, &st->pid) || st->pid <= 0) {
-                    return bad(&c, "bad value for pid");
-                }
-                break;
-            case 5:
-                if (!num_u64(val, &st->starttime)) {
-                    return bad(&c, "bad value for starttime");
-                }
-                break;
-            case 6:
-                if (!num_pid(val, &st->pgrp)) {
-                    return bad(&c, "bad value for pgrp");
-                }
-                break;
-            case 7:
-                if (!num_pid(val, &st->session)) {
-                    return bad(&c, "bad value for session");
-                }
-                break;
-            case 8:
-                if (!decode(val, st->boot_id, sizeof(st->boot_id))) {
-                    return bad(&c, "bad value for boot_id");
-                }
-                break;
-            case 9:
-                if (!num_u32(val, &st->run_uid)) {
-                    return bad(&c, "bad value for run_uid");
-                }
-                break;
-            case 10:
-                if (!num_u32(val, &st->run_gid)) {
-                    return bad(&c, "bad value for run_gid");
-                }
-                break;
-            case 11:
-                if (!num_i64(val, &st->started)) {
-                    return bad(&c, "bad value for started");
-                }
-                break;
-            case 12:
-                if (!num_i64(val, &st->written)) {
-                    return bad(&c, "bad value for written");
-                }
-                break;
-            case 13:
-                if (!num_u64(val, &st->generation)) {
-                    return bad(&c, "bad value for generation");
-                }
-                break;
-            }
-        }
-        else if (strcmp(buf, "obj") == 0) {
-            ipcg_obj_t o;
-            apr_status_t rv = parse_obj(&c, val, &o);
-            if (rv != APR_SUCCESS) {
-                return rv;
-            }
-            *(ipcg_obj_t *)apr_array_push(st->objs) = o;
-        }
-        else if (strcmp(buf, "end") == 0) {
-            char *cnt = val, *sum = strchr(val, ' ');
-            apr_uint64_t n;
-            if (sum == NULL) {
-                return bad(&c, "bad end line");
-            }
-            *sum++ = '\0';
-            if (!num_u64(cnt, &n) || n != (apr_uint64_t)st->objs->nelts) {
-                return bad(&c, "object count does not match");
-            }
-            if (strlen(sum) != 16 || strspn(sum, "0123456789abcdef") != 16) {
-                return bad(&c, "bad checksum");
-            }
-            if (strcmp(sum, apr_psprintf(p, "%016" APR_UINT64_T_HEX_FMT,
-                                         fnv1a(text, (apr_size_t)(line
-                                                                  - text))))
-                != 0) {
-                return bad(&c, "checksum mismatch");
-            }
-            if (nl + 1 != end) {
-                c.lineno++;
-                return bad(&c, "data after the end line");
-            }
-            count_seen = 1;
-            break;
+        if ((sp = strchr(line, ' ')) != NULL) {
+            *sp = '\0';
+            val = sp + 1;
         }
         else {
-            return bad(&c, apr_psprintf(p, "unknown record '%s'", buf));
+            val = NULL;
+        }
+        if (next_hdr < 0) {
+            apr_uint64_t v;
+            if (strcmp(key, "ipcguard-state") != 0 || val == NULL) {
+                return bad(&c, "not an ipcguard state file (expected "
+                           "'ipcguard-state %d')", IPCG_STATE_VERSION);
+            }
+            if ((rv = get_u64(&c, "version", val, APR_UINT64_MAX, &v))
+                != APR_SUCCESS) {
+                return rv;
+            }
+            if (v != IPCG_STATE_VERSION) {
+                return bad(&c, "unsupported version %" APR_UINT64_T_FMT
+                           " (this reader knows %d)", v, IPCG_STATE_VERSION);
+            }
+            next_hdr = 0;
+        }
+        else if (strcmp(key, "ipcguard-state") == 0) {
+            return bad(&c, "duplicate header line 'ipcguard-state'");
+        }
+        else if ((h = find_field(header_fields, N_HEADER, key)) >= 0) {
+            if (h < next_hdr) {
+                return bad(&c, "duplicate header line '%s'", key);
+            }
+            if (h > next_hdr) {
+                return bad(&c, "missing header line '%s' (found '%s')",
+                           header_fields[next_hdr].name, key);
+            }
+            if (val == NULL) {
+                return bad(&c, "no value for %s", key);
+            }
+            if ((rv = parse_value(&c, &header_fields[h], val, st))
+                != APR_SUCCESS) {
+                return rv;
+            }
+            next_hdr++;
+        }
+        else if (strcmp(key, "obj") == 0 || strcmp(key, "end") == 0) {
+            if (next_hdr < N_HEADER) {
+                return bad(&c, "missing header line '%s' (found '%s')",
+                           header_fields[next_hdr].name, key);
+            }
+            if (val == NULL) {
+                return bad(&c, "%s line without fields", key);
+            }
+            if (key[0] == 'o') {
+                ipcg_obj_t o;
+                if ((rv = parse_obj(&c, val, &o)) != APR_SUCCESS) {
+                    return rv;
+                }
+                *(ipcg_obj_t *)apr_array_push(st->objs) = o;
+            }
+            else {
+                if ((rv = parse_end(&c, val, st->objs->nelts, text,
+                                    (apr_size_t)(line - copy)))
+                    != APR_SUCCESS) {
+                    return rv;
+                }
+                ended = 1;
+            }
+        }
+        else if (key[0] == '\0') {
+            return bad(&c, "empty line or line starting with a space");
+        }
+        else {
+            return bad(&c, "unknown key '%s'", shown(p, key));
         }
         line = nl + 1;
     }
-    if (!count_seen) {
-        return bad(&c, "no end line (truncated?)");
+    if (!ended) {
+        c.lineno++;
+        if (next_hdr < 0) {
+            return bad(&c, "missing header line 'ipcguard-state' "
+                       "(truncated?)");
+        }
+        if (next_hdr < N_HEADER) {
+            return bad(&c, "missing header line '%s' (truncated?)",
+                       header_fields[next_hdr].name);
+        }
+        return bad(&c, "missing end line (truncated?)");
     }
     return APR_SUCCESS;
 }
 
-/* ---- files ---- */
+/* ------------------------------------------------------------------ */
+/* Files                                                                */
 
-static apr_status_t sync_dir(const char *dir)
+#define PERM_0600 (APR_FPROT_UREAD | APR_FPROT_UWRITE)
+#define PERM_0700 (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE)
+
+static unsigned unix_perms(apr_fileperms_t perms)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    int r;
+    unsigned mode = 0;
 
-    if (fd < 0) {
-        return APR_FROM_OS_ERROR(errno);
+    if (perms & APR_FPROT_USETID) mode |= 04000;
+    if (perms & APR_FPROT_GSETID) mode |= 02000;
+    if (perms & APR_FPROT_WSTICKY) mode |= 01000;
+    if (perms & APR_FPROT_UREAD) mode |= 0400;
+    if (perms & APR_FPROT_UWRITE) mode |= 0200;
+    if (perms & APR_FPROT_UEXECUTE) mode |= 0100;
+    if (perms & APR_FPROT_GREAD) mode |= 040;
+    if (perms & APR_FPROT_GWRITE) mode |= 020;
+    if (perms & APR_FPROT_GEXECUTE) mode |= 010;
+    if (perms & APR_FPROT_WREAD) mode |= 04;
+    if (perms & APR_FPROT_WWRITE) mode |= 02;
+    if (perms & APR_FPROT_WEXECUTE) mode |= 01;
+    return mode;
+}
+
+static const char *type_name(apr_filetype_e t)
+{
+    switch (t) {
+    case APR_REG: return "a regular file";
+    case APR_DIR: return "a directory";
+    case APR_CHR: return "a character device";
+    case APR_BLK: return "a block device";
+    case APR_PIPE: return "a FIFO";
+    case APR_LNK: return "a symbolic link";
+    case APR_SOCK: return "a socket";
+    default: return "of an unknown type";
     }
-    r = fsync(fd);
-    close(fd);
-    return r == 0 ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+}
+
+/* The text of an APR status, for messages. */
+static const char *err(apr_pool_t *p, apr_status_t rv)
+{
+    char buf[256];
+
+    return apr_pstrdup(p, apr_strerror(rv, buf, sizeof(buf)));
+}
+
+static const char *uid_name(apr_pool_t *p, apr_uint32_t uid)
+{
+    return uid == 0 ? "root" : apr_psprintf(p, "uid %u", (unsigned)uid);
 }
 
 static const char *dirname_of(apr_pool_t *p, const char *path)
@@ -514,169 +879,304 @@ static const char *dirname_of(apr_pool_t *p, const char *path)
     if (slash == NULL) {
         return ".";
     }
+    while (slash > path && slash[-1] == '/') {
+        slash--;
+    }
     if (slash == path) {
         return "/";
     }
     return apr_pstrndup(p, path, (apr_size_t)(slash - path));
 }
 
+/* Whether a directory may hold state files: a directory itself (not a
+ * symlink to one), owned by @a owner_uid, writable by nobody else (so
+ * nobody else can put, swap or remove a file in it). */
+static apr_status_t dir_safe(apr_pool_t *p, const char *dir,
+                             apr_uint32_t owner_uid, const char **why)
+{
+    apr_finfo_t fi;
+    apr_status_t rv;
+    unsigned mode;
+
+    rv = apr_stat(&fi, dir, APR_FINFO_LINK | APR_FINFO_TYPE
+                            | APR_FINFO_OWNER | APR_FINFO_PROT, p);
+    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+        *why = apr_psprintf(p, "cannot stat directory %s: %s", dir,
+                            err(p, rv));
+        return rv;
+    }
+    if (!(fi.valid & APR_FINFO_TYPE) || !(fi.valid & APR_FINFO_USER)
+        || !(fi.valid & APR_FINFO_UPROT)) {
+        *why = apr_psprintf(p, "cannot stat directory %s", dir);
+        return APR_EACCES;
+    }
+    if (fi.filetype != APR_DIR) {
+        *why = apr_psprintf(p, "directory %s is %s, not a directory", dir,
+                            type_name(fi.filetype));
+        return APR_EACCES;
+    }
+    if ((apr_uint32_t)fi.user != owner_uid) {
+        *why = apr_psprintf(p, "directory %s is owned by uid %u, not %s",
+                            dir, (unsigned)fi.user,
+                            uid_name(p, owner_uid));
+        return APR_EACCES;
+    }
+    mode = unix_perms(fi.protection);
+    if (mode & 022) {
+        *why = apr_psprintf(p, "directory %s is group- or world-writable "
+                            "(mode %04o)", dir, mode);
+        return APR_EACCES;
+    }
+    return APR_SUCCESS;
+}
+
+/* Sync a directory, so that a rename in it is durable. Some file systems
+ * cannot sync a directory (EINVAL): that is no error. */
+static apr_status_t sync_dir(apr_pool_t *p, const char *dir)
+{
+    apr_file_t *d;
+    apr_status_t rv;
+
+    rv = apr_file_open(&d, dir, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
+        if (fd < 0) {
+            return APR_FROM_OS_ERROR(errno);
+        }
+        r = fsync(fd);
+        rv = (r == 0 || errno == EINVAL) ? APR_SUCCESS
+                                         : APR_FROM_OS_ERROR(errno);
+        close(fd);
+        return rv;
+    }
+    rv = apr_file_sync(d);
+    apr_file_close(d);
+    return APR_STATUS_IS_EINVAL(rv) ? APR_SUCCESS : rv;
+}
+
 apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
                               const ipcg_state_t *st, const char **why)
 {
-    const char *dir = dirname_of(p, path);
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    const char *tmp = apr_psprintf(p, "%s/.%s.tmp.%ld", dir, base,
-                                   (long)getpid());
+    apr_pool_t *sub;
+    const char *dir, *base, *tmp, *ignored = NULL;
     apr_file_t *f;
-    apr_size_t len, wrote;
-    char *text = ipcg_state_format(p, st, &len);
+    apr_size_t len;
+    char *text;
+    ipcg_state_t check;
+    const char *bad_why = NULL;
     apr_status_t rv;
-    const char *ignored;
 
     if (why == NULL) {
         why = &ignored;
     }
-    apr_file_remove(tmp, p);      /* a stale temp of an earlier crash */
+    if (apr_pool_create(&sub, p) != APR_SUCCESS) {
+        *why = "out of memory";
+        return APR_ENOMEM;
+    }
+    dir = dirname_of(sub, path);
+    base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    tmp = apr_psprintf(sub, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
+    text = ipcg_state_format(sub, st, &len);
+
+    /* never leave a file behind that the next start would refuse */
+    if (ipcg_state_parse(sub, text, len, &check, &bad_why) != APR_SUCCESS) {
+        *why = apr_psprintf(p, "the state would not read back: %s",
+                            bad_why);
+        apr_pool_destroy(sub);
+        return APR_EINVAL;
+    }
+
+    /* a temp file of ours left by a crash (same pid, reused) goes first;
+     * EXCL then makes sure that what we open is a file we made */
+    apr_file_remove(tmp, sub);
     rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE
                                 | APR_FOPEN_EXCL | APR_FOPEN_BINARY,
-                       APR_FPROT_UREAD | APR_FPROT_UWRITE, p);
+                       PERM_0600, sub);
     if (rv != APR_SUCCESS) {
-        *why = apr_psprintf(p, "cannot create %s", tmp);
+        *why = apr_psprintf(p, "cannot create %s: %s", tmp, err(p, rv));
+        apr_pool_destroy(sub);
         return rv;
     }
-    rv = apr_file_write_full(f, text, len, &wrote);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_sync(f);
+    rv = apr_file_write_full(f, text, len, NULL);
+    if (rv != APR_SUCCESS) {
+        *why = apr_psprintf(p, "cannot write %s: %s", tmp, err(p, rv));
+    }
+    else if ((rv = apr_file_sync(f)) != APR_SUCCESS) {
+        *why = apr_psprintf(p, "cannot sync %s: %s", tmp, err(p, rv));
     }
     if (rv != APR_SUCCESS) {
         apr_file_close(f);
-        apr_file_remove(tmp, p);
-        *why = apr_psprintf(p, "cannot write %s", tmp);
+        apr_file_remove(tmp, sub);
+        apr_pool_destroy(sub);
         return rv;
     }
-    rv = apr_file_close(f);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_rename(tmp, path, p);
+    if ((rv = apr_file_close(f)) != APR_SUCCESS) {
+        *why = apr_psprintf(p, "cannot close %s: %s", tmp, err(p, rv));
+    }
+    else if ((rv = apr_file_rename(tmp, path, sub)) != APR_SUCCESS) {
+        *why = apr_psprintf(p, "cannot rename %s to %s: %s", tmp, path,
+                            err(p, rv));
     }
     if (rv != APR_SUCCESS) {
-        apr_file_remove(tmp, p);
-        *why = apr_psprintf(p, "cannot rename %s to %s", tmp, path);
+        apr_file_remove(tmp, sub);
+        apr_pool_destroy(sub);
         return rv;
     }
-    rv = sync_dir(dir);
-    if (rv != APR_SUCCESS) {
-        *why = apr_psprintf(p, "cannot sync directory %s", dir);
+    if ((rv = sync_dir(sub, dir)) != APR_SUCCESS) {
+        *why = apr_psprintf(p, "cannot sync directory %s: %s", dir,
+                            err(p, rv));
     }
+    apr_pool_destroy(sub);
     return rv;
 }
 
-/* Whether a directory may hold state: no symlink, the owner's, writable
- * by nobody else. */
-static apr_status_t dir_safe(apr_pool_t *p, const char *dir,
-                             apr_uint32_t owner_uid, const char **why)
+/* The checks on the file itself, made on the lstat before opening and
+ * again on the fstat of what was opened. */
+static apr_status_t file_safe(apr_pool_t *p, int is_link, int is_reg,
+                              const char *type, apr_uint32_t uid,
+                              unsigned mode, apr_uint64_t size,
+                              apr_uint32_t owner_uid, const char **why)
 {
-    struct stat sb;
-
-    if (lstat(dir, &sb) != 0) {
-        *why = apr_psprintf(p, "directory %s: %s", dir, strerror(errno));
-        return APR_FROM_OS_ERROR(errno);
-    }
-    if (S_ISLNK(sb.st_mode) || !S_ISDIR(sb.st_mode)) {
-        *why = apr_psprintf(p, "%s is not a directory (or is a symbolic "
-                            "link)", dir);
+    if (is_link) {
+        *why = "is a symbolic link";
         return APR_EACCES;
     }
-    if (sb.st_uid != owner_uid) {
-        *why = apr_psprintf(p, "directory %s is owned by uid %u, not %u",
-                            dir, (unsigned)sb.st_uid, (unsigned)owner_uid);
+    if (!is_reg) {
+        *why = apr_psprintf(p, "is not a regular file (it is %s)", type);
         return APR_EACCES;
     }
-    if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
-        *why = apr_psprintf(p, "directory %s is group- or world-writable "
-                            "(mode %04o)", dir, (unsigned)(sb.st_mode & 07777));
+    if (uid != owner_uid) {
+        *why = apr_psprintf(p, "owned by uid %u, not %s", (unsigned)uid,
+                            uid_name(p, owner_uid));
+        return APR_EACCES;
+    }
+    if (mode & 022) {
+        *why = apr_psprintf(p, "is group- or world-writable (mode %04o)",
+                            mode & 07777);
+        return APR_EACCES;
+    }
+    if (size > IPCG_STATE_MAX_BYTES) {
+        *why = apr_psprintf(p, "is too large (%" APR_UINT64_T_FMT " bytes, "
+                            "at most %u)", size, IPCG_STATE_MAX_BYTES);
         return APR_EACCES;
     }
     return APR_SUCCESS;
+}
+
+static const char *stat_type(mode_t m)
+{
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISSOCK(m)) return "a socket";
+    return "of an unknown type";
 }
 
 apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
                              apr_uint32_t owner_uid, ipcg_state_t *st,
                              const char **why)
 {
+    apr_finfo_t fi;
     struct stat sb;
-    int fd;
-    char *text;
-    apr_size_t got = 0;
+    const char *ignored = NULL;
+    apr_size_t got = 0, want;
     apr_status_t rv;
-    const char *ignored;
+    char *text;
+    int fd;
 
     if (why == NULL) {
         why = &ignored;
     }
-    if (lstat(path, &sb) != 0) {
-        if (errno == ENOENT) {
-            *why = "no state file";
-            return APR_ENOENT;
-        }
-        *why = apr_psprintf(p, "cannot stat: %s", strerror(errno));
-        return APR_FROM_OS_ERROR(errno);
+    memset(st, 0, sizeof(*st));
+    rv = apr_stat(&fi, path, APR_FINFO_LINK | APR_FINFO_TYPE
+                             | APR_FINFO_OWNER | APR_FINFO_PROT
+                             | APR_FINFO_SIZE, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        *why = "no state file";
+        return APR_ENOENT;
     }
-    if (S_ISLNK(sb.st_mode)) {
-        *why = "is a symbolic link";
+    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+        *why = apr_psprintf(p, "cannot stat: %s", err(p, rv));
+        return rv;
+    }
+    if ((fi.valid & (APR_FINFO_TYPE | APR_FINFO_USER | APR_FINFO_UPROT
+                     | APR_FINFO_SIZE))
+        != (APR_FINFO_TYPE | APR_FINFO_USER | APR_FINFO_UPROT
+            | APR_FINFO_SIZE)) {
+        *why = "cannot stat (incomplete information)";
         return APR_EACCES;
+    }
+    rv = file_safe(p, fi.filetype == APR_LNK, fi.filetype == APR_REG,
+                   type_name(fi.filetype), (apr_uint32_t)fi.user,
+                   unix_perms(fi.protection), (apr_uint64_t)fi.size,
+                   owner_uid, why);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     rv = dir_safe(p, dirname_of(p, path), owner_uid, why);
     if (rv != APR_SUCCESS) {
-        return rv == APR_EACCES ? rv : APR_EACCES;
+        return APR_EACCES;
     }
-    /* O_NOFOLLOW and fstat of what was opened: no race with a swap */
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    /* What was checked may have been swapped since: open without
+     * following a link, without blocking on a FIFO, and check what was
+     * opened. */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
+                    | O_CLOEXEC);
     if (fd < 0) {
-        *why = apr_psprintf(p, "cannot open: %s", strerror(errno));
-        return errno == ELOOP ? APR_EACCES : APR_FROM_OS_ERROR(errno);
+        int e = errno;
+        if (e == ENOENT) {
+            *why = "no state file";
+            return APR_ENOENT;
+        }
+        if (e == ELOOP) {
+            *why = "is a symbolic link";
+            return APR_EACCES;
+        }
+        rv = APR_FROM_OS_ERROR(e);
+        *why = apr_psprintf(p, "cannot open: %s", err(p, rv));
+        return rv;
     }
     if (fstat(fd, &sb) != 0) {
+        rv = APR_FROM_OS_ERROR(errno);
         close(fd);
-        *why = "cannot stat";
+        *why = apr_psprintf(p, "cannot stat what was opened: %s", err(p, rv));
         return APR_EACCES;
     }
-    if (!S_ISREG(sb.st_mode)) {
+    rv = file_safe(p, S_ISLNK(sb.st_mode), S_ISREG(sb.st_mode),
+                   stat_type(sb.st_mode), (apr_uint32_t)sb.st_uid,
+                   (unsigned)(sb.st_mode & 07777),
+                   (apr_uint64_t)sb.st_size, owner_uid, why);
+    if (rv != APR_SUCCESS) {
         close(fd);
-        *why = "is not a regular file";
-        return APR_EACCES;
+        return rv;
     }
-    if (sb.st_uid != owner_uid) {
-        close(fd);
-        *why = apr_psprintf(p, "owned by uid %u, not %s", (unsigned)sb.st_uid,
-                            owner_uid == 0 ? "root"
-                                : apr_psprintf(p, "uid %u",
-                                               (unsigned)owner_uid));
-        return APR_EACCES;
-    }
-    if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
-        close(fd);
-        *why = apr_psprintf(p, "is group- or world-writable (mode %04o)",
-                            (unsigned)(sb.st_mode & 07777));
-        return APR_EACCES;
-    }
-    if ((apr_uint64_t)sb.st_size > IPCG_STATE_MAX_BYTES) {
-        close(fd);
-        *why = apr_psprintf(p, "is too large (%ld bytes, at most %u)",
-                            (long)sb.st_size, IPCG_STATE_MAX_BYTES);
-        return APR_EACCES;
-    }
-    text = apr_palloc(p, (apr_size_t)sb.st_size + 1);
-    while (got < (apr_size_t)sb.st_size) {
-        ssize_t n = read(fd, text + got, (apr_size_t)sb.st_size - got);
+    /* one byte more than fstat said tells a file that grew */
+    want = (apr_size_t)sb.st_size + 1;
+    text = apr_palloc(p, want + 1);
+    while (got < want) {
+        ssize_t n = read(fd, text + got, want - got);
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n <= 0) {
+        if (n < 0) {
+            rv = APR_FROM_OS_ERROR(errno);
+            close(fd);
+            *why = apr_psprintf(p, "cannot read: %s", err(p, rv));
+            return rv;
+        }
+        if (n == 0) {
             break;
         }
         got += (apr_size_t)n;
     }
     close(fd);
+    if (got > (apr_size_t)sb.st_size) {
+        *why = "changed while it was read";
+        return APR_EACCES;
+    }
     text[got] = '\0';
     return ipcg_state_parse(p, text, got, st, why);
 }
@@ -691,29 +1191,51 @@ apr_status_t ipcg_state_remove(apr_pool_t *p, const char *path)
 apr_status_t ipcg_state_dir_ensure(apr_pool_t *p, const char *dir,
                                    apr_uint32_t owner_uid, const char **why)
 {
-    struct stat sb;
-    const char *ignored;
+    apr_finfo_t fi;
+    const char *ignored = NULL;
+    apr_status_t rv;
 
     if (why == NULL) {
         why = &ignored;
     }
-    if (lstat(dir, &sb) != 0) {
-        apr_status_t rv;
-        if (errno != ENOENT) {
-            *why = apr_psprintf(p, "cannot stat %s: %s", dir,
-                                strerror(errno));
-            return APR_FROM_OS_ERROR(errno);
-        }
-        rv = apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                         | APR_FPROT_UEXECUTE, p);
+    rv = apr_stat(&fi, dir, APR_FINFO_LINK | APR_FINFO_TYPE, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        rv = apr_dir_make_recursive(dir, PERM_0700, p);
         if (rv != APR_SUCCESS) {
-            *why = apr_psprintf(p, "cannot create %s", dir);
+            *why = apr_psprintf(p, "cannot create state directory %s: %s",
+                                dir, err(p, rv));
             return rv;
         }
-        apr_file_perms_set(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE
-                                | APR_FPROT_UEXECUTE);
+        /* the umask may have taken bits away; make it exactly 0700 */
+        rv = apr_file_perms_set(dir, PERM_0700);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOTIMPL(rv)) {
+            *why = apr_psprintf(p, "cannot set the mode of state directory "
+                                "%s: %s", dir, err(p, rv));
+            return rv;
+        }
     }
-    return dir_safe(p, dir, owner_uid, why);
+    else if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+        *why = apr_psprintf(p, "cannot stat state directory %s: %s", dir,
+                            err(p, rv));
+        return rv;
+    }
+    rv = dir_safe(p, dir, owner_uid, why);
+    if (rv != APR_SUCCESS) {
+        *why = apr_psprintf(p, "unsafe state directory: %s", *why);
+        return APR_EACCES;
+    }
+    return APR_SUCCESS;
+}
+
+static int by_instance(const void *a, const void *b)
+{
+    const ipcg_state_t *x = a, *y = b;
+    int r = strcmp(x->instance, y->instance);
+
+    if (r != 0) {
+        return r;
+    }
+    return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
 apr_status_t ipcg_state_list(apr_pool_t *p, const char *dir,
@@ -736,8 +1258,9 @@ apr_status_t ipcg_state_list(apr_pool_t *p, const char *dir,
         const char *why;
         rv = apr_dir_read(&dent, APR_FINFO_NAME, d);
         if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
-            break;
+            break;                  /* APR_ENOENT: the end */
         }
+        /* dot files are temp files of a write (or "." and "..") */
         if (dent.name == NULL || dent.name[0] == '.'
             || (l = strlen(dent.name)) <= 6
             || strcmp(dent.name + l - 6, ".state") != 0) {
@@ -752,5 +1275,9 @@ apr_status_t ipcg_state_list(apr_pool_t *p, const char *dir,
         }
     }
     apr_dir_close(d);
+    if ((*states)->nelts > 1) {
+        qsort((*states)->elts, (size_t)(*states)->nelts,
+              sizeof(ipcg_state_t), by_instance);
+    }
     return APR_SUCCESS;
 }

@@ -57,7 +57,12 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
                               apr_size_t len, ipcg_state_t *st,
                               const char **why);
 
-/** Write @a st to @a path atomically, mode 0600. */
+/** Write @a st to @a path atomically, mode 0600: a temp file
+ * ".<name>.tmp.<pid>" in the same directory (created exclusively),
+ * written, synced, renamed over @a path, then the directory synced. A
+ * state whose text would not parse back (e.g. pid 0, a SysV object with a
+ * name) is not written: APR_EINVAL. On any failure the temp file is
+ * removed and @a why says what failed. */
 apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
                               const ipcg_state_t *st, const char **why);
 
@@ -80,7 +85,9 @@ apr_status_t ipcg_state_dir_ensure(apr_pool_t *p, const char *dir,
                                    apr_uint32_t owner_uid, const char **why);
 
 /** Every state file in @a dir (other instances' too), parsed; files that
- * fail the checks are skipped and counted in @a refused. */
+ * fail the checks are skipped and counted in @a refused. Names starting
+ * with '.' (temp files) and not ending in ".state" are ignored; the result
+ * is sorted by instance id. */
 apr_status_t ipcg_state_list(apr_pool_t *p, const char *dir,
                              apr_uint32_t owner_uid,
                              apr_array_header_t **states, int *refused);
