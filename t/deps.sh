@@ -3,7 +3,8 @@
 # Needs root only when something is missing; works with no terminal.
 set -e
 PKGS="apache2 apache2-dev check pkg-config curl jq util-linux iproute2 \
-procps clang valgrind cppcheck prometheus wrk"
+procps clang valgrind cppcheck prometheus wrk \
+libapache2-mod-fcgid php-cgi"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

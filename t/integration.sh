@@ -27,7 +27,7 @@ for t in "${tests[@]}"; do
   n=$((n + 1))
   name=$(basename "$t" .sh)
   start=$(date +%s)
-  timeout -k 5 "${IPCG_TEST_TIMEOUT:-900}" \
+  timeout -k 5 "${IPCG_TEST_TIMEOUT:-300}" \
     unshare --ipc --pid --fork --mount-proc --mount --net --propagation private \
     env IPCG_IN_NS=1 bash "$t" >"$logdir/$name.log" 2>&1
   rc=$?
