@@ -426,7 +426,7 @@ static void describe(char *buf, apr_size_t len, const ipcg_obj_t *x)
          * and here only its printable bytes */
         char safe[IPCG_NAME_MAX];
         apr_size_t i;
-        for (i = 0; x->name[i] && i < sizeof(safe) - 1; i++) {
+        for (i = 0; i < sizeof(safe) - 1 && x->name[i]; i++) {
             unsigned char c = (unsigned char)x->name[i];
             safe[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
         }
