@@ -25,7 +25,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck \
+.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install \
         guard-core
 
 all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj
@@ -108,3 +108,11 @@ cppcheck:
 	  --suppress=missingIncludeSystem --suppress=varFuncNullUB \
 	  --suppress=toomanyconfigs --inline-suppr \
 	  src/ mod_ipcguard.c tools/ipcguardctl.c
+
+# make install [DESTDIR=...]: the module with apxs, and ipcguardctl.
+LIBEXECDIR := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+SBINDIR ?= /usr/sbin
+install: module tool
+	mkdir -p $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SBINDIR)
+	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -n ipcguard mod_ipcguard.la
+	install -m 0755 $(BUILD)/ipcguardctl $(DESTDIR)$(SBINDIR)/ipcguardctl
