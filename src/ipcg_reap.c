@@ -336,51 +336,6 @@ int ipcg_orphan_decide(const ipcg_reap_opts_t *o, const ipcg_obj_t *obj,
     return 1;
 }
 
-/* ipcg_state_list without the file @a exclude (compared by path). */
-static apr_status_t ipcg_state_list_except(apr_pool_t *p, const char *dir,
-                                           apr_uint32_t owner_uid,
-                                           const char *exclude,
-                                           apr_array_header_t **states,
-                                           int *refused)
-{
-    apr_dir_t *d;
-    apr_finfo_t dent;
-    apr_status_t rv;
-
-    *states = apr_array_make(p, 4, sizeof(ipcg_state_t));
-    *refused = 0;
-    rv = apr_dir_open(&d, dir, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (;;) {
-        apr_size_t l;
-        ipcg_state_t st;
-        const char *why, *path;
-        rv = apr_dir_read(&dent, APR_FINFO_NAME, d);
-        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
-            break;
-        }
-        if (dent.name == NULL || dent.name[0] == '.'
-            || (l = strlen(dent.name)) <= 6
-            || strcmp(dent.name + l - 6, ".state") != 0) {
-            continue;
-        }
-        path = apr_pstrcat(p, dir, "/", dent.name, NULL);
-        if (exclude && strcmp(path, exclude) == 0) {
-            continue;
-        }
-        if (ipcg_state_read(p, path, owner_uid, &st, &why) == APR_SUCCESS) {
-            *(ipcg_state_t *)apr_array_push(*states) = st;
-        }
-        else {
-            (*refused)++;
-        }
-    }
-    apr_dir_close(d);
-    return APR_SUCCESS;
-}
-
 apr_hash_t *ipcg_live_slots(apr_pool_t *p, const ipcg_reap_opts_t *o,
                             apr_array_header_t **live_states)
 {
@@ -399,7 +354,7 @@ apr_hash_t *ipcg_live_slots(apr_pool_t *p, const ipcg_reap_opts_t *o,
                             : (o->instance ? ipcg_state_path(p, o->state_dir,
                                                              o->instance)
                                            : NULL);
-    if (ipcg_state_list_except(p, o->state_dir, 0, exclude, &states,
+    if (ipcg_state_list(p, o->state_dir, 0, exclude, &states,
                                &refused) != APR_SUCCESS
         || states == NULL) {
         return slots;

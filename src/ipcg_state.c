@@ -1239,7 +1239,7 @@ static int by_instance(const void *a, const void *b)
 }
 
 apr_status_t ipcg_state_list(apr_pool_t *p, const char *dir,
-                             apr_uint32_t owner_uid,
+                             apr_uint32_t owner_uid, const char *exclude,
                              apr_array_header_t **states, int *refused)
 {
     apr_dir_t *d;
@@ -1255,7 +1255,7 @@ apr_status_t ipcg_state_list(apr_pool_t *p, const char *dir,
     for (;;) {
         apr_size_t l;
         ipcg_state_t st;
-        const char *why;
+        const char *why, *path;
         rv = apr_dir_read(&dent, APR_FINFO_NAME, d);
         if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
             break;                  /* APR_ENOENT: the end */
@@ -1266,8 +1266,11 @@ apr_status_t ipcg_state_list(apr_pool_t *p, const char *dir,
             || strcmp(dent.name + l - 6, ".state") != 0) {
             continue;
         }
-        if (ipcg_state_read(p, apr_pstrcat(p, dir, "/", dent.name, NULL),
-                            owner_uid, &st, &why) == APR_SUCCESS) {
+        path = apr_pstrcat(p, dir, "/", dent.name, NULL);
+        if (exclude && strcmp(path, exclude) == 0) {
+            continue;
+        }
+        if (ipcg_state_read(p, path, owner_uid, &st, &why) == APR_SUCCESS) {
             *(ipcg_state_t *)apr_array_push(*states) = st;
         }
         else {

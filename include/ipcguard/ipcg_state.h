@@ -89,7 +89,7 @@ apr_status_t ipcg_state_dir_ensure(apr_pool_t *p, const char *dir,
  * with '.' (temp files) and not ending in ".state" are ignored; the result
  * is sorted by instance id. */
 apr_status_t ipcg_state_list(apr_pool_t *p, const char *dir,
-                             apr_uint32_t owner_uid,
+                             apr_uint32_t owner_uid, const char *exclude,
                              apr_array_header_t **states, int *refused);
 
 #ifdef __cplusplus

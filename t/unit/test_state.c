@@ -1251,10 +1251,20 @@ START_TEST(list_reads_every_state_file)
     write_state(".state", 1);
     write_state("x.state.tmp.1", 1);
 
-    ck_assert_int_eq(ipcg_state_list(pool, tdir, geteuid(), &states,
+    ck_assert_int_eq(ipcg_state_list(pool, tdir, geteuid(), NULL, &states,
                                      &refused), APR_SUCCESS);
     ck_assert_int_eq(refused, 3);
     ck_assert_int_eq(states->nelts, 3);
+    /* the excluded file is skipped unread: neither listed nor refused */
+    {
+        apr_array_header_t *fewer;
+        int refused2;
+        ck_assert_int_eq(ipcg_state_list(pool, tdir, geteuid(),
+                                         in_tdir("open.state"), &fewer,
+                                         &refused2), APR_SUCCESS);
+        ck_assert_int_eq(refused2, 2);
+        ck_assert_int_eq(fewer->nelts, 3);
+    }
     /* sorted by instance */
     for (i = 1; i < states->nelts; i++) {
         ck_assert_int_lt(strcmp(APR_ARRAY_IDX(states, i - 1,
@@ -1268,7 +1278,7 @@ START_TEST(list_reads_every_state_file)
         ipcg_state_instance_id(s->pidfile, id);
         ck_assert_str_eq(id, s->instance);
     }
-    ck_assert_int_ne(ipcg_state_list(pool, in_tdir("missing"), 0, &states,
+    ck_assert_int_ne(ipcg_state_list(pool, in_tdir("missing"), 0, NULL, &states,
                                      &refused), APR_SUCCESS);
     ck_assert_int_eq(states->nelts, 0);
     ck_assert_int_eq(refused, 0);
