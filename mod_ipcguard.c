@@ -596,10 +596,6 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
                        const ipcg_snapshot_t *snap, ipcg_view_t *v)
 {
     ipcg_report_t *r = &v->rep;
-    apr_hash_t *regidx = apr_hash_make(p);
-    apr_array_header_t *procs = NULL;
-    ipcg_bc_t bc;
-    int i;
 
     (void)s;
     memset(v, 0, sizeof(*v));
@@ -618,56 +614,9 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->warn_percent = cf->warn_percent;
     r->scan_seconds = cf->scan_seconds;
     r->updated = apr_time_sec(apr_time_now());
-    ipcg_limits_read(p, &paths, &r->limits);
-    ipcg_usage_compute(snap, r->limits.page_size.present
-                                 ? r->limits.page_size.v : 4096, &r->usage);
-    if (ipcg_beancounters_read(p, cf->beancounters, &bc) == APR_SUCCESS
-        && bc.present) {
-        r->bc_present = 1;
-        ipcg_strlcpy(r->bc_version, bc.version, sizeof(r->bc_version));
-        for (i = 0; i < bc.rows->nelts && i < IPCG_MAX_BC_ROWS; i++) {
-            r->bc[i] = APR_ARRAY_IDX(bc.rows, i, ipcg_bc_row_t);
-        }
-        r->bc_rows = (apr_uint32_t)i;
-    }
-    for (i = 0; i < G->reg->nelts; i++) {
-        const ipcg_obj_t *o = &APR_ARRAY_IDX(G->reg, i, ipcg_obj_t);
-        apr_hash_set(regidx, ipcg_obj_slot(p, o), APR_HASH_KEY_STRING, o);
-        *(ipcg_obj_t *)apr_array_push(v->objs) = *o;
-    }
-    for (i = 0; i < snap->objs->nelts; i++) {
-        const ipcg_obj_t *o = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
-        const ipcg_obj_t *mine = apr_hash_get(regidx, ipcg_obj_slot(p, o),
-                                              APR_HASH_KEY_STRING);
-        if (mine) {
-            r->count[o->kind][mine->cls]++;
-        }
-        else {
-            r->count[o->kind][IPCG_CLASS_FOREIGN]++;
-            if (cf->show_foreign) {
-                *(ipcg_obj_t *)apr_array_push(v->objs) = *o;
-            }
-        }
-    }
-    /* the processes of this server's tree, with their shared memory */
-    if (ipcg_proc_list(p, &paths, &procs) == APR_SUCCESS) {
-        apr_array_header_t *tree = ipcg_proc_tree(p, procs, G->pid);
-        for (i = 0; i < tree->nelts; i++) {
-            ipcg_proc_t pr;
-            if (ipcg_proc_read(p, &paths, APR_ARRAY_IDX(tree, i,
-                                                        ipcg_proc_t).pid,
-                               1, &pr) != APR_SUCCESS) {
-                continue;
-            }
-            r->proc_count++;
-            r->proc_rss_shmem += pr.rss_shmem.present ? pr.rss_shmem.v : 0;
-            r->proc_shared_anon += pr.shared_anon;
-            r->proc_shared_sysv += pr.shared_sysv;
-            r->proc_shared_posix += pr.shared_posix;
-            *(ipcg_proc_t *)apr_array_push(v->procs) = pr;
-        }
-        ipcg_procs_sort(v->procs);
-    }
+    ipcg_report_system(p, &paths, cf->beancounters, snap, r);
+    ipcg_report_objects(p, G->reg, snap, cf->show_foreign, v);
+    ipcg_report_procs(p, &paths, G->pid, v);
     r->cleanup = G->cleanup;
     r->orphans = G->orphans;
     r->orphans_provable = G->orphans_provable;
@@ -675,9 +624,6 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->warnings_total = G->warnings_total;
     r->child_reaped_total = G->child_reaped_total;
     r->removed_total = G->removed_total;
-    if (G->reg->nelts > cf->max_objects) {
-        r->objs_dropped = 0;   /* the table counts what does not fit */
-    }
 }
 
 static void warn_once(server_rec *s, const char *resource, const char *msg)

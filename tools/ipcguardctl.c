@@ -219,9 +219,7 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
     ipcg_view_t v;
     ipcg_report_t *r = &v.rep;
     ipcg_state_t st;
-    ipcg_bc_t bc;
-    apr_hash_t *regidx = apr_hash_make(p);
-    apr_array_header_t *procs = NULL;
+    apr_array_header_t *reg = apr_array_make(p, 16, sizeof(ipcg_obj_t));
     const char *path, *why = NULL;
     ipcg_out_t out = { out_stdout, NULL };
     apr_uint32_t uid = 0, gid = 0;
@@ -237,17 +235,6 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
     }
     ipcg_snapshot_init(p, &snap);
     ipcg_scan_all(p, &c->paths, &snap);
-    ipcg_limits_read(p, &c->paths, &r->limits);
-    ipcg_usage_compute(&snap, r->limits.page_size.present
-                                  ? r->limits.page_size.v : 4096, &r->usage);
-    if (ipcg_beancounters_read(p, c->beancounters, &bc) == APR_SUCCESS) {
-        r->bc_present = 1;
-        ipcg_strlcpy(r->bc_version, bc.version, sizeof(r->bc_version));
-        for (i = 0; i < bc.rows->nelts && i < IPCG_MAX_BC_ROWS; i++) {
-            r->bc[i] = APR_ARRAY_IDX(bc.rows, i, ipcg_bc_row_t);
-        }
-        r->bc_rows = (apr_uint32_t)i;
-    }
     if (c->state_file) {
         path = c->state_file;
     }
@@ -274,9 +261,7 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
             }
             x.nattch = now->nattch;
             x.lpid = now->lpid;
-            apr_hash_set(regidx, ipcg_obj_slot(p, &x), APR_HASH_KEY_STRING,
-                         apr_pmemdup(p, &x, sizeof(x)));
-            *(ipcg_obj_t *)apr_array_push(v.objs) = x;
+            *(ipcg_obj_t *)apr_array_push(reg) = x;
         }
     }
     else if (why) {
@@ -284,36 +269,11 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
     }
     r->show_foreign = 1;
     r->warn_percent = IPCG_DEFAULT_WARN_PERCENT;
-    for (i = 0; i < snap.objs->nelts; i++) {
-        const ipcg_obj_t *o = &APR_ARRAY_IDX(snap.objs, i, ipcg_obj_t);
-        const ipcg_obj_t *mine = apr_hash_get(regidx, ipcg_obj_slot(p, o),
-                                              APR_HASH_KEY_STRING);
-        if (mine) {
-            r->count[o->kind][mine->cls]++;
-        }
-        else {
-            r->count[o->kind][IPCG_CLASS_FOREIGN]++;
-            *(ipcg_obj_t *)apr_array_push(v.objs) = *o;
-        }
-    }
-    if (have_state && ipcg_proc_alive(p, &c->paths, st.pid, st.starttime) == 1
-        && ipcg_proc_list(p, &c->paths, &procs) == APR_SUCCESS) {
-        apr_array_header_t *tree = ipcg_proc_tree(p, procs, st.pid);
-        for (i = 0; i < tree->nelts; i++) {
-            ipcg_proc_t pr;
-            if (ipcg_proc_read(p, &c->paths,
-                               APR_ARRAY_IDX(tree, i, ipcg_proc_t).pid, 1,
-                               &pr) != APR_SUCCESS) {
-                continue;
-            }
-            r->proc_count++;
-            r->proc_rss_shmem += pr.rss_shmem.present ? pr.rss_shmem.v : 0;
-            r->proc_shared_anon += pr.shared_anon;
-            r->proc_shared_sysv += pr.shared_sysv;
-            r->proc_shared_posix += pr.shared_posix;
-            *(ipcg_proc_t *)apr_array_push(v.procs) = pr;
-        }
-        ipcg_procs_sort(v.procs);
+    ipcg_report_system(p, &c->paths, c->beancounters, &snap, r);
+    ipcg_report_objects(p, reg, &snap, 1, &v);
+    if (have_state
+        && ipcg_proc_alive(p, &c->paths, st.pid, st.starttime) == 1) {
+        ipcg_report_procs(p, &c->paths, st.pid, &v);
     }
     if (c->json) {
         ipcg_render_json(p, &v, &out);

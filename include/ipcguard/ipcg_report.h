@@ -129,6 +129,24 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out);
 void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
                          ipcg_out_t *out);
 
+/** Limits, system-wide usage of @a snap, and the beancounters of
+ * @a bc_path ("" or NULL: none) into @a r. */
+void ipcg_report_system(apr_pool_t *p, const ipcg_paths_t *paths,
+                        const char *bc_path, const ipcg_snapshot_t *snap,
+                        ipcg_report_t *r);
+
+/** List @a reg (this instance's objects) in @a v and count every object of
+ * @a snap by class: registered ones by their class, the rest as foreign
+ * (listed too when @a show_foreign). */
+void ipcg_report_objects(apr_pool_t *p, const apr_array_header_t *reg,
+                         const ipcg_snapshot_t *snap, int show_foreign,
+                         ipcg_view_t *v);
+
+/** The process tree under @a root with each process's shared memory,
+ * largest first, and the totals. */
+void ipcg_report_procs(apr_pool_t *p, const ipcg_paths_t *paths,
+                       apr_int64_t root, ipcg_view_t *v);
+
 /** @a s as a JSON string literal, quotes included. */
 const char *ipcg_json_str(apr_pool_t *p, const char *s);
 

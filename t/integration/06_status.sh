@@ -52,6 +52,16 @@ check_eq "each process has the memory fields" true \
   "$(jq '[.processes[] | has("rss_shmem_bytes") and has("shared_mapped_bytes") and has("ppid")] | all' <<<"$json")"
 check_eq "cleanup says no cleanup has run yet" "no_state" "$(jq -r .cleanup.outcome <<<"$json")"
 
+# ipcguardctl status reads the same things from outside httpd
+ctl=$("$CTL" status --json --state-dir "$T/state" --pidfile "$T/a/run/httpd.pid" --beancounters "$T/ubc")
+check_eq "ipcguardctl status --json lists the server's objects as the page does" \
+  "$(jq -c '[.objects[] | select(.class == "instance") | [.kind, .id, .name, .module]] | sort' <<<"$json")" \
+  "$(jq -c '[.objects[] | select(.class == "instance") | [.kind, .id, .name, .module]] | sort' <<<"$ctl")"
+check_eq "and the same limits" "$(jq -c '.limits | del(.meminfo_shmem, .devshm_used)' <<<"$json")" \
+  "$(jq -c '.limits | del(.meminfo_shmem, .devshm_used)' <<<"$ctl")"
+check_eq "and the server's whole process tree as it is now" "$(tr " " "\n" <<<"$(tree_pids "${PARENT[a]}")" | sort -n | tr "\n" " ")" \
+  "$(jq -r '[.processes[].pid] | sort | map(tostring) | join(" ")' <<<"$ctl") "
+
 # HTML: summary first, everything escaped
 html=$(http a "/ipc-status")
 check_nomatch "no raw markup from a /dev/shm name" "<img src=x" "$html"

@@ -1,0 +1,88 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/* Building a report: the same for the module's parent and ipcguardctl. */
+
+#include <string.h>
+
+#include <apr_hash.h>
+
+#include "ipcguard/ipcg_registry.h"
+#include "ipcguard/ipcg_report.h"
+
+void ipcg_report_system(apr_pool_t *p, const ipcg_paths_t *paths,
+                        const char *bc_path, const ipcg_snapshot_t *snap,
+                        ipcg_report_t *r)
+{
+    ipcg_bc_t bc;
+    int i;
+
+    ipcg_limits_read(p, paths, &r->limits);
+    ipcg_usage_compute(snap, r->limits.page_size.present
+                                 ? r->limits.page_size.v : 4096, &r->usage);
+    r->bc_present = 0;
+    r->bc_rows = 0;
+    if (ipcg_beancounters_read(p, bc_path, &bc) == APR_SUCCESS && bc.present) {
+        r->bc_present = 1;
+        ipcg_strlcpy(r->bc_version, bc.version, sizeof(r->bc_version));
+        for (i = 0; i < bc.rows->nelts && i < IPCG_MAX_BC_ROWS; i++) {
+            r->bc[i] = APR_ARRAY_IDX(bc.rows, i, ipcg_bc_row_t);
+        }
+        r->bc_rows = (apr_uint32_t)i;
+    }
+}
+
+void ipcg_report_objects(apr_pool_t *p, const apr_array_header_t *reg,
+                         const ipcg_snapshot_t *snap, int show_foreign,
+                         ipcg_view_t *v)
+{
+    apr_hash_t *idx = apr_hash_make(p);
+    int i;
+
+    memset(v->rep.count, 0, sizeof(v->rep.count));
+    for (i = 0; i < reg->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(reg, i, ipcg_obj_t);
+        apr_hash_set(idx, ipcg_obj_slot(p, o), APR_HASH_KEY_STRING, o);
+        *(ipcg_obj_t *)apr_array_push(v->objs) = *o;
+    }
+    for (i = 0; i < snap->objs->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
+        const ipcg_obj_t *mine = apr_hash_get(idx, ipcg_obj_slot(p, o),
+                                              APR_HASH_KEY_STRING);
+        if (mine) {
+            v->rep.count[o->kind][mine->cls]++;
+            continue;
+        }
+        v->rep.count[o->kind][IPCG_CLASS_FOREIGN]++;
+        if (show_foreign) {
+            *(ipcg_obj_t *)apr_array_push(v->objs) = *o;
+        }
+    }
+}
+
+void ipcg_report_procs(apr_pool_t *p, const ipcg_paths_t *paths,
+                       apr_int64_t root, ipcg_view_t *v)
+{
+    apr_array_header_t *procs = NULL, *tree;
+    ipcg_report_t *r = &v->rep;
+    int i;
+
+    r->proc_count = r->proc_rss_shmem = r->proc_shared_anon
+        = r->proc_shared_sysv = r->proc_shared_posix = 0;
+    if (root <= 0 || ipcg_proc_list(p, paths, &procs) != APR_SUCCESS) {
+        return;
+    }
+    tree = ipcg_proc_tree(p, procs, root);
+    for (i = 0; i < tree->nelts; i++) {
+        ipcg_proc_t pr;
+        if (ipcg_proc_read(p, paths, APR_ARRAY_IDX(tree, i, ipcg_proc_t).pid,
+                           1, &pr) != APR_SUCCESS) {
+            continue;                 /* exited since the listing */
+        }
+        r->proc_count++;
+        r->proc_rss_shmem += pr.rss_shmem.present ? pr.rss_shmem.v : 0;
+        r->proc_shared_anon += pr.shared_anon;
+        r->proc_shared_sysv += pr.shared_sysv;
+        r->proc_shared_posix += pr.shared_posix;
+        *(ipcg_proc_t *)apr_array_push(v->procs) = pr;
+    }
+    ipcg_procs_sort(v->procs);
+}
