@@ -25,7 +25,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install \
+.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install valgrind fuzz \
         guard-core
 
 all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj
@@ -80,6 +80,8 @@ test: deps
 	$(MAKE) all
 	$(MAKE) cppcheck
 	$(MAKE) unit
+	$(MAKE) valgrind
+	$(MAKE) fuzz
 	$(MAKE) integration
 
 demo: deps
@@ -116,3 +118,26 @@ install: module tool
 	mkdir -p $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SBINDIR)
 	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -n ipcguard mod_ipcguard.la
 	install -m 0755 $(BUILD)/ipcguardctl $(DESTDIR)$(SBINDIR)/ipcguardctl
+
+# The unit tests under valgrind, in one process each (CK_FORK=no).
+valgrind: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do \
+	  echo "== valgrind $$t"; \
+	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+	    --error-exitcode=1 $$t >/dev/null || exit 1; \
+	done; echo "valgrind: no errors, no definite leaks"
+
+# Fuzz the state-file parser with libFuzzer for FUZZ_SECONDS (default 30).
+FUZZ_SECONDS ?= 30
+CLANG ?= clang
+$(BUILD)/fuzz_state: t/fuzz/fuzz_state.c src/ipcg_state.c src/ipcg_util.c src/ipcg_obj.c
+	@mkdir -p $(BUILD)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(APR_CFLAGS) -Iinclude \
+	  -o $@ $^ $(APR_LIBS)
+
+fuzz: $(BUILD)/fuzz_state
+	@mkdir -p $(BUILD)/fuzz-corpus
+	@$(BUILD)/fuzz_state -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  $(BUILD)/fuzz-corpus t/fuzz/corpus/state > $(BUILD)/fuzz.log 2>&1; \
+	  rc=$$?; grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz.log; \
+	  if [ $$rc -ne 0 ]; then tail -n 40 $(BUILD)/fuzz.log; fi; exit $$rc
