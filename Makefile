@@ -25,7 +25,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install valgrind fuzz \
+.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install valgrind fuzz check-rules \
         guard-core
 
 all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj
@@ -104,7 +104,7 @@ $(BUILD)/ipcg_mkobj: t/ipcg_mkobj.c
 
 # Static analysis. apr_pstrcat(..., NULL) is APR's sentinel idiom, which
 # cppcheck's varFuncNullUB flags everywhere.
-cppcheck:
+cppcheck: check-rules
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c99 -Iinclude $(shell $(APR_CONFIG) --includes) \
 	  --suppress=missingIncludeSystem --suppress=varFuncNullUB \
@@ -141,3 +141,7 @@ fuzz: $(BUILD)/fuzz_state
 	  $(BUILD)/fuzz-corpus t/fuzz/corpus/state > $(BUILD)/fuzz.log 2>&1; \
 	  rc=$$?; grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz.log; \
 	  if [ $$rc -ne 0 ]; then tail -n 40 $(BUILD)/fuzz.log; fi; exit $$rc
+
+# The example alerting rules must stay valid.
+check-rules:
+	promtool check rules conf/ipcguard-alerts.yml
