@@ -25,7 +25,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install valgrind fuzz check-rules \
+.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install valgrind fuzz check-rules test-asan \
         guard-core
 
 all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj
@@ -145,3 +145,7 @@ fuzz: $(BUILD)/fuzz_state
 # The example alerting rules must stay valid.
 check-rules:
 	promtool check rules conf/ipcguard-alerts.yml
+
+# Unit and integration tests against a build with ASan and UBSan.
+test-asan: deps
+	@bash t/asan.sh
