@@ -25,7 +25,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install valgrind fuzz check-rules test-asan \
+.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install valgrind fuzz check-rules test-asan deb \
         guard-core
 
 all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj
@@ -83,6 +83,7 @@ test: deps
 	$(MAKE) valgrind
 	$(MAKE) fuzz
 	$(MAKE) integration
+	$(MAKE) deb
 
 demo: deps
 	$(MAKE) all
@@ -149,3 +150,14 @@ check-rules:
 # Unit and integration tests against a build with ASan and UBSan.
 test-asan: deps
 	@bash t/asan.sh
+
+# make deb: the libapache2-mod-ipcguard package (dh $@ --with apache2),
+# built from a clean copy of the tree, then lintian.
+DEB_VERSION := $(shell dpkg-parsechangelog -S Version 2>/dev/null)
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	git ls-files -z | xargs -0 cp --parents -t $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 \
+	  || { tail -n 30 ../build.log; exit 1; }
+	lintian --fail-on error,warning $(BUILD)/deb/*.changes
+	@ls $(BUILD)/deb/*.deb
