@@ -25,7 +25,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install valgrind fuzz check-rules test-asan deb \
+.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install valgrind fuzz check-rules test-asan deb test-system \
         guard-core
 
 all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj
@@ -161,3 +161,8 @@ deb:
 	  || { tail -n 30 ../build.log; exit 1; }
 	lintian --fail-on error,warning $(BUILD)/deb/*.changes
 	@ls $(BUILD)/deb/*.deb
+
+# The package in the machine's real apache2 (changes /etc/apache2: only
+# where IPCGUARD_TEST_SYSTEM=1, as on CI's disposable machines).
+test-system: deb
+	@bash t/system/package.sh

@@ -429,8 +429,12 @@ static void flush_pending(server_rec *s)
 
 static void set_logger(server_rec *s)
 {
+    int level = ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX);
+
     ipcg_log_set(log_to_httpd, s);
-    ipcg_log_set_level(ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX));
+    /* httpd always writes notice lines (the cleanup's summary is one),
+     * whatever LogLevel says */
+    ipcg_log_set_level(level < APLOG_NOTICE ? APLOG_NOTICE : level);
 }
 
 /* Copy the registry into a fresh pool so that restarts do not grow it. */
