@@ -799,8 +799,8 @@ static void early_warnings(apr_pool_t *p, server_rec *s,
 }
 
 /* Rescan, keep the registry exact, publish; write the state file when the
- * registry changed. */
-static void refresh(apr_pool_t *p, server_rec *s, int warn)
+ * registry changed, or always when @a write (a new parent, a new run). */
+static void refresh(apr_pool_t *p, server_rec *s, int warn, int write)
 {
     ipcg_settings cf;
     ipcg_snapshot_t snap;
@@ -825,7 +825,7 @@ static void refresh(apr_pool_t *p, server_rec *s, int warn)
                   "/ipc-status lists the first %d and counts the rest",
                   G->reg->nelts, cf.max_objects, cf.max_objects));
     }
-    if (changed) {
+    if (changed || write) {
         registry_compact();
         state_write(p, s);
     }
@@ -1217,9 +1217,7 @@ static void after_post_config(server_rec *s)
                      "one keeps no state", G->state_path, other.pid,
                      G->pidfile);
     }
-    refresh(p, s, 0);
-    registry_compact();
-    state_write(p, s);
+    refresh(p, s, 0, 1);
     apr_pool_destroy(p);
 }
 
@@ -1245,8 +1243,7 @@ static int bracket_pre_mpm(apr_pool_t *p, ap_scoreboard_e sb_type)
     if (names && bracket_index == names->nelts + 1 && G) {
         apr_pool_t *tmp;
         apr_pool_create(&tmp, G->pool);
-        refresh(tmp, ap_server_conf, 0);
-        state_write(tmp, ap_server_conf);
+        refresh(tmp, ap_server_conf, 0, 1);
         apr_pool_destroy(tmp);
     }
     return OK;
@@ -1267,7 +1264,7 @@ static int ipcg_monitor(apr_pool_t *p, server_rec *s)
     }
     G->last_scan = now;
     apr_pool_create(&tmp, p);
-    refresh(tmp, s, 1);
+    refresh(tmp, s, 1, 0);
     apr_pool_destroy(tmp);
     return DECLINED;
 }
@@ -1300,9 +1297,8 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
     G->child_reaped_total += (apr_uint64_t)removed;
     G->removed_total += (apr_uint64_t)removed;
     if (added || removed) {
-        registry_compact();
-        state_write(p, s);
-        refresh(p, s, 0);    /* publish now: the monitor is seconds away */
+        /* record and publish now: the monitor is seconds away */
+        refresh(p, s, 0, 1);
     }
     apr_pool_destroy(p);
 }

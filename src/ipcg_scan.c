@@ -346,25 +346,3 @@ apr_status_t ipcg_scan_all(apr_pool_t *p, const ipcg_paths_t *paths,
     }
     return first;
 }
-
-const ipcg_obj_t *ipcg_snapshot_find(const ipcg_snapshot_t *snap,
-                                     const ipcg_obj_t *obj)
-{
-    const ipcg_obj_t *o = (const ipcg_obj_t *)snap->objs->elts;
-    int i;
-
-    for (i = 0; i < snap->objs->nelts; i++) {
-        if (o[i].kind != obj->kind) {
-            continue;
-        }
-        if (obj->kind == IPCG_POSIX_SHM || obj->kind == IPCG_POSIX_SEM) {
-            if (strcmp(o[i].name, obj->name) == 0) {
-                return &o[i];
-            }
-        }
-        else if (o[i].id == obj->id) {
-            return &o[i];
-        }
-    }
-    return NULL;
-}

@@ -245,6 +245,9 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
     }
     memset(&st, 0, sizeof(st));
     if (ipcg_state_read(p, path, 0, &st, &why) == APR_SUCCESS) {
+        /* by slot, not a search per object: a state file can list
+         * thousands */
+        apr_hash_t *live = ipcg_snapshot_index(p, &snap);
         have_state = 1;
         memcpy(r->instance, st.instance, sizeof(r->instance));
         r->pid = st.pid;
@@ -254,7 +257,8 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
         r->updated = st.written;
         for (i = 0; i < st.objs->nelts; i++) {
             const ipcg_obj_t *o = &APR_ARRAY_IDX(st.objs, i, ipcg_obj_t);
-            const ipcg_obj_t *now = ipcg_snapshot_find(&snap, o);
+            const ipcg_obj_t *now = apr_hash_get(live, ipcg_obj_slot(p, o),
+                                                 APR_HASH_KEY_STRING);
             ipcg_obj_t x = *o;
             if (now == NULL || !ipcg_obj_continues(o, now)) {
                 continue;                 /* gone since the file was written */

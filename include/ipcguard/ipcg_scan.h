@@ -60,11 +60,6 @@ apr_status_t ipcg_scan_all(apr_pool_t *p, const ipcg_paths_t *paths,
 /** Start an empty snapshot. */
 void ipcg_snapshot_init(apr_pool_t *p, ipcg_snapshot_t *snap);
 
-/** The object in @a snap naming the same kernel slot as @a obj (same kind
- * and id, or same POSIX name), or NULL. */
-const ipcg_obj_t *ipcg_snapshot_find(const ipcg_snapshot_t *snap,
-                                     const ipcg_obj_t *obj);
-
 #ifdef __cplusplus
 }
 #endif
