@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "ipcguard/ipcg_conf.h"
 #include "ipcguard/ipcg_limits.h"
 
@@ -105,5 +107,42 @@ const char *ipcg_conf_dir(const char *arg)
         return "must be an absolute directory path without '..' or a "
                "trailing '/'";
     }
+    return NULL;
+}
+
+const char *ipcg_conf_duration(apr_pool_t *p, const char *arg,
+                               apr_int64_t lo, apr_int64_t hi, int off_ok,
+                               apr_int64_t *out)
+{
+    char buf[24];
+    apr_size_t len;
+    apr_uint64_t v, unit = 1;
+    const char *msg = apr_psprintf(p, "must be a duration from %"
+                                   APR_INT64_T_FMT "s to %" APR_INT64_T_FMT
+                                   "d: digits with an optional unit s, m, h "
+                                   "or d (90, 15m, 6h, 7d)%s", lo,
+                                   hi / 86400, off_ok ? ", or off" : "");
+
+    if (arg == NULL || (len = strlen(arg)) == 0 || len >= sizeof(buf)) {
+        return msg;
+    }
+    if (off_ok && strcasecmp(arg, "off") == 0) {
+        *out = 0;
+        return NULL;
+    }
+    memcpy(buf, arg, len + 1);
+    switch (buf[len - 1]) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    default: len++; break;      /* no unit: seconds */
+    }
+    buf[len - 1] = '\0';
+    if (ipcg_parse_u64(buf, &v) != APR_SUCCESS || v > (apr_uint64_t)hi
+        || v * unit < (apr_uint64_t)lo || v * unit > (apr_uint64_t)hi) {
+        return msg;
+    }
+    *out = (apr_int64_t)(v * unit);
     return NULL;
 }

@@ -158,6 +158,21 @@ void ipcg_render_auto(apr_pool_t *p, const ipcg_view_t *v, const char *prefix,
     kv(out, p, prefix, "ChildReapedTotal", r->child_reaped_total);
     kv(out, p, prefix, "RemovedTotal", r->removed_total);
     kv(out, p, prefix, "RegistryDropped", r->objs_dropped);
+    kv(out, p, prefix, "OutsideRemovalsTotal", r->outside_removals_total);
+    for (i = 0; i < r->forecast_rows; i++) {
+        const ipcg_forecast_t *f = &r->forecast[i];
+        const char *key;
+        if (strncmp(f->name, "bc:", 3) == 0) {
+            continue;       /* beancounters: ?json and ?metrics */
+        }
+        key = apr_pstrcat(p, "Forecast", camel(p, f->name), NULL);
+        kv(out, p, prefix, apr_pstrcat(p, key, "Uncleaned", NULL),
+           f->uncleaned);
+        if (f->seconds_to_full >= 0) {
+            kv(out, p, prefix, apr_pstrcat(p, key, "SecondsToFull", NULL),
+               (apr_uint64_t)f->seconds_to_full);
+        }
+    }
 }
 
 /* ---- JSON ---- */
@@ -408,9 +423,43 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
          ",\"warnings_total\":%" APR_UINT64_T_FMT ",\"child_reaped_total\":%"
          APR_UINT64_T_FMT ",\"removed_total\":%" APR_UINT64_T_FMT
          ",\"orphan_candidates\":%" APR_UINT64_T_FMT ",\"orphans_provable\":%"
-         APR_UINT64_T_FMT ",\"processes_dropped\":%" APR_UINT64_T_FMT "}}\n",
+         APR_UINT64_T_FMT ",\"processes_dropped\":%" APR_UINT64_T_FMT
+         ",\"outside_removals_total\":%" APR_UINT64_T_FMT "}",
          r->scans_total, r->warnings_total, r->child_reaped_total,
-         r->removed_total, r->orphans, r->orphans_provable, r->procs_dropped);
+         r->removed_total, r->orphans, r->orphans_provable, r->procs_dropped,
+         r->outside_removals_total);
+    outf(out, p, ",\n\"trends\":{\"window_seconds\":%" APR_INT64_T_FMT
+         ",\"horizon_seconds\":%" APR_INT64_T_FMT ",\"forecasts\":[",
+         r->forecast_window, r->forecast_horizon);
+    for (b = 0; b < r->forecast_rows; b++) {
+        const ipcg_forecast_t *f = &r->forecast[b];
+        outf(out, p, "%s{\"resource\":%s,\"label\":%s,\"used\":%"
+             APR_UINT64_T_FMT ",\"limit\":%" APR_UINT64_T_FMT
+             ",\"uncleaned\":%" APR_UINT64_T_FMT ",\"rate_per_day\":%.3f,"
+             "\"seconds_to_full\":%s,\"samples\":%u,\"span_seconds\":%"
+             APR_INT64_T_FMT ",\"text\":%s}", b ? ",\n" : "\n",
+             ipcg_json_str(p, f->name),
+             ipcg_json_str(p, ipcg_series_label(p, f->name)), f->used,
+             f->limit, f->uncleaned, f->rate * 86400.0,
+             f->seconds_to_full >= 0
+                 ? apr_psprintf(p, "%" APR_INT64_T_FMT, f->seconds_to_full)
+                 : "null",
+             f->points, f->span,
+             ipcg_json_str(p, ipcg_forecast_text(p, f)));
+    }
+    outs(out, "]},\n\"events\":[");
+    for (b = 0; b < r->event_rows; b++) {
+        const ipcg_event_t *e = &r->events[b];
+        outf(out, p, "%s{\"type\":\"outside_removal\",\"found\":%"
+             APR_INT64_T_FMT ",\"last_seen\":%" APR_INT64_T_FMT
+             ",\"server_pid\":%" APR_INT64_T_FMT ",\"kind\":\"%s\",\"id\":%"
+             APR_INT64_T_FMT ",\"key\":%d,\"name\":%s,\"module\":%s,"
+             "\"phase\":\"%s\"}", b ? ",\n" : "\n", e->found, e->last_seen,
+             e->server_pid, ipcg_kind_name(e->kind), e->id, (int)e->key,
+             ipcg_json_str(p, e->name), ipcg_json_str(p, e->module),
+             ipcg_phase_name(e->phase));
+    }
+    outs(out, "]}\n");
 }
 
 /* ---- Prometheus ---- */
@@ -669,6 +718,39 @@ void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
            "Objects that did not fit the status table");
     outf(out, p, "ipcguard_registry_dropped_objects %" APR_UINT64_T_FMT "\n",
          r->objs_dropped);
+    family(out, p, "ipcguard_outside_removals_total", "counter",
+           "Objects of this server removed by something outside httpd "
+           "while it ran");
+    outf(out, p, "ipcguard_outside_removals_total %" APR_UINT64_T_FMT "\n",
+         r->outside_removals_total);
+    if (r->forecast_rows) {
+        family(out, p, "ipcguard_uncleaned", "gauge",
+               "Usage of a limit that httpd does not clean up (other "
+               "programs' objects, application objects, orphans)");
+        for (b = 0; b < r->forecast_rows; b++) {
+            outf(out, p, "ipcguard_uncleaned{resource=\"%s\"} %"
+                 APR_UINT64_T_FMT "\n", label(p, r->forecast[b].name),
+                 r->forecast[b].uncleaned);
+        }
+        family(out, p, "ipcguard_growth_per_second", "gauge",
+               "Growth rate of the uncleaned usage of a limit (Theil-Sen "
+               "slope over the forecast window)");
+        for (b = 0; b < r->forecast_rows; b++) {
+            outf(out, p, "ipcguard_growth_per_second{resource=\"%s\"} %.9g\n",
+                 label(p, r->forecast[b].name), r->forecast[b].rate);
+        }
+        family(out, p, "ipcguard_forecast_seconds_to_full", "gauge",
+               "Time until a limit is full at the growth rate; +Inf when "
+               "it is not growing");
+        for (b = 0; b < r->forecast_rows; b++) {
+            const ipcg_forecast_t *f = &r->forecast[b];
+            outf(out, p, "ipcguard_forecast_seconds_to_full{resource=\"%s\"}"
+                 " %s\n", label(p, f->name),
+                 f->seconds_to_full >= 0
+                     ? apr_psprintf(p, "%" APR_INT64_T_FMT, f->seconds_to_full)
+                     : "+Inf");
+        }
+    }
 }
 
 static int cmp_proc(const void *a, const void *b)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <apr_hash.h>
+#include <apr_strings.h>
 
 #include "ipcguard/ipcg_registry.h"
 #include "ipcguard/ipcg_report.h"
@@ -85,4 +86,76 @@ void ipcg_report_procs(apr_pool_t *p, const ipcg_paths_t *paths,
         *(ipcg_proc_t *)apr_array_push(v->procs) = pr;
     }
     ipcg_procs_sort(v->procs);
+}
+
+void ipcg_report_sample(const ipcg_report_t *r, const apr_array_header_t *reg,
+                        apr_int64_t t, ipcg_sample_t *s)
+{
+    const ipcg_limits_t *l = &r->limits;
+    const ipcg_usage_t *u = &r->usage;
+    apr_uint64_t page = l->page_size.present && l->page_size.v
+                        ? l->page_size.v : 4096;
+    apr_uint64_t sets = 0, sems = 0, segs = 0, pages = 0, queues = 0,
+                 posix = 0;
+    apr_uint32_t i;
+    int k;
+
+    memset(s, 0, sizeof(*s));
+    s->t = t;
+    for (k = 0; k < reg->nelts; k++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(reg, k, ipcg_obj_t);
+        if (o->cls != IPCG_CLASS_INSTANCE) {
+            continue;
+        }
+        switch (o->kind) {
+        case IPCG_SYSV_SEM:
+            sets++;
+            sems += o->size;
+            break;
+        case IPCG_SYSV_SHM:
+            segs++;
+            pages += (o->size + page - 1) / page;
+            break;
+        case IPCG_SYSV_MSG:
+            queues++;
+            break;
+        default:
+            posix += o->size;
+            break;
+        }
+    }
+#define LESS(a, b) ((a) > (b) ? (a) - (b) : 0)
+    if (l->semmni.present) {
+        ipcg_sample_put(s, "semmni", u->count[IPCG_SYSV_SEM],
+                        LESS(u->count[IPCG_SYSV_SEM], sets), l->semmni.v);
+    }
+    if (l->semmns.present) {
+        ipcg_sample_put(s, "semmns", u->sem_total, LESS(u->sem_total, sems),
+                        l->semmns.v);
+    }
+    if (l->shmmni.present) {
+        ipcg_sample_put(s, "shmmni", u->count[IPCG_SYSV_SHM],
+                        LESS(u->count[IPCG_SYSV_SHM], segs), l->shmmni.v);
+    }
+    if (l->shmall.present) {
+        ipcg_sample_put(s, "shmall", u->shm_pages, LESS(u->shm_pages, pages),
+                        l->shmall.v);
+    }
+    if (l->msgmni.present) {
+        ipcg_sample_put(s, "msgmni", u->count[IPCG_SYSV_MSG],
+                        LESS(u->count[IPCG_SYSV_MSG], queues), l->msgmni.v);
+    }
+    if (l->devshm_used.present && l->devshm_size.present) {
+        ipcg_sample_put(s, "devshm", l->devshm_used.v,
+                        LESS(l->devshm_used.v, posix), l->devshm_size.v);
+    }
+#undef LESS
+    for (i = 0; i < r->bc_rows; i++) {
+        const ipcg_bc_row_t *b = &r->bc[i];
+        if (!b->limit_unlimited && b->limit) {
+            char name[IPCG_SERIES_NAME_MAX];
+            apr_snprintf(name, sizeof(name), "bc:%s", b->resource);
+            ipcg_sample_put(s, name, b->held, b->held, b->limit);
+        }
+    }
 }

@@ -959,8 +959,7 @@ apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
                               const ipcg_state_t *st, const char **why)
 {
     apr_pool_t *sub;
-    const char *dir, *base, *tmp, *ignored = NULL;
-    apr_file_t *f;
+    const char *ignored = NULL;
     apr_size_t len;
     char *text;
     ipcg_state_t check;
@@ -974,9 +973,6 @@ apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
         *why = "out of memory";
         return APR_ENOMEM;
     }
-    dir = dirname_of(sub, path);
-    base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    tmp = apr_psprintf(sub, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
     text = ipcg_state_format(sub, st, &len);
 
     /* never leave a file behind that the next start would refuse */
@@ -986,6 +982,30 @@ apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
         apr_pool_destroy(sub);
         return APR_EINVAL;
     }
+    rv = ipcg_file_write_atomic(p, path, text, len, why);
+    apr_pool_destroy(sub);
+    return rv;
+}
+
+apr_status_t ipcg_file_write_atomic(apr_pool_t *p, const char *path,
+                                    const char *text, apr_size_t len,
+                                    const char **why)
+{
+    apr_pool_t *sub;
+    const char *dir, *base, *tmp, *ignored = NULL;
+    apr_file_t *f;
+    apr_status_t rv;
+
+    if (why == NULL) {
+        why = &ignored;
+    }
+    if (apr_pool_create(&sub, p) != APR_SUCCESS) {
+        *why = "out of memory";
+        return APR_ENOMEM;
+    }
+    dir = dirname_of(sub, path);
+    base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    tmp = apr_psprintf(sub, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
 
     /* a temp file of ours left by a crash (same pid, reused) goes first;
      * EXCL then makes sure that what we open is a file we made */
@@ -1078,6 +1098,26 @@ apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
                              apr_uint32_t owner_uid, ipcg_state_t *st,
                              const char **why)
 {
+    const char *ignored = NULL;
+    char *text = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv;
+
+    if (why == NULL) {
+        why = &ignored;
+    }
+    memset(st, 0, sizeof(*st));
+    rv = ipcg_file_read_trusted(p, path, owner_uid, &text, &len, why);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return ipcg_state_parse(p, text, len, st, why);
+}
+
+apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
+                                    apr_uint32_t owner_uid, char **textp,
+                                    apr_size_t *lenp, const char **why)
+{
     apr_finfo_t fi;
     struct stat sb;
     const char *ignored = NULL;
@@ -1089,7 +1129,8 @@ apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
     if (why == NULL) {
         why = &ignored;
     }
-    memset(st, 0, sizeof(*st));
+    *textp = NULL;
+    *lenp = 0;
     rv = apr_stat(&fi, path, APR_FINFO_LINK | APR_FINFO_TYPE
                              | APR_FINFO_OWNER | APR_FINFO_PROT
                              | APR_FINFO_SIZE, p);
@@ -1178,7 +1219,9 @@ apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
         return APR_EACCES;
     }
     text[got] = '\0';
-    return ipcg_state_parse(p, text, got, st, why);
+    *textp = text;
+    *lenp = got;
+    return APR_SUCCESS;
 }
 
 apr_status_t ipcg_state_remove(apr_pool_t *p, const char *path)

@@ -33,6 +33,12 @@ typedef enum {
 
 #define IPCG_MIN_SCAN_SECONDS 1
 #define IPCG_MAX_SCAN_SECONDS 86400
+#define IPCG_DEFAULT_FORECAST_WINDOW  (6 * 3600)
+#define IPCG_DEFAULT_FORECAST_HORIZON (7 * 86400)
+#define IPCG_MIN_FORECAST_WINDOW  10
+#define IPCG_MAX_FORECAST_WINDOW  (30 * 86400)
+#define IPCG_MAX_FORECAST_HORIZON (365 * 86400)
+
 #define IPCG_MIN_MAX_OBJECTS  16
 #define IPCG_MAX_MAX_OBJECTS  1000000
 
@@ -48,6 +54,12 @@ const char *ipcg_conf_max_objects(const char *arg, int *out);
 const char *ipcg_conf_path_or_none(const char *arg, const char **out);
 /** An absolute path without "..", control characters or a trailing '/'. */
 const char *ipcg_conf_dir(const char *arg);
+/** A duration: digits with an optional unit s, m, h or d ("90", "15m",
+ * "6h", "7d"), from @a lo to @a hi seconds; "off" gives 0 when
+ * @a off_ok. */
+const char *ipcg_conf_duration(apr_pool_t *p, const char *arg,
+                               apr_int64_t lo, apr_int64_t hi, int off_ok,
+                               apr_int64_t *out);
 
 #ifdef __cplusplus
 }

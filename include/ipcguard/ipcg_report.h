@@ -9,6 +9,7 @@
 #define IPCG_REPORT_H
 
 #include "ipcguard/ipcg_conf.h"
+#include "ipcguard/ipcg_history.h"
 #include "ipcguard/ipcg_limits.h"
 #include "ipcguard/ipcg_proc.h"
 
@@ -95,6 +96,15 @@ typedef struct {
     apr_uint64_t warnings_total;
     apr_uint64_t child_reaped_total;
     apr_uint64_t removed_total;
+    /* trends: a forecast for each limit */
+    apr_int64_t forecast_window;      /**< seconds of history a rate uses */
+    apr_int64_t forecast_horizon;     /**< warn when full sooner; 0: off */
+    apr_uint32_t forecast_rows;
+    ipcg_forecast_t forecast[IPCG_SERIES_MAX];
+    /* objects removed from outside while the server ran */
+    apr_uint64_t outside_removals_total;  /**< since the parent started */
+    apr_uint32_t event_rows;
+    ipcg_event_t events[IPCG_EVENTS_MAX]; /**< oldest first */
 } ipcg_report_t;
 
 /** A report with its lists. */
@@ -141,6 +151,12 @@ void ipcg_report_system(apr_pool_t *p, const ipcg_paths_t *paths,
 void ipcg_report_objects(apr_pool_t *p, const apr_array_header_t *reg,
                          const ipcg_snapshot_t *snap, int show_foreign,
                          ipcg_view_t *v);
+
+/** A history sample of @a r's limits at @a t: for each limit, what is
+ * used and the part of it that is not the instance objects of @a reg
+ * (what httpd cleans up), beancounters counted whole. */
+void ipcg_report_sample(const ipcg_report_t *r, const apr_array_header_t *reg,
+                        apr_int64_t t, ipcg_sample_t *s);
 
 /** The process tree under @a root with each process's shared memory,
  * largest first, and the totals. */

@@ -75,6 +75,19 @@ apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
                              apr_uint32_t owner_uid, ipcg_state_t *st,
                              const char **why);
 
+/** The writing half of ipcg_state_write, for any file of the state
+ * directory: @a text goes to @a path atomically, mode 0600 (temp file,
+ * sync, rename, sync of the directory). */
+apr_status_t ipcg_file_write_atomic(apr_pool_t *p, const char *path,
+                                    const char *text, apr_size_t len,
+                                    const char **why);
+
+/** The reading half of ipcg_state_read: the same refusals, then the
+ * whole file in @a text (NUL-terminated, @a len bytes). */
+apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
+                                    apr_uint32_t owner_uid, char **text,
+                                    apr_size_t *len, const char **why);
+
 /** Remove the state file (a clean stop). */
 apr_status_t ipcg_state_remove(apr_pool_t *p, const char *path);
 

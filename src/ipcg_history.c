@@ -1,0 +1,710 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+/* The usage history, the forecasts drawn from it, and the record of
+ * outside removals; the file format is in docs/history-file.md. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "ipcguard/ipcg_history.h"
+#include "ipcguard/ipcg_limits.h"
+#include "ipcguard/ipcg_state.h"
+
+void ipcg_history_init(apr_pool_t *p, ipcg_history_t *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->samples = apr_array_make(p, 16, sizeof(ipcg_sample_t));
+    h->events = apr_array_make(p, 4, sizeof(ipcg_event_t));
+}
+
+const char *ipcg_history_path(apr_pool_t *p, const char *dir,
+                              const char *instance)
+{
+    return apr_pstrcat(p, dir, "/", instance, ".history", NULL);
+}
+
+int ipcg_history_add_sample(ipcg_history_t *h, const ipcg_sample_t *s,
+                            apr_int64_t min_spacing)
+{
+    ipcg_sample_t *all = (ipcg_sample_t *)h->samples->elts;
+    int n = h->samples->nelts;
+
+    if (n > 0 && s->t - all[n - 1].t < min_spacing) {
+        return 0;
+    }
+    if (n >= IPCG_HISTORY_CAP) {
+        /* thin the older half: the recent past keeps its resolution,
+         * the span keeps growing */
+        int half = n / 2, i, kept = 0;
+        for (i = 0; i < half; i += 2) {
+            all[kept++] = all[i];
+        }
+        for (i = half; i < n; i++) {
+            all[kept++] = all[i];
+        }
+        h->samples->nelts = kept;
+    }
+    *(ipcg_sample_t *)apr_array_push(h->samples) = *s;
+    return 1;
+}
+
+void ipcg_history_add_event(ipcg_history_t *h, const ipcg_event_t *ev)
+{
+    if (h->events->nelts >= IPCG_EVENTS_MAX) {
+        memmove(h->events->elts, h->events->elts + sizeof(ipcg_event_t),
+                sizeof(ipcg_event_t) * (apr_size_t)(h->events->nelts - 1));
+        h->events->nelts--;
+    }
+    *(ipcg_event_t *)apr_array_push(h->events) = *ev;
+}
+
+static int series_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+           || c == ':' || c == '.';
+}
+
+static int series_name_ok(const char *s)
+{
+    apr_size_t n = 0;
+
+    for (; *s; s++, n++) {
+        if (!series_char(*s)) {
+            return 0;
+        }
+    }
+    return n > 0 && n < IPCG_SERIES_NAME_MAX;
+}
+
+void ipcg_sample_put(ipcg_sample_t *s, const char *name, apr_uint64_t used,
+                     apr_uint64_t uncleaned, apr_uint64_t limit)
+{
+    ipcg_point_t *pt;
+
+    if (limit == 0 || s->n >= IPCG_SERIES_MAX || !series_name_ok(name)) {
+        return;
+    }
+    pt = &s->pt[s->n++];
+    ipcg_strlcpy(pt->name, name, sizeof(pt->name));
+    pt->used = used;
+    pt->uncleaned = uncleaned < used ? uncleaned : used;
+    pt->limit = limit;
+}
+
+/* ------------------------------------------------------------------ */
+/* The file                                                             */
+
+static int plain_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '.' || c == '_';
+}
+
+/* Bytes other than [A-Za-z0-9._] as %XX; the empty string as "-". */
+static const char *enc(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out, *o;
+
+    if (*s == '\0') {
+        return "-";
+    }
+    out = apr_palloc(p, strlen(s) * 3 + 1);
+    for (o = out; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (plain_char(c)) {
+            *o++ = (char)c;
+        }
+        else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static int hexdigit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The inverse of enc(), refusing anything enc() would not write. */
+static int dec(const char *s, char *out, apr_size_t cap)
+{
+    apr_size_t n = 0;
+
+    if (strcmp(s, "-") == 0) {
+        out[0] = '\0';
+        return 1;
+    }
+    for (; *s; n++) {
+        unsigned char c;
+        if (n + 1 >= cap) {
+            return 0;
+        }
+        if (*s == '%') {
+            int hi = hexdigit(s[1]), lo = hi < 0 ? -1 : hexdigit(s[2]);
+            if (lo < 0) {
+                return 0;
+            }
+            c = (unsigned char)(hi * 16 + lo);
+            if (plain_char(c) || c == '\0') {
+                return 0;
+            }
+            s += 3;
+        }
+        else if (plain_char((unsigned char)*s)) {
+            c = (unsigned char)*s++;
+        }
+        else {
+            return 0;
+        }
+        out[n] = (char)c;
+    }
+    out[n] = '\0';
+    return n > 0;
+}
+
+char *ipcg_history_format(apr_pool_t *p, const ipcg_history_t *h,
+                          apr_size_t *len)
+{
+    apr_array_header_t *parts = apr_array_make(p, 16, sizeof(const char *));
+    int i, lines = 6;
+    apr_uint32_t k;
+    char *text;
+
+#define PART(x) (*(const char **)apr_array_push(parts) = (x))
+    PART(apr_psprintf(p, "ipcguard-history %d\ninstance %s\npid %"
+                      APR_INT64_T_FMT "\nstarted %" APR_INT64_T_FMT
+                      "\nexited %" APR_INT64_T_FMT "\noutside_total %"
+                      APR_UINT64_T_FMT "\n", IPCG_HISTORY_VERSION,
+                      h->instance, h->pid, h->started, h->exited,
+                      h->outside_total));
+    for (i = 0; i < h->samples->nelts; i++) {
+        const ipcg_sample_t *s = &APR_ARRAY_IDX(h->samples, i, ipcg_sample_t);
+        PART(apr_psprintf(p, "sample %" APR_INT64_T_FMT, s->t));
+        for (k = 0; k < s->n; k++) {
+            const ipcg_point_t *pt = &s->pt[k];
+            PART(apr_psprintf(p, " %s=%" APR_UINT64_T_FMT "/%"
+                              APR_UINT64_T_FMT "/%" APR_UINT64_T_FMT,
+                              pt->name, pt->used, pt->uncleaned, pt->limit));
+        }
+        PART("\n");
+        lines++;
+    }
+    for (i = 0; i < h->events->nelts; i++) {
+        const ipcg_event_t *e = &APR_ARRAY_IDX(h->events, i, ipcg_event_t);
+        PART(apr_psprintf(p, "event %" APR_INT64_T_FMT " %" APR_INT64_T_FMT
+                          " %" APR_INT64_T_FMT " %s %" APR_INT64_T_FMT " %d"
+                          " %s %s %s\n", e->found, e->last_seen,
+                          e->server_pid, ipcg_kind_name(e->kind), e->id,
+                          (int)e->key, ipcg_phase_name(e->phase),
+                          enc(p, e->module), enc(p, e->name)));
+        lines++;
+    }
+    PART(apr_psprintf(p, "end %d\n", lines));
+#undef PART
+    text = apr_array_pstrcat(p, parts, 0);
+    if (len) {
+        *len = strlen(text);
+    }
+    return text;
+}
+
+typedef struct {
+    apr_pool_t *p;
+    int line;
+    const char **why;
+} hctx_t;
+
+static apr_status_t hbad(hctx_t *c, const char *what)
+{
+    *c->why = apr_psprintf(c->p, "line %d: %s", c->line, what);
+    return APR_EGENERAL;
+}
+
+/* A decimal number exactly as the writer prints it. */
+static int canon_i64(const char *s, apr_int64_t *out)
+{
+    const char *d = *s == '-' ? s + 1 : s;
+
+    if (*d == '\0' || (d[0] == '0' && d[1] != '\0')
+        || (s != d && d[0] == '0')) {
+        return 0;
+    }
+    return ipcg_parse_i64(s, out) == APR_SUCCESS;
+}
+
+static int canon_u64(const char *s, apr_uint64_t *out)
+{
+    if (*s == '\0' || *s == '-' || *s == '+' || (s[0] == '0' && s[1] != '\0')) {
+        return 0;
+    }
+    return ipcg_parse_u64(s, out) == APR_SUCCESS;
+}
+
+/* "name value" with exactly this name. */
+static const char *header_value(hctx_t *c, char *line, const char *name)
+{
+    apr_size_t n = strlen(name);
+
+    if (strncmp(line, name, n) != 0 || line[n] != ' ') {
+        hbad(c, apr_psprintf(c->p, "expected '%s'", name));
+        return NULL;
+    }
+    return line + n + 1;
+}
+
+static apr_status_t parse_sample(hctx_t *c, char *rest, ipcg_sample_t *s)
+{
+    char *tok, *last = NULL;
+
+    memset(s, 0, sizeof(*s));
+    tok = apr_strtok(rest, " ", &last);
+    if (tok == NULL || !canon_i64(tok, &s->t) || s->t < 0) {
+        return hbad(c, "a sample needs its time");
+    }
+    while ((tok = apr_strtok(NULL, " ", &last)) != NULL) {
+        char *eq = strchr(tok, '='), *s1, *s2;
+        ipcg_point_t *pt;
+        apr_uint32_t k;
+
+        if (s->n >= IPCG_SERIES_MAX) {
+            return hbad(c, "too many limits in one sample");
+        }
+        if (eq == NULL || (s1 = strchr(eq, '/')) == NULL
+            || (s2 = strchr(s1 + 1, '/')) == NULL) {
+            return hbad(c, "expected name=used/uncleaned/limit");
+        }
+        *eq = *s1 = *s2 = '\0';
+        pt = &s->pt[s->n];
+        if (!series_name_ok(tok) || !canon_u64(eq + 1, &pt->used)
+            || !canon_u64(s1 + 1, &pt->uncleaned)
+            || !canon_u64(s2 + 1, &pt->limit) || pt->limit == 0
+            || pt->uncleaned > pt->used) {
+            return hbad(c, "a bad limit in a sample");
+        }
+        for (k = 0; k < s->n; k++) {
+            if (strcmp(s->pt[k].name, tok) == 0) {
+                return hbad(c, "a limit twice in one sample");
+            }
+        }
+        ipcg_strlcpy(pt->name, tok, sizeof(pt->name));
+        s->n++;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t parse_event(hctx_t *c, char *rest, ipcg_event_t *e)
+{
+    char *f[9], *last = NULL;
+    apr_int64_t key;
+    int i, kind, phase;
+
+    memset(e, 0, sizeof(*e));
+    for (i = 0; i < 9; i++) {
+        f[i] = apr_strtok(i ? NULL : rest, " ", &last);
+        if (f[i] == NULL) {
+            return hbad(c, "an event has nine fields");
+        }
+    }
+    if (apr_strtok(NULL, " ", &last) != NULL) {
+        return hbad(c, "an event has nine fields");
+    }
+    kind = ipcg_kind_parse(f[3]);
+    phase = ipcg_phase_parse(f[6]);
+    if (!canon_i64(f[0], &e->found) || !canon_i64(f[1], &e->last_seen)
+        || !canon_i64(f[2], &e->server_pid) || e->server_pid <= 0
+        || kind < 0 || !canon_i64(f[4], &e->id) || !canon_i64(f[5], &key)
+        || key < APR_INT32_MIN || key > APR_INT32_MAX || phase < 0
+        || !dec(f[7], e->module, sizeof(e->module))
+        || !dec(f[8], e->name, sizeof(e->name))) {
+        return hbad(c, "a bad event");
+    }
+    if (strcmp(f[8], "-") == 0 && e->name[0] == '\0'
+        && (kind == IPCG_POSIX_SHM || kind == IPCG_POSIX_SEM)) {
+        return hbad(c, "a POSIX object's event needs its name");
+    }
+    e->kind = (ipcg_kind_e)kind;
+    e->phase = (ipcg_phase_e)phase;
+    e->key = (apr_int32_t)key;
+    return APR_SUCCESS;
+}
+
+apr_status_t ipcg_history_parse(apr_pool_t *p, const char *text,
+                                apr_size_t len, ipcg_history_t *h,
+                                const char **why)
+{
+    const char *ignored = NULL;
+    hctx_t c;
+    char *buf, *line, *next, *end;
+    const char *v;
+    int stage = 0, ended = 0;
+    apr_uint64_t ver;
+
+    if (why == NULL) {
+        why = &ignored;
+    }
+    c.p = p;
+    c.line = 0;
+    c.why = why;
+    ipcg_history_init(p, h);
+    if (len == 0 || text[len - 1] != '\n' || memchr(text, '\0', len)) {
+        c.line = 1;
+        return hbad(&c, "not a history file (empty, NUL bytes or no final "
+                        "newline)");
+    }
+    buf = apr_pstrmemdup(p, text, len);
+    end = buf + len;
+    for (line = buf; line < end; line = next) {
+        char *nl = memchr(line, '\n', (apr_size_t)(end - line));
+        *nl = '\0';
+        next = nl + 1;
+        c.line++;
+        if (ended) {
+            return hbad(&c, "text after the end line");
+        }
+        if (*line == '\0' || strchr(line, '\r') || strstr(line, "  ")
+            || line[strlen(line) - 1] == ' ') {
+            return hbad(&c, "an empty line or stray whitespace");
+        }
+        switch (stage) {
+        case 0:
+            if ((v = header_value(&c, line, "ipcguard-history")) == NULL) {
+                return APR_EGENERAL;
+            }
+            if (!canon_u64(v, &ver) || ver != IPCG_HISTORY_VERSION) {
+                return hbad(&c, "an unknown version");
+            }
+            break;
+        case 1:
+            if ((v = header_value(&c, line, "instance")) == NULL) {
+                return APR_EGENERAL;
+            }
+            if (strlen(v) != 16 || strspn(v, "0123456789abcdef") != 16) {
+                return hbad(&c, "the instance is 16 hex digits");
+            }
+            memcpy(h->instance, v, 17);
+            break;
+        case 2:
+            if ((v = header_value(&c, line, "pid")) == NULL) {
+                return APR_EGENERAL;
+            }
+            if (!canon_i64(v, &h->pid) || h->pid <= 0) {
+                return hbad(&c, "a bad pid");
+            }
+            break;
+        case 3:
+            if ((v = header_value(&c, line, "started")) == NULL) {
+                return APR_EGENERAL;
+            }
+            if (!canon_i64(v, &h->started) || h->started < 0) {
+                return hbad(&c, "a bad start time");
+            }
+            break;
+        case 4:
+            if ((v = header_value(&c, line, "exited")) == NULL) {
+                return APR_EGENERAL;
+            }
+            if (!canon_i64(v, &h->exited) || h->exited < 0) {
+                return hbad(&c, "a bad exit time");
+            }
+            break;
+        case 5:
+            if ((v = header_value(&c, line, "outside_total")) == NULL) {
+                return APR_EGENERAL;
+            }
+            if (!canon_u64(v, &h->outside_total)) {
+                return hbad(&c, "a bad count of outside removals");
+            }
+            break;
+        default:
+            if (strncmp(line, "sample ", 7) == 0 && stage == 6) {
+                ipcg_sample_t s;
+                const ipcg_sample_t *prev;
+                if (parse_sample(&c, line + 7, &s) != APR_SUCCESS) {
+                    return APR_EGENERAL;
+                }
+                prev = h->samples->nelts
+                       ? &APR_ARRAY_IDX(h->samples, h->samples->nelts - 1,
+                                        ipcg_sample_t) : NULL;
+                if (prev && prev->t >= s.t) {
+                    return hbad(&c, "samples out of order");
+                }
+                if (h->samples->nelts >= IPCG_HISTORY_CAP) {
+                    return hbad(&c, "too many samples");
+                }
+                *(ipcg_sample_t *)apr_array_push(h->samples) = s;
+                continue;
+            }
+            if (strncmp(line, "event ", 6) == 0) {
+                ipcg_event_t e;
+                stage = 7;
+                if (parse_event(&c, line + 6, &e) != APR_SUCCESS) {
+                    return APR_EGENERAL;
+                }
+                if (h->events->nelts >= IPCG_EVENTS_MAX) {
+                    return hbad(&c, "too many events");
+                }
+                *(ipcg_event_t *)apr_array_push(h->events) = e;
+                continue;
+            }
+            if (strncmp(line, "end ", 4) == 0) {
+                apr_int64_t n;
+                if (!canon_i64(line + 4, &n) || n != c.line - 1) {
+                    return hbad(&c, "the end line does not count the lines "
+                                    "(a truncated file?)");
+                }
+                ended = 1;
+                continue;
+            }
+            return hbad(&c, "a line out of place");
+        }
+        stage++;
+    }
+    if (!ended) {
+        return hbad(&c, "no end line (a truncated file?)");
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t ipcg_history_read(apr_pool_t *p, const char *path,
+                               apr_uint32_t owner_uid, ipcg_history_t *h,
+                               const char **why)
+{
+    char *text;
+    apr_size_t len;
+    apr_status_t rv;
+
+    ipcg_history_init(p, h);
+    rv = ipcg_file_read_trusted(p, path, owner_uid, &text, &len, why);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return ipcg_history_parse(p, text, len, h, why);
+}
+
+apr_status_t ipcg_history_write(apr_pool_t *p, const char *path,
+                                const ipcg_history_t *h, const char **why)
+{
+    apr_size_t len;
+    const char *text = ipcg_history_format(p, h, &len);
+
+    return ipcg_file_write_atomic(p, path, text, len, why);
+}
+
+/* ------------------------------------------------------------------ */
+/* Forecasts                                                            */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+double ipcg_theil_sen(const apr_int64_t *t, const double *y, int n)
+{
+    double *slopes, med;
+    int i, j, m = 0;
+
+    if (n < 2) {
+        return 0;
+    }
+    slopes = malloc(sizeof(double) * (apr_size_t)n * (apr_size_t)(n - 1) / 2);
+    if (slopes == NULL) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        for (j = i + 1; j < n; j++) {
+            if (t[j] != t[i]) {
+                slopes[m++] = (y[j] - y[i]) / (double)(t[j] - t[i]);
+            }
+        }
+    }
+    if (m == 0) {
+        free(slopes);
+        return 0;
+    }
+    qsort(slopes, (apr_size_t)m, sizeof(double), cmp_double);
+    med = m % 2 ? slopes[m / 2] : (slopes[m / 2 - 1] + slopes[m / 2]) / 2;
+    free(slopes);
+    return med;
+}
+
+static const ipcg_point_t *point_of(const ipcg_sample_t *s, const char *name)
+{
+    apr_uint32_t k;
+
+    for (k = 0; k < s->n; k++) {
+        if (strcmp(s->pt[k].name, name) == 0) {
+            return &s->pt[k];
+        }
+    }
+    return NULL;
+}
+
+int ipcg_forecast_compute(const ipcg_history_t *h, const ipcg_sample_t *now,
+                          apr_int64_t window, ipcg_forecast_t *out, int max)
+{
+    apr_int64_t t[IPCG_FORECAST_POINTS + 1];
+    double y[IPCG_FORECAST_POINTS + 1];
+    apr_uint32_t k;
+    int written = 0;
+
+    for (k = 0; k < now->n && written < max; k++) {
+        const ipcg_point_t *cur = &now->pt[k];
+        ipcg_forecast_t *f = &out[written++];
+        int i, n = 0;
+
+        memset(f, 0, sizeof(*f));
+        ipcg_strlcpy(f->name, cur->name, sizeof(f->name));
+        f->used = cur->used;
+        f->uncleaned = cur->uncleaned;
+        f->limit = cur->limit;
+        f->seconds_to_full = -1;
+        /* the newest samples first, back to the window's start */
+        for (i = h->samples->nelts - 1; i >= 0 && n < IPCG_FORECAST_POINTS;
+             i--) {
+            const ipcg_sample_t *s = &APR_ARRAY_IDX(h->samples, i,
+                                                    ipcg_sample_t);
+            const ipcg_point_t *pt;
+            if (s->t >= now->t) {
+                continue;
+            }
+            if (now->t - s->t > window) {
+                break;
+            }
+            if ((pt = point_of(s, cur->name)) != NULL) {
+                t[n] = s->t;
+                y[n] = (double)pt->uncleaned;
+                n++;
+            }
+        }
+        t[n] = now->t;
+        y[n] = (double)cur->uncleaned;
+        n++;
+        f->points = (apr_uint32_t)n;
+        /* t[n - 2] is the oldest sample used */
+        f->span = n > 1 ? now->t - t[n - 2] : 0;
+        if (cur->used >= cur->limit) {
+            f->seconds_to_full = 0;
+        }
+        if (n < IPCG_FORECAST_MIN_POINTS) {
+            continue;
+        }
+        f->rate = ipcg_theil_sen(t, y, n);
+        if (f->seconds_to_full != 0 && f->rate > 0) {
+            double left = (double)(cur->limit - cur->used) / f->rate;
+            apr_int64_t whole = left > 9.0e15 ? -1 : (apr_int64_t)left;
+            /* rounded up: "full in under a minute" must not be late */
+            f->seconds_to_full = whole < 0 ? -1
+                                 : whole + ((double)whole < left);
+        }
+    }
+    return written;
+}
+
+/* ------------------------------------------------------------------ */
+/* Words                                                                */
+
+const char *ipcg_series_label(apr_pool_t *p, const char *name)
+{
+    static const char *const names[][2] = {
+        {"semmni", "SEMMNI"}, {"semmns", "SEMMNS"}, {"shmmni", "SHMMNI"},
+        {"shmall", "SHMALL"}, {"msgmni", "MSGMNI"}, {"devshm", "/dev/shm"}
+    };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(name, names[i][0]) == 0) {
+            return names[i][1];
+        }
+    }
+    if (strncmp(name, "bc:", 3) == 0) {
+        return apr_pstrcat(p, "beancounter ", name + 3, NULL);
+    }
+    return name;
+}
+
+/* 31900 -> "31,900" */
+static const char *grouped(apr_pool_t *p, apr_uint64_t v)
+{
+    char digits[32], *out;
+    int n = apr_snprintf(digits, sizeof(digits), "%" APR_UINT64_T_FMT, v);
+    int i, o = 0;
+
+    out = apr_palloc(p, (apr_size_t)n + (apr_size_t)n / 3 + 1);
+    for (i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0) {
+            out[o++] = ',';
+        }
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+const char *ipcg_duration_text(apr_pool_t *p, apr_int64_t s)
+{
+    if (s < 60) {
+        return "under a minute";
+    }
+    if (s < 3600) {
+        return apr_psprintf(p, "under an hour (about %" APR_INT64_T_FMT
+                            " minute%s)", (s + 30) / 60,
+                            (s + 30) / 60 == 1 ? "" : "s");
+    }
+    if (s < 86400) {
+        return apr_psprintf(p, "under a day (about %" APR_INT64_T_FMT
+                            " hour%s)", (s + 1800) / 3600,
+                            (s + 1800) / 3600 == 1 ? "" : "s");
+    }
+    return apr_psprintf(p, "about %" APR_INT64_T_FMT " day%s",
+                        (s + 43200) / 86400,
+                        (s + 43200) / 86400 == 1 ? "" : "s");
+}
+
+/* +120 a day, +3 an hour, +1 a minute: the largest unit whose count is
+ * at least one. */
+static const char *rate_text(apr_pool_t *p, double per_s)
+{
+    if (per_s * 60 >= 1) {
+        return apr_psprintf(p, "+%s a minute",
+                            grouped(p, (apr_uint64_t)(per_s * 60 + 0.5)));
+    }
+    if (per_s * 3600 >= 1) {
+        return apr_psprintf(p, "+%s an hour",
+                            grouped(p, (apr_uint64_t)(per_s * 3600 + 0.5)));
+    }
+    if (per_s * 86400 >= 1) {
+        return apr_psprintf(p, "+%s a day",
+                            grouped(p, (apr_uint64_t)(per_s * 86400 + 0.5)));
+    }
+    return apr_psprintf(p, "+%.2f a day", per_s * 86400);
+}
+
+const char *ipcg_forecast_text(apr_pool_t *p, const ipcg_forecast_t *f)
+{
+    const char *head = apr_psprintf(p, "%s: %s of %s used",
+                                    ipcg_series_label(p, f->name),
+                                    grouped(p, f->used), grouped(p, f->limit));
+
+    if (f->seconds_to_full == 0) {
+        return apr_pstrcat(p, head, ": full", NULL);
+    }
+    if (f->points < IPCG_FORECAST_MIN_POINTS) {
+        return apr_pstrcat(p, head, ": too few samples for a trend yet",
+                           NULL);
+    }
+    if (f->rate <= 0 || f->seconds_to_full < 0) {
+        return apr_pstrcat(p, head, ", not growing", NULL);
+    }
+    return apr_psprintf(p, "%s at %s: full in %s", head, rate_text(p, f->rate),
+                        ipcg_duration_text(p, f->seconds_to_full));
+}
