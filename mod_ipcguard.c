@@ -59,6 +59,7 @@
 #include "unixd.h"
 
 #include "ipcguard/ipcg_conf.h"
+#include "ipcguard/ipcg_history.h"
 #include "ipcguard/ipcg_log.h"
 #include "ipcguard/ipcg_probe.h"
 #include "ipcguard/ipcg_reap.h"
@@ -90,6 +91,8 @@ typedef struct {
     int max_objects;
     const char *beancounters;    /* "": none */
     int show_foreign;            /* -1: unset (Off) */
+    apr_int64_t forecast_window;  /* 0: unset */
+    apr_int64_t forecast_horizon; /* -1: unset; 0: off */
 } ipcg_server_conf;
 
 static void *create_server_conf(apr_pool_t *p, server_rec *s)
@@ -99,6 +102,7 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
     (void)s;
     c->enabled = -1;
     c->show_foreign = -1;
+    c->forecast_horizon = -1;
     return c;
 }
 
@@ -120,6 +124,10 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
                                         : base->beancounters;
     c->show_foreign = add->show_foreign != -1 ? add->show_foreign
                                               : base->show_foreign;
+    c->forecast_window = add->forecast_window ? add->forecast_window
+                                              : base->forecast_window;
+    c->forecast_horizon = add->forecast_horizon != -1
+                          ? add->forecast_horizon : base->forecast_horizon;
     return c;
 }
 
@@ -133,6 +141,8 @@ typedef struct {
     int max_objects;
     const char *beancounters;
     int show_foreign;
+    apr_int64_t forecast_window;
+    apr_int64_t forecast_horizon;     /* 0: off */
 } ipcg_settings;
 
 static void settings_of(server_rec *s, ipcg_settings *st)
@@ -152,6 +162,11 @@ static void settings_of(server_rec *s, ipcg_settings *st)
     st->beancounters = c->beancounters ? c->beancounters
                                        : IPCG_DEFAULT_BEANCOUNTERS;
     st->show_foreign = c->show_foreign == 1;
+    st->forecast_window = c->forecast_window ? c->forecast_window
+                                             : IPCG_DEFAULT_FORECAST_WINDOW;
+    st->forecast_horizon = c->forecast_horizon != -1
+                           ? c->forecast_horizon
+                           : IPCG_DEFAULT_FORECAST_HORIZON;
 }
 
 static ipcg_server_conf *cmd_conf(cmd_parms *cmd)
@@ -284,6 +299,38 @@ static const char *set_foreign(cmd_parms *cmd, void *dc, int flag)
     return NULL;
 }
 
+static const char *set_window(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if ((err = ipcg_conf_duration(cmd->pool, arg, IPCG_MIN_FORECAST_WINDOW,
+                                  IPCG_MAX_FORECAST_WINDOW, 0,
+                                  &cmd_conf(cmd)->forecast_window)) != NULL) {
+        return fail(cmd, arg, err);
+    }
+    return NULL;
+}
+
+static const char *set_horizon(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = global_only(cmd);
+
+    (void)dc;
+    if (err) {
+        return err;
+    }
+    if ((err = ipcg_conf_duration(cmd->pool, arg, 60,
+                                  IPCG_MAX_FORECAST_HORIZON, 1,
+                                  &cmd_conf(cmd)->forecast_horizon)) != NULL) {
+        return fail(cmd, arg, err);
+    }
+    return NULL;
+}
+
 static const command_rec ipcg_cmds[] = {
     AP_INIT_FLAG("IPCGuard", set_enabled, NULL, RSRC_CONF,
                  "On (default) or Off: Off makes the module do nothing"),
@@ -305,6 +352,12 @@ static const command_rec ipcg_cmds[] = {
     AP_INIT_FLAG("IPCGuardShowForeign", set_foreign, NULL, RSRC_CONF,
                  "On to list other users' objects on /ipc-status (default "
                  "Off)"),
+    AP_INIT_TAKE1("IPCGuardForecastWindow", set_window, NULL, RSRC_CONF,
+                  "how much usage history a growth rate rests on, 10s-30d "
+                  "(default 6h)"),
+    AP_INIT_TAKE1("IPCGuardForecastHorizon", set_horizon, NULL, RSRC_CONF,
+                  "warn when a limit is forecast to be full within this "
+                  "time, 60s-365d, or off (default 7d)"),
     {NULL}
 };
 
@@ -343,6 +396,14 @@ typedef struct {
     apr_hash_t *warned;         /* resource -> apr_time_t of last warning */
     apr_hash_t *failcnt;        /* beancounter resource -> last failcnt */
     int state_clash;            /* another live parent owns the state file */
+    ipcg_history_t hist;        /* usage samples and outside removals */
+    char hist_path[1024];       /* "": kept in memory only */
+    int hist_dirty;             /* unsaved events or samples */
+    apr_hash_t *watch;          /* slot -> ipcg_obj_t: the generation's
+                                   objects that must not vanish */
+    apr_pool_t *watchpool;
+    apr_int64_t last_seen_at;   /* epoch s of the last scan of the watch */
+    apr_uint64_t outside_total; /* outside removals since the start */
     apr_array_header_t *pending;     /* log lines waiting for the error log */
 } ipcg_global;
 
@@ -376,6 +437,9 @@ static ipcg_global *global_state(server_rec *s)
         g->warned = apr_hash_make(g->pool);
         g->failcnt = apr_hash_make(g->pool);
         g->pending = apr_array_make(g->pool, 16, sizeof(pending_msg));
+        ipcg_history_init(g->pool, &g->hist);
+        apr_pool_create(&g->watchpool, g->pool);
+        g->watch = apr_hash_make(g->watchpool);
         apr_pool_userdata_set(g, IPCG_USERDATA, apr_pool_cleanup_null, pp);
         data = g;
     }
@@ -630,7 +694,8 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->removed_total = G->removed_total;
 }
 
-static void warn_once(server_rec *s, const char *resource, const char *msg)
+static void warn_once_tag(server_rec *s, int tag, const char *resource,
+                          const char *msg)
 {
     apr_time_t now = apr_time_now();
     apr_time_t *last = apr_hash_get(G->warned, resource, APR_HASH_KEY_STRING);
@@ -645,7 +710,13 @@ static void warn_once(server_rec *s, const char *resource, const char *msg)
     }
     *last = now;
     G->warnings_total++;
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ipcguard(201): %s", msg);
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ipcguard(%03d): %s", tag,
+                 msg);
+}
+
+static void warn_once(server_rec *s, const char *resource, const char *msg)
+{
+    warn_once_tag(s, 201, resource, msg);
 }
 
 /* Re-arm a limit's warning once usage is back under the threshold. */
@@ -798,6 +869,255 @@ static void early_warnings(apr_pool_t *p, server_rec *s,
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* History, forecasts and outside removals                              */
+
+static const char *local_time(apr_pool_t *p, apr_int64_t epoch)
+{
+    apr_time_exp_t tm;
+    char buf[32];
+    apr_size_t len = 0;
+
+    if (epoch <= 0
+        || apr_time_exp_lt(&tm, apr_time_from_sec(epoch)) != APR_SUCCESS
+        || apr_strftime(buf, &len, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm)
+           != APR_SUCCESS) {
+        return "an unknown time";
+    }
+    return apr_pstrmemdup(p, buf, len);
+}
+
+static void history_save(apr_pool_t *p, server_rec *s)
+{
+    const char *why = NULL;
+    apr_status_t rv;
+
+    if (G->hist_path[0] == '\0' || G->state_clash || geteuid() != 0) {
+        return;
+    }
+    rv = ipcg_history_write(p, G->hist_path, &G->hist, &why);
+    if (rv != APR_SUCCESS) {
+        warn_once_tag(s, 108, "history file",
+                      apr_psprintf(p, "cannot write the history file %s: "
+                                   "%s; trends will not span restarts",
+                                   G->hist_path, why ? why : "error"));
+        return;
+    }
+    G->hist_dirty = 0;
+}
+
+/* The objects the current generation made in its startup phases: nothing
+ * of httpd removes them before the generation ends. */
+static void watch_generation(void)
+{
+    int i;
+
+    apr_pool_clear(G->watchpool);
+    G->watch = apr_hash_make(G->watchpool);
+    for (i = 0; i < G->reg->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(G->reg, i, ipcg_obj_t);
+        if (o->cls == IPCG_CLASS_INSTANCE && o->owner_pid == G->pid
+            && (o->phase == IPCG_PHASE_POST_CONFIG
+                || o->phase == IPCG_PHASE_OPEN_LOGS
+                || o->phase == IPCG_PHASE_PRE_MPM)) {
+            ipcg_obj_t *copy = apr_pmemdup(G->watchpool, o, sizeof(*o));
+            apr_hash_set(G->watch, ipcg_obj_slot(G->watchpool, o),
+                         APR_HASH_KEY_STRING, copy);
+        }
+    }
+    G->last_seen_at = apr_time_sec(apr_time_now());
+}
+
+/* A watched object that @a snap no longer has was removed by someone
+ * else: say so once, and keep the event. */
+static void check_outside(apr_pool_t *p, server_rec *s,
+                          const ipcg_snapshot_t *snap)
+{
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    apr_hash_t *idx;
+    apr_hash_index_t *hi;
+    int found = 0;
+
+    if (G->watch == NULL || apr_hash_count(G->watch) == 0) {
+        G->last_seen_at = now;
+        return;
+    }
+    idx = ipcg_snapshot_index(p, snap);
+    for (hi = apr_hash_first(p, G->watch); hi; hi = apr_hash_next(hi)) {
+        const void *key;
+        void *val;
+        const ipcg_obj_t *o, *cur;
+        ipcg_event_t ev;
+
+        apr_hash_this(hi, &key, NULL, &val);
+        o = val;
+        if (!(snap->kinds_read & (1 << o->kind))) {
+            continue;
+        }
+        cur = apr_hash_get(idx, key, APR_HASH_KEY_STRING);
+        if (cur && ipcg_obj_continues(o, cur)) {
+            continue;
+        }
+        memset(&ev, 0, sizeof(ev));
+        ev.found = now;
+        ev.last_seen = G->last_seen_at;
+        ev.server_pid = G->pid;
+        ev.kind = o->kind;
+        ev.id = o->id;
+        ev.key = o->key;
+        ev.phase = o->phase;
+        ipcg_strlcpy(ev.module, o->module, sizeof(ev.module));
+        ipcg_strlcpy(ev.name, o->name, sizeof(ev.name));
+        ipcg_history_add_event(&G->hist, &ev);
+        G->outside_total++;
+        G->hist.outside_total = G->outside_total;
+        found++;
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "ipcguard(301): %s %s%s (%s, %s) of this server (pid %"
+                     APR_INT64_T_FMT ") was removed by something outside "
+                     "httpd while the server ran: last seen %s, found gone "
+                     "%s; httpd did not remove it. The usual causes: an "
+                     "ipcrm loop in cron, ExecStartPre=/ExecStopPost= "
+                     "commands, systemd's RemoveIPC=yes, or a logind logout "
+                     "of the server's User. What used it fails from now on "
+                     "(prefork: AH00144, couldn't grab the accept mutex)",
+                     ipcg_kind_name(o->kind),
+                     o->id >= 0 ? "id " : "",
+                     o->id >= 0
+                         ? apr_psprintf(p, "%" APR_INT64_T_FMT " key 0x%08x",
+                                        o->id, (unsigned)o->key)
+                         : ap_escape_logitem(p, o->name),
+                     o->module, ipcg_phase_name(o->phase), G->pid,
+                     local_time(p, ev.last_seen), local_time(p, now));
+        /* reported once */
+        apr_hash_set(G->watch, key, APR_HASH_KEY_STRING, NULL);
+    }
+    G->last_seen_at = now;
+    if (found) {
+        G->hist_dirty = 1;
+        history_save(p, s);
+    }
+}
+
+/* At the first start: the history of earlier runs; and, when the last run
+ * lost objects to an outside removal, say so. */
+static void history_load(apr_pool_t *p, const ipcg_settings *cf)
+{
+    ipcg_history_t h;
+    const char *why = NULL, *list = "";
+    apr_status_t rv;
+    int i, n = 0;
+
+    ipcg_strlcpy(G->hist_path,
+                 ipcg_history_path(p, cf->state_dir, G->instance),
+                 sizeof(G->hist_path));
+    rv = ipcg_history_read(G->pool, G->hist_path, 0, &h, &why);
+    if (rv == APR_SUCCESS && strcmp(h.instance, G->instance) == 0) {
+        G->hist = h;
+    }
+    else if (!APR_STATUS_IS_ENOENT(rv)) {
+        ipcg_log(IPCG_LOG_WARNING, 0, 109, "history file %s not used: %s; "
+                 "trends start afresh", G->hist_path,
+                 rv == APR_SUCCESS ? "it belongs to another instance"
+                                   : why ? why : "unreadable");
+        return;
+    }
+    else {
+        return;
+    }
+    for (i = 0; i < h.events->nelts; i++) {
+        const ipcg_event_t *e = &APR_ARRAY_IDX(h.events, i, ipcg_event_t);
+        if (e->server_pid != h.pid) {
+            continue;
+        }
+        if (n < 4) {
+            list = apr_psprintf(p, "%s%s%s %s%s (%s)", list, n ? ", " : "",
+                                ipcg_kind_name(e->kind),
+                                e->id >= 0 ? "id " : "",
+                                e->id >= 0 ? apr_psprintf(p, "%"
+                                                APR_INT64_T_FMT, e->id)
+                                           : ap_escape_logitem(p, e->name),
+                                e->module);
+        }
+        n++;
+    }
+    if (n > 0 && h.pid != getpid()) {
+        const char *how = h.exited
+            ? apr_psprintf(p, "it exited at %s", local_time(p, h.exited))
+            : "it then stopped without its own cleanup (killed, or still "
+              "stopping)";
+        const char *msg = apr_psprintf(
+            p, "the last run (httpd pid %" APR_INT64_T_FMT ") lost %d IPC "
+            "object(s) to a removal from outside httpd while it ran (%s%s), "
+            "first at %s; %s. Look for what removes IPC objects: an ipcrm "
+            "loop in cron, ExecStartPre=/ExecStopPost=, systemd's "
+            "RemoveIPC=yes, a logind logout", h.pid, n, list,
+            n > 4 ? ", ..." : "",
+            local_time(p, APR_ARRAY_IDX(h.events, h.events->nelts - n,
+                                        ipcg_event_t).found), how);
+        ipcg_log(IPCG_LOG_NOTICE, 0, 22, "%s", msg);
+        apr_snprintf(G->cleanup.summary, sizeof(G->cleanup.summary),
+                     "%s%sthe last run (pid %" APR_INT64_T_FMT ") lost %d "
+                     "object(s) to a removal from outside httpd",
+                     G->cleanup.summary,
+                     G->cleanup.summary[0] ? "; " : "", h.pid, n);
+    }
+}
+
+/* A sample of now; forecasts from it and the history into @a v. */
+static void trends(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
+                   ipcg_view_t *v)
+{
+    ipcg_sample_t *smp = apr_palloc(p, sizeof(*smp));
+    ipcg_report_t *r = &v->rep;
+    apr_int64_t spacing = cf->forecast_window / IPCG_FORECAST_POINTS;
+    int i;
+
+    ipcg_report_sample(r, G->reg, apr_time_sec(apr_time_now()), smp);
+    r->forecast_window = cf->forecast_window;
+    r->forecast_horizon = cf->forecast_horizon;
+    r->forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
+        &G->hist, smp, cf->forecast_window, r->forecast, IPCG_SERIES_MAX);
+    if (ipcg_history_add_sample(&G->hist, smp, spacing < 1 ? 1 : spacing)) {
+        G->hist_dirty = 1;
+    }
+    r->outside_removals_total = G->outside_total;
+    r->event_rows = 0;
+    for (i = 0; i < G->hist.events->nelts && i < IPCG_EVENTS_MAX; i++) {
+        r->events[r->event_rows++] = APR_ARRAY_IDX(G->hist.events, i,
+                                                   ipcg_event_t);
+    }
+    if (G->hist_dirty) {
+        history_save(p, s);
+    }
+}
+
+/* The early warning on a forecast: full within the horizon. */
+static void forecast_warnings(apr_pool_t *p, server_rec *s,
+                              const ipcg_settings *cf, const ipcg_view_t *v)
+{
+    apr_uint32_t i;
+
+    for (i = 0; i < v->rep.forecast_rows; i++) {
+        const ipcg_forecast_t *f = &v->rep.forecast[i];
+        const char *res = apr_pstrcat(p, "forecast ", f->name, NULL);
+
+        if (cf->forecast_horizon > 0 && f->rate > 0
+            && f->seconds_to_full > 0
+            && f->seconds_to_full <= cf->forecast_horizon) {
+            warn_once_tag(s, 202, res, apr_psprintf(
+                p, "%s, within IPCGuardForecastHorizon (%s); what grows is "
+                "not httpd's to clean up (other programs' objects, "
+                "application objects, orphans): see /ipc-status",
+                ipcg_forecast_text(p, f),
+                ipcg_duration_text(p, cf->forecast_horizon)));
+        }
+        else {
+            warn_rearm(res);
+        }
+    }
+}
+
 /* Rescan, keep the registry exact, publish; write the state file when the
  * registry changed, or always when @a write (a new parent, a new run). */
 static void refresh(apr_pool_t *p, server_rec *s, int warn, int write)
@@ -810,14 +1130,17 @@ static void refresh(apr_pool_t *p, server_rec *s, int warn, int write)
     settings_of(s, &cf);
     scan(p, &snap);
     G->scans_total++;
+    check_outside(p, s, &snap);
     changed = ipcg_registry_reconcile(p, G->reg, &snap);
     changed += register_runtime(p, &snap, 0);
     build_view(p, s, &cf, &snap, &v);
+    trends(p, s, &cf, &v);
     if (table) {
         ipcg_table_publish(table, &v);
     }
     if (warn) {
         early_warnings(p, s, &cf, &v);
+        forecast_warnings(p, s, &cf, &v);
     }
     if (G->reg->nelts > cf.max_objects) {
         warn_once(s, "table", apr_psprintf(p, "the status table is full: "
@@ -989,13 +1312,50 @@ static apr_status_t on_pconf_cleanup(void *data)
     }
     if (left) {
         state_write(p, s);
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+        /* the server's error log (in plog) is closed by now: stderr
+         * goes to the same file */
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, NULL,
                      "ipcguard(103): clean stop; %d object(s) of this "
                      "instance remain and stay recorded in %s for the next "
                      "start", left, G->state_path);
     }
     else {
         ipcg_state_remove(p, G->state_path);
+    }
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
+}
+
+/* Runs first of all pconf cleanups, before any module removes what it
+ * made: whatever of the generation is gone now was removed by someone
+ * else. From here until the next generation is built, objects vanish
+ * for good reasons. */
+static apr_status_t on_generation_end(void *data)
+{
+    server_rec *s = data;
+    apr_pool_t *p;
+    ipcg_snapshot_t snap;
+    int exiting = ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING;
+
+    if (G == NULL || G->pid != getpid()) {
+        return APR_SUCCESS;
+    }
+    /* at exit the error log of the server (in plog) is already closed:
+     * log to stderr, which httpd pointed at the same file */
+    if (exiting) {
+        s = NULL;
+    }
+    apr_pool_create(&p, G->pool);
+    scan(p, &snap);
+    check_outside(p, s, &snap);
+    apr_pool_clear(G->watchpool);
+    G->watch = apr_hash_make(G->watchpool);
+    if (exiting) {
+        G->hist.exited = apr_time_sec(apr_time_now());
+        G->hist_dirty = 1;
+    }
+    if (G->hist_dirty) {
+        history_save(p, s);
     }
     apr_pool_destroy(p);
     return APR_SUCCESS;
@@ -1078,6 +1438,7 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     G->decisions->nelts = 0;
     ipcg_reap_startup(p, &o, &G->cleanup, G->decisions, carried);
     G->removed_total += G->cleanup.removed_count;
+    history_load(p, cf);
     for (i = 0; i < carried->nelts; i++) {
         registry_add(&APR_ARRAY_IDX(carried, i, ipcg_obj_t));
     }
@@ -1183,6 +1544,7 @@ static int ipcg_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     apr_pool_cleanup_register(pconf, s, on_pconf_cleanup,
                               apr_pool_cleanup_null);
+    apr_pool_pre_cleanup_register(pconf, s, on_generation_end);
     return OK;
 }
 
@@ -1202,6 +1564,15 @@ static void after_post_config(server_rec *s)
     }
     if (ipcg_proc_read(p, &paths, G->pid, 0, &me) == APR_SUCCESS) {
         G->starttime = me.starttime;
+    }
+    if (G->hist.pid != G->pid) {
+        /* this run's entry in the history */
+        memcpy(G->hist.instance, G->instance, sizeof(G->hist.instance));
+        G->hist.pid = G->pid;
+        G->hist.started = G->started;
+        G->hist.exited = 0;
+        G->hist.outside_total = G->outside_total = 0;
+        G->hist_dirty = 1;
     }
     /* never overwrite the state of another live server that shares this
      * PidFile (a configuration error httpd itself will report) */
@@ -1245,6 +1616,7 @@ static int bracket_pre_mpm(apr_pool_t *p, ap_scoreboard_e sb_type)
         apr_pool_create(&tmp, G->pool);
         refresh(tmp, ap_server_conf, 0, 1);
         apr_pool_destroy(tmp);
+        watch_generation();
     }
     return OK;
 }
@@ -1288,6 +1660,7 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
     }
     apr_pool_create(&p, G->pool);
     scan(p, &snap);
+    check_outside(p, s, &snap);
     ipcg_registry_reconcile(p, G->reg, &snap);
     /* what the child made since the last scan is registered now, while
      * its pid still tells it was ours */
@@ -1376,6 +1749,79 @@ static void html_limit(request_rec *r, const char *name, apr_uint64_t used,
                    pct >= (apr_uint64_t)warn ? "<b>" : "", pct,
                    pct >= (apr_uint64_t)warn ? " (over threshold)</b>" : "");
     }
+}
+
+/* The trend of each limit and when it will be full at that rate. */
+static void html_trends(request_rec *r, const ipcg_report_t *rep)
+{
+    apr_uint32_t i;
+
+    ap_rprintf(r, "<h2>Trends and forecasts</h2>\n<p>Growth of what httpd "
+               "does not clean up (other programs' objects, application "
+               "objects, orphans) over the last %s; warning when a limit "
+               "would be full within %s.</p>\n",
+               ipcg_duration_text(r->pool, rep->forecast_window),
+               rep->forecast_horizon > 0
+                   ? ipcg_duration_text(r->pool, rep->forecast_horizon)
+                   : "no horizon (IPCGuardForecastHorizon off)");
+    if (rep->forecast_rows == 0) {
+        ap_rputs("<p>No limit could be read.</p>\n", r);
+        return;
+    }
+    ap_rputs("<table border=\"1\"><tr><th>limit</th><th>used</th>"
+             "<th>of</th><th>not cleaned by httpd</th><th>growth a day</th>"
+             "<th>samples</th><th>forecast</th></tr>\n", r);
+    for (i = 0; i < rep->forecast_rows; i++) {
+        const ipcg_forecast_t *f = &rep->forecast[i];
+        int soon = rep->forecast_horizon > 0 && f->rate > 0
+                   && f->seconds_to_full >= 0
+                   && f->seconds_to_full <= rep->forecast_horizon;
+        ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td><td>%"
+                   APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT "</td>"
+                   "<td>%+.1f</td><td>%u over %s</td><td>%s%s%s</td></tr>\n",
+                   ap_escape_html(r->pool,
+                                  ipcg_series_label(r->pool, f->name)),
+                   f->used, f->limit, f->uncleaned, f->rate * 86400.0,
+                   f->points, ipcg_duration_text(r->pool, f->span),
+                   soon ? "<b>" : "",
+                   ap_escape_html(r->pool, ipcg_forecast_text(r->pool, f)),
+                   soon ? "</b>" : "");
+    }
+    ap_rputs("</table>\n", r);
+}
+
+/* Objects removed from outside while the server ran. */
+static void html_events(request_rec *r, const ipcg_report_t *rep)
+{
+    apr_uint32_t i;
+
+    ap_rprintf(r, "<h2>Removed from outside httpd</h2>\n<p>%"
+               APR_UINT64_T_FMT " object(s) of this server removed by "
+               "something else since it started.", rep->outside_removals_total);
+    if (rep->event_rows == 0) {
+        ap_rputs("</p>\n", r);
+        return;
+    }
+    ap_rputs(" The usual causes: an ipcrm loop in cron, "
+             "ExecStartPre=/ExecStopPost= commands, systemd's RemoveIPC=yes, "
+             "a logind logout of the server's User.</p>\n"
+             "<table border=\"1\"><tr><th>found gone</th><th>last seen</th>"
+             "<th>server pid</th><th>kind</th><th>id or name</th>"
+             "<th>module</th><th>phase</th></tr>\n", r);
+    for (i = rep->event_rows; i-- > 0;) {
+        const ipcg_event_t *e = &rep->events[i];
+        ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%" APR_INT64_T_FMT
+                   "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                   local_time(r->pool, e->found),
+                   local_time(r->pool, e->last_seen), e->server_pid,
+                   ipcg_kind_name(e->kind),
+                   e->id >= 0 ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                             e->id)
+                              : ap_escape_html(r->pool, e->name),
+                   ap_escape_html(r->pool, e->module),
+                   ipcg_phase_name(e->phase));
+    }
+    ap_rputs("</table>\n", r);
 }
 
 static void render_html(request_rec *r, const ipcg_view_t *v, int refresh_s)
@@ -1511,6 +1957,8 @@ static void render_html(request_rec *r, const ipcg_view_t *v, int refresh_s)
         }
         ap_rputs("</table>\n", r);
     }
+    html_trends(r, rep);
+    html_events(r, rep);
 
     ap_rputs("<h2>Objects</h2>\n<table border=\"1\">", r);
     ap_rputs(obj_head, r);

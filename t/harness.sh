@@ -296,3 +296,8 @@ kernel_ids() {
 kernel_count() {
   awk 'NR > 1' "/proc/sysvipc/$1" | wc -l
 }
+
+# The state files in $T/state (the history files stay across clean stops).
+state_files() {
+  ls -A "$T/state" | grep -v '\.history$'
+}

@@ -5,8 +5,15 @@
  *
  * key: decimal key (default IPC_PRIVATE); op: a semop (so the set names
  * this pid) or a msgsnd; attach: shmat; hold: stay alive until killed.
- * Prints the id. */
+ * Prints the id.
+ *
+ *   ipcg_mkobj leak MILLISECONDS MAX
+ *
+ * A leak: one semaphore set every MILLISECONDS, on a fixed schedule, at
+ * most MAX; prints "made N EPOCH_MS" for each and, when the kernel
+ * refuses one, "full N EPOCH_MS" and exits. */
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +22,41 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <time.h>
 #include <unistd.h>
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int leak(long interval_ms, long max)
+{
+    struct timespec start, next;
+    long n;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (n = 0; n < max; n++) {
+        long long at = (long long)start.tv_sec * 1000000000LL + start.tv_nsec
+                       + (long long)n * interval_ms * 1000000LL;
+        next.tv_sec = (time_t)(at / 1000000000LL);
+        next.tv_nsec = (long)(at % 1000000000LL);
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL)
+               == EINTR) {
+        }
+        if (semget(IPC_PRIVATE, 1, IPC_CREAT | 0600) < 0) {
+            printf("full %ld %lld %d\n", n, now_ms(), errno);
+            fflush(stdout);
+            return 0;
+        }
+        printf("made %ld %lld\n", n + 1, now_ms());
+        fflush(stdout);
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -25,6 +66,13 @@ int main(int argc, char **argv)
     if (argc < 2) {
         fprintf(stderr, "usage: ipcg_mkobj sem|shm|msg [key] [op] [attach] [hold]\n");
         return 2;
+    }
+    if (strcmp(argv[1], "leak") == 0) {
+        if (argc != 4 || atol(argv[2]) <= 0 || atol(argv[3]) <= 0) {
+            fprintf(stderr, "usage: ipcg_mkobj leak MILLISECONDS MAX\n");
+            return 2;
+        }
+        return leak(atol(argv[2]), atol(argv[3]));
     }
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "op") == 0) op = 1;

@@ -101,5 +101,5 @@ check_match "attribution survives restarts" "^1 sysv-sem mod_rewrite.c post_conf
 # so does no state file
 httpd_stop a
 check_eq "after a clean stop only the application's keyed set is left" "sysv-sem $id2" "$(kernel_set)"
-check_eq "a clean stop removes the state file" "" "$(ls -A "$T/state")"
+check_eq "a clean stop removes the state file" "" "$(state_files)"
 finish

@@ -22,6 +22,6 @@ for mpm in worker event; do
     "$(http $mpm "/ipc-status?json" | jq -r '.processes[].command')"
   httpd_stop $mpm
   check_eq "$mpm: a clean stop leaves no set" 0 "$(kernel_count sem)"
-  check_eq "$mpm: a clean stop removes the state file" "" "$(ls -A "$T/state")"
+  check_eq "$mpm: a clean stop removes the state file" "" "$(state_files)"
 done
 finish
