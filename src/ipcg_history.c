@@ -599,6 +599,24 @@ int ipcg_forecast_compute(const ipcg_history_t *h, const ipcg_sample_t *now,
             continue;
         }
         f->rate = ipcg_theil_sen(t, y, n);
+        {
+            /* the newest quarter of the window on its own: a leak that
+             * began lately is not averaged away by the quiet before it */
+            apr_int64_t rt[IPCG_FORECAST_POINTS + 1];
+            double ry[IPCG_FORECAST_POINTS + 1], recent;
+            int m = 0;
+            for (i = 0; i < n; i++) {
+                if (now->t - t[i] <= window / 4) {
+                    rt[m] = t[i];
+                    ry[m] = y[i];
+                    m++;
+                }
+            }
+            if (m >= IPCG_FORECAST_MIN_POINTS
+                && (recent = ipcg_theil_sen(rt, ry, m)) > f->rate) {
+                f->rate = recent;
+            }
+        }
         if (f->seconds_to_full != 0 && f->rate > 0) {
             double left = (double)(cur->limit - cur->used) / f->rate;
             apr_int64_t whole = left > 9.0e15 ? -1 : (apr_int64_t)left;
@@ -670,17 +688,12 @@ const char *ipcg_duration_text(apr_pool_t *p, apr_int64_t s)
                         (s + 43200) / 86400 == 1 ? "" : "s");
 }
 
-/* +120 a day, +3 an hour, +1 a minute: the largest unit whose count is
- * at least one. */
+/* +60 a minute for a fast leak, +120 a day for a slow one. */
 static const char *rate_text(apr_pool_t *p, double per_s)
 {
     if (per_s * 60 >= 1) {
         return apr_psprintf(p, "+%s a minute",
                             grouped(p, (apr_uint64_t)(per_s * 60 + 0.5)));
-    }
-    if (per_s * 3600 >= 1) {
-        return apr_psprintf(p, "+%s an hour",
-                            grouped(p, (apr_uint64_t)(per_s * 3600 + 0.5)));
     }
     if (per_s * 86400 >= 1) {
         return apr_psprintf(p, "+%s a day",

@@ -12,9 +12,11 @@
  * A sample holds, for each limit, everything in use on the system and the
  * part of it that httpd does not clean up (objects of other programs,
  * application objects, unprovable orphans). The forecast's rate is the
- * Theil-Sen slope of that part over the recent samples (the median of the
- * pairwise slopes: a single burst or the flat start of a leak moves it
- * little), and the time to full is what remains of the limit at that rate.
+ * Theil-Sen slope of that part (the median of the pairwise slopes, which
+ * one odd sample moves little) over the window, or over the window's
+ * newest quarter when that is steeper, so that a leak that began lately
+ * is not averaged away by the quiet time before it. The time to full is
+ * what remains of the limit at that rate.
  */
 #ifndef IPCG_HISTORY_H
 #define IPCG_HISTORY_H
