@@ -437,6 +437,18 @@ static void count_removed(ipcg_cleanup_t *res, const ipcg_obj_t *x)
     }
 }
 
+/* The startup-phase objects of the dead run that were gone before the
+ * cleanup looked: nothing of httpd removes them after a kill -9, so
+ * something else did (before the crash or since). */
+static const char *gone_phrase(apr_pool_t *p, int gone)
+{
+    if (gone == 0) {
+        return "";
+    }
+    return apr_psprintf(p, " (%d of them already gone: removed by something "
+                        "outside httpd)", gone);
+}
+
 static const char *kinds_phrase(apr_pool_t *p, const ipcg_cleanup_t *res)
 {
     const char *s = "";
@@ -523,7 +535,7 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
     apr_array_header_t *procs = NULL, *live_states, *survivors;
     apr_hash_t *live, *posix_users = NULL;
     ipcg_run_e run;
-    int i;
+    int i, gone = 0;
     char desc[IPCG_NAME_MAX + 128] = "";
     char reason[IPCG_REASON_MAX];
 
@@ -663,6 +675,13 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
         }
         else if (strcmp(reason, "already gone") == 0) {
             ipcg_log(IPCG_LOG_INFO, 0, 19, "%s is already gone", desc);
+            /* what the startup phases made outlives a killed parent:
+             * only someone else removes it */
+            if (rec->phase == IPCG_PHASE_POST_CONFIG
+                || rec->phase == IPCG_PHASE_OPEN_LOGS
+                || rec->phase == IPCG_PHASE_PRE_MPM) {
+                gone++;
+            }
         }
         else {
             if (desc[0] == '\0') {
@@ -689,16 +708,16 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
     else if (res->removed_count) {
         apr_snprintf(res->summary, sizeof(res->summary), "removed %u stale "
                      "IPC object%s (%s) left by httpd pid %" APR_INT64_T_FMT
-                     " (unclean stop after %s); kept %u",
+                     " (unclean stop after %s); kept %u%s",
                      res->removed_count, res->removed_count == 1 ? "" : "s",
                      kinds_phrase(p, res), st.pid, when(p, st.written),
-                     res->kept_count);
+                     res->kept_count, gone_phrase(p, gone));
     }
     else {
         apr_snprintf(res->summary, sizeof(res->summary), "removed no IPC "
                      "object left by httpd pid %" APR_INT64_T_FMT " (unclean "
-                     "stop after %s); kept %u", st.pid, when(p, st.written),
-                     res->kept_count);
+                     "stop after %s); kept %u%s", st.pid, when(p, st.written),
+                     res->kept_count, gone_phrase(p, gone));
     }
     ipcg_log(IPCG_LOG_NOTICE, 0, 21, "%s (%s mode, %" APR_INT64_T_FMT " us)",
              res->summary, ipcg_cleanup_name(o->mode), res->duration_us);

@@ -84,4 +84,16 @@ httpd_stop b
 check_eq "a clean stop leaves no set" 0 "$(kernel_count sem)"
 check_eq "the state directory keeps only the history" "$(ls "$T/state")" \
   "$(cd "$T/state" && ls -- *.history)"
+
+# --- a crashed run whose set was removed from outside: the next start --
+WITH_TEST=0 full_conf c
+httpd_start c || fail "c starts"
+cset=$(http c "/ipc-status?json" | jq -r '[.objects[] | select(.kind == "sysv-sem" and .module == "mod_rewrite.c")][0].id')
+httpd_kill9_tree c
+ipcrm -s "$cset"
+httpd_start c || fail "c starts after kill -9"
+check_match "the cleanup's summary counts what was already gone" \
+  "ipcguard\(021\): removed [0-9]+ stale IPC objects .* kept 1 \(1 of them already gone: removed by something outside httpd\)" \
+  "$(errlog c)"
+httpd_stop c
 finish
