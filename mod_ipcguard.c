@@ -529,6 +529,10 @@ static void registry_add(const ipcg_obj_t *o)
 /* ------------------------------------------------------------------ */
 /* The state file                                                       */
 
+static void log_once(server_rec *s, int level, int tag, const char *resource,
+                     const char *msg);
+static void warn_rearm(const char *resource);
+
 static void state_write(apr_pool_t *p, server_rec *s)
 {
     ipcg_state_t st;
@@ -564,10 +568,13 @@ static void state_write(apr_pool_t *p, server_rec *s)
     }
     rv = ipcg_state_write(p, G->state_path, &st, &why);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
-                     "ipcguard(101): cannot write state file %s: %s; the "
-                     "next start cannot clean up after this run",
-                     G->state_path, why ? why : "error");
+        log_once(s, APLOG_ERR, 101, "state file",
+                 apr_psprintf(p, "cannot write state file %s: %s; the next "
+                              "start cannot clean up after this run",
+                              G->state_path, why ? why : "error"));
+    }
+    else {
+        warn_rearm("state file");
     }
 }
 
@@ -694,8 +701,10 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->removed_total = G->removed_total;
 }
 
-static void warn_once_tag(server_rec *s, int tag, const char *resource,
-                          const char *msg)
+/* Log @a msg at @a level unless the same @a resource was logged in the
+ * last ten minutes. */
+static void log_once(server_rec *s, int level, int tag, const char *resource,
+                     const char *msg)
 {
     apr_time_t now = apr_time_now();
     apr_time_t *last = apr_hash_get(G->warned, resource, APR_HASH_KEY_STRING);
@@ -710,8 +719,19 @@ static void warn_once_tag(server_rec *s, int tag, const char *resource,
     }
     *last = now;
     G->warnings_total++;
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "ipcguard(%03d): %s", tag,
-                 msg);
+    if (log_pending) {
+        /* the first configuration pass, before the error log is open */
+        log_to_httpd(s, level, 0, apr_psprintf(G->pool, "ipcguard(%03d): %s",
+                                               tag, msg));
+        return;
+    }
+    ap_log_error(APLOG_MARK, level, 0, s, "ipcguard(%03d): %s", tag, msg);
+}
+
+static void warn_once_tag(server_rec *s, int tag, const char *resource,
+                          const char *msg)
+{
+    log_once(s, APLOG_WARNING, tag, resource, msg);
 }
 
 static void warn_once(server_rec *s, const char *resource, const char *msg)
@@ -1206,6 +1226,14 @@ static void bracket(ipcg_phase_e phase)
                      o.id >= 0 ? "id " : "", o.id, maker,
                      ipcg_phase_name(phase));
     }
+    /* recorded at once: a kill -9 later in the startup must not leave
+     * objects no state file names */
+    if (added->nelts && G->pid == getpid()) {
+        /* what the last generation made and its teardown removed is not
+         * recorded again */
+        ipcg_registry_reconcile(np, G->reg, &now);
+        state_write(np, ap_server_conf);
+    }
     apr_pool_destroy(bracket_pool);
     bracket_pool = np;
     last_snap = now;
@@ -1467,6 +1495,8 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     }
 }
 
+static void claim_parent(server_rec *s);
+
 static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
@@ -1488,14 +1518,17 @@ static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                   apr_pool_cleanup_null);
         startup_cleanup(ptemp, s, &cf);
     }
-    if (in_real_pass()) {
+    {
         /* the baseline for the brackets: what exists before any module
-         * of this generation allocates */
+         * of this generation allocates. The first configuration pass too:
+         * its modules make objects that live until pconf is cleared, and
+         * a kill -9 in between must not leave them unrecorded */
         apr_pool_create(&bracket_pool, G->pool);
         scan(bracket_pool, &last_snap);
         bracket_phase = IPCG_PHASE_UNKNOWN;
         bracket_index = 0;
         wrap_hooks(pconf, ptemp);
+        claim_parent(s);
     }
     return OK;
 }
@@ -1548,9 +1581,10 @@ static int ipcg_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-/* After the last post_config entry: the parent is final (detached), the
- * generation's objects exist. */
-static void after_post_config(server_rec *s)
+/* At the start of every real configuration pass: this process is the
+ * parent for good (httpd detached in pre_config), and may record state
+ * unless another live server owns the file. */
+static void claim_parent(server_rec *s)
 {
     apr_pool_t *p;
     ipcg_proc_t me;
@@ -1565,15 +1599,6 @@ static void after_post_config(server_rec *s)
     if (ipcg_proc_read(p, &paths, G->pid, 0, &me) == APR_SUCCESS) {
         G->starttime = me.starttime;
     }
-    if (G->hist.pid != G->pid) {
-        /* this run's entry in the history */
-        memcpy(G->hist.instance, G->instance, sizeof(G->hist.instance));
-        G->hist.pid = G->pid;
-        G->hist.started = G->started;
-        G->hist.exited = 0;
-        G->hist.outside_total = G->outside_total = 0;
-        G->hist_dirty = 1;
-    }
     /* never overwrite the state of another live server that shares this
      * PidFile (a configuration error httpd itself will report) */
     G->state_clash = 0;
@@ -1587,6 +1612,24 @@ static void after_post_config(server_rec *s)
                      APR_INT64_T_FMT "; two servers share PidFile %s: this "
                      "one keeps no state", G->state_path, other.pid,
                      G->pidfile);
+    }
+    apr_pool_destroy(p);
+}
+
+/* After the last post_config entry: the generation's objects exist. */
+static void after_post_config(server_rec *s)
+{
+    apr_pool_t *p;
+
+    apr_pool_create(&p, G->pool);
+    if (G->hist.pid != G->pid) {
+        /* this run's entry in the history */
+        memcpy(G->hist.instance, G->instance, sizeof(G->hist.instance));
+        G->hist.pid = G->pid;
+        G->hist.started = G->started;
+        G->hist.exited = 0;
+        G->hist.outside_total = G->outside_total = 0;
+        G->hist_dirty = 1;
     }
     refresh(p, s, 0, 1);
     apr_pool_destroy(p);

@@ -495,7 +495,8 @@ apr_status_t ipcg_history_write(apr_pool_t *p, const char *path,
     apr_size_t len;
     const char *text = ipcg_history_format(p, h, &len);
 
-    return ipcg_file_write_atomic(p, path, text, len, why);
+    /* trends should outlive a reboot where the directory does */
+    return ipcg_file_write_atomic(p, path, text, len, 1, why);
 }
 
 /* ------------------------------------------------------------------ */

@@ -982,14 +982,17 @@ apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
         apr_pool_destroy(sub);
         return APR_EINVAL;
     }
-    rv = ipcg_file_write_atomic(p, path, text, len, why);
+    /* no fsync: the objects the file names do not outlive a reboot, and
+     * the page cache outlives the process; a kill -9 just after a module
+     * allocates is what the file must survive, and sooner is better */
+    rv = ipcg_file_write_atomic(p, path, text, len, 0, why);
     apr_pool_destroy(sub);
     return rv;
 }
 
 apr_status_t ipcg_file_write_atomic(apr_pool_t *p, const char *path,
                                     const char *text, apr_size_t len,
-                                    const char **why)
+                                    int durable, const char **why)
 {
     apr_pool_t *sub;
     const char *dir, *base, *tmp, *ignored = NULL;
@@ -1022,7 +1025,7 @@ apr_status_t ipcg_file_write_atomic(apr_pool_t *p, const char *path,
     if (rv != APR_SUCCESS) {
         *why = apr_psprintf(p, "cannot write %s: %s", tmp, err(p, rv));
     }
-    else if ((rv = apr_file_sync(f)) != APR_SUCCESS) {
+    else if (durable && (rv = apr_file_sync(f)) != APR_SUCCESS) {
         *why = apr_psprintf(p, "cannot sync %s: %s", tmp, err(p, rv));
     }
     if (rv != APR_SUCCESS) {
@@ -1043,7 +1046,7 @@ apr_status_t ipcg_file_write_atomic(apr_pool_t *p, const char *path,
         apr_pool_destroy(sub);
         return rv;
     }
-    if ((rv = sync_dir(sub, dir)) != APR_SUCCESS) {
+    if (durable && (rv = sync_dir(sub, dir)) != APR_SUCCESS) {
         *why = apr_psprintf(p, "cannot sync directory %s: %s", dir,
                             err(p, rv));
     }

@@ -301,3 +301,18 @@ kernel_count() {
 state_files() {
   ls -A "$T/state" | grep -v '\.history$'
 }
+
+# kill9_session SID: kill -9 every process of the session SID (httpd
+# started with setsid leads its own), again until none is left: a kill
+# during startup can race with a fork. Bounded to 5 s.
+kill9_session() {
+  local sid=$1 i pids p
+  for i in $(seq 1 50); do
+    pids=$(ps -eo pid=,sid= | awk -v s="$sid" '$2 == s { print $1 }')
+    [ -z "$pids" ] && return 0
+    for p in $pids; do kill -9 "$p" 2>/dev/null; done
+    wait "$sid" 2>/dev/null
+    sleep 0.1
+  done
+  return 1
+}

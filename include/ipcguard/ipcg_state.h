@@ -8,8 +8,8 @@
  * line, fields "name=value" with values percent-encoded, ended by a line
  * holding the count of records and a checksum of everything before it, so
  * that a truncated or edited file is refused whole. Writing is atomic
- * (temp file in the same directory, fsync, rename, fsync of the
- * directory). Reading refuses a file that anyone but root could have
+ * (temp file in the same directory, rename; no fsync: see state-file.md).
+ * Reading refuses a file that anyone but root could have
  * written.
  */
 #ifndef IPCG_STATE_H
@@ -59,7 +59,8 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
 
 /** Write @a st to @a path atomically, mode 0600: a temp file
  * ".<name>.tmp.<pid>" in the same directory (created exclusively),
- * written, synced, renamed over @a path, then the directory synced. A
+ * written and renamed over @a path; not synced (the objects it names do
+ * not outlive a reboot; the page cache outlives the process). A
  * state whose text would not parse back (e.g. pid 0, a SysV object with a
  * name) is not written: APR_EINVAL. On any failure the temp file is
  * removed and @a why says what failed. */
@@ -77,10 +78,10 @@ apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
 
 /** The writing half of ipcg_state_write, for any file of the state
  * directory: @a text goes to @a path atomically, mode 0600 (temp file,
- * sync, rename, sync of the directory). */
+ * rename); when @a durable, the file and the directory are synced too. */
 apr_status_t ipcg_file_write_atomic(apr_pool_t *p, const char *path,
                                     const char *text, apr_size_t len,
-                                    const char **why);
+                                    int durable, const char **why);
 
 /** The reading half of ipcg_state_read: the same refusals, then the
  * whole file in @a text (NUL-terminated, @a len bytes). */

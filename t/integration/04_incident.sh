@@ -58,6 +58,6 @@ check_match "?json cleanup: previous_pid and duration" '^[1-9][0-9]* [0-9]+$' \
 httpd_stop guarded
 check_eq "a clean stop leaves no set" 0 "$(kernel_count sem)"
 check_eq "a clean stop leaves no /dev/shm file" "" "$(ls -A /dev/shm)"
-check_eq "a clean stop removes the state file" "" "$(ls -A "$T/state")"
+check_eq "a clean stop removes the state file" "" "$(state_files)"
 check_nomatch "no crash at the stop" "Segmentation fault|exit signal" "$(errlog guarded; cat "$T/guarded/stdout.log")"
 finish
