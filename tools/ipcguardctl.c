@@ -26,6 +26,7 @@
 #include <apr_strings.h>
 
 #include "ipcguard/ipcg_conf.h"
+#include "ipcguard/ipcg_history.h"
 #include "ipcguard/ipcg_log.h"
 #include "ipcguard/ipcg_reap.h"
 #include "ipcguard/ipcg_registry.h"
@@ -213,6 +214,40 @@ static int cmd_list(apr_pool_t *p, const ctl_opts *c)
 
 /* The report, built the way the module's parent builds it, with the state
  * file standing for the registry. */
+/* The history the module keeps: forecasts at the default window, and the
+ * outside removals it recorded. */
+static void status_trends(apr_pool_t *p, const ctl_opts *c,
+                          const apr_array_header_t *reg, ipcg_report_t *r)
+{
+    ipcg_history_t h;
+    ipcg_sample_t *now = apr_palloc(p, sizeof(*now));
+    const char *why = NULL;
+    char id[17];
+    apr_status_t rv;
+    int i;
+
+    ipcg_state_instance_id(c->pidfile, id);
+    rv = ipcg_history_read(p, ipcg_history_path(p, c->state_dir, id), 0, &h,
+                           &why);
+    if (rv != APR_SUCCESS) {
+        if (!APR_STATUS_IS_ENOENT(rv)) {
+            fprintf(stderr, "ipcguardctl: history file: %s\n",
+                    why ? why : "unreadable");
+        }
+        ipcg_history_init(p, &h);
+    }
+    ipcg_report_sample(r, reg, apr_time_sec(apr_time_now()), now);
+    r->forecast_window = IPCG_DEFAULT_FORECAST_WINDOW;
+    r->forecast_horizon = IPCG_DEFAULT_FORECAST_HORIZON;
+    r->forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
+        &h, now, r->forecast_window, r->forecast, IPCG_SERIES_MAX);
+    r->outside_removals_total = h.outside_total;
+    for (i = 0; i < h.events->nelts && i < IPCG_EVENTS_MAX; i++) {
+        r->events[r->event_rows++] = APR_ARRAY_IDX(h.events, i,
+                                                   ipcg_event_t);
+    }
+}
+
 static int cmd_status(apr_pool_t *p, const ctl_opts *c)
 {
     ipcg_snapshot_t snap;
@@ -279,6 +314,7 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
         && ipcg_proc_alive(p, &c->paths, st.pid, st.starttime) == 1) {
         ipcg_report_procs(p, &c->paths, st.pid, &v);
     }
+    status_trends(p, c, reg, r);
     if (c->json) {
         ipcg_render_json(p, &v, &out);
     }

@@ -42,6 +42,10 @@ check_eq "?json counters: outside_removals_total" 1 "$(jq .counters.outside_remo
 check_match "?metrics: the _total counter" '^ipcguard_outside_removals_total 1$' \
   "$(http a "/ipc-status?metrics")"
 check_match "?auto: OutsideRemovalsTotal" '^OutsideRemovalsTotal: 1$' "$(http a "/ipc-status?auto")"
+ctl=$("$CTL" status --json --state-dir "$T/state" --pidfile "$T/a/run/httpd.pid")
+check_eq "ipcguardctl status reads the event from the history file" \
+  "sysv-sem $mapset mod_rewrite.c 1" \
+  "$(jq -r '"\(.events[0].kind) \(.events[0].id) \(.events[0].module) \(.counters.outside_removals_total)"' <<<"$ctl")"
 html=$(http a "/ipc-status")
 check_match "the HTML page lists it" "<h2>Removed from outside httpd</h2>" "$html"
 check_match "the HTML row names the set and its module" "<td>sysv-sem</td><td>$mapset</td><td>mod_rewrite.c</td>" "$html"
