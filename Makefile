@@ -96,8 +96,12 @@ clean:
 $(BUILD)/mkstale: bench/mkstale.c $(BUILD)/libipcg.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libipcg.a $(APR_LIBS) $(EXTRA_LDFLAGS)
 
-bench: all $(BUILD)/mkstale
+$(BUILD)/refresh: bench/refresh.c $(BUILD)/libipcg.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libipcg.a $(APR_LIBS) $(EXTRA_LDFLAGS)
+
+bench: all $(BUILD)/mkstale $(BUILD)/refresh
 	@bash bench/cleanup.sh
+	@bash bench/refresh.sh
 
 $(BUILD)/ipcg_mkobj: t/ipcg_mkobj.c
 	@mkdir -p $(BUILD)
