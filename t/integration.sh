@@ -20,16 +20,29 @@ tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
   tests=("$here"/integration/*.sh)
 fi
+# A test whose first lines say "# mpms: prefork worker event" runs once per
+# MPM named (MPM=... in its environment), as "name[mpm]"; others run once.
+runs=()
+for t in "${tests[@]}"; do
+  mpms=$(head -n 3 "$t" | sed -n 's/^# mpms: *//p')
+  if [ -z "$mpms" ]; then
+    runs+=("$t|")
+  else
+    for m in $mpms; do runs+=("$t|$m"); done
+  fi
+done
 logdir=$(mktemp -d /tmp/ipcg-itest.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
 pass=0 failn=0 n=0
-for t in "${tests[@]}"; do
+for run in "${runs[@]}"; do
+  t=${run%|*}
+  mpm=${run#*|}
   n=$((n + 1))
-  name=$(basename "$t" .sh)
+  name=$(basename "$t" .sh)${mpm:+[$mpm]}
   start=$(date +%s)
   timeout -k 5 "${IPCG_TEST_TIMEOUT:-300}" \
     unshare --ipc --pid --fork --mount-proc --mount --net --propagation private \
-    env IPCG_IN_NS=1 bash "$t" >"$logdir/$name.log" 2>&1
+    env IPCG_IN_NS=1 ${mpm:+MPM=$mpm} bash "$t" >"$logdir/$name.log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - start ))
   asserts=$(grep -c '^ok - ' "$logdir/$name.log")

@@ -1,3 +1,4 @@
+# mpms: prefork worker event
 # Nothing foreign is ever removed, in any mode, orphans included; runs
 # that are not normal starts remove nothing; hostile state files remove
 # nothing and say why; surviving children keep what they use.
