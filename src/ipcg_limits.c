@@ -86,8 +86,9 @@ apr_status_t ipcg_parse_meminfo_shmem(const char *text, ipcg_num_t *out)
             }
             memcpy(buf, line + 6, len - 6);
             buf[len - 6] = '\0';
+            /* apr_strtok must not be called again once it found nothing */
             num = apr_strtok(buf, " \t", &last);
-            unit = apr_strtok(NULL, " \t", &last);
+            unit = num ? apr_strtok(NULL, " \t", &last) : NULL;
             if (num == NULL || unit == NULL || strcmp(unit, "kB") != 0
                 || apr_strtok(NULL, " \t", &last) != NULL
                 || ipcg_parse_u64(num, &kb) != APR_SUCCESS

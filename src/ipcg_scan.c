@@ -128,7 +128,9 @@ apr_status_t ipcg_parse_sysv_line(ipcg_kind_e kind, const char *line,
     }
     memcpy(buf, line, len + 1);
     n = split_fields(buf, f);
-    if (n <= 0) {
+    /* every table has at least key, id and perms: fewer fields (a line cut
+     * short) must not reach them */
+    if (n < 3) {
         return APR_EGENERAL;
     }
     memset(obj, 0, sizeof(*obj));

@@ -115,6 +115,59 @@ START_TEST(sysv_hostile_lines)
 }
 END_TEST
 
+/* Lines with fewer than three fields, for every kind: a crash the fuzzer
+ * found (the fields after the first were read unset). */
+START_TEST(sysv_short_lines)
+{
+    static const char *bad[] = { "-5155101", "0", "0 5", "   7  ", NULL };
+    const char *path = fixture("fuzz/sysv_short_line");
+    char buf[1024];
+    ipcg_obj_t o;
+    FILE *f;
+    size_t n;
+    int i, k;
+
+    for (k = IPCG_SYSV_SEM; k <= IPCG_SYSV_MSG; k++) {
+        for (i = 0; bad[i]; i++) {
+            ck_assert_msg(ipcg_parse_sysv_line((ipcg_kind_e)k, bad[i], &o)
+                          == APR_EGENERAL, "accepted: '%s'", bad[i]);
+        }
+    }
+    /* the fuzzer's input as it was: a selector byte, then the text */
+    f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "no fixture %s", path);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    ck_assert_int_gt(n, 1);
+    buf[n] = '\0';
+    ck_assert_int_eq(ipcg_parse_sysv_line(IPCG_SYSV_SEM, buf + 1, &o),
+                     APR_EGENERAL);
+}
+END_TEST
+
+/* "Shmem:" with nothing after it: a crash the fuzzer found (a second
+ * apr_strtok after the first found no token). */
+START_TEST(meminfo_blank_shmem)
+{
+    const char *path = fixture("fuzz/meminfo_shmem_blank");
+    char buf[1024];
+    ipcg_num_t n;
+    FILE *f;
+    size_t len;
+
+    ck_assert_int_eq(ipcg_parse_meminfo_shmem("Shmem: \n", &n), APR_EINVAL);
+    ck_assert_int_eq(ipcg_parse_meminfo_shmem("Shmem:\t\t", &n), APR_EINVAL);
+    ck_assert_int_eq(n.present, 0);
+    f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "no fixture %s", path);
+    len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    ck_assert_int_gt(len, 1);
+    buf[len] = '\0';
+    ck_assert_int_eq(ipcg_parse_meminfo_shmem(buf + 1, &n), APR_EINVAL);
+}
+END_TEST
+
 START_TEST(sysv_table_counts_bad_lines_and_goes_on)
 {
     const char *dir = apr_pstrdup(pool, "/tmp/ipcg-unit-proc.XXXXXX");
@@ -454,10 +507,12 @@ int main(void)
     ADD_TEST(tc, sysv_shm_and_msg_real_capture);
     ADD_TEST(tc, sysv_line_flags_and_old_format);
     ADD_TEST(tc, sysv_hostile_lines);
+    ADD_TEST(tc, sysv_short_lines);
     ADD_TEST(tc, sysv_table_counts_bad_lines_and_goes_on);
     ADD_TEST(tc, devshm_listing);
     ADD_TEST(tc, limits_from_fixture);
     ADD_TEST(tc, kernel_sem_and_meminfo);
+    ADD_TEST(tc, meminfo_blank_shmem);
     ADD_TEST(tc, beancounters);
     ADD_TEST(tc, proc_stat_status_maps);
     ADD_TEST(tc, proc_tree_and_liveness);
