@@ -132,20 +132,38 @@ valgrind: $(UNIT_BIN)
 	    --error-exitcode=1 $$t >/dev/null || exit 1; \
 	done; echo "valgrind: no errors, no definite leaks"
 
-# Fuzz the state-file parser with libFuzzer for FUZZ_SECONDS (default 30).
+# libFuzzer targets, each run for FUZZ_SECONDS (default 30) from its seed
+# corpus in t/fuzz/corpus/<name>/, new inputs kept in build/fuzz-<name>/:
+#   state    the state-file parser (round trip to the same bytes)
+#   history  the history-file parser and the forecasts drawn from it
+#   proc     every parser of /proc and /sys text, and the numbers beneath
+#   conf     the directive parsers
 FUZZ_SECONDS ?= 30
+FUZZERS := state history proc conf
 CLANG ?= clang
-$(BUILD)/fuzz_state: t/fuzz/fuzz_state.c src/ipcg_state.c src/ipcg_util.c src/ipcg_obj.c
-	@mkdir -p $(BUILD)
-	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(APR_CFLAGS) -Iinclude \
-	  -o $@ $^ $(APR_LIBS)
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(APR_CFLAGS) -Iinclude
+FUZZ_SRC_state := src/ipcg_state.c src/ipcg_util.c src/ipcg_obj.c
+FUZZ_SRC_history := src/ipcg_history.c src/ipcg_state.c src/ipcg_util.c \
+                    src/ipcg_obj.c
+FUZZ_SRC_proc := src/ipcg_scan.c src/ipcg_proc.c src/ipcg_limits.c \
+                 src/ipcg_util.c src/ipcg_obj.c
+FUZZ_SRC_conf := src/ipcg_conf.c src/ipcg_util.c
 
-fuzz: $(BUILD)/fuzz_state
-	@mkdir -p $(BUILD)/fuzz-corpus
-	@$(BUILD)/fuzz_state -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	  $(BUILD)/fuzz-corpus t/fuzz/corpus/state > $(BUILD)/fuzz.log 2>&1; \
-	  rc=$$?; grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz.log; \
-	  if [ $$rc -ne 0 ]; then tail -n 40 $(BUILD)/fuzz.log; fi; exit $$rc
+.SECONDEXPANSION:
+$(BUILD)/fuzz_%: t/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(CORE_HDR)
+	@mkdir -p $(BUILD)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(APR_LIBS)
+
+fuzz: $(patsubst %,$(BUILD)/fuzz_%,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+	  mkdir -p $(BUILD)/fuzz-$$f; \
+	  $(BUILD)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/fuzz-$$f- $(BUILD)/fuzz-$$f t/fuzz/corpus/$$f \
+	    > $(BUILD)/fuzz-$$f.log 2>&1; \
+	  rc=$$?; echo "== fuzz $$f: $$(grep -E '^stat::number_of_executed_units' \
+	    $(BUILD)/fuzz-$$f.log | sed 's/.*: *//') runs in $(FUZZ_SECONDS) s"; \
+	  if [ $$rc -ne 0 ]; then tail -n 40 $(BUILD)/fuzz-$$f.log; exit $$rc; fi; \
+	done
 
 # The example alerting rules must stay valid.
 check-rules:
