@@ -25,7 +25,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck install valgrind fuzz check-rules test-asan deb test-system \
+.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system \
         guard-core
 
 all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj
@@ -79,6 +79,7 @@ deps:
 test: deps
 	$(MAKE) all
 	$(MAKE) cppcheck
+	$(MAKE) tidy
 	$(MAKE) unit
 	$(MAKE) valgrind
 	$(MAKE) fuzz
@@ -115,6 +116,18 @@ cppcheck: check-rules
 	  --suppress=missingIncludeSystem --suppress=varFuncNullUB \
 	  --suppress=toomanyconfigs --inline-suppr \
 	  src/ mod_ipcguard.c tools/ipcguardctl.c
+
+# clang-tidy with the checks of .clang-tidy; any finding fails.
+CLANG_TIDY ?= clang-tidy
+TIDY_FLAGS = -Iinclude $(shell $(APR_CONFIG) --includes --cppflags) \
+             -I$(shell $(APXS) -q INCLUDEDIR) -D_GNU_SOURCE
+tidy:
+	@mkdir -p $(BUILD)
+	@{ $(CLANG_TIDY) --quiet $(CORE_SRC) mod_ipcguard.c tools/ipcguardctl.c \
+	    -- $(TIDY_FLAGS) 2>&1; echo $$? > $(BUILD)/tidy.rc; } \
+	  | grep -v 'warnings\? generated\.$$'; \
+	  rc=$$(cat $(BUILD)/tidy.rc); \
+	  if [ "$$rc" = 0 ]; then echo "clang-tidy: no finding"; fi; exit $$rc
 
 # make install [DESTDIR=...]: the module with apxs, and ipcguardctl.
 LIBEXECDIR := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)

@@ -1268,12 +1268,12 @@ static int bracket_pre_mpm(apr_pool_t *p, ap_scoreboard_e sb_type);
                                                     sizeof(const char *));   \
             ap_LINK_##name##_t br;                                           \
             memset(&br, 0, sizeof(br));                                      \
-            br.pFunc = fn;                                                   \
+            br.pFunc = (fn);                                                 \
             br.szName = "mod_ipcguard.c";                                    \
             br.nOrder = APR_HOOK_MIDDLE;                                     \
             arr->nelts = 0;                                                  \
             for (k = 0; k < n; k++) {                                        \
-                if (copy[k].pFunc == fn) {                                   \
+                if (copy[k].pFunc == (fn)) {                                 \
                     continue;                                                \
                 }                                                            \
                 *(ap_LINK_##name##_t *)apr_array_push(arr) = br;             \
@@ -2167,13 +2167,13 @@ static int ipcg_handler(request_rec *r)
     else {
         int secs = 0;
         if (has_refresh) {
-            secs = refresh_s && *refresh_s ? atoi(refresh_s) : 1;
-            if (secs < 1) {
-                secs = 1;
+            apr_int64_t want = 1;
+            /* as mod_status: anything but a number is one second */
+            if (refresh_s && *refresh_s
+                && ipcg_parse_i64(refresh_s, &want) != APR_SUCCESS) {
+                want = 1;
             }
-            if (secs > 86400) {
-                secs = 86400;
-            }
+            secs = want < 1 ? 1 : want > 86400 ? 86400 : (int)want;
         }
         render_html(r, &v, secs);
     }

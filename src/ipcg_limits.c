@@ -10,8 +10,8 @@
 #include "ipcguard/ipcg_limits.h"
 
 #define SMALL_FILE_MAX 4096
-#define MEMINFO_MAX (64u * 1024u)
-#define BC_MAX (4u * 1024u * 1024u)
+#define MEMINFO_MAX ((apr_size_t)64 * 1024)
+#define BC_MAX ((apr_size_t)4 * 1024 * 1024)
 #define BC_LINE_MAX 512
 
 /* Read one sysctl holding a single number. */
@@ -44,7 +44,7 @@ apr_status_t ipcg_parse_kernel_sem(const char *text, ipcg_limits_t *lim)
     if (strlen(text) >= sizeof(buf)) {
         return APR_EINVAL;
     }
-    strcpy(buf, text);
+    memcpy(buf, text, strlen(text) + 1);
     for (tok = apr_strtok(buf, " \t\n", &last); tok;
          tok = apr_strtok(NULL, " \t\n", &last)) {
         if (n == 4) {

@@ -41,7 +41,8 @@ void ipcg_log(int level, apr_status_t rv, int tag, const char *fmt, ...)
         return;
     }
     va_start(ap, fmt);
-    vsnprintf(buf + n, sizeof(buf) - (apr_size_t)n, fmt, ap);
+    /* clang-analyzer 14 misses the va_start just above */
+    vsnprintf(buf + n, sizeof(buf) - (apr_size_t)n, fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
     va_end(ap);
     log_cb(log_baton, level, rv, buf);
 }

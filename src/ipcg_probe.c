@@ -268,7 +268,8 @@ apr_status_t ipcg_posix_users(apr_pool_t *p, const ipcg_paths_t *paths,
         apr_pool_clear(sub);
         if (ipcg_read_file(sub, apr_psprintf(sub, "%s/%s/maps", paths->proc,
                                              dent.name),
-                           64u * 1024u * 1024u, &text, NULL) == APR_SUCCESS) {
+                           (apr_size_t)64 * 1024 * 1024, &text, NULL)
+            == APR_SUCCESS) {
             maps_users(p, text, prefix, pid, *users);
         }
         /* open descriptors: stat follows the link to the file itself */

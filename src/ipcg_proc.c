@@ -10,8 +10,8 @@
 #include "ipcguard/ipcg_proc.h"
 
 #define STAT_MAX 4096
-#define STATUS_MAX (64u * 1024u)
-#define MAPS_MAX (64u * 1024u * 1024u)
+#define STATUS_MAX ((apr_size_t)64 * 1024)
+#define MAPS_MAX ((apr_size_t)64 * 1024 * 1024)
 
 apr_status_t ipcg_parse_proc_stat(const char *text, ipcg_proc_t *pr)
 {
@@ -50,7 +50,7 @@ apr_status_t ipcg_parse_proc_stat(const char *text, ipcg_proc_t *pr)
     if (strlen(close + 1) >= sizeof(buf)) {
         return APR_EINVAL;
     }
-    strcpy(buf, close + 1);
+    memcpy(buf, close + 1, strlen(close + 1) + 1);
     for (tok = apr_strtok(buf, " \n", &last); tok && n < 24;
          tok = apr_strtok(NULL, " \n", &last)) {
         f[n++] = tok;
@@ -302,14 +302,11 @@ int ipcg_proc_alive(apr_pool_t *p, const ipcg_paths_t *paths,
     }
     apr_pool_create(&sub, p);
     rv = ipcg_proc_read(sub, paths, pid, 0, &pr);
-    if (APR_STATUS_IS_ENOENT(rv)) {
-        alive = 0;
-    }
-    else if (rv != APR_SUCCESS) {
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
         alive = -1;
     }
-    else if (pr.state == 'Z' || pr.state == 'X') {
-        /* a zombie holds no IPC object and runs no code */
+    else if (rv != APR_SUCCESS || pr.state == 'Z' || pr.state == 'X') {
+        /* gone, or a zombie: it holds no IPC object and runs no code */
         alive = 0;
     }
     else {

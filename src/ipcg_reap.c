@@ -383,7 +383,7 @@ static void describe(char *buf, apr_size_t len, const ipcg_obj_t *x)
         apr_size_t i;
         for (i = 0; i < sizeof(safe) - 1 && x->name[i]; i++) {
             unsigned char c = (unsigned char)x->name[i];
-            safe[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+            safe[i] = (char)((c < 0x20 || c >= 0x7f) ? '?' : c);
         }
         safe[i] = '\0';
         apr_snprintf(buf, len, "%s %s (%s, %s)", ipcg_kind_name(x->kind),

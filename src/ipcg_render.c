@@ -57,7 +57,7 @@ static const char *camel(apr_pool_t *p, const char *s)
 
     for (; *s; s++) {
         if (apr_isalnum(*s)) {
-            o[j] = (j == 0) ? (char)apr_toupper(*s) : *s;
+            o[j] = (char)((j == 0) ? apr_toupper(*s) : *s);
             j++;
         }
     }
@@ -214,16 +214,14 @@ const char *ipcg_json_str(apr_pool_t *p, const char *s)
             o[j++] = '\\';
             o[j++] = (char)*u++;
         }
-        else if (*u < 0x20 || *u == 0x7f) {
-            j += (apr_size_t)apr_snprintf(o + j, 7, "\\u%04x", *u++);
-        }
-        else if ((l = utf8_len(u)) > 0) {
+        else if (*u >= 0x20 && *u != 0x7f && (l = utf8_len(u)) > 0) {
             memcpy(o + j, u, (apr_size_t)l);
             j += (apr_size_t)l;
             u += l;
         }
         else {
-            /* not UTF-8: the byte's value as a code point */
+            /* a control byte, or not UTF-8: the byte's value as a code
+             * point */
             j += (apr_size_t)apr_snprintf(o + j, 7, "\\u%04x", *u++);
         }
     }
@@ -482,17 +480,13 @@ static const char *label(apr_pool_t *p, const char *s)
             o[j++] = 'n';
             u++;
         }
-        else if (*u < 0x20 || *u == 0x7f) {
-            o[j++] = '?';
-            u++;
-        }
-        else if ((l = utf8_len(u)) > 0) {
+        else if (*u >= 0x20 && *u != 0x7f && (l = utf8_len(u)) > 0) {
             memcpy(o + j, u, (apr_size_t)l);
             j += (apr_size_t)l;
             u += l;
         }
         else {
-            o[j++] = '?';
+            o[j++] = '?';           /* a control byte, or not UTF-8 */
             u++;
         }
     }

@@ -14,7 +14,7 @@
 #define LINE_MAX_LEN 512
 #define MAX_FIELDS 20
 /* /proc/sysvipc tables can be large (32000 sets); allow 64 MiB. */
-#define TABLE_MAX_BYTES (64u * 1024u * 1024u)
+#define TABLE_MAX_BYTES ((apr_size_t)64 * 1024 * 1024)
 
 void ipcg_paths_default(ipcg_paths_t *paths)
 {

@@ -377,7 +377,7 @@ static apr_status_t get_u64(pctx_t *c, const char *name, const char *s,
                             apr_uint64_t max, apr_uint64_t *out)
 {
     const char *e = noncanonical(s, 0);
-    apr_uint64_t v;
+    apr_uint64_t v = 0;
 
     if (e == NULL && (ipcg_parse_u64(s, &v) != APR_SUCCESS || v > max)) {
         e = "out of range";
@@ -393,7 +393,7 @@ static apr_status_t get_i64(pctx_t *c, const char *name, const char *s,
                             apr_int64_t lo, apr_int64_t hi, apr_int64_t *out)
 {
     const char *e = noncanonical(s, 1);
-    apr_int64_t v;
+    apr_int64_t v = 0;
 
     if (e == NULL && (ipcg_parse_i64(s, &v) != APR_SUCCESS || v < lo
                       || v > hi)) {
@@ -463,8 +463,8 @@ static apr_status_t decode(pctx_t *c, const char *name, const char *s,
 static apr_status_t parse_value(pctx_t *c, const field_t *f, const char *s,
                                 void *base)
 {
-    apr_uint64_t u;
-    apr_int64_t i;
+    apr_uint64_t u = 0;
+    apr_int64_t i = 0;
     apr_status_t rv;
     int v;
 
@@ -649,7 +649,7 @@ static apr_status_t parse_end(pctx_t *c, char *s, int nobjs,
                               const char *body, apr_size_t body_len)
 {
     char *sum = strchr(s, ' ');
-    apr_uint64_t n;
+    apr_uint64_t n = 0;
     char want[17];
     apr_status_t rv;
 
@@ -738,7 +738,7 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
             val = NULL;
         }
         if (next_hdr < 0) {
-            apr_uint64_t v;
+            apr_uint64_t v = 0;
             if (strcmp(key, "ipcguard-state") != 0 || val == NULL) {
                 return bad(&c, "not an ipcguard state file (expected "
                            "'ipcguard-state %d')", IPCG_STATE_VERSION);
@@ -1081,7 +1081,8 @@ static apr_status_t file_safe(apr_pool_t *p, int is_link, int is_reg,
     }
     if (size > IPCG_STATE_MAX_BYTES) {
         *why = apr_psprintf(p, "is too large (%" APR_UINT64_T_FMT " bytes, "
-                            "at most %u)", size, IPCG_STATE_MAX_BYTES);
+                            "at most %" APR_UINT64_T_FMT ")", size,
+                            IPCG_STATE_MAX_BYTES);
         return APR_EACCES;
     }
     return APR_SUCCESS;

@@ -3,7 +3,7 @@
 # Needs root only when something is missing; works with no terminal.
 set -e
 PKGS="apache2 apache2-dev check pkg-config curl jq util-linux iproute2 \
-procps clang valgrind cppcheck prometheus wrk \
+procps clang clang-tidy valgrind cppcheck prometheus wrk \
 libapache2-mod-fcgid php-cgi debhelper dpkg-dev lintian git"
 missing=""
 for p in $PKGS; do

@@ -23,7 +23,7 @@ extern "C" {
 
 #define IPCG_STATE_VERSION 1
 /** A state file larger than this is refused (about 20,000 objects). */
-#define IPCG_STATE_MAX_BYTES (16u * 1024u * 1024u)
+#define IPCG_STATE_MAX_BYTES ((apr_uint64_t)16 * 1024 * 1024)
 
 typedef struct {
     apr_int64_t pid;             /**< the httpd parent */
