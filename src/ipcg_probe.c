@@ -190,7 +190,28 @@ apr_status_t ipcg_probe(apr_pool_t *p, const ipcg_paths_t *paths,
     }
 }
 
-/* Note the inode of every /dev/shm file in one maps file. */
+/* The first @a needle (not empty) in the @a len bytes at @a s, or NULL. */
+static const char *find_in(const char *s, apr_size_t len, const char *needle)
+{
+    apr_size_t n = strlen(needle);
+    const char *end = s + len;
+
+    while ((apr_size_t)(end - s) >= n) {
+        const char *c = memchr(s, needle[0], (apr_size_t)(end - s) - n + 1);
+        if (c == NULL) {
+            return NULL;
+        }
+        if (memcmp(c, needle, n) == 0) {
+            return c;
+        }
+        s = c + 1;
+    }
+    return NULL;
+}
+
+/* Note the inode of every /dev/shm file in one maps file. The prefix is
+ * looked for in each line only: a search through the rest of the text
+ * would make a process with many mappings cost their square. */
 static void maps_users(apr_pool_t *p, const char *text, const char *prefix,
                        apr_int64_t pid, apr_hash_t *users)
 {
@@ -198,8 +219,9 @@ static void maps_users(apr_pool_t *p, const char *text, const char *prefix,
 
     while (line && *line) {
         const char *nl = strchr(line, '\n');
-        const char *path = strstr(line, prefix);
-        if (path && (nl == NULL || path < nl)) {
+        apr_size_t len = nl ? (apr_size_t)(nl - line) : strlen(line);
+        const char *path = find_in(line, len, prefix);
+        if (path) {
             /* "addr perms offset dev inode path": inode is the 5th */
             char buf[32];
             const char *s = line;

@@ -7,6 +7,7 @@
 
 #include "ipcguard/ipcg_conf.h"
 #include "ipcguard/ipcg_limits.h"
+#include "ipcguard/ipcg_probe.h"
 #include "ipcguard/ipcg_proc.h"
 #include "ipcguard/ipcg_registry.h"
 #include "ipcguard/ipcg_scan.h"
@@ -357,6 +358,83 @@ START_TEST(proc_stat_status_maps)
 }
 END_TEST
 
+/* The users of /dev/shm files, from maps files with many mappings: each
+ * line is searched on its own, so that the prefix of a later line is
+ * neither taken for this one's nor looked for again on every line (which
+ * made tens of thousands of mappings cost seconds). */
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(posix_users_many_mappings)
+{
+    char dir[] = "/tmp/ipcg-unit-maps.XXXXXX";
+    ipcg_paths_t paths;
+    apr_hash_t *users;
+    apr_uint64_t ino;
+    const apr_int64_t *pid;
+    char *maps;
+    apr_size_t n;
+    apr_time_t t0;
+    int i;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    paths.proc = apr_pstrcat(pool, dir, "/proc", NULL);
+    paths.devshm = apr_pstrcat(pool, dir, "/shm", NULL);
+    paths.beancounters = "";
+    ck_assert_int_eq(mkdir(paths.proc, 0700), 0);
+    ck_assert_int_eq(mkdir(paths.devshm, 0700), 0);
+    ck_assert_int_eq(mkdir(apr_pstrcat(pool, paths.proc, "/7", NULL), 0700),
+                     0);
+    ck_assert_int_eq(mkdir(apr_pstrcat(pool, paths.proc, "/8", NULL), 0700),
+                     0);
+    maps = apr_palloc(pool, 30000 * 80 + 1);
+    for (n = 0, i = 0; i < 30000; i++) {
+        n += (apr_size_t)apr_snprintf(maps + n, 80, "%012x-%012x r-xp "
+                                      "00000000 08:01 %d /usr/lib/libx.so.%d"
+                                      "\n", i * 4096, (i + 1) * 4096,
+                                      1000 + i, i);
+    }
+    /* the inode of a line without the prefix is not the next line's */
+    maps = apr_pstrcat(pool, maps,
+                       "7f0000000000-7f0000001000 rw-s 00000000 00:1a 55 "
+                       "/tmp/other\n"
+                       "7f0000001000-7f0000002000 rw-s 00000000 00:1a 77 ",
+                       paths.devshm, "/ShM.a\n"
+                       "7f0000002000-7f0000003000 rw-s 00000000 00:1a 0 ",
+                       paths.devshm, "/zero-inode\n", NULL);
+    write_text(apr_pstrcat(pool, paths.proc, "/7/maps", NULL), maps);
+    /* the last line without a newline */
+    write_text(apr_pstrcat(pool, paths.proc, "/8/maps", NULL),
+               apr_pstrcat(pool, "7f0000000000-7f0000001000 rw-s 00000000 "
+                           "00:1a 77 ", paths.devshm, "/ShM.a\n"
+                           "7f0000001000-7f0000002000 rw-s 00000000 00:1a 99 ",
+                           paths.devshm, "/sem.b", NULL));
+    t0 = apr_time_now();
+    ck_assert_int_eq(ipcg_posix_users(pool, &paths, &users), APR_SUCCESS);
+    /* milliseconds when each line is searched alone (under valgrind too);
+     * a search to the end of the text took seconds */
+    ck_assert_int_lt(apr_time_now() - t0, apr_time_from_sec(2));
+    ck_assert_uint_eq(apr_hash_count(users), 2);
+    ino = 77;
+    pid = apr_hash_get(users, &ino, sizeof(ino));
+    ck_assert_ptr_nonnull(pid);
+    ck_assert(*pid == 7 || *pid == 8);
+    ino = 99;
+    pid = apr_hash_get(users, &ino, sizeof(ino));
+    ck_assert_ptr_nonnull(pid);
+    ck_assert_int_eq(*pid, 8);
+    ino = 55;
+    ck_assert_ptr_null(apr_hash_get(users, &ino, sizeof(ino)));
+    ck_assert_int_eq(system(apr_pstrcat(pool, "rm -rf ", dir, NULL)), 0);
+}
+END_TEST
+
 START_TEST(proc_tree_and_liveness)
 {
     ipcg_paths_t paths = fx_paths();
@@ -515,6 +593,7 @@ int main(void)
     ADD_TEST(tc, meminfo_blank_shmem);
     ADD_TEST(tc, beancounters);
     ADD_TEST(tc, proc_stat_status_maps);
+    ADD_TEST(tc, posix_users_many_mappings);
     ADD_TEST(tc, proc_tree_and_liveness);
     ADD_TEST(tc, zombie_is_dead);
     ADD_TEST(tc, numbers_and_files);
