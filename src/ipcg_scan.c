@@ -157,8 +157,11 @@ apr_status_t ipcg_parse_sysv_line(ipcg_kind_e kind, const char *line,
              && get_i64(f[11], &obj->otime) && get_i64(f[13], &obj->ctime)
              && (n == 14 || get_u64(f[14], &obj->rss));
         {
+            /* read only to refuse a line where they are no numbers */
             apr_int64_t dtime;
-            ok = ok && get_i64(f[12], &dtime);
+            apr_uint64_t swap;
+            ok = ok && get_i64(f[12], &dtime)
+                 && (n == 14 || get_u64(f[15], &swap));
         }
         break;
     case IPCG_SYSV_SEM:

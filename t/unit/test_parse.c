@@ -169,6 +169,39 @@ START_TEST(meminfo_blank_shmem)
 }
 END_TEST
 
+/* The swap column of a 16-column shm line must be a number like the
+ * rest: a line with junk there was accepted (the fuzzer's input is kept
+ * as a fixture: a selector byte, then the line). */
+START_TEST(sysv_shm_junk_swap)
+{
+    const char *path = fixture("fuzz/sysv_shm_junk_swap");
+    char buf[1024];
+    ipcg_obj_t o;
+    FILE *f;
+    size_t n;
+
+    ck_assert_int_eq(ipcg_parse_sysv_line(IPCG_SYSV_SHM,
+        "0 98307 600 4096 812 813 2 33 33 0 0 1700000000 0 1700000000 "
+        "4096 0", &o), APR_SUCCESS);
+    ck_assert_uint_eq(o.rss, 4096);
+    ck_assert_int_eq(ipcg_parse_sysv_line(IPCG_SYSV_SHM,
+        "0 98307 600 4096 812 813 2 33 33 0 0 1700000000 0 1700000000 "
+        "4096 0x10", &o), APR_EGENERAL);
+    ck_assert_int_eq(ipcg_parse_sysv_line(IPCG_SYSV_SHM,
+        "0 98307 600 4096 812 813 2 33 33 0 0 1700000000 0 1700000000 "
+        "4096 -1", &o), APR_EGENERAL);
+    f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "no fixture %s", path);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    ck_assert_int_gt(n, 1);
+    buf[n] = '\0';
+    ck_assert_int_eq(buf[0] % 16, IPCG_SYSV_SHM);
+    ck_assert_int_eq(ipcg_parse_sysv_line(IPCG_SYSV_SHM, buf + 1, &o),
+                     APR_EGENERAL);
+}
+END_TEST
+
 START_TEST(sysv_table_counts_bad_lines_and_goes_on)
 {
     const char *dir = apr_pstrdup(pool, "/tmp/ipcg-unit-proc.XXXXXX");
@@ -586,6 +619,7 @@ int main(void)
     ADD_TEST(tc, sysv_line_flags_and_old_format);
     ADD_TEST(tc, sysv_hostile_lines);
     ADD_TEST(tc, sysv_short_lines);
+    ADD_TEST(tc, sysv_shm_junk_swap);
     ADD_TEST(tc, sysv_table_counts_bad_lines_and_goes_on);
     ADD_TEST(tc, devshm_listing);
     ADD_TEST(tc, limits_from_fixture);
