@@ -149,7 +149,8 @@ valgrind: $(UNIT_BIN)
 # corpus in t/fuzz/corpus/<name>/, new inputs kept in build/fuzz-<name>/:
 #   state    the state-file parser (round trip to the same bytes)
 #   history  the history-file parser and the forecasts drawn from it
-#   proc     every parser of /proc and /sys text, and the numbers beneath
+#   proc     every parser of /proc and /sys text, the numbers beneath, and
+#            the readers of those files on a scratch tree
 #   conf     the directive parsers
 FUZZ_SECONDS ?= 30
 FUZZERS := state history proc conf
@@ -159,7 +160,7 @@ FUZZ_SRC_state := src/ipcg_state.c src/ipcg_util.c src/ipcg_obj.c
 FUZZ_SRC_history := src/ipcg_history.c src/ipcg_state.c src/ipcg_util.c \
                     src/ipcg_obj.c
 FUZZ_SRC_proc := src/ipcg_scan.c src/ipcg_proc.c src/ipcg_limits.c \
-                 src/ipcg_util.c src/ipcg_obj.c
+                 src/ipcg_util.c src/ipcg_obj.c src/ipcg_probe.c
 FUZZ_SRC_conf := src/ipcg_conf.c src/ipcg_util.c
 
 .SECONDEXPANSION:
