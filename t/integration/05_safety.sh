@@ -52,6 +52,7 @@ for mode in report registered orphans; do
 IPCGuardCleanup $mode"
   httpd_start a || fail "instance a starts ($mode)"
   mine=$(http a "/ipc-status?json" | jq -r '[.objects[] | select(.class == "instance") | .id] | sort | join(" ")')
+  check_cmp "$mode: the run has sets of its own to decide on (else the checks below prove nothing)" "$(wc -w <<<"$mine")" -ge 1
   httpd_kill9_tree a
   httpd_start a || fail "instance a restarts after kill -9 ($mode)"
   all_there; check_eq "$mode mode: no neighbour's object was removed" 0 "$?"
@@ -98,6 +99,7 @@ check_match "the removal is logged" "ipcguard\(030\): removed orphan sysv-sem id
 
 # --- runs that are not normal starts remove nothing -------------------------
 mine=$(http a "/ipc-status?json" | jq -r '[.objects[] | select(.class == "instance") | .id] | sort | join(" ")')
+check_cmp "the live run has sets of its own" "$(wc -w <<<"$mine")" -ge 1
 state=$(ls "$T"/state/*.state | head -n 1)
 for args in "-t" "-S" "-M" "-k start"; do
   sum=$(md5sum "$T"/state/*.state)
@@ -116,6 +118,7 @@ check_eq "apache2 -k graceful: the module removes nothing" "$removed_before" "$(
 check_eq "apache2 -k graceful: the server keeps its set count" "$(wc -w <<<"$mine")" \
   "$(http a "/ipc-status?json" | jq '[.objects[] | select(.class == "instance")] | length')"
 mine=$(http a "/ipc-status?json" | jq -r '[.objects[] | select(.class == "instance") | .id] | sort | join(" ")')
+check_cmp "the crashed run has sets of its own" "$(wc -w <<<"$mine")" -ge 1
 httpd_kill9_tree a
 "$APACHE2" -t -f "$T/a/httpd.conf" >/dev/null 2>&1
 left=0; for id in $mine; do exists sem "$id" && left=$((left + 1)); done
@@ -171,6 +174,7 @@ check_eq "the forged runs remove nothing: the original still parses" 0 \
 # --- a parent-only kill -9 with surviving children ---------------------------
 httpd_start a || fail "instance a starts for the survivor test"
 mine=$(http a "/ipc-status?json" | jq -r '[.objects[] | select(.class == "instance") | .id] | sort | join(" ")')
+check_cmp "the run whose parent dies has sets of its own" "$(wc -w <<<"$mine")" -ge 1
 kids=$(children_of "${PARENT[a]}" | tr '\n' ' ')
 httpd_kill9_parent a
 sleep 0.3
