@@ -1098,6 +1098,7 @@ static void trends(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->forecast_horizon = cf->forecast_horizon;
     r->forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
         &G->hist, smp, cf->forecast_window, r->forecast, IPCG_SERIES_MAX);
+    ipcg_class_trends(&G->hist, smp, cf->forecast_window, r->class_trend);
     if (ipcg_history_add_sample(&G->hist, smp, spacing < 1 ? 1 : spacing)) {
         G->hist_dirty = 1;
     }
@@ -1795,6 +1796,39 @@ static void html_limit(request_rec *r, const char *name, apr_uint64_t used,
 }
 
 /* The trend of each limit and when it will be full at that rate. */
+/* The counts by kind and class with their growth, for the kinds present. */
+static void html_class_trends(request_rec *r, const ipcg_report_t *rep)
+{
+    int k, c, head = 0;
+
+    for (k = 0; k < IPCG_KIND_COUNT; k++) {
+        const ipcg_class_trend_t *t =
+            &rep->class_trend[(apr_size_t)k * IPCG_CLASS_COUNT];
+        if (t[0].count + t[1].count + t[2].count == 0
+            && t[0].rate == 0 && t[1].rate == 0 && t[2].rate == 0) {
+            continue;
+        }
+        if (!head) {
+            ap_rputs("<table border=\"1\"><tr><th>kind</th>", r);
+            for (c = 0; c < IPCG_CLASS_COUNT; c++) {
+                ap_rprintf(r, "<th>%s</th><th>growth a day</th>",
+                           ipcg_class_name((ipcg_class_e)c));
+            }
+            ap_rputs("</tr>\n", r);
+            head = 1;
+        }
+        ap_rprintf(r, "<tr><td>%s</td>", ipcg_kind_name((ipcg_kind_e)k));
+        for (c = 0; c < IPCG_CLASS_COUNT; c++) {
+            ap_rprintf(r, "<td>%" APR_UINT64_T_FMT "</td><td>%+.1f</td>",
+                       t[c].count, t[c].rate * 86400.0);
+        }
+        ap_rputs("</tr>\n", r);
+    }
+    if (head) {
+        ap_rputs("</table>\n", r);
+    }
+}
+
 static void html_trends(request_rec *r, const ipcg_report_t *rep)
 {
     apr_uint32_t i;
@@ -1807,6 +1841,7 @@ static void html_trends(request_rec *r, const ipcg_report_t *rep)
                rep->forecast_horizon > 0
                    ? ipcg_duration_text(r->pool, rep->forecast_horizon)
                    : "no horizon (IPCGuardForecastHorizon off)");
+    html_class_trends(r, rep);
     if (rep->forecast_rows == 0) {
         ap_rputs("<p>No limit could be read.</p>\n", r);
         return;

@@ -188,6 +188,14 @@ char *ipcg_history_format(apr_pool_t *p, const ipcg_history_t *h,
     for (i = 0; i < h->samples->nelts; i++) {
         const ipcg_sample_t *s = &APR_ARRAY_IDX(h->samples, i, ipcg_sample_t);
         PART(apr_psprintf(p, "sample %" APR_INT64_T_FMT, s->t));
+        for (k = 0; k < IPCG_KIND_COUNT; k++) {
+            PART(apr_psprintf(p, " %s=%" APR_UINT64_T_FMT "/%"
+                              APR_UINT64_T_FMT "/%" APR_UINT64_T_FMT,
+                              ipcg_kind_name((ipcg_kind_e)k),
+                              s->count[k][IPCG_CLASS_INSTANCE],
+                              s->count[k][IPCG_CLASS_APPLICATION],
+                              s->count[k][IPCG_CLASS_FOREIGN]));
+        }
         for (k = 0; k < s->n; k++) {
             const ipcg_point_t *pt = &s->pt[k];
             PART(apr_psprintf(p, " %s=%" APR_UINT64_T_FMT "/%"
@@ -263,16 +271,37 @@ static const char *header_value(hctx_t *c, char *line, const char *name)
 static apr_status_t parse_sample(hctx_t *c, char *rest, ipcg_sample_t *s)
 {
     char *tok, *last = NULL;
+    int k;
 
     memset(s, 0, sizeof(*s));
     tok = apr_strtok(rest, " ", &last);
     if (tok == NULL || !canon_i64(tok, &s->t) || s->t < 0) {
         return hbad(c, "a sample needs its time");
     }
+    /* the counts of every kind, in order: instance/application/foreign */
+    for (k = 0; k < IPCG_KIND_COUNT; k++) {
+        const char *kind = ipcg_kind_name((ipcg_kind_e)k);
+        apr_size_t kl = strlen(kind);
+        char *s1, *s2;
+        tok = apr_strtok(NULL, " ", &last);
+        if (tok == NULL || strncmp(tok, kind, kl) != 0 || tok[kl] != '='
+            || (s1 = strchr(tok + kl, '/')) == NULL
+            || (s2 = strchr(s1 + 1, '/')) == NULL) {
+            return hbad(c, apr_psprintf(c->p, "a sample needs '%s=instance/"
+                                        "application/foreign'", kind));
+        }
+        *s1 = *s2 = '\0';
+        if (!canon_u64(tok + kl + 1, &s->count[k][IPCG_CLASS_INSTANCE])
+            || !canon_u64(s1 + 1, &s->count[k][IPCG_CLASS_APPLICATION])
+            || !canon_u64(s2 + 1, &s->count[k][IPCG_CLASS_FOREIGN])) {
+            return hbad(c, apr_psprintf(c->p, "a bad count of %s in a "
+                                        "sample", kind));
+        }
+    }
     while ((tok = apr_strtok(NULL, " ", &last)) != NULL) {
         char *eq = strchr(tok, '='), *s1, *s2;
         ipcg_point_t *pt;
-        apr_uint32_t k;
+        apr_uint32_t j;
 
         if (s->n >= IPCG_SERIES_MAX) {
             return hbad(c, "too many limits in one sample");
@@ -289,8 +318,8 @@ static apr_status_t parse_sample(hctx_t *c, char *rest, ipcg_sample_t *s)
             || pt->uncleaned > pt->used) {
             return hbad(c, "a bad limit in a sample");
         }
-        for (k = 0; k < s->n; k++) {
-            if (strcmp(s->pt[k].name, tok) == 0) {
+        for (j = 0; j < s->n; j++) {
+            if (strcmp(s->pt[j].name, tok) == 0) {
                 return hbad(c, "a limit twice in one sample");
             }
         }
@@ -538,6 +567,74 @@ double ipcg_theil_sen(const apr_int64_t *t, const double *y, int n)
     return med;
 }
 
+/* The rate of the points (@a t, @a y), newest first and the last of
+ * them now: the Theil-Sen slope of all of them, or of those in the
+ * window's newest quarter when that is steeper (a leak that began lately
+ * is not averaged away by the quiet before it). */
+static double rate_of(const apr_int64_t *t, const double *y, int n,
+                      apr_int64_t now, apr_int64_t window)
+{
+    apr_int64_t rt[IPCG_FORECAST_POINTS + 1];
+    double ry[IPCG_FORECAST_POINTS + 1], rate, recent;
+    int i, m = 0;
+
+    rate = ipcg_theil_sen(t, y, n);
+    for (i = 0; i < n && m < IPCG_FORECAST_POINTS + 1; i++) {
+        if (now - t[i] <= window / 4) {
+            rt[m] = t[i];
+            ry[m] = y[i];
+            m++;
+        }
+    }
+    if (m >= IPCG_FORECAST_MIN_POINTS
+        && (recent = ipcg_theil_sen(rt, ry, m)) > rate) {
+        rate = recent;
+    }
+    return rate;
+}
+
+void ipcg_class_trends(const ipcg_history_t *h, const ipcg_sample_t *now,
+                       apr_int64_t window,
+                       ipcg_class_trend_t out[IPCG_CLASS_TRENDS])
+{
+    const ipcg_sample_t *win[IPCG_FORECAST_POINTS + 1];
+    apr_int64_t t[IPCG_FORECAST_POINTS + 1];
+    int k, c, i, n = 0;
+
+    /* the samples in the window, newest first, then now */
+    for (i = h->samples->nelts - 1; i >= 0 && n < IPCG_FORECAST_POINTS; i--) {
+        const ipcg_sample_t *s = &APR_ARRAY_IDX(h->samples, i,
+                                                ipcg_sample_t);
+        if (s->t >= now->t) {
+            continue;
+        }
+        if (now->t - s->t > window) {
+            break;
+        }
+        win[n++] = s;
+    }
+    win[n++] = now;
+    for (i = 0; i < n; i++) {
+        t[i] = win[i]->t;
+    }
+    for (k = 0; k < IPCG_KIND_COUNT; k++) {
+        for (c = 0; c < IPCG_CLASS_COUNT; c++) {
+            ipcg_class_trend_t *o = &out[k * IPCG_CLASS_COUNT + c];
+            double y[IPCG_FORECAST_POINTS + 1];
+
+            for (i = 0; i < n; i++) {
+                y[i] = (double)win[i]->count[k][c];
+            }
+            o->kind = (ipcg_kind_e)k;
+            o->cls = (ipcg_class_e)c;
+            o->count = now->count[k][c];
+            o->points = (apr_uint32_t)n;
+            o->rate = n >= IPCG_FORECAST_MIN_POINTS
+                      ? rate_of(t, y, n, now->t, window) : 0;
+        }
+    }
+}
+
 static const ipcg_point_t *point_of(const ipcg_sample_t *s, const char *name)
 {
     apr_uint32_t k;
@@ -599,25 +696,7 @@ int ipcg_forecast_compute(const ipcg_history_t *h, const ipcg_sample_t *now,
         if (n < IPCG_FORECAST_MIN_POINTS) {
             continue;
         }
-        f->rate = ipcg_theil_sen(t, y, n);
-        {
-            /* the newest quarter of the window on its own: a leak that
-             * began lately is not averaged away by the quiet before it */
-            apr_int64_t rt[IPCG_FORECAST_POINTS + 1];
-            double ry[IPCG_FORECAST_POINTS + 1], recent;
-            int m = 0;
-            for (i = 0; i < n; i++) {
-                if (now->t - t[i] <= window / 4) {
-                    rt[m] = t[i];
-                    ry[m] = y[i];
-                    m++;
-                }
-            }
-            if (m >= IPCG_FORECAST_MIN_POINTS
-                && (recent = ipcg_theil_sen(rt, ry, m)) > f->rate) {
-                f->rate = recent;
-            }
-        }
+        f->rate = rate_of(t, y, n, now->t, window);
         if (f->seconds_to_full != 0 && f->rate > 0) {
             double left = (double)(cur->limit - cur->used) / f->rate;
             apr_int64_t whole = left > 9.0e15 ? -1 : (apr_int64_t)left;

@@ -445,6 +445,15 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
              f->points, f->span,
              ipcg_json_str(p, ipcg_forecast_text(p, f)));
     }
+    outs(out, "],\n\"objects\":[");
+    for (b = 0; b < IPCG_CLASS_TRENDS; b++) {
+        const ipcg_class_trend_t *ct = &r->class_trend[b];
+        outf(out, p, "%s{\"kind\":\"%s\",\"class\":\"%s\",\"count\":%"
+             APR_UINT64_T_FMT ",\"rate_per_day\":%.3f,\"samples\":%u}",
+             b ? ",\n" : "\n", ipcg_kind_name(ct->kind),
+             ipcg_class_name(ct->cls), ct->count, ct->rate * 86400.0,
+             ct->points);
+    }
     outs(out, "]},\n\"events\":[");
     for (b = 0; b < r->event_rows; b++) {
         const ipcg_event_t *e = &r->events[b];
@@ -717,6 +726,15 @@ void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
            "while it ran");
     outf(out, p, "ipcguard_outside_removals_total %" APR_UINT64_T_FMT "\n",
          r->outside_removals_total);
+    family(out, p, "ipcguard_objects_growth_per_second", "gauge",
+           "Growth rate of the count of IPC objects by kind and class "
+           "(Theil-Sen slope over the forecast window)");
+    for (b = 0; b < IPCG_CLASS_TRENDS; b++) {
+        const ipcg_class_trend_t *ct = &r->class_trend[b];
+        outf(out, p, "ipcguard_objects_growth_per_second{kind=\"%s\","
+             "class=\"%s\"} %.9g\n", ipcg_kind_name(ct->kind),
+             ipcg_class_name(ct->cls), ct->rate);
+    }
     if (r->forecast_rows) {
         family(out, p, "ipcguard_uncleaned", "gauge",
                "Usage of a limit that httpd does not clean up (other "

@@ -102,6 +102,7 @@ void ipcg_report_sample(const ipcg_report_t *r, const apr_array_header_t *reg,
 
     memset(s, 0, sizeof(*s));
     s->t = t;
+    memcpy(s->count, r->count, sizeof(s->count));
     for (k = 0; k < reg->nelts; k++) {
         const ipcg_obj_t *o = &APR_ARRAY_IDX(reg, k, ipcg_obj_t);
         if (o->cls != IPCG_CLASS_INSTANCE) {

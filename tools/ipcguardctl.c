@@ -212,8 +212,6 @@ static int cmd_list(apr_pool_t *p, const ctl_opts *c)
     return rv == APR_SUCCESS ? 0 : 1;
 }
 
-/* The report, built the way the module's parent builds it, with the state
- * file standing for the registry. */
 /* The history the module keeps: forecasts at the default window, and the
  * outside removals it recorded. */
 static void status_trends(apr_pool_t *p, const ctl_opts *c,
@@ -241,6 +239,7 @@ static void status_trends(apr_pool_t *p, const ctl_opts *c,
     r->forecast_horizon = IPCG_DEFAULT_FORECAST_HORIZON;
     r->forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
         &h, now, r->forecast_window, r->forecast, IPCG_SERIES_MAX);
+    ipcg_class_trends(&h, now, r->forecast_window, r->class_trend);
     r->outside_removals_total = h.outside_total;
     for (i = 0; i < h.events->nelts && i < IPCG_EVENTS_MAX; i++) {
         r->events[r->event_rows++] = APR_ARRAY_IDX(h.events, i,
@@ -248,6 +247,8 @@ static void status_trends(apr_pool_t *p, const ctl_opts *c,
     }
 }
 
+/* The report, built the way the module's parent builds it, with the state
+ * file standing for the registry. */
 static int cmd_status(apr_pool_t *p, const ctl_opts *c)
 {
     ipcg_snapshot_t snap;

@@ -9,9 +9,10 @@
  * directory, `<instance>.history` (docs/history-file.md), so that trends
  * span restarts and the next start can say why the last run ended.
  *
- * A sample holds, for each limit, everything in use on the system and the
- * part of it that httpd does not clean up (objects of other programs,
- * application objects, unprovable orphans). The forecast's rate is the
+ * A sample holds the count of objects on the system by kind and class
+ * and, for each limit, everything in use on the system and the part of it
+ * that httpd does not clean up (objects of other programs, application
+ * objects, unprovable orphans). The forecast's rate is the
  * Theil-Sen slope of that part (the median of the pairwise slopes, which
  * one odd sample moves little) over the window, or over the window's
  * newest quarter when that is steeper, so that a leak that began lately
@@ -45,6 +46,8 @@ typedef struct {
 
 typedef struct {
     apr_int64_t t;            /**< epoch seconds */
+    /** objects on the system by kind and ownership class */
+    apr_uint64_t count[IPCG_KIND_COUNT][IPCG_CLASS_COUNT];
     apr_uint32_t n;
     ipcg_point_t pt[IPCG_SERIES_MAX];
 } ipcg_sample_t;
@@ -84,6 +87,19 @@ typedef struct {
     apr_uint32_t points;          /**< samples the rate rests on */
     apr_int64_t span;             /**< seconds those samples cover */
 } ipcg_forecast_t;
+
+/** The trend of the count of one kind and class of object. */
+typedef struct {
+    ipcg_kind_e kind;
+    ipcg_class_e cls;
+    apr_uint64_t count;           /**< now */
+    double rate;                  /**< objects per second */
+    apr_uint32_t points;          /**< samples the rate rests on (with now);
+                                       below IPCG_FORECAST_MIN_POINTS the
+                                       rate is 0 */
+} ipcg_class_trend_t;
+
+#define IPCG_CLASS_TRENDS (IPCG_KIND_COUNT * IPCG_CLASS_COUNT)
 
 /** An empty history in @a p. */
 void ipcg_history_init(apr_pool_t *p, ipcg_history_t *h);
@@ -127,6 +143,14 @@ apr_status_t ipcg_history_write(apr_pool_t *p, const char *path,
  * Returns how many were written to @a out (at most @a max). */
 int ipcg_forecast_compute(const ipcg_history_t *h, const ipcg_sample_t *now,
                           apr_int64_t window, ipcg_forecast_t *out, int max);
+
+/** The trend of each kind and class of object (IPCG_CLASS_TRENDS of
+ * them, kinds in order, classes in order within each), from the samples
+ * of @a h no older than @a window seconds and @a now, with the rate rule
+ * of the forecasts. */
+void ipcg_class_trends(const ipcg_history_t *h, const ipcg_sample_t *now,
+                       apr_int64_t window,
+                       ipcg_class_trend_t out[IPCG_CLASS_TRENDS]);
 
 /** The Theil-Sen slope of the points (@a t, @a y): the median of the
  * slopes between every two points of distinct times; 0 with fewer than

@@ -101,6 +101,7 @@ typedef struct {
     apr_int64_t forecast_horizon;     /**< warn when full sooner; 0: off */
     apr_uint32_t forecast_rows;
     ipcg_forecast_t forecast[IPCG_SERIES_MAX];
+    ipcg_class_trend_t class_trend[IPCG_CLASS_TRENDS];  /**< kind by class */
     /* objects removed from outside while the server ran */
     apr_uint64_t outside_removals_total;  /**< since the parent started */
     apr_uint32_t event_rows;
@@ -152,9 +153,10 @@ void ipcg_report_objects(apr_pool_t *p, const apr_array_header_t *reg,
                          const ipcg_snapshot_t *snap, int show_foreign,
                          ipcg_view_t *v);
 
-/** A history sample of @a r's limits at @a t: for each limit, what is
- * used and the part of it that is not the instance objects of @a reg
- * (what httpd cleans up), beancounters counted whole. */
+/** A history sample of @a r at @a t: its counts by kind and class and,
+ * for each limit, what is used and the part of it that is not the
+ * instance objects of @a reg (what httpd cleans up), beancounters counted
+ * whole. */
 void ipcg_report_sample(const ipcg_report_t *r, const apr_array_header_t *reg,
                         apr_int64_t t, ipcg_sample_t *s);
 

@@ -54,6 +54,19 @@ static void use(apr_pool_t *p, const ipcg_history_t *h)
             fail("a forecast out of range");
         }
     }
+    {
+        ipcg_class_trend_t tr[IPCG_CLASS_TRENDS];
+        ipcg_class_trends(h, now, 86400, tr);
+        for (i = 0; i < IPCG_CLASS_TRENDS; i++) {
+            if ((int)tr[i].kind != i / IPCG_CLASS_COUNT
+                || (int)tr[i].cls != i % IPCG_CLASS_COUNT
+                || tr[i].count != now->count[tr[i].kind][tr[i].cls]
+                || tr[i].points > (apr_uint32_t)h->samples->nelts
+                || tr[i].rate != tr[i].rate) {
+                fail("a class trend out of range");
+            }
+        }
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -32,9 +32,14 @@ static ipcg_history_t typical(void)
     h.exited = 1795361000;
     h.outside_total = 1;
     s = sample(1795360980, 10, 4, 128);
+    s.count[IPCG_SYSV_SEM][IPCG_CLASS_INSTANCE] = 6;
+    s.count[IPCG_SYSV_SEM][IPCG_CLASS_FOREIGN] = 4;
+    s.count[IPCG_POSIX_SHM][IPCG_CLASS_APPLICATION] = 2;
     ipcg_sample_put(&s, "bc:numsem", 7, 7, 100);
     ipcg_history_add_sample(&h, &s, 1);
     s = sample(1795360990, 11, 5, 128);
+    s.count[IPCG_SYSV_SEM][IPCG_CLASS_INSTANCE] = 6;
+    s.count[IPCG_SYSV_SEM][IPCG_CLASS_FOREIGN] = 5;
     ipcg_history_add_sample(&h, &s, 1);
     memset(&e, 0, sizeof(e));
     e.found = 1795360995;
@@ -77,6 +82,13 @@ START_TEST(format_parse_roundtrip)
     ck_assert_int_eq(APR_ARRAY_IDX(back.samples, 0, ipcg_sample_t).n, 2);
     ck_assert_str_eq(APR_ARRAY_IDX(back.samples, 0, ipcg_sample_t).pt[1].name,
                      "bc:numsem");
+    ck_assert_int_eq(APR_ARRAY_IDX(back.samples, 1, ipcg_sample_t)
+                     .count[IPCG_SYSV_SEM][IPCG_CLASS_FOREIGN], 5);
+    ck_assert_int_eq(APR_ARRAY_IDX(back.samples, 0, ipcg_sample_t)
+                     .count[IPCG_POSIX_SHM][IPCG_CLASS_APPLICATION], 2);
+    ck_assert_ptr_ne(strstr(text, "sample 1795360980 sysv-sem=6/0/4 "
+                            "sysv-shm=0/0/0 sysv-msg=0/0/0 posix-shm=0/2/0 "
+                            "posix-sem=0/0/0 semmni=10/4/128"), NULL);
     ck_assert_int_eq(back.outside_total, 1);
     ck_assert_int_eq(back.exited, 1795361000);
     /* the text has no byte a shell or a log would choke on */
@@ -104,7 +116,12 @@ START_TEST(parse_refuses)
         {"semmni=10/4/128", "semmni=10/4"},
         {"semmni=10/4/128 bc:numsem=7/7/100", "semmni=10/4/128 semmni=7/7/100"},
         {"sample 1795360990", "sample 1795360980"},   /* out of order */
-        {"sysv-sem", "sysv-sam"},
+        {"2975 sysv-sem 32768", "2975 sysv-sam 32768"},
+        {"sysv-sem=6/0/4", "sysv-sem=6/0"},            /* a class short */
+        {"sysv-sem=6/0/4", "sysv-sem=6/0/04"},
+        {"sysv-sem=6/0/4 sysv-shm=0/0/0", "sysv-shm=0/0/0 sysv-sem=6/0/4"},
+        {" posix-sem=0/0/0 semmni=10/4/128", " semmni=10/4/128"},
+        {"posix-shm=0/2/0", "posix-shm=0/-2/0"},
         {"post_config", "post-config"},
         {"mod_rewrite.c", "mod_rewrite%2Ec"},         /* not canonical */
         {"%FF", "%ff"},
@@ -294,6 +311,59 @@ START_TEST(forecast_of_a_leak)
 }
 END_TEST
 
+/* Foreign sets leak one each 10 s since t=1000; the instance's stay. */
+START_TEST(class_trends_follow_each_class)
+{
+    ipcg_history_t h;
+    ipcg_sample_t s, now;
+    ipcg_class_trend_t tr[IPCG_CLASS_TRENDS];
+    const ipcg_class_trend_t *sem = &tr[IPCG_SYSV_SEM * IPCG_CLASS_COUNT];
+    apr_int64_t t;
+    int i;
+
+    ipcg_history_init(pool, &h);
+    memset(&now, 0, sizeof(now));
+    now.t = 1000;
+    ipcg_class_trends(&h, &now, 600, tr);
+    ck_assert_int_eq(tr[0].points, 1);
+    ck_assert(tr[0].rate == 0);
+    for (t = 900; t < 1100; t += 10) {
+        s = sample(t, 10, 0, 200);
+        s.count[IPCG_SYSV_SEM][IPCG_CLASS_INSTANCE] = 6;
+        s.count[IPCG_SYSV_SEM][IPCG_CLASS_FOREIGN] =
+            t < 1000 ? 3 : 3 + (apr_uint64_t)(t - 1000) / 10;
+        ipcg_history_add_sample(&h, &s, 1);
+    }
+    now = s;
+    now.t = 1100;
+    now.count[IPCG_SYSV_SEM][IPCG_CLASS_FOREIGN] = 13;
+    /* the whole window is half quiet; its newest quarter is the leak's */
+    ipcg_class_trends(&h, &now, 200, tr);
+    ck_assert_int_eq(sem[IPCG_CLASS_FOREIGN].kind, IPCG_SYSV_SEM);
+    ck_assert_int_eq(sem[IPCG_CLASS_FOREIGN].cls, IPCG_CLASS_FOREIGN);
+    ck_assert_int_eq(sem[IPCG_CLASS_FOREIGN].count, 13);
+    ck_assert_int_eq(sem[IPCG_CLASS_FOREIGN].points, 21);
+    ck_assert_msg(sem[IPCG_CLASS_FOREIGN].rate > 0.099
+                  && sem[IPCG_CLASS_FOREIGN].rate < 0.101,
+                  "rate %f", sem[IPCG_CLASS_FOREIGN].rate);
+    ck_assert(sem[IPCG_CLASS_INSTANCE].rate == 0);
+    ck_assert_int_eq(sem[IPCG_CLASS_INSTANCE].count, 6);
+    for (i = 0; i < IPCG_CLASS_TRENDS; i++) {
+        ck_assert_int_eq(tr[i].kind, i / IPCG_CLASS_COUNT);
+        ck_assert_int_eq(tr[i].cls, i % IPCG_CLASS_COUNT);
+        if (tr[i].kind != IPCG_SYSV_SEM) {
+            ck_assert(tr[i].rate == 0);
+        }
+    }
+    /* a short window holds only the leak */
+    ipcg_class_trends(&h, &now, 45, tr);
+    ck_assert_int_eq(sem[IPCG_CLASS_FOREIGN].points, 5);
+    ck_assert_msg(sem[IPCG_CLASS_FOREIGN].rate > 0.099
+                  && sem[IPCG_CLASS_FOREIGN].rate < 0.101,
+                  "rate %f", sem[IPCG_CLASS_FOREIGN].rate);
+}
+END_TEST
+
 START_TEST(forecast_flat_full_and_too_few)
 {
     ipcg_history_t h;
@@ -442,8 +512,13 @@ START_TEST(report_sample)
     o.size = 4097;                               /* two pages */
     o.cls = IPCG_CLASS_INSTANCE;
     *(ipcg_obj_t *)apr_array_push(reg) = o;
+    r.count[IPCG_SYSV_SEM][IPCG_CLASS_FOREIGN] = 8;
+    r.count[IPCG_POSIX_SHM][IPCG_CLASS_INSTANCE] = 3;
     ipcg_report_sample(&r, reg, 1234, &s);
     ck_assert_int_eq(s.t, 1234);
+    ck_assert_int_eq(s.count[IPCG_SYSV_SEM][IPCG_CLASS_FOREIGN], 8);
+    ck_assert_int_eq(s.count[IPCG_POSIX_SHM][IPCG_CLASS_INSTANCE], 3);
+    ck_assert_int_eq(s.count[IPCG_SYSV_SHM][IPCG_CLASS_INSTANCE], 0);
     ck_assert_int_eq(s.n, 4);     /* semmni semmns shmall bc:numsem */
     ck_assert_str_eq(s.pt[0].name, "semmni");
     ck_assert_int_eq(s.pt[0].used, 10);
@@ -471,6 +546,7 @@ int main(void)
     tcase_add_test(tc, sample_put_rules);
     tcase_add_test(tc, theil_sen);
     tcase_add_test(tc, forecast_of_a_leak);
+    tcase_add_test(tc, class_trends_follow_each_class);
     tcase_add_test(tc, forecast_flat_full_and_too_few);
     tcase_add_test(tc, words);
     tcase_add_test(tc, conf_duration);
