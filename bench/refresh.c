@@ -3,7 +3,8 @@
  * refresh: what one scan of the parent costs with the objects that exist
  * (made beforehand, in a private IPC namespace, by mkstale): read the
  * kernel's tables, reconcile a registry that holds all of them, build the
- * report, take a sample and compute every forecast from a full history.
+ * report, take a sample and compute every forecast and class trend from a
+ * full history.
  * Prints milliseconds per scan, per part, over ROUNDS rounds.
  *
  *   refresh ROUNDS
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
     for (k = 0; k < IPCG_HISTORY_CAP; k++) {
         ipcg_report_sample(&v->rep, reg, 1000000 + k * 60, smp);
         smp->pt[0].uncleaned += (apr_uint64_t)k;
+        smp->count[IPCG_SYSV_SEM][IPCG_CLASS_FOREIGN] += (apr_uint64_t)k;
         ipcg_history_add_sample(&h, smp, 1);
     }
 
@@ -85,6 +87,7 @@ int main(int argc, char **argv)
         ipcg_report_sample(&v->rep, reg, 1000000 + IPCG_HISTORY_CAP * 60, smp);
         v->rep.forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
             &h, smp, 86400 * 30, v->rep.forecast, IPCG_SERIES_MAX);
+        ipcg_class_trends(&h, smp, 86400 * 30, v->rep.class_trend);
         t_fc += apr_time_now() - t0;
         apr_pool_destroy(p);
     }

@@ -2,7 +2,8 @@
 # The parent's cost per scan (the monitor hook's work) with 0, 1,000 and
 # 10,000 semaphore sets, in one private IPC namespace: reading the
 # kernel's tables, reconciling a registry holding every set, building the
-# report, and the forecasts from a full history. Run as root:
+# report, and the forecasts and class trends from a full history. Run as
+# root:
 #   bash bench/refresh.sh [ROUNDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)

@@ -578,6 +578,11 @@ static double rate_of(const apr_int64_t *t, const double *y, int n,
     double ry[IPCG_FORECAST_POINTS + 1], rate, recent;
     int i, m = 0;
 
+    for (i = 1; i < n && y[i] == y[0]; i++) {
+    }
+    if (i == n) {
+        return 0;       /* flat, as most series are: no slopes to sort */
+    }
     rate = ipcg_theil_sen(t, y, n);
     for (i = 0; i < n && m < IPCG_FORECAST_POINTS + 1; i++) {
         if (now - t[i] <= window / 4) {
