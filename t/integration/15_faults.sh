@@ -22,29 +22,37 @@ check_eq "a clean stop leaves nothing" "0 sets, 0 shm files" "$(counts)"
 # that made it. A kill -9 between a module's allocation and that record
 # (a fraction of a millisecond) leaves an object no state file names: the
 # next start must still serve, remove everything that was recorded, and
-# show the rest: each such set as an orphan candidate of the run User,
-# each /dev/shm file counted as not this server's.
+# show the rest as not this server's: each such set counted as foreign
+# and named as an orphan candidate of the run User, or, if the kill came
+# before httpd handed the new set to the User, left as root's (never a
+# candidate); each /dev/shm file counted as foreign.
 one_sets=${one_run%% sets*}
 one_files=${one_run#* sets, }; one_files=${one_files%% shm*}
 unnamed=0 unrecorded_sets=0 unrecorded_files=0 kills=0
 # after_kill WHAT: the next start, checked, then a clean slate
 after_kill() {
-  local json extra_sets extra_files orphans foreign
+  local json extra_sets extra_files orphans foreign root_sets foreign_sets
   if ! httpd_start a; then fail "start after kill -9 $1"; return; fi
   json=$(http a "/ipc-status?json")
   extra_sets=$(( $(kernel_count sem) - one_sets ))
   extra_files=$(( $(ls /dev/shm | wc -l) - one_files ))
   orphans=$(jq '[.orphans[] | select(.kind == "sysv-sem")] | length' <<<"$json")
   foreign=$(jq '.totals["posix-shm"].foreign' <<<"$json")
+  foreign_sets=$(jq '.totals["sysv-sem"].foreign' <<<"$json")
+  root_sets=$(awk 'NR > 1 && $5 == 0' /proc/sysvipc/sem | wc -l)
   kills=$((kills + 1))
   if [ "$extra_sets" -gt 0 ] || [ "$extra_files" -gt 0 ]; then
     unrecorded_sets=$((unrecorded_sets + extra_sets))
     unrecorded_files=$((unrecorded_files + extra_files))
     echo "# kill -9 $1: $extra_sets set(s) and $extra_files /dev/shm file(s) made but not yet recorded"
   fi
-  if [ "$extra_sets" != "$orphans" ] || [ "$extra_files" != "$foreign" ]; then
+  if [ "$root_sets" -gt 0 ]; then
+    echo "# kill -9 $1: $root_sets set(s) still root's, not an orphan candidate"
+  fi
+  if [ "$extra_sets" != "$((orphans + root_sets))" ] \
+     || [ "$foreign_sets" != "$extra_sets" ] || [ "$extra_files" != "$foreign" ]; then
     unnamed=$((unnamed + 1))
-    echo "# kill -9 $1: $extra_sets extra set(s), $orphans orphan candidate(s); $extra_files extra file(s), $foreign foreign"
+    echo "# kill -9 $1: $extra_sets extra set(s), $orphans orphan candidate(s), $root_sets root's, $foreign_sets foreign; $extra_files extra file(s), $foreign foreign"
   fi
   httpd_stop a
   ipcrm -a; rm -f /dev/shm/*   # this namespace only: a clean slate
