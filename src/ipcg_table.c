@@ -4,11 +4,19 @@
 #include <sched.h>
 #include <string.h>
 
+#include <apr_time.h>
+
 #include "ipcguard/ipcg_table.h"
 
 #define TABLE_MAGIC 0x47435049u   /* "IPCG" */
 #define TABLE_VERSION 1u
-#define READ_RETRIES 1000
+/* A reader yields for its first tries, then sleeps a millisecond between
+ * tries, and gives up only after a second: on a busy machine the writer
+ * (the parent) can lose its CPU in the middle of a publish for far longer
+ * than a thousand yields take. */
+#define READ_YIELDS 100
+#define READ_SLEEP apr_time_from_msec(1)
+#define READ_WAIT apr_time_from_sec(1)
 
 struct ipcg_table_t {
     apr_uint32_t magic, version;
@@ -125,14 +133,27 @@ static apr_array_header_t *copy_out(apr_pool_t *p, const char *src,
 apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v)
 {
     const char *base = (const char *)t;
+    apr_time_t start = 0;
+    apr_pool_t *copy;
     int tries;
 
     if (t == NULL || t->magic != TABLE_MAGIC || t->version != TABLE_VERSION) {
         return APR_EINVAL;
     }
-    for (tries = 0; tries < READ_RETRIES; tries++) {
+    /* copies torn by a publish are thrown away, not piled up in p */
+    apr_pool_create(&copy, p);
+    for (tries = 0;; tries++) {
         apr_uint32_t s1, s2, no, nd, np;
 
+        if (tries == READ_YIELDS) {
+            start = apr_time_now();
+        }
+        else if (tries > READ_YIELDS) {
+            if (apr_time_now() - start > READ_WAIT) {
+                break;
+            }
+            apr_sleep(READ_SLEEP);
+        }
         s1 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
         if (s1 & 1) {
             sched_yield();
@@ -145,15 +166,17 @@ apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v)
             continue;       /* torn: the counts are being rewritten */
         }
         v->rep = t->rep;
-        v->objs = copy_out(p, base + off_objs(), no, sizeof(ipcg_obj_t));
-        v->decisions = copy_out(p, base + off_decisions(t), nd,
+        v->objs = copy_out(copy, base + off_objs(), no, sizeof(ipcg_obj_t));
+        v->decisions = copy_out(copy, base + off_decisions(t), nd,
                                 sizeof(ipcg_decision_t));
-        v->procs = copy_out(p, base + off_procs(t), np, sizeof(ipcg_proc_t));
+        v->procs = copy_out(copy, base + off_procs(t), np,
+                            sizeof(ipcg_proc_t));
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         s2 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
         if (s1 == s2) {
             return APR_SUCCESS;
         }
+        apr_pool_clear(copy);
     }
     return APR_EAGAIN;
 }

@@ -36,7 +36,7 @@ ipcg_table_t *ipcg_table_init(void *mem, apr_size_t size,
 void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v);
 
 /** Copy a consistent view out of @a t into @a p. Returns APR_EAGAIN if
- * the writer kept it busy through every retry, APR_EINVAL if @a t is not
+ * the writer kept it busy for over a second, APR_EINVAL if @a t is not
  * a table. */
 apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v);
 

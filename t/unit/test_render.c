@@ -274,6 +274,55 @@ START_TEST(table_readers_never_see_a_torn_copy)
 }
 END_TEST
 
+/* The sequence word of the table follows its magic and version: odd
+ * while the writer is at work. */
+static volatile apr_uint32_t *seq_word(void *mem)
+{
+    return (volatile apr_uint32_t *)mem + 2;
+}
+
+START_TEST(table_readers_wait_out_a_slow_writer)
+{
+    /* the writer loses its CPU mid-publish for 50 ms (far longer than a
+     * few hundred yields): the reader waits and then succeeds */
+    apr_size_t size = ipcg_table_size(32, 4, 4);
+    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ipcg_table_t *t = ipcg_table_init(mem, size, 32, 4, 4);
+    ipcg_view_t a = view(10, 1), out;
+    apr_time_t t0, waited;
+    pid_t writer;
+    int status = -1;
+
+    ipcg_table_publish(t, &a);
+    ck_assert_uint_eq(*seq_word(mem), ipcg_table_generation(t));
+    *seq_word(mem) += 1;                    /* a publish begins */
+    writer = fork();
+    if (writer == 0) {
+        apr_sleep(apr_time_from_msec(50));
+        __atomic_add_fetch(seq_word(mem), 1, __ATOMIC_RELEASE);
+        _exit(0);
+    }
+    t0 = apr_time_now();
+    ck_assert_int_eq(ipcg_table_read(t, pool, &out), APR_SUCCESS);
+    waited = apr_time_now() - t0;
+    waitpid(writer, &status, 0);
+    ck_assert_int_eq(status, 0);
+    ck_assert_int_eq(out.objs->nelts, 10);
+    ck_assert_int_ge(waited, apr_time_from_msec(40));
+
+    /* a writer that never finishes: the reader gives up after about a
+     * second, not at once and not never */
+    *seq_word(mem) += 1;
+    t0 = apr_time_now();
+    ck_assert_int_eq(ipcg_table_read(t, pool, &out), APR_EAGAIN);
+    waited = apr_time_now() - t0;
+    ck_assert_int_ge(waited, apr_time_from_msec(900));
+    ck_assert_int_le(waited, apr_time_from_sec(10));
+    munmap(mem, size);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("render");
@@ -287,6 +336,7 @@ int main(void)
     ADD_TEST(tc, procs_sort_largest_first);
     ADD_TEST(tc, table_publish_and_read);
     ADD_TEST(tc, table_readers_never_see_a_torn_copy);
+    ADD_TEST(tc, table_readers_wait_out_a_slow_writer);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
