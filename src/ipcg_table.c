@@ -130,6 +130,24 @@ static apr_array_header_t *copy_out(apr_pool_t *p, const char *src,
     return a;
 }
 
+/* Wait before retry number @a tries: a yield for the first READ_YIELDS,
+ * then a millisecond's sleep; 0 once READ_WAIT has passed since then. */
+static int back_off(int tries, apr_time_t *start)
+{
+    if (tries <= READ_YIELDS) {
+        sched_yield();
+        return 1;
+    }
+    if (tries == READ_YIELDS + 1) {
+        *start = apr_time_now();
+    }
+    else if (apr_time_now() - *start > READ_WAIT) {
+        return 0;
+    }
+    apr_sleep(READ_SLEEP);
+    return 1;
+}
+
 apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v)
 {
     const char *base = (const char *)t;
@@ -142,22 +160,12 @@ apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v)
     }
     /* copies torn by a publish are thrown away, not piled up in p */
     apr_pool_create(&copy, p);
-    for (tries = 0;; tries++) {
+    for (tries = 0; tries == 0 || back_off(tries, &start); tries++) {
         apr_uint32_t s1, s2, no, nd, np;
 
-        if (tries == READ_YIELDS) {
-            start = apr_time_now();
-        }
-        else if (tries > READ_YIELDS) {
-            if (apr_time_now() - start > READ_WAIT) {
-                break;
-            }
-            apr_sleep(READ_SLEEP);
-        }
         s1 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
         if (s1 & 1) {
-            sched_yield();
-            continue;
+            continue;       /* the writer is at work */
         }
         no = t->n_objs;
         nd = t->n_decisions;
