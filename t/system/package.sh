@@ -52,40 +52,105 @@ unshare --ipc --pid --fork --mount-proc --mount --net --propagation private bash
 pass=0 failn=0
 ok() { pass=$((pass + 1)); echo "ok - $*"; }
 no() { failn=$((failn + 1)); echo "not ok - $*"; }
+# show what a command printed, indented, so that nothing is thrown away unread
+said() { [ -n "$1" ] && sed 's/^/#   /' <<<"$1"; return 0; }
 mount -t tmpfs -o size=64m,mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -m 1777 /run/lock          # /var/lock, for apache2ctl
 ip link set lo up
 errlog=/var/log/apache2/error.log
 lines0=$(wc -l < "$errlog" 2>/dev/null || echo 0)
+pidfile=/run/apache2/apache2.pid
+# The server's processes, found the way the module finds them: the parent
+# from the pid file, then every descendant from the process tree (never by
+# command name: mod_perl renames every process "/usr/sbin/apach").
+server_pids() {
+  local parent out changed=1 p
+  parent=$(cat "$pidfile" 2>/dev/null) || return 0
+  kill -0 "$parent" 2>/dev/null || return 0
+  out=" $parent "
+  while [ "$changed" = 1 ]; do
+    changed=0
+    for p in $(ps -eo pid=,ppid= | awk -v set="$out" 'index(set, " " $2 " ") && !index(set, " " $1 " ") { print $1 }'); do
+      out="$out$p "
+      changed=1
+    done
+  done
+  echo $out
+}
+page_pid() { curl -s --max-time 2 http://127.0.0.1/ipc-status?json | jq -r '.instance.pid // empty' 2>/dev/null; }
+# wait_up [NOT_PID]: until /ipc-status answers from a parent other than
+# NOT_PID that the pid file names (10 s at most)
 wait_up() {
-  local i
+  local i got
   for i in $(seq 1 100); do
-    curl -s -o /dev/null --max-time 2 http://127.0.0.1/ipc-status && return 0
+    got=$(page_pid)
+    if [ -n "$got" ] && [ "$got" != "${1:-}" ] && [ "$got" = "$(cat "$pidfile" 2>/dev/null)" ]; then
+      return 0
+    fi
     sleep 0.1
   done
   return 1
 }
-apache2ctl start >/dev/null 2>&1
-wait_up && ok "apache2ctl start serves /ipc-status" || no "apache2ctl start serves /ipc-status"
+out=$(apache2ctl start 2>&1); rc=$?
+if [ $rc = 0 ] && wait_up; then ok "apache2ctl start serves /ipc-status"
+else no "apache2ctl start serves /ipc-status (exit $rc)"; said "$out"; fi
+grep -qE 'ipcguard\(|\[ipcguard' <<<"$out" && { no "apache2ctl start prints nothing of the module's"; said "$out"; } \
+  || ok "apache2ctl start prints nothing of the module's"
+first=$(page_pid)
 json=$(curl -s http://127.0.0.1/ipc-status?json)
 n=$(jq '[.objects[] | select(.class == "instance" and .kind == "sysv-sem")] | length' <<<"$json")
 [ "${n:-0}" -ge 1 ] && ok "the page lists the server's semaphore sets ($n)" || no "the page lists the server's sets: got '$n'"
-# kill -9 every apache2 of this namespace, by pid
-for p in $(ps -eo pid=,comm= | awk '$2 == "apache2" { print $1 }'); do kill -9 "$p"; done
-sleep 0.5
+# which modules this apache2 loads (mod_perl and mod_php change how its
+# processes look)
+mods=$(apache2ctl -M 2>&1 | awk '/_module/ { printf "%s ", $1 }')
+echo "# loaded: $mods"
+# kill -9 the whole server, by pid, and wait until every one is gone
+pids=$(server_pids)
+[ -n "$pids" ] && ok "the server's processes: $pids" || no "no server process found from $pidfile"
+for p in $pids; do kill -9 "$p" 2>/dev/null; done
+gone=0
+for i in $(seq 1 100); do
+  alive=""
+  for p in $pids; do [ -d "/proc/$p" ] && alive="$alive $p"; done
+  # gone means reaped too: httpd takes a zombie parent for a live server
+  # (this shell is the namespace's init and reaps the orphans)
+  [ -z "$alive" ] && { gone=1; break; }
+  sleep 0.1
+done
+[ "$gone" = 1 ] && ok "kill -9 ended every process of the server" || no "kill -9: still alive:$alive"
 left=$(awk 'NR > 1' /proc/sysvipc/sem | wc -l)
-[ "$left" -ge 1 ] && ok "kill -9 leaks $left sets" || no "kill -9 should leak sets"
-apache2ctl start >/dev/null 2>&1
-wait_up && ok "apache2ctl start again after kill -9" || no "start after kill -9"
+[ "$gone" = 1 ] && [ "$left" -ge 1 ] && ok "kill -9 leaks $left sets" || no "kill -9 should leak sets (left $left, all gone: $gone)"
+out=$(apache2ctl start 2>&1); rc=$?
+if [ $rc = 0 ] && wait_up "$first"; then ok "apache2ctl start again after kill -9: a new parent ($(page_pid), was $first)"
+else no "start after kill -9 (exit $rc; page pid $(page_pid), was $first)"; said "$out"; fi
+grep -qi "already running" <<<"$out" && { no "the new start took the dead server for a live one"; said "$out"; }
 new=$(tail -n +"$((lines0 + 1))" "$errlog")
 grep -q "ipcguard(021): removed [0-9]* stale IPC object" <<<"$new" \
-  && ok "the error log has the cleanup summary" || no "the error log has no cleanup summary"
+  && ok "the error log has the cleanup summary" || { no "the error log has no cleanup summary"; said "$(grep ipcguard <<<"$new" | tail -n 20)"; }
 removed=$(curl -s http://127.0.0.1/ipc-status?json | jq .cleanup.removed_count)
 [ "${removed:-0}" -ge 1 ] && [ "$removed" -ge "$left" ] && ok "the page shows the cleanup ($removed removed)" || no "the page shows removed_count $removed, leaked $left"
-apache2ctl stop >/dev/null 2>&1
-for i in $(seq 1 100); do pgrep -x apache2 >/dev/null || break; sleep 0.1; done
-pgrep -x apache2 >/dev/null && no "apache2ctl stop" || ok "apache2ctl stop"
+now=$(awk 'NR > 1' /proc/sysvipc/sem | wc -l)
+[ "$now" -le "$n" ] && ok "the sets do not pile up ($now now, $n at the first start)" || no "sets pile up: $now now, $n at the first start"
+# a signalling process of the live server says nothing of the module's
+out=$(apache2ctl graceful 2>&1)
+grep -qE 'ipcguard\(|\[ipcguard' <<<"$out" && { no "apache2ctl graceful prints nothing of the module's"; said "$out"; } \
+  || ok "apache2ctl graceful prints nothing of the module's"
+pids=$(server_pids)
+out=$(apache2ctl stop 2>&1)
+grep -qE 'ipcguard\(|\[ipcguard' <<<"$out" && { no "apache2ctl stop prints nothing of the module's"; said "$out"; } \
+  || ok "apache2ctl stop prints nothing of the module's"
+for i in $(seq 1 100); do
+  alive=""
+  for p in $pids; do [ -d "/proc/$p" ] && alive="$alive $p"; done
+  [ -z "$alive" ] && break
+  sleep 0.1
+done
+[ -z "$alive" ] && ok "apache2ctl stop ends every process of the server" || no "apache2ctl stop: still alive:$alive"
+new=$(tail -n +"$((lines0 + 1))" "$errlog")
+if grep -E 'Identifier removed|AH00144|AH00050|ipcguard\(107\)' <<<"$new"; then
+  no "the error log shows no lost lock and no second server"
+else ok "the error log shows no lost lock and no second server"; fi
 echo "$pass passed, $failn failed"
 [ "$failn" -eq 0 ]
 INNER
