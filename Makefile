@@ -44,7 +44,18 @@ module: .libs/mod_ipcguard.so
 	  $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
 	  mod_ipcguard.c $(CORE_SRC)
 
-testmodule: t/.libs/mod_ipcg_test.so
+testmodule: t/.libs/mod_ipcg_test.so $(BUILD)/alt/.libs/mod_ipcguard.so
+
+# The module again, built as a later release whose state carried across
+# generations has another layout: the upgrade test swaps it in under a
+# running server. Built from a copy, so that its objects stay apart.
+$(BUILD)/alt/.libs/mod_ipcguard.so: mod_ipcguard.c $(CORE_SRC) $(CORE_HDR)
+	rm -rf $(BUILD)/alt && mkdir -p $(BUILD)/alt
+	cp -r mod_ipcguard.c src include $(BUILD)/alt/
+	cd $(BUILD)/alt && $(APXS) -c -o mod_ipcguard.la -Iinclude \
+	  $(foreach f,$(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -DIPCG_CARRIED_TEST_LAYOUT,-Wc,$(f)) \
+	  $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
+	  mod_ipcguard.c $(CORE_SRC) >/dev/null
 
 t/.libs/mod_ipcg_test.so: t/mod_ipcg_test.c
 	$(APXS) -c -o t/mod_ipcg_test.la $(foreach f,$(WARN) $(CFLAGS),-Wc,$(f)) \

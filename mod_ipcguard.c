@@ -72,7 +72,19 @@ module AP_MODULE_DECLARE_DATA ipcguard_module;
 
 
 #define IPCG_HANDLER "ipc-status"
-#define IPCG_USERDATA "ipcguard-process-state"
+/* The process-pool key of what the parent carries across generations. A
+ * release whose ipcg_global differs bumps IPCG_CARRIED_LAYOUT: after a
+ * package upgrade swaps the module under a running server, the graceful
+ * restart loads the new code into the same parent, and what the old code
+ * left there must not be read with the new layout. */
+#define IPCG_USERDATA "ipcguard-carried"
+#define IPCG_CARRIED_MAGIC 0x49504347u       /* "IPCG" */
+#ifdef IPCG_CARRIED_TEST_LAYOUT
+/* a build for the upgrade test: another layout, as a later release has */
+#define IPCG_CARRIED_LAYOUT 1000u
+#else
+#define IPCG_CARRIED_LAYOUT 2u
+#endif
 #define IPCG_CAP_DECISIONS 512
 #define IPCG_CAP_PROCS 512
 /* a warning about the same limit again only after this long */
@@ -374,11 +386,24 @@ typedef struct {
 /* Lives in the process pool so that it survives restarts (the module
  * itself is unloaded and loaded again with each generation): it must
  * hold no pointer into this module's code or static data. */
+/* The head of what is carried: its layout never changes, so that any
+ * release can tell whether the rest is its own. */
 typedef struct {
+    apr_uint32_t magic;         /* IPCG_CARRIED_MAGIC */
+    apr_uint32_t layout;        /* IPCG_CARRIED_LAYOUT of the writer */
+    apr_uint64_t size;          /* sizeof the writer's ipcg_global */
+    apr_pool_t *pool;           /* everything carried lives in it */
+} ipcg_carried_head;
+
+typedef struct {
+    ipcg_carried_head head;     /* first: see above */
     apr_pool_t *pool;           /* process lifetime */
     apr_pool_t *regpool;        /* holds reg; replaced as it is rebuilt */
     apr_array_header_t *reg;    /* ipcg_obj_t: this instance's objects */
     int startup_done;           /* the startup cleanup ran (or was skipped) */
+    int rebuilt;                /* made anew after another release's */
+    apr_uint32_t rebuilt_layout;    /* that release's layout, 0: unknown */
+    apr_uint64_t rebuilt_size;
     ipcg_cleanup_t cleanup;
     apr_array_header_t *decisions;   /* ipcg_decision_t, in pool */
     apr_uint64_t orphans, orphans_provable;
@@ -405,6 +430,9 @@ typedef struct {
     apr_int64_t last_seen_at;   /* epoch s of the last scan of the watch */
     apr_uint64_t outside_total; /* outside removals since the start */
     apr_array_header_t *pending;     /* log lines waiting for the error log */
+#ifdef IPCG_CARRIED_TEST_LAYOUT
+    char test_pad[64];          /* moves nothing above, grows the struct */
+#endif
 } ipcg_global;
 
 /* Per generation (reset when the module is loaded again). */
@@ -417,18 +445,55 @@ static int bracket_index;
 static apr_array_header_t *bracket_names[IPCG_PHASE_COUNT];
 static ipcg_paths_t paths;
 
+/* Is what the process pool carries this release's? 0: nothing carried;
+ * 1: ours; -1: another release's (its head names its layout). */
+static int carried_is_ours(const void *data)
+{
+    const ipcg_carried_head *h = data;
+
+    if (data == NULL) {
+        return 0;
+    }
+    return h->magic == IPCG_CARRIED_MAGIC && h->layout == IPCG_CARRIED_LAYOUT
+           && h->size == sizeof(ipcg_global) ? 1 : -1;
+}
+
 static ipcg_global *global_state(server_rec *s)
 {
     apr_pool_t *pp = s->process->pool;
     void *data = NULL;
+    int carried;
+    apr_uint32_t old_layout = 0;
+    apr_uint64_t old_size = 0;
 
     apr_pool_userdata_get(&data, IPCG_USERDATA, pp);
+    carried = carried_is_ours(data);
+    if (carried < 0) {
+        const ipcg_carried_head *h = data;
+        apr_pool_t *old = h->magic == IPCG_CARRIED_MAGIC ? h->pool : NULL;
+
+        old_layout = h->magic == IPCG_CARRIED_MAGIC ? h->layout : 0;
+        old_size = h->magic == IPCG_CARRIED_MAGIC ? h->size : 0;
+        apr_pool_userdata_set(NULL, IPCG_USERDATA, apr_pool_cleanup_null, pp);
+        /* only another release's own head says where its pool is */
+        if (old) {
+            apr_pool_destroy(old);
+        }
+        data = NULL;
+    }
     if (data == NULL) {
         ipcg_global *g = apr_pcalloc(pp, sizeof(*g));
         /* not a child of the process pool: at exit httpd destroys that
          * pool's children, newest first, before pconf, whose cleanup
          * still needs the registry */
         apr_pool_create(&g->pool, NULL);
+        g->head.magic = IPCG_CARRIED_MAGIC;
+        g->head.layout = IPCG_CARRIED_LAYOUT;
+        g->head.size = sizeof(*g);
+        g->head.pool = g->pool;
+        g->rebuilt = carried < 0;
+        g->rebuilt_layout = old_layout;
+        g->rebuilt_size = old_size;
         apr_pool_create(&g->regpool, g->pool);
         apr_pool_create(&g->seenpool, g->pool);
         g->reg = apr_array_make(g->regpool, 16, sizeof(ipcg_obj_t));
@@ -1178,6 +1243,26 @@ static void refresh(apr_pool_t *p, server_rec *s, int warn, int write)
 /* ------------------------------------------------------------------ */
 /* Attribution: snapshots between the entries of the sorted hook arrays */
 
+/* The first configuration pass, which every httpd process makes, the ones
+ * that only test, dump or signal included. */
+static int first_pass(void)
+{
+    return ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG;
+}
+
+/* The brackets' starting point: the kernel's tables as they are now. */
+static void bracket_baseline(void)
+{
+    apr_pool_t *np;
+
+    apr_pool_create(&np, G->pool);
+    scan(np, &last_snap);
+    if (bracket_pool) {
+        apr_pool_destroy(bracket_pool);
+    }
+    bracket_pool = np;
+}
+
 static int in_real_pass(void)
 {
     return ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL
@@ -1241,10 +1326,16 @@ static void bracket(ipcg_phase_e phase)
     bracket_index++;
 }
 
+static void become_server(apr_pool_t *pconf, apr_pool_t *ptemp,
+                          server_rec *s);
+
 static int bracket_open_logs(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
-    (void)pconf; (void)plog; (void)ptemp; (void)s;
+    (void)plog;
+    if (G && !G->startup_done && first_pass()) {
+        become_server(pconf, ptemp, s);
+    }
     bracket(IPCG_PHASE_OPEN_LOGS);
     return OK;
 }
@@ -1471,7 +1562,11 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     for (i = 0; i < carried->nelts; i++) {
         registry_add(&APR_ARRAY_IDX(carried, i, ipcg_obj_t));
     }
-    if (cf->cleanup >= IPCG_CLEANUP_REPORT) {
+    /* while this instance's earlier parent runs (or may run), every
+     * object of its user may be that server's: no orphan pass at all */
+    if (cf->cleanup >= IPCG_CLEANUP_REPORT
+        && G->cleanup.outcome != IPCG_OUTCOME_ALIVE
+        && G->cleanup.outcome != IPCG_OUTCOME_UNKNOWN) {
         ipcg_snapshot_t snap;
         apr_hash_t *mine = apr_hash_make(p);
         apr_time_t t0 = apr_time_now();
@@ -1498,6 +1593,40 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
 
 static void claim_parent(server_rec *s);
 
+/* A restart has loaded this release into a parent that another release
+ * ran until now (a package upgrade, then a graceful restart): the startup
+ * cleanup is long done, and the registry comes back from this server's
+ * own state file, which records every object it knew. */
+static void recover_after_upgrade(apr_pool_t *p, server_rec *s)
+{
+    ipcg_state_t st;
+    const char *why = NULL;
+    int i, n = 0;
+
+    G->startup_done = 1;
+    G->rebuilt = 0;
+    if (G->state_path[0]
+        && ipcg_state_read(p, G->state_path, 0, &st, &why) == APR_SUCCESS
+        && st.pid == getpid()) {
+        G->started = st.started;
+        for (i = 0; i < st.objs->nelts; i++) {
+            registry_add(&APR_ARRAY_IDX(st.objs, i, ipcg_obj_t));
+            n++;
+        }
+    }
+    ipcg_strlcpy(G->cleanup.summary, "the module was upgraded in place: "
+                 "the last startup cleanup's record was not carried over",
+                 sizeof(G->cleanup.summary));
+    log_to_httpd(s, APLOG_INFO, 0, apr_psprintf(p,
+                 "ipcguard(108): mod_ipcguard was replaced under the running "
+                 "server (what it carried has layout %u, %" APR_UINT64_T_FMT
+                 " bytes; this release's is %u, %" APR_SIZE_T_FMT " bytes): "
+                 "%d object(s) taken back from %s%s%s", G->rebuilt_layout,
+                 G->rebuilt_size, IPCG_CARRIED_LAYOUT, sizeof(ipcg_global), n,
+                 G->state_path[0] ? G->state_path : "no state file",
+                 why ? ": " : "", why ? why : ""));
+}
+
 static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
@@ -1511,27 +1640,50 @@ static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     G = global_state(s);
     set_logger(s);
     identify_instance(ptemp, &cf);
-    if (!G->startup_done) {
+    if (!first_pass()) {
+        /* before open_logs, a detached server's stderr is /dev/null:
+         * what the module says waits for the error log */
         log_pending = 1;
-        /* if httpd gives up before its error log is open (a port in use,
-         * say), what the cleanup said still goes out, to stderr */
-        apr_pool_cleanup_register(pconf, s, flush_on_exit,
-                                  apr_pool_cleanup_null);
-        startup_cleanup(ptemp, s, &cf);
+        if (G->rebuilt) {
+            recover_after_upgrade(ptemp, s);
+        }
     }
-    {
-        /* the baseline for the brackets: what exists before any module
-         * of this generation allocates. The first configuration pass too:
-         * its modules make objects that live until pconf is cleared, and
-         * a kill -9 in between must not leave them unrecorded */
-        apr_pool_create(&bracket_pool, G->pool);
-        scan(bracket_pool, &last_snap);
-        bracket_phase = IPCG_PHASE_UNKNOWN;
-        bracket_index = 0;
-        wrap_hooks(pconf, ptemp);
+    /* the baseline for the brackets: what exists before any module of
+     * this generation allocates. The first configuration pass too: its
+     * modules make objects that live until pconf is cleared, and a kill -9
+     * in between must not leave them unrecorded */
+    bracket_baseline();
+    bracket_phase = IPCG_PHASE_UNKNOWN;
+    bracket_index = 0;
+    wrap_hooks(pconf, ptemp);
+    /* In the first pass this process may still be one that only signals a
+     * server (-k stop, -k graceful, -k start while it runs): httpd decides
+     * that after check_config. Nothing is claimed, removed or written
+     * until become_server(), at the first bracket of open_logs. */
+    if (!first_pass()) {
         claim_parent(s);
     }
     return OK;
+}
+
+/* The first configuration pass has reached open_logs: httpd's
+ * ap_signal_server() has let this process go on, so it is the one that
+ * will serve (unless binding or a later hook fails; then what the cleanup
+ * did is still recorded truly in the state file). Runs before any
+ * open_logs entry, so before the MPM creates its accept mutex. */
+static void become_server(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
+{
+    ipcg_settings cf;
+
+    settings_of(s, &cf);
+    log_pending = 1;
+    /* if httpd gives up before its error log is open (a port in use, say),
+     * what the cleanup said still goes out, to stderr */
+    apr_pool_cleanup_register(pconf, s, flush_on_exit, apr_pool_cleanup_null);
+    startup_cleanup(ptemp, s, &cf);
+    /* what the cleanup removed is no allocation of the first entry */
+    bracket_baseline();
+    claim_parent(s);
 }
 
 /* After core.c has opened the error log: write what the startup cleanup
@@ -1601,18 +1753,22 @@ static void claim_parent(server_rec *s)
         G->starttime = me.starttime;
     }
     /* never overwrite the state of another live server that shares this
-     * PidFile (a configuration error httpd itself will report) */
+     * PidFile (a configuration error httpd itself will report). The
+     * process this one was forked from when httpd detached is this same
+     * server: it may still be exiting (mod_perl's teardown is slow) */
     G->state_clash = 0;
     if (G->state_path[0]
         && ipcg_state_read(p, G->state_path, 0, &other, &why) == APR_SUCCESS
-        && other.pid != G->pid
+        && other.pid != G->pid && other.pid != (apr_int64_t)getppid()
         && ipcg_proc_alive(p, &paths, other.pid, other.starttime) == 1) {
         G->state_clash = 1;
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+        /* before open_logs: a detached server's stderr is /dev/null, so
+         * the line waits for the error log */
+        log_to_httpd(s, APLOG_ERR, 0, apr_psprintf(p,
                      "ipcguard(107): state file %s belongs to live httpd pid %"
                      APR_INT64_T_FMT "; two servers share PidFile %s: this "
                      "one keeps no state", G->state_path, other.pid,
-                     G->pidfile);
+                     G->pidfile));
     }
     apr_pool_destroy(p);
 }

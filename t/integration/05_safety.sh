@@ -102,19 +102,22 @@ mine=$(http a "/ipc-status?json" | jq -r '[.objects[] | select(.class == "instan
 check_cmp "the live run has sets of its own" "$(wc -w <<<"$mine")" -ge 1
 state=$(ls "$T"/state/*.state | head -n 1)
 for args in "-t" "-S" "-M" "-k start"; do
-  sum=$(md5sum "$T"/state/*.state)
-  "$APACHE2" -f "$T/a/httpd.conf" $args >/dev/null 2>&1
+  sum=$(md5sum "$T"/state/*)
+  out=$("$APACHE2" -f "$T/a/httpd.conf" $args 2>&1)
   sleep 0.3
   left=0; for id in $mine; do exists sem "$id" && left=$((left + 1)); done
   check_eq "apache2 $args removes nothing of the live run" "$(wc -w <<<"$mine")" "$left"
-  check_eq "apache2 $args leaves the state files alone" "$sum" "$(md5sum "$T"/state/*.state)"
+  check_eq "apache2 $args leaves the state and history files alone" "$sum" "$(md5sum "$T"/state/*)"
+  # what such a process says goes to its own stderr, not the error log
+  check_nomatch "apache2 $args prints no line of the module's" 'ipcguard\(|\[ipcguard' "$out"
 done
 # a graceful restart replaces httpd's own mutexes; the module removes
-# nothing itself
+# nothing itself, and the signalling process says nothing
 removed_before=$(grep -c 'ipcguard(0[13][07])' "$T/a/error.log")
-"$APACHE2" -f "$T/a/httpd.conf" -k graceful >/dev/null 2>&1
+out=$("$APACHE2" -f "$T/a/httpd.conf" -k graceful 2>&1)
+check_nomatch "apache2 -k graceful prints no line of the module's" 'ipcguard\(|\[ipcguard' "$out"
 sleep 1
-check_eq "apache2 -k graceful: the module removes nothing" "$removed_before" "$(grep -c 'ipcguard(0[13][07])' "$T/a/error.log")"
+check_eq "apache2 -k graceful: the server's module removes nothing" "$removed_before" "$(grep -c 'ipcguard(0[13][07])' "$T/a/error.log")"
 check_eq "apache2 -k graceful: the server keeps its set count" "$(wc -w <<<"$mine")" \
   "$(http a "/ipc-status?json" | jq '[.objects[] | select(.class == "instance")] | length')"
 mine=$(http a "/ipc-status?json" | jq -r '[.objects[] | select(.class == "instance") | .id] | sort | join(" ")')

@@ -806,6 +806,39 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* Fixture files                                                        */
 
+/* A state file written by release 0.1.0's module (a real server: the
+ * rewrite lock, the scoreboard, a child's private set and an
+ * application's keyed segment). A later release must go on reading it:
+ * after an upgrade the first start cleans up after the old release. */
+START_TEST(reads_release_0_1_0_file)
+{
+    apr_size_t len;
+    char *text = slurp(fixture("state/valid_release_0_1_0.state"), &len);
+    ipcg_state_t st;
+    const char *why = NULL;
+    const ipcg_obj_t *o;
+
+    ck_assert_msg(ipcg_state_parse(pool, text, len, &st, &why)
+                  == APR_SUCCESS, "release 0.1.0's file refused: %s", why);
+    ck_assert_int_eq(st.pid, 12);
+    ck_assert_int_eq(st.run_uid, 33);
+    ck_assert_int_eq(st.objs->nelts, 4);
+    o = &APR_ARRAY_IDX(st.objs, 0, ipcg_obj_t);
+    ck_assert_int_eq(o->kind, IPCG_SYSV_SEM);
+    ck_assert_str_eq(o->module, "mod_rewrite.c");
+    ck_assert_int_eq(o->phase, IPCG_PHASE_POST_CONFIG);
+    o = &APR_ARRAY_IDX(st.objs, 1, ipcg_obj_t);
+    ck_assert_int_eq(o->kind, IPCG_POSIX_SHM);
+    ck_assert_str_eq(o->name, "ShM.45535cf2Hf20c0ff0");
+    ck_assert_int_eq(o->ino, 2);
+    o = &APR_ARRAY_IDX(st.objs, 3, ipcg_obj_t);
+    ck_assert_int_eq(o->kind, IPCG_SYSV_SHM);
+    ck_assert_int_eq(o->key, 4242);
+    ck_assert_int_eq(o->cls, IPCG_CLASS_APPLICATION);
+    ck_assert_int_eq(o->owner_pid, 16);
+}
+END_TEST
+
 START_TEST(fixture_files)
 {
     const char *dir = fixture("state");
@@ -1307,6 +1340,7 @@ static Suite *state_suite(void)
     ADD_TEST(tc, whole_file_defects);
     ADD_TEST(tc, every_prefix_refused);
     ADD_TEST(tc, fixture_files);
+    ADD_TEST(tc, reads_release_0_1_0_file);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
 

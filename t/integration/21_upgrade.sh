@@ -1,0 +1,84 @@
+# A package upgrade replaces mod_ipcguard.so under a running server and
+# restarts it gracefully: httpd loads the new release into the same parent,
+# where the old release's carried state waits. A release with another
+# layout of that state (build/alt: the same code built as a later release)
+# must rebuild it from the state file, keep the registry exact, and leave
+# a state file that the next start after a kill -9 cleans up after.
+source "$(dirname "$0")/../harness.sh"
+ipcg_sandbox
+
+ALT=$REPO/build/alt/.libs/mod_ipcguard.so
+[ -f "$ALT" ] || { fail "the other release's build $ALT exists (make testmodule)"; finish; exit 1; }
+mkdir -p "$T/lib"
+cp "$GUARD_SO" "$T/lib/mod_ipcguard.so"
+GUARD_SO=$T/lib/mod_ipcguard.so
+# what dpkg does: the new file renamed over the old one
+install_release() { cp "$1" "$T/lib/new.so" && mv -f "$T/lib/new.so" "$GUARD_SO"; }
+
+httpd_conf a <<CONF
+Mutex sysvsem default
+LoadModule rewrite_module $MODDIR/mod_rewrite.so
+RewriteEngine On
+RewriteMap echo prg:/bin/cat
+ScoreBoardFile $T/a/run/scoreboard
+CONF
+kernel_set() {
+  { awk 'NR > 1 { print "sysv-sem", $2 }' /proc/sysvipc/sem
+    awk 'NR > 1 { print "sysv-shm", $2 }' /proc/sysvipc/shm
+    for f in /dev/shm/*; do [ -f "$f" ] && echo "posix-shm ${f#/dev/shm/}"; done
+  } | sort
+}
+registry_set() {
+  http a "/ipc-status?json" | jq -r '.objects[] | select(.class != "foreign") | "\(.kind) \(.id // .name)"' | sort
+}
+converged() {
+  local i
+  for i in $(seq 1 50); do
+    [ "$(kernel_set)" == "$(registry_set)" ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+check_exact() {
+  if converged; then ok "$1: the registry equals the kernel"
+  else fail "$1: kernel '$(kernel_set | tr '\n' ' ')', registry '$(registry_set | tr '\n' ' ')'"; fi
+}
+
+httpd_start a || { fail "the server starts"; finish; exit 1; }
+# an application's keyed segment made by a child at runtime: known only to
+# the registry and the state file (a child's private set would go with the
+# child at the graceful restart)
+made=$(http a "/ipcg-test?make=shm&key=4242" | awk '{ print $2 }')
+wait_scan a
+check_exact "before the upgrade"
+parent=${PARENT[a]}
+n0=$(kernel_set | wc -l)
+
+for rel in "$ALT" "$REPO/.libs/mod_ipcguard.so"; do
+  what=$([ "$rel" = "$ALT" ] && echo "the later release" || echo "this release again")
+  before=$(grep -c 'ipcguard(108)' "$T/a/error.log")
+  install_release "$rel"
+  httpd_signal_restart a USR1 || fail "$what: the graceful restart ends"
+  check_eq "$what: the same parent serves" "$parent" "$(http a '/ipc-status?json' | jq .instance.pid)"
+  log=$(errlog a)
+  check_eq "$what: one line says the carried state was rebuilt" "$((before + 1))" "$(grep -c 'ipcguard(108)' <<<"$log")"
+  check_match "$what: it names both layouts and the state file" \
+    'ipcguard\(108\): .*layout [0-9]+, [0-9]+ bytes; this release.s is [0-9]+, [0-9]+ bytes\): [0-9]+ object\(s\) taken back from /' "$log"
+  check_exact "$what"
+  check_eq "$what: the application's segment is still known" "application runtime" \
+    "$(http a '/ipc-status?json' | jq -r --argjson id "$made" '.objects[] | select(.kind == "sysv-shm" and .id == $id) | "\(.class) \(.phase)"')"
+  check_nomatch "$what: no error of the module's" '\[ipcguard:(error|crit|alert|emerg)\]' "$log"
+done
+
+# the state file the upgraded server left is true: a kill -9, then a start
+# removes what the dead run had and keeps the application's segment
+httpd_kill9_tree a
+check_eq "kill -9 leaves the run's objects" "$n0" "$(kernel_set | wc -l)"
+httpd_start a || fail "the server starts after the kill -9"
+check_match "the start cleans up after the upgraded run" \
+  "ipcguard\\(021\\): removed [0-9]+ stale IPC object" "$(errlog a)"
+check_eq "the application's segment is kept" 1 "$(awk -v id="$made" 'NR > 1 && $2 == id' /proc/sysvipc/shm | wc -l)"
+check_exact "after the cleanup"
+check_nomatch "nothing was taken for an outside removal" 'outside' "$(errlog a | grep ipcguard)"
+httpd_stop a
+finish
