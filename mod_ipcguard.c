@@ -1618,7 +1618,7 @@ static void recover_after_upgrade(apr_pool_t *p, server_rec *s)
                  "the last startup cleanup's record was not carried over",
                  sizeof(G->cleanup.summary));
     log_to_httpd(s, APLOG_INFO, 0, apr_psprintf(p,
-                 "ipcguard(108): mod_ipcguard was replaced under the running "
+                 "ipcguard(110): mod_ipcguard was replaced under the running "
                  "server (what it carried has layout %u, %" APR_UINT64_T_FMT
                  " bytes; this release's is %u, %" APR_SIZE_T_FMT " bytes): "
                  "%d object(s) taken back from %s%s%s", G->rebuilt_layout,

@@ -56,12 +56,12 @@ n0=$(kernel_set | wc -l)
 
 for rel in "$ALT" "$REPO/.libs/mod_ipcguard.so"; do
   what=$([ "$rel" = "$ALT" ] && echo "the later release" || echo "this release again")
-  before=$(grep -c 'ipcguard(108)' "$T/a/error.log")
+  before=$(grep -c 'ipcguard(110)' "$T/a/error.log")
   install_release "$rel"
   httpd_signal_restart a USR1 || fail "$what: the graceful restart ends"
   check_eq "$what: the same parent serves" "$parent" "$(http a '/ipc-status?json' | jq .instance.pid)"
   log=$(errlog a)
-  check_eq "$what: one line says the carried state was rebuilt" "$((before + 1))" "$(grep -c 'ipcguard(108)' <<<"$log")"
+  check_eq "$what: one line says the carried state was rebuilt" "$((before + 1))" "$(grep -c 'ipcguard(110)' <<<"$log")"
   check_match "$what: it names both layouts and the state file" \
     'ipcguard\(108\): .*layout [0-9]+, [0-9]+ bytes; this release.s is [0-9]+, [0-9]+ bytes\): [0-9]+ object\(s\) taken back from /' "$log"
   check_exact "$what"
