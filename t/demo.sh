@@ -30,7 +30,13 @@ APP_KEY=4242            # the application's keyed semaphore set
 conf=$SANDBOX/httpd.conf
 errlog=$SANDBOX/logs/error.log
 
-die() { echo "demo: $*" >&2; exit 1; }
+die() {
+  echo "demo: $*" >&2
+  if [ -e "$SANDBOX/holder" ]; then
+    echo "demo: 'make demo-stop' removes the sandbox" >&2
+  fi
+  exit 1
+}
 
 # ---- inside the sandbox (run through nsenter) ----------------------------
 
@@ -54,6 +60,7 @@ ns_tree() {
       changed=1
     done
   done
+  # shellcheck disable=SC2086 # the words, without the padding
   echo $out
 }
 
@@ -70,12 +77,12 @@ ns_count() {
 # kill -9 of the parent and every descendant at once, then wait (5 s at
 # most) until the holder has reaped them all. Prints the pids.
 ns_kill9() {
-  local parent pids p i
+  local parent pids p
   parent=$(ns_parent) || { echo "no httpd runs" >&2; return 1; }
   pids=$(ns_tree "$parent")
   # shellcheck disable=SC2086
   kill -9 $pids 2>/dev/null || true
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     for p in $pids; do [ -e "/proc/$p" ] && break; p=""; done
     [ -z "$p" ] && { echo "$pids"; return 0; }
     sleep 0.1
@@ -86,10 +93,10 @@ ns_kill9() {
 
 # A clean stop (SIGTERM to the parent, 15 s at most), else kill -9.
 ns_stop() {
-  local parent i
+  local parent
   parent=$(ns_parent) || return 0
   kill -TERM "$parent"
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     [ -e "/proc/$parent" ] || return 0
     sleep 0.1
   done
@@ -152,13 +159,13 @@ answers() {
 # Start httpd in the sandbox and wait (15 s at most) until it answers.
 # Prints the error log's cleanup summary of this start, if it has one.
 start_httpd() {
-  local size i
+  local size
   size=$(stat -c %s "$errlog" 2>/dev/null || echo 0)
   if ! in_ns "$APACHE2" -f "$conf" -k start >>"$SANDBOX/logs/stdout.log" 2>&1 </dev/null; then
     tail -n 20 "$errlog" "$SANDBOX/logs/stdout.log" >&2 || true
     die "httpd did not start; see $errlog"
   fi
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     if in_ns bash "$self" _parent >/dev/null && answers; then
       # the summary, then why anything was kept
       tail -c +"$((size + 1))" "$errlog" | grep -o 'ipcguard(021): .*' | tail -n 1 | sed 's/^/  /' || true
@@ -175,13 +182,15 @@ start_httpd() {
 crash() {
   local pids
   pids=$(in_ns bash "$self" _kill9) || die "the kill -9 failed"
-  echo "kill -9 of the whole server (pids $pids in the sandbox's PID namespace)"
+  local parent=${pids%% *} below=""
+  [ "$pids" != "$parent" ] && below=" and ${pids#* } below it"
+  echo "kill -9 of the whole server (pids in the sandbox): the parent $parent (its pid file)$below"
   echo "  left behind in the sandbox: $(in_ns bash "$self" _count)"
 }
 
 # Make the sandbox and its holder.
 make_sandbox() {
-  local port ns i
+  local port ns
   port=${DEMO_PORT:-8089}
   in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
   while in_use "$port" || in_use $((port + 1000)); do port=$((port + 1)); done
@@ -203,13 +212,14 @@ HTML
   write_conf "$port"
   # the holder: pid 1 of the sandbox's PID namespace; it mounts the private
   # /dev/shm, then sleeps and reaps what httpd leaves to it
+  # shellcheck disable=SC2016 # $1 is expanded by the holder
   setsid unshare --ipc --pid --fork --mount-proc --mount --propagation private \
     bash -c 'mount -t tmpfs -o size=64m,mode=1777 tmpfs /dev/shm && : > "$1/ready" &&
              while :; do sleep 3600 & wait $!; done' holder "$SANDBOX" \
     </dev/null >"$SANDBOX/logs/holder.log" 2>&1 &
   ns=$!
   HOLDER=""
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     HOLDER=$(ps -o pid= --ppid "$ns" | tr -d ' ')
     [ -n "$HOLDER" ] && [ -e "$SANDBOX/ready" ] && break
     kill -0 "$ns" 2>/dev/null || break
@@ -261,10 +271,10 @@ LoadModule ipcguard_module $repo/.libs/mod_ipcguard.so
 LoadModule ipcg_test_module $repo/t/.libs/mod_ipcg_test.so
 
 # SysV semaphores for every mutex (accept with two listeners, rewrite-map,
-# proxy, balancer, auth_digest, cache_socache), as older APRs do
+# proxy, balancer, auth_digest, the shmcb cache's), as older APRs do
 Mutex sysvsem default
-# named shared memory in /dev/shm: the scoreboard, a shmcb cache and the
-# balancer's slotmem
+# named shared memory in /dev/shm: the scoreboard and the balancer's
+# slotmem (shmcb takes anonymous memory when it can)
 ScoreBoardFile $SANDBOX/run/scoreboard
 CacheSocache "shmcb:$SANDBOX/run/cache(512000)"
 CacheEnable socache /cached
@@ -307,11 +317,11 @@ CONF
 # so the parent registers the set at once), and wait (15 s at most) until
 # the registry and so the state file have it.
 app_set() {
-  local i url
+  local url
   url="http://127.0.0.1:$(port)"
   curl -s -o /dev/null --max-time 5 "$url/ipcg-test?make=sem&key=$APP_KEY&semop=1&exit=1" ||
     die "the application's keyed set was not made"
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     if curl -s --max-time 2 "$url/ipc-status?json" |
          jq -e ".objects | any(.kind == \"sysv-sem\" and .key == $APP_KEY and .class == \"application\")" >/dev/null 2>&1; then
       return 0
@@ -340,8 +350,11 @@ cmd_start() {
   echo "mod_ipcguard demo: Debian's apache2 in a sandbox (private IPC, PID and mount namespaces, private /dev/shm) under $SANDBOX"
   start_httpd
   app_set
-  echo "started; it allocated: $(in_ns bash "$self" _count)"
-  echo "  (6 sysvsem mutexes, scoreboard, shmcb cache, balancer slotmem, a prg: RewriteMap, an application's keyed set)"
+  echo "started; it allocated $(in_ns bash "$self" _count):"
+  curl -s --max-time 5 "http://127.0.0.1:$(port)/ipc-status?json" | jq -r '
+    [.objects[] | "\(.kind) of \(if .class == "application" then "the application" else .module end)"]
+    | group_by(.) | map(if length > 1 then "\(length) \(.[0])" else .[0] end) | join(", ")' |
+    fold -s -w 76 | sed 's/^/  /; s/ *$//'
   crash
   echo "started again; the error log says what this start removed and why:"
   start_httpd
@@ -361,7 +374,7 @@ cmd_crash() {
 }
 
 cmd_stop() {
-  local ns nsst ns_ipc p i
+  local ns nsst ns_ipc p
   if ! HOLDER=$(holder); then
     if [ -e "$SANDBOX" ]; then
       rm -rf "$SANDBOX"
@@ -377,7 +390,7 @@ cmd_stop() {
   # the end of the holder ends its namespaces: the IPC objects in them and
   # the mounts (/dev/shm, /proc) go with them
   kill -9 "$HOLDER"
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     if [ ! -e "/proc/$HOLDER" ] && { [ "$(starttime "$ns")" != "$nsst" ] || [ -z "$nsst" ]; }; then
       break
     fi
