@@ -31,7 +31,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 .PHONY: all module tool testmodule unit integration test deps demo demo-crash demo-stop clean bench cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system \
         guard-core
 
-all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj
+all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj $(BUILD)/slowexit.so
 
 # The core must stay independent of httpd: it is shared with ipcguardctl
 # and unit-tested without a server.
@@ -116,6 +116,10 @@ bench: all $(BUILD)/mkstale $(BUILD)/refresh
 $(BUILD)/ipcg_mkobj: t/ipcg_mkobj.c
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+$(BUILD)/slowexit.so: t/slowexit.c
+	@mkdir -p $(BUILD)
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -shared -fPIC -o $@ $<
 
 # Static analysis. apr_pstrcat(..., NULL) is APR's sentinel idiom, which
 # cppcheck's varFuncNullUB flags everywhere.

@@ -1601,11 +1601,14 @@ static void claim_parent(server_rec *s)
         G->starttime = me.starttime;
     }
     /* never overwrite the state of another live server that shares this
-     * PidFile (a configuration error httpd itself will report) */
+     * PidFile (a configuration error httpd itself will report). The
+     * process that detached this one (httpd -k start, apachectl start)
+     * recorded the first pass and may still be exiting: it is this
+     * server, not another one */
     G->state_clash = 0;
     if (G->state_path[0]
         && ipcg_state_read(p, G->state_path, 0, &other, &why) == APR_SUCCESS
-        && other.pid != G->pid
+        && other.pid != G->pid && other.pid != (apr_int64_t)getppid()
         && ipcg_proc_alive(p, &paths, other.pid, other.starttime) == 1) {
         G->state_clash = 1;
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
