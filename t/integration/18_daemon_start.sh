@@ -12,10 +12,10 @@ full_conf a
 # httpd_daemon NAME [env...]: httpd -k start, then wait (15 s at most)
 # until it answers
 httpd_daemon() {
-  local name=$1 i
+  local name=$1
   shift
   env "$@" "$APACHE2" -f "$T/$name/httpd.conf" -k start >>"$T/$name/stdout.log" 2>&1 </dev/null || return 1
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     [ "$(http_code "$name" /index.html)" = 200 ] && return 0
     sleep 0.1
   done
