@@ -2,7 +2,10 @@
 #
 #   make            the module (.libs/mod_ipcguard.so) and build/ipcguardctl
 #   make test       install missing packages, build, run every test
-#   make demo       start a sandboxed httpd with the module on localhost
+#   make demo       a sandboxed httpd with the module on localhost, killed
+#                   with kill -9 and started again: shows the cleanup
+#   make demo-crash kill -9 the demo server and start it again
+#   make demo-stop  stop the demo and remove its sandbox
 #   make unit       the core's Check unit tests only
 #   make integration  the integration tests only (root)
 #
@@ -25,10 +28,10 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo clean bench cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system \
+.PHONY: all module tool testmodule unit integration test deps demo demo-crash demo-stop clean bench cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system \
         guard-core
 
-all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj
+all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj $(BUILD)/slowexit.so
 
 # The core must stay independent of httpd: it is shared with ipcguardctl
 # and unit-tested without a server.
@@ -99,7 +102,13 @@ test: deps
 
 demo: deps
 	$(MAKE) all
-	@bash t/demo.sh
+	@bash t/demo.sh start
+
+demo-crash:
+	@bash t/demo.sh crash
+
+demo-stop:
+	@bash t/demo.sh stop
 
 clean:
 	rm -rf $(BUILD) .libs *.la *.lo *.slo *.o src/.libs src/*.la src/*.lo \
@@ -118,6 +127,10 @@ bench: all $(BUILD)/mkstale $(BUILD)/refresh
 $(BUILD)/ipcg_mkobj: t/ipcg_mkobj.c
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+$(BUILD)/slowexit.so: t/slowexit.c
+	@mkdir -p $(BUILD)
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -shared -fPIC -o $@ $<
 
 # Static analysis. apr_pstrcat(..., NULL) is APR's sentinel idiom, which
 # cppcheck's varFuncNullUB flags everywhere.

@@ -1754,8 +1754,9 @@ static void claim_parent(server_rec *s)
     }
     /* never overwrite the state of another live server that shares this
      * PidFile (a configuration error httpd itself will report). The
-     * process this one was forked from when httpd detached is this same
-     * server: it may still be exiting (mod_perl's teardown is slow) */
+     * process that detached this one (httpd -k start, apachectl start)
+     * recorded the first pass and may still be exiting (mod_perl's
+     * teardown is slow): it is this server, not another one */
     G->state_clash = 0;
     if (G->state_path[0]
         && ipcg_state_read(p, G->state_path, 0, &other, &why) == APR_SUCCESS
