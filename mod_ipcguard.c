@@ -1439,6 +1439,7 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
                             const ipcg_settings *cf)
 {
     ipcg_reap_opts_t o;
+    ipcg_reap_ctx_t *ctx;
     apr_array_header_t *carried;
     const char *why = NULL;
     int i;
@@ -1463,9 +1464,11 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
         return;
     }
     fill_opts(p, cf, &o);
+    /* one context for this cleanup, gone with its pool */
+    ctx = ipcg_reap_ctx_make(p, &o);
     carried = apr_array_make(p, 4, sizeof(ipcg_obj_t));
     G->decisions->nelts = 0;
-    ipcg_reap_startup(p, &o, &G->cleanup, G->decisions, carried);
+    ipcg_reap_startup(ctx, &G->cleanup, G->decisions, carried);
     G->removed_total += G->cleanup.removed_count;
     history_load(p, cf);
     for (i = 0; i < carried->nelts; i++) {
@@ -1487,10 +1490,8 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
             apr_hash_set(mine, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
         }
         scan(p, &snap);
-        removed = ipcg_reap_orphans(p, &o, &snap, mine,
-                                    cf->cleanup == IPCG_CLEANUP_ORPHANS,
-                                    G->decisions, &G->orphans,
-                                    &G->orphans_provable);
+        removed = ipcg_reap_orphans(ctx, &snap, mine, G->decisions,
+                                    &G->orphans, &G->orphans_provable);
         G->removed_total += (apr_uint64_t)removed;
         G->cleanup.duration_us += (apr_int64_t)(apr_time_now() - t0);
     }
@@ -1690,6 +1691,7 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
 {
     ipcg_settings cf;
     ipcg_reap_opts_t o;
+    ipcg_reap_ctx_t *ctx;
     ipcg_snapshot_t snap;
     apr_pool_t *p;
     int added, removed;
@@ -1710,7 +1712,14 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
      * its pid still tells it was ours */
     added = register_runtime(p, &snap, pid);
     fill_opts(p, &cf, &o);
-    removed = ipcg_reap_child(p, &o, G->reg, pid);
+    ctx = ipcg_reap_ctx_make(p, &o);
+    /* the exited child's start time is gone with it: its objects are told
+     * by their recorded owner start times (kept ones are marked so that a
+     * later process with the pid is not taken for their owner) */
+    removed = ipcg_reap_child(ctx, G->reg, pid, 0);
+    /* owners that run now are the processes that made their objects:
+     * record their start times while that is still true */
+    ipcg_reap_stamp_owners(ctx, G->reg);
     G->child_reaped_total += (apr_uint64_t)removed;
     G->removed_total += (apr_uint64_t)removed;
     if (added || removed) {
