@@ -416,26 +416,25 @@ int ipcg_proc_is_httpd(apr_pool_t *p, const ipcg_paths_t *paths,
     const char *exe, *dir;
     char *text;
     struct stat st;
-    int yes = 0;
+    int yes;
 
     apr_pool_create(&sub, p);
     dir = apr_psprintf(sub, "%s/%" APR_INT64_T_FMT, paths->proc, pid);
     exe = ipcg_proc_exe(sub, paths, pid, NULL);
-    if (exe && httpd && httpd->path && strcmp(exe, httpd->path) == 0) {
-        yes = 1;
-    }
-    /* stat follows the link to the binary it runs, even a deleted one */
-    else if (httpd && httpd->have_ino
-             && stat(apr_pstrcat(sub, dir, "/exe", NULL), &st) == 0
-             && (apr_uint64_t)st.st_dev == httpd->dev
-             && (apr_uint64_t)st.st_ino == httpd->ino) {
-        yes = 1;
-    }
-    else if (ipcg_read_file(sub, apr_pstrcat(sub, dir, "/maps", NULL),
-                            MAPS_MAX, &text, NULL) == APR_SUCCESS
-             && maps_apr(text)) {
-        yes = 1;
-    }
+    /* by path, also after the binary was replaced */
+    yes = exe && httpd && httpd->path && strcmp(exe, httpd->path) == 0;
+    /* by the file: stat follows the link to the binary it runs, even a
+     * deleted one */
+    yes = yes
+          || (httpd && httpd->have_ino
+              && stat(apr_pstrcat(sub, dir, "/exe", NULL), &st) == 0
+              && (apr_uint64_t)st.st_dev == httpd->dev
+              && (apr_uint64_t)st.st_ino == httpd->ino);
+    /* an APR program: an httpd from another install path */
+    yes = yes
+          || (ipcg_read_file(sub, apr_pstrcat(sub, dir, "/maps", NULL),
+                             MAPS_MAX, &text, NULL) == APR_SUCCESS
+              && maps_apr(text));
     apr_pool_destroy(sub);
     return yes;
 }

@@ -621,8 +621,7 @@ static void judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
         break;
     case IPCG_PATH_ORPHAN:
     default:
-        a = 0;
-        break;
+        break;              /* below: its creator, and no other httpd */
     }
     /* 5. no live instance has it registered */
     slots = ipcg_live_slots(c, NULL);
