@@ -391,7 +391,7 @@ typedef struct {
 typedef struct {
     apr_uint32_t magic;         /* IPCG_CARRIED_MAGIC */
     apr_uint32_t layout;        /* IPCG_CARRIED_LAYOUT of the writer */
-    apr_uint64_t size;          /* sizeof the writer's ipcg_global */
+    apr_uint64_t size;          /* carried_shape() of the writer */
     apr_pool_t *pool;           /* everything carried lives in it */
 } ipcg_carried_head;
 
@@ -445,6 +445,15 @@ static int bracket_index;
 static apr_array_header_t *bracket_names[IPCG_PHASE_COUNT];
 static ipcg_paths_t paths;
 
+/* The sizes of what is carried, the arrays' elements included: a
+ * forgotten bump of IPCG_CARRIED_LAYOUT is still caught when one moves. */
+static apr_uint64_t carried_shape(void)
+{
+    return (apr_uint64_t)sizeof(ipcg_global)
+           | (apr_uint64_t)sizeof(ipcg_obj_t) << 20
+           | (apr_uint64_t)sizeof(ipcg_decision_t) << 40;
+}
+
 /* Is what the process pool carries this release's? 0: nothing carried;
  * 1: ours; -1: another release's (its head names its layout). */
 static int carried_is_ours(const void *data)
@@ -455,7 +464,7 @@ static int carried_is_ours(const void *data)
         return 0;
     }
     return h->magic == IPCG_CARRIED_MAGIC && h->layout == IPCG_CARRIED_LAYOUT
-           && h->size == sizeof(ipcg_global) ? 1 : -1;
+           && h->size == carried_shape() ? 1 : -1;
 }
 
 static ipcg_global *global_state(server_rec *s)
@@ -489,7 +498,7 @@ static ipcg_global *global_state(server_rec *s)
         apr_pool_create(&g->pool, NULL);
         g->head.magic = IPCG_CARRIED_MAGIC;
         g->head.layout = IPCG_CARRIED_LAYOUT;
-        g->head.size = sizeof(*g);
+        g->head.size = carried_shape();
         g->head.pool = g->pool;
         g->rebuilt = carried < 0;
         g->rebuilt_layout = old_layout;
@@ -1530,6 +1539,7 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
                             const ipcg_settings *cf)
 {
     ipcg_reap_opts_t o;
+    ipcg_reap_ctx_t *ctx;
     apr_array_header_t *carried;
     const char *why = NULL;
     int i;
@@ -1554,9 +1564,11 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
         return;
     }
     fill_opts(p, cf, &o);
+    /* one context for this cleanup, gone with its pool */
+    ctx = ipcg_reap_ctx_make(p, &o);
     carried = apr_array_make(p, 4, sizeof(ipcg_obj_t));
     G->decisions->nelts = 0;
-    ipcg_reap_startup(p, &o, &G->cleanup, G->decisions, carried);
+    ipcg_reap_startup(ctx, &G->cleanup, G->decisions, carried);
     G->removed_total += G->cleanup.removed_count;
     history_load(p, cf);
     for (i = 0; i < carried->nelts; i++) {
@@ -1582,10 +1594,8 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
             apr_hash_set(mine, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
         }
         scan(p, &snap);
-        removed = ipcg_reap_orphans(p, &o, &snap, mine,
-                                    cf->cleanup == IPCG_CLEANUP_ORPHANS,
-                                    G->decisions, &G->orphans,
-                                    &G->orphans_provable);
+        removed = ipcg_reap_orphans(ctx, &snap, mine, G->decisions,
+                                    &G->orphans, &G->orphans_provable);
         G->removed_total += (apr_uint64_t)removed;
         G->cleanup.duration_us += (apr_int64_t)(apr_time_now() - t0);
     }
@@ -1619,10 +1629,10 @@ static void recover_after_upgrade(apr_pool_t *p, server_rec *s)
                  sizeof(G->cleanup.summary));
     log_to_httpd(s, APLOG_INFO, 0, apr_psprintf(p,
                  "ipcguard(110): mod_ipcguard was replaced under the running "
-                 "server (what it carried has layout %u, %" APR_UINT64_T_FMT
-                 " bytes; this release's is %u, %" APR_SIZE_T_FMT " bytes): "
+                 "server (what it carried has layout %u, shape %" APR_UINT64_T_FMT
+                 "; this release's is %u, shape %" APR_UINT64_T_FMT "): "
                  "%d object(s) taken back from %s%s%s", G->rebuilt_layout,
-                 G->rebuilt_size, IPCG_CARRIED_LAYOUT, sizeof(ipcg_global), n,
+                 G->rebuilt_size, IPCG_CARRIED_LAYOUT, carried_shape(), n,
                  G->state_path[0] ? G->state_path : "no state file",
                  why ? ": " : "", why ? why : ""));
 }
@@ -1847,6 +1857,7 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
 {
     ipcg_settings cf;
     ipcg_reap_opts_t o;
+    ipcg_reap_ctx_t *ctx;
     ipcg_snapshot_t snap;
     apr_pool_t *p;
     int added, removed;
@@ -1867,7 +1878,14 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
      * its pid still tells it was ours */
     added = register_runtime(p, &snap, pid);
     fill_opts(p, &cf, &o);
-    removed = ipcg_reap_child(p, &o, G->reg, pid);
+    ctx = ipcg_reap_ctx_make(p, &o);
+    /* the exited child's start time is gone with it: its objects are told
+     * by their recorded owner start times (kept ones are marked so that a
+     * later process with the pid is not taken for their owner) */
+    removed = ipcg_reap_child(ctx, G->reg, pid, 0);
+    /* owners that run now are the processes that made their objects:
+     * record their start times while that is still true */
+    ipcg_reap_stamp_owners(ctx, G->reg);
     G->child_reaped_total += (apr_uint64_t)removed;
     G->removed_total += (apr_uint64_t)removed;
     if (added || removed) {

@@ -2,6 +2,8 @@
 /* Processes as /proc shows them: identity, shared memory, the tree. */
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_file_info.h>
 #include <apr_strings.h>
@@ -336,4 +338,103 @@ apr_status_t ipcg_boot_id(apr_pool_t *p, const ipcg_paths_t *paths,
         return APR_EINVAL;
     }
     return APR_SUCCESS;
+}
+
+#define DELETED_SUFFIX " (deleted)"
+
+static const char *strip_deleted(apr_pool_t *p, const char *path,
+                                 int *deleted)
+{
+    apr_size_t n = strlen(path), sl = sizeof(DELETED_SUFFIX) - 1;
+
+    if (n > sl && strcmp(path + n - sl, DELETED_SUFFIX) == 0) {
+        if (deleted) {
+            *deleted = 1;
+        }
+        return apr_pstrndup(p, path, n - sl);
+    }
+    return path;
+}
+
+void ipcg_exe_init(apr_pool_t *p, const char *path, ipcg_exe_t *exe)
+{
+    struct stat st;
+
+    memset(exe, 0, sizeof(*exe));
+    if (path == NULL || *path == '\0') {
+        return;
+    }
+    exe->path = strip_deleted(p, apr_pstrdup(p, path), NULL);
+    if (stat(path, &st) == 0) {
+        exe->have_ino = 1;
+        exe->dev = (apr_uint64_t)st.st_dev;
+        exe->ino = (apr_uint64_t)st.st_ino;
+    }
+}
+
+const char *ipcg_proc_exe(apr_pool_t *p, const ipcg_paths_t *paths,
+                          apr_int64_t pid, int *deleted)
+{
+    char buf[1024];
+    ssize_t n;
+
+    if (deleted) {
+        *deleted = 0;
+    }
+    n = readlink(apr_psprintf(p, "%s/%" APR_INT64_T_FMT "/exe", paths->proc,
+                              pid), buf, sizeof(buf) - 1);
+    if (n <= 0) {
+        return NULL;
+    }
+    buf[n] = '\0';
+    return strip_deleted(p, apr_pstrdup(p, buf), deleted);
+}
+
+/* Whether a maps text names libapr-1 (any version, any directory). */
+static int maps_apr(const char *text)
+{
+    const char *s = text;
+
+    while ((s = strstr(s, "/libapr-1.so")) != NULL) {
+        const char *bol = s;
+        while (bol > text && bol[-1] != '\n') {
+            bol--;
+        }
+        /* a mapped file: the path is the line's last field */
+        if (strchr(bol, ' ') != NULL && strchr(bol, ' ') < s) {
+            return 1;
+        }
+        s++;
+    }
+    return 0;
+}
+
+int ipcg_proc_is_httpd(apr_pool_t *p, const ipcg_paths_t *paths,
+                       apr_int64_t pid, const ipcg_exe_t *httpd)
+{
+    apr_pool_t *sub;
+    const char *exe, *dir;
+    char *text;
+    struct stat st;
+    int yes;
+
+    apr_pool_create(&sub, p);
+    dir = apr_psprintf(sub, "%s/%" APR_INT64_T_FMT, paths->proc, pid);
+    exe = ipcg_proc_exe(sub, paths, pid, NULL);
+    /* by path, also after the binary was replaced */
+    yes = exe && httpd && httpd->path && strcmp(exe, httpd->path) == 0;
+    /* by the file: stat follows the link to the binary it runs, even a
+     * deleted one */
+    yes = yes
+          || (httpd && httpd->have_ino
+              && stat(apr_pstrcat(sub, dir, "/exe", NULL), &st) == 0
+              && (apr_uint64_t)st.st_dev == httpd->dev
+              && (apr_uint64_t)st.st_ino == httpd->ino);
+    /* an APR program: an httpd from another install path */
+    yes = yes
+          || (ipcg_read_file(sub, apr_pstrcat(sub, dir, "/maps", NULL),
+                             MAPS_MAX, &text, NULL) == APR_SUCCESS
+              && maps_apr(text));
+    apr_pool_destroy(sub);
+    return yes;
 }

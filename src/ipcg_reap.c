@@ -1,10 +1,15 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
-/* Proofs of death and disuse, and the cleanups built on them. */
+/* The one decision procedure behind every removal, the removal of exactly
+ * the object that was checked, and the cleanups built on them. */
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <apr_file_info.h>
+#include <apr_file_io.h>
 #include <apr_strings.h>
 #include <apr_time.h>
 
@@ -12,47 +17,235 @@
 #include "ipcguard/ipcg_reap.h"
 #include "ipcguard/ipcg_registry.h"
 
-/* Liveness answers of one cleanup: thousands of objects usually name the
- * same few dead pids. */
-static apr_hash_t *alive_cache;
+struct ipcg_reap_ctx_t {
+    apr_pool_t *pool;
+    ipcg_reap_opts_t o;
+    ipcg_exe_t httpd;
+    apr_hash_t *alive;              /* pid -> int: 1, 0, -1 */
+    int procs_done;
+    apr_array_header_t *procs;      /* NULL: cannot be listed */
+    int users_done;
+    apr_hash_t *users;              /* NULL: cannot be told */
+    int live_done;
+    apr_hash_t *live_slots;         /* of instances not proven dead */
+    apr_hash_t *other_slots;        /* of other instances proven dead */
+    apr_array_header_t *live_states;
+    int other_done;
+    apr_int64_t other_httpd;        /* -1 cannot tell, 0 none, else pid */
+};
 
-static int alive(apr_pool_t *p, const ipcg_reap_opts_t *o, apr_int64_t pid)
+ipcg_reap_ctx_t *ipcg_reap_ctx_make(apr_pool_t *p, const ipcg_reap_opts_t *o)
+{
+    ipcg_reap_ctx_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->pool = p;
+    c->o = *o;
+    ipcg_exe_init(p, o->self_exe, &c->httpd);
+    c->alive = apr_hash_make(p);
+    return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Verdicts and their one text                                          */
+
+static const char *const reason_names[IPCG_WHY_COUNT] = {
+    "dead", "gone", "not-candidate", "class", "recorded-owner", "owner",
+    "changed", "run-alive", "run-unknown", "survivors", "owner-alive",
+    "owner-unknown", "live-instance", "other-state", "attached", "waiters",
+    "too-many-pids", "live-pid", "pid-unknown", "map-unknown", "mapped",
+    "no-pid", "other-httpd", "procs-unknown", "report-mode", "probe-failed",
+    "remove-failed"
+};
+
+const char *ipcg_reason_name(ipcg_reason_e r)
+{
+    return (unsigned)r < IPCG_WHY_COUNT ? reason_names[r] : "unknown";
+}
+
+void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
+{
+    switch (v->reason) {
+    case IPCG_WHY_DEAD:
+        apr_snprintf(buf, len, "%s", v->path == IPCG_PATH_ORPHAN
+                     ? "every pid it names is dead"
+                     : v->path == IPCG_PATH_CHILD
+                     ? "its child exited and nothing uses it" : "dead");
+        break;
+    case IPCG_WHY_GONE:
+        apr_snprintf(buf, len, "already gone");
+        break;
+    case IPCG_WHY_NOT_CANDIDATE:
+        apr_snprintf(buf, len, "no orphan candidate: keyed, POSIX, or not "
+                     "the run User's");
+        break;
+    case IPCG_WHY_CLASS:
+        apr_snprintf(buf, len, "%s-owned: never removed automatically",
+                     ipcg_class_name(v->cls));
+        break;
+    case IPCG_WHY_RECORDED_OWNER:
+        apr_snprintf(buf, len, "recorded owner uid %u (creator %u, group %u) "
+                     "is neither root nor the run User (uid %u, group %u)",
+                     (unsigned)v->uid, (unsigned)v->cuid, (unsigned)v->gid,
+                     (unsigned)v->run_uid, (unsigned)v->run_gid);
+        break;
+    case IPCG_WHY_OWNER:
+        apr_snprintf(buf, len, "owned by uid %u (creator %u, group %u), "
+                     "neither root nor the run User (uid %u, group %u)",
+                     (unsigned)v->uid, (unsigned)v->cuid, (unsigned)v->gid,
+                     (unsigned)v->run_uid, (unsigned)v->run_gid);
+        break;
+    case IPCG_WHY_CHANGED:
+        apr_snprintf(buf, len, "now a different object (ctime %"
+                     APR_INT64_T_FMT ", size %" APR_UINT64_T_FMT
+                     "; recorded ctime %" APR_INT64_T_FMT ", size %"
+                     APR_UINT64_T_FMT ")", v->ctime, v->size, v->rec_ctime,
+                     v->rec_size);
+        break;
+    case IPCG_WHY_RUN_ALIVE:
+        apr_snprintf(buf, len, "httpd pid %" APR_INT64_T_FMT " of this "
+                     "instance is still running", v->pid);
+        break;
+    case IPCG_WHY_RUN_UNKNOWN:
+        apr_snprintf(buf, len, "cannot tell whether httpd pid %"
+                     APR_INT64_T_FMT " is alive", v->pid);
+        break;
+    case IPCG_WHY_SURVIVORS:
+        if (v->pid > 0) {
+            apr_snprintf(buf, len, "the old run's processes survive (%"
+                         APR_UINT64_T_FMT " of them; pid %" APR_INT64_T_FMT
+                         " uses it)", v->count, v->pid);
+        }
+        else {
+            apr_snprintf(buf, len, "the old run's processes survive (%"
+                         APR_UINT64_T_FMT " of them)", v->count);
+        }
+        break;
+    case IPCG_WHY_OWNER_ALIVE:
+        apr_snprintf(buf, len, "its owner pid %" APR_INT64_T_FMT " still "
+                     "runs", v->pid);
+        break;
+    case IPCG_WHY_OWNER_UNKNOWN:
+        apr_snprintf(buf, len, "cannot tell whether its owner pid %"
+                     APR_INT64_T_FMT " runs", v->pid);
+        break;
+    case IPCG_WHY_LIVE_INSTANCE:
+        apr_snprintf(buf, len, "registered by a live instance");
+        break;
+    case IPCG_WHY_OTHER_STATE:
+        apr_snprintf(buf, len, "recorded in another instance's state file: "
+                     "left to that instance's cleanup");
+        break;
+    case IPCG_WHY_ATTACHED:
+        apr_snprintf(buf, len, "attached by %" APR_UINT64_T_FMT
+                     " process(es)", v->count);
+        break;
+    case IPCG_WHY_WAITERS:
+        apr_snprintf(buf, len, "%" APR_UINT64_T_FMT " process(es) wait on "
+                     "it", v->count);
+        break;
+    case IPCG_WHY_TOO_MANY_PIDS:
+        apr_snprintf(buf, len, "names more than %d pids: not all can be "
+                     "checked", IPCG_PROBE_MAX_PIDS);
+        break;
+    case IPCG_WHY_LIVE_PID:
+        apr_snprintf(buf, len, "used by live pid %" APR_INT64_T_FMT, v->pid);
+        break;
+    case IPCG_WHY_PID_UNKNOWN:
+        apr_snprintf(buf, len, "cannot tell whether pid %" APR_INT64_T_FMT
+                     " is alive", v->pid);
+        break;
+    case IPCG_WHY_MAP_UNKNOWN:
+        apr_snprintf(buf, len, "cannot tell who maps it");
+        break;
+    case IPCG_WHY_MAPPED:
+        apr_snprintf(buf, len, "mapped or open by pid %" APR_INT64_T_FMT,
+                     v->pid);
+        break;
+    case IPCG_WHY_NO_PID:
+        apr_snprintf(buf, len, "no process ever operated on it: its creator "
+                     "cannot be proven dead");
+        break;
+    case IPCG_WHY_OTHER_HTTPD:
+        apr_snprintf(buf, len, "httpd pid %" APR_INT64_T_FMT " runs without "
+                     "the module: its objects cannot be told from orphans",
+                     v->pid);
+        break;
+    case IPCG_WHY_PROCS_UNKNOWN:
+        apr_snprintf(buf, len, "cannot list processes to rule out a live "
+                     "server without the module");
+        break;
+    case IPCG_WHY_REPORT_MODE:
+        if (v->path == IPCG_PATH_ORPHAN) {
+            apr_snprintf(buf, len, "every pid it names is dead");
+        }
+        else {
+            apr_snprintf(buf, len, "%s mode: would be removed",
+                         ipcg_cleanup_name(v->mode));
+        }
+        break;
+    case IPCG_WHY_PROBE_FAILED:
+        apr_snprintf(buf, len, "cannot probe it");
+        break;
+    case IPCG_WHY_REMOVE_FAILED:
+    default:
+        apr_snprintf(buf, len, "removal failed");
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* What the context learns about processes, once per run               */
+
+/* Whether a pid an object names is alive. The kernel keeps no start time
+ * with those pids: any live process with the pid counts as a user, so a
+ * reused pid errs on the side of keeping. @a fresh asks again. */
+static int pid_alive(ipcg_reap_ctx_t *c, apr_int64_t pid, int fresh)
 {
     int a, *cached;
+    apr_int64_t *k;
 
     if (pid <= 0) {
         return 0;
     }
-    if (o->alive) {
-        return o->alive(o->alive_baton, pid);
+    if (c->o.alive) {
+        return c->o.alive(c->o.alive_baton, pid);
     }
-    if (alive_cache
-        && (cached = apr_hash_get(alive_cache, &pid, sizeof(pid))) != NULL) {
+    if (!fresh && (cached = apr_hash_get(c->alive, &pid, sizeof(pid)))) {
         return *cached;
     }
-    a = ipcg_proc_alive(p, o->paths, pid, 0);
-    if (alive_cache) {
-        apr_int64_t *k = apr_palloc(apr_hash_pool_get(alive_cache), sizeof(*k));
-        cached = apr_palloc(apr_hash_pool_get(alive_cache), sizeof(*cached));
-        *k = pid;
-        *cached = a;
-        apr_hash_set(alive_cache, k, sizeof(*k), cached);
-    }
+    a = ipcg_proc_alive(c->pool, c->o.paths, pid, 0);
+    k = apr_palloc(c->pool, sizeof(*k));
+    cached = apr_palloc(c->pool, sizeof(*cached));
+    *k = pid;
+    *cached = a;
+    apr_hash_set(c->alive, k, sizeof(*k), cached);
     return a;
 }
 
-static const char *exe_of(apr_pool_t *p, const ipcg_paths_t *paths,
-                          apr_int64_t pid)
+/* Every process, listed once per run; NULL when /proc cannot be read. */
+static const apr_array_header_t *procs_of(ipcg_reap_ctx_t *c)
 {
-    char buf[1024];
-    ssize_t n = readlink(apr_psprintf(p, "%s/%" APR_INT64_T_FMT "/exe",
-                                      paths->proc, pid),
-                         buf, sizeof(buf) - 1);
-    if (n <= 0) {
-        return NULL;
+    if (!c->procs_done) {
+        c->procs_done = 1;
+        if (ipcg_proc_list(c->pool, c->o.paths, &c->procs) != APR_SUCCESS) {
+            c->procs = NULL;
+        }
     }
-    buf[n] = '\0';
-    return apr_pstrdup(p, buf);
+    return c->procs;
+}
+
+/* Who maps or holds each /dev/shm file; NULL when it cannot be told.
+ * @a fresh looks again (the final check before an unlink). */
+static apr_hash_t *users_of(ipcg_reap_ctx_t *c, int fresh)
+{
+    if (!c->users_done || fresh) {
+        c->users_done = 1;
+        if (ipcg_posix_users(c->pool, c->o.paths, &c->users)
+            != APR_SUCCESS) {
+            c->users = NULL;
+        }
+    }
+    return c->users;
 }
 
 static void mark_tree(apr_pool_t *p, const apr_array_header_t *procs,
@@ -84,82 +277,82 @@ static const ipcg_proc_t *find_proc(const apr_array_header_t *procs,
 
 /* The processes that are not another run's: this one, its ancestors and
  * descendants, and the trees of live instances. */
-static apr_hash_t *not_theirs(apr_pool_t *p, const ipcg_reap_opts_t *o,
+static apr_hash_t *not_theirs(ipcg_reap_ctx_t *c,
                               const apr_array_header_t *procs,
                               const apr_array_header_t *live_states)
 {
-    apr_hash_t *set = apr_hash_make(p);
-    apr_int64_t pid = o->self_pid;
+    apr_hash_t *set = apr_hash_make(c->pool);
+    apr_int64_t pid = c->o.self_pid;
     int i, guard = 0;
 
-    mark_tree(p, procs, o->self_pid, set);
+    mark_tree(c->pool, procs, c->o.self_pid, set);
     while (pid > 1 && guard++ < 4096) {
         const ipcg_proc_t *pr = find_proc(procs, pid);
         apr_int64_t *k;
         if (pr == NULL) {
             break;
         }
-        k = apr_palloc(p, sizeof(*k));
+        k = apr_palloc(c->pool, sizeof(*k));
         *k = pid;
         apr_hash_set(set, k, sizeof(*k), k);
         pid = pr->ppid;
     }
     for (i = 0; live_states && i < live_states->nelts; i++) {
-        mark_tree(p, procs, APR_ARRAY_IDX(live_states, i, ipcg_state_t).pid,
-                  set);
+        mark_tree(c->pool, procs,
+                  APR_ARRAY_IDX(live_states, i, ipcg_state_t).pid, set);
     }
     return set;
 }
 
-ipcg_run_e ipcg_reap_run_state(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                               const ipcg_state_t *st,
-                               const apr_array_header_t *procs,
-                               const apr_array_header_t *live_states,
-                               apr_array_header_t *survivors,
-                               const char **why)
+/* The run-state proof, with the live instances given (the live set is
+ * itself built with this proof). */
+static ipcg_run_e run_state(ipcg_reap_ctx_t *c, const ipcg_state_t *st,
+                            const apr_array_header_t *live_states,
+                            apr_array_header_t *survivors)
 {
     char boot[40];
     int a, i;
     apr_hash_t *excluded, *found;
+    const apr_array_header_t *procs;
     int daemon = (st->session == st->pid);
 
-    if (ipcg_boot_id(p, o->paths, boot, sizeof(boot)) == APR_SUCCESS
+    if (ipcg_boot_id(c->pool, c->o.paths, boot, sizeof(boot)) == APR_SUCCESS
         && st->boot_id[0] && strcmp(boot, st->boot_id) != 0) {
         /* the machine rebooted: the run and all its objects are gone */
-        *why = "the recorded run was in an earlier boot";
         return IPCG_RUN_DEAD;
     }
-    a = ipcg_proc_alive(p, o->paths, st->pid, st->starttime);
+    a = ipcg_proc_alive(c->pool, c->o.paths, st->pid, st->starttime);
     if (a == 1) {
-        *why = apr_psprintf(p, "httpd pid %" APR_INT64_T_FMT
-                            " of this instance is still running", st->pid);
         return IPCG_RUN_ALIVE;
     }
-    if (a < 0) {
-        *why = apr_psprintf(p, "cannot tell whether pid %" APR_INT64_T_FMT
-                            " is alive", st->pid);
+    if (a < 0 || (procs = procs_of(c)) == NULL) {
         return IPCG_RUN_UNKNOWN;
     }
-    excluded = not_theirs(p, o, procs, live_states);
-    found = apr_hash_make(p);
+    if (daemon) {
+        /* the kernel gives a pid to a new process only once no process
+         * is left in the session or group of that number: a session
+         * leader's pid in other hands means its session is empty */
+        const ipcg_proc_t *now = find_proc(procs, st->pid);
+        if (now && now->state != 'Z' && now->starttime != st->starttime) {
+            return IPCG_RUN_DEAD;
+        }
+    }
+    excluded = not_theirs(c, procs, live_states);
+    found = apr_hash_make(c->pool);
     for (i = 0; i < procs->nelts; i++) {
         const ipcg_proc_t *pr = &APR_ARRAY_IDX(procs, i, ipcg_proc_t);
-        const char *exe;
         if (apr_hash_get(excluded, &pr->pid, sizeof(pr->pid))
             || pr->session != st->session || pr->starttime < st->starttime
             || pr->state == 'Z') {
             continue;
         }
-        if (!daemon) {
-            /* a foreground run shares its session with its launcher:
-             * only the same binary counts as one of its processes */
-            exe = exe_of(p, o->paths, pr->pid);
-            if (exe == NULL || o->self_exe == NULL
-                || strcmp(exe, o->self_exe) != 0) {
-                continue;
-            }
+        /* a foreground run shares its session with its launcher: only an
+         * httpd counts as one of its processes (never by command name) */
+        if (!daemon
+            && !ipcg_proc_is_httpd(c->pool, c->o.paths, pr->pid, &c->httpd)) {
+            continue;
         }
-        mark_tree(p, procs, pr->pid, found);
+        mark_tree(c->pool, procs, pr->pid, found);
     }
     for (i = 0; i < procs->nelts; i++) {
         const ipcg_proc_t *pr = &APR_ARRAY_IDX(procs, i, ipcg_proc_t);
@@ -168,211 +361,475 @@ ipcg_run_e ipcg_reap_run_state(apr_pool_t *p, const ipcg_reap_opts_t *o,
             *(ipcg_proc_t *)apr_array_push(survivors) = *pr;
         }
     }
-    if (survivors->nelts) {
-        *why = apr_psprintf(p, "httpd pid %" APR_INT64_T_FMT " is gone but "
-                            "%d of its processes survive", st->pid,
-                            survivors->nelts);
-        return IPCG_RUN_SURVIVORS;
-    }
-    *why = "dead";
-    return IPCG_RUN_DEAD;
+    return survivors->nelts ? IPCG_RUN_SURVIVORS : IPCG_RUN_DEAD;
 }
 
-static int owner_ok(const ipcg_reap_opts_t *o, const ipcg_obj_t *x)
+/* Other instances' state files: those not proven dead make the live set
+ * (their slots may never go), the others' slots are left to their own
+ * cleanup by the orphan pass. */
+static void load_instances(ipcg_reap_ctx_t *c)
 {
-    return (x->uid == 0 || x->uid == o->run_uid)
-           && (x->cuid == 0 || x->cuid == o->run_uid);
-}
-
-/* Nothing uses it: no attachment, no waiter, no live pid. Fills reason. */
-static int unused(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                  const ipcg_obj_t *x, const ipcg_use_t *use,
-                  apr_hash_t *posix_users, char *reason, apr_size_t len)
-{
-    int i;
-
-    if (use->nattch > 0) {
-        apr_snprintf(reason, len, "attached by %" APR_UINT64_T_FMT
-                     " process(es)", use->nattch);
-        return 0;
-    }
-    if (use->waiters > 0) {
-        apr_snprintf(reason, len, "%" APR_UINT64_T_FMT " process(es) wait "
-                     "on it", use->waiters);
-        return 0;
-    }
-    if (use->pids_truncated) {
-        apr_snprintf(reason, len, "names more than %d pids: not all can be "
-                     "checked", IPCG_PROBE_MAX_PIDS);
-        return 0;
-    }
-    for (i = 0; i < use->npids; i++) {
-        int a = alive(p, o, use->pids[i]);
-        if (a != 0) {
-            apr_snprintf(reason, len, a > 0 ? "used by live pid %"
-                         APR_INT64_T_FMT : "cannot tell whether pid %"
-                         APR_INT64_T_FMT " is alive", use->pids[i]);
-            return 0;
-        }
-    }
-    if (x->kind == IPCG_POSIX_SHM || x->kind == IPCG_POSIX_SEM) {
-        apr_int64_t *pid;
-        if (posix_users == NULL) {
-            apr_snprintf(reason, len, "cannot tell who maps it");
-            return 0;
-        }
-        pid = apr_hash_get(posix_users, &use->now.ino, sizeof(apr_uint64_t));
-        if (pid) {
-            apr_snprintf(reason, len, "mapped or open by pid %"
-                         APR_INT64_T_FMT, *pid);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-int ipcg_reap_decide(const ipcg_reap_opts_t *o, const ipcg_obj_t *rec,
-                     const ipcg_use_t *use, apr_hash_t *live_slots,
-                     apr_hash_t *posix_users, char *reason, apr_size_t len)
-{
-    apr_pool_t *p;
-    int ok;
-
-    if (rec->cls != IPCG_CLASS_INSTANCE) {
-        apr_snprintf(reason, len, "%s-owned: never removed automatically",
-                     ipcg_class_name(rec->cls));
-        return 0;
-    }
-    if (!owner_ok(o, rec)) {
-        apr_snprintf(reason, len, "recorded owner uid %u (creator %u) is "
-                     "neither root nor the run User (uid %u)",
-                     (unsigned)rec->uid, (unsigned)rec->cuid,
-                     (unsigned)o->run_uid);
-        return 0;
-    }
-    if (!use->exists) {
-        apr_snprintf(reason, len, "already gone");
-        return 0;
-    }
-    if (!owner_ok(o, &use->now)) {
-        apr_snprintf(reason, len, "owned by uid %u (creator %u), neither "
-                     "root nor the run User (uid %u)",
-                     (unsigned)use->now.uid, (unsigned)use->now.cuid,
-                     (unsigned)o->run_uid);
-        return 0;
-    }
-    if (!ipcg_obj_same(rec, &use->now)) {
-        apr_snprintf(reason, len, "now a different object (ctime %"
-                     APR_INT64_T_FMT ", size %" APR_UINT64_T_FMT
-                     "; recorded ctime %" APR_INT64_T_FMT ", size %"
-                     APR_UINT64_T_FMT ")", use->now.ctime, use->now.size,
-                     rec->ctime, rec->size);
-        return 0;
-    }
-    if (live_slots && apr_hash_count(live_slots)) {
-        apr_pool_t *tmp;
-        const char *slot;
-        apr_pool_create(&tmp, apr_hash_pool_get(live_slots));
-        slot = ipcg_obj_slot(tmp, rec);
-        ok = apr_hash_get(live_slots, slot, APR_HASH_KEY_STRING) == NULL;
-        apr_pool_destroy(tmp);
-        if (!ok) {
-            apr_snprintf(reason, len, "registered by a live instance");
-            return 0;
-        }
-    }
-    p = alive_cache ? apr_hash_pool_get(alive_cache) : NULL;
-    if (p == NULL) {
-        apr_pool_create(&p, NULL);
-    }
-    ok = unused(p, o, rec, use, posix_users, reason, len);
-    if (alive_cache == NULL) {
-        apr_pool_destroy(p);
-    }
-    if (!ok) {
-        return 0;
-    }
-    if (o->mode < IPCG_CLEANUP_REGISTERED) {
-        apr_snprintf(reason, len, "%s mode: would be removed",
-                     ipcg_cleanup_name(o->mode));
-        return 0;
-    }
-    reason[0] = '\0';
-    return 1;
-}
-
-int ipcg_orphan_decide(const ipcg_reap_opts_t *o, const ipcg_obj_t *obj,
-                       const ipcg_use_t *use, apr_hash_t *live_slots,
-                       char *reason, apr_size_t len)
-{
-    apr_pool_t *p;
-    int ok;
-
-    if (obj->kind > IPCG_SYSV_MSG || obj->key != 0 || obj->uid != o->run_uid
-        || (obj->cuid != 0 && obj->cuid != o->run_uid)) {
-        return -1;
-    }
-    if (!use->exists) {
-        return -1;
-    }
-    apr_pool_create(&p, NULL);
-    if (live_slots && apr_hash_get(live_slots, ipcg_obj_slot(p, obj),
-                                   APR_HASH_KEY_STRING)) {
-        apr_pool_destroy(p);
-        apr_snprintf(reason, len, "registered by a live instance");
-        return 0;
-    }
-    ok = unused(p, o, obj, use, NULL, reason, len);
-    apr_pool_destroy(p);
-    if (!ok) {
-        return 0;
-    }
-    if (use->npids == 0) {
-        apr_snprintf(reason, len, "no process ever operated on it: its "
-                     "creator cannot be proven dead");
-        return 0;
-    }
-    reason[0] = '\0';
-    return 1;
-}
-
-apr_hash_t *ipcg_live_slots(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                            apr_array_header_t **live_states)
-{
-    apr_hash_t *slots = apr_hash_make(p);
-    apr_array_header_t *states = NULL;
+    apr_array_header_t *states = NULL, *parents, *survivors;
     const char *exclude;
     int refused = 0, i, j;
+    char *dead;
 
-    *live_states = apr_array_make(p, 4, sizeof(ipcg_state_t));
-    if (o->state_dir == NULL) {
-        return slots;
+    if (c->live_done) {
+        return;
+    }
+    c->live_done = 1;
+    c->live_slots = apr_hash_make(c->pool);
+    c->other_slots = apr_hash_make(c->pool);
+    c->live_states = apr_array_make(c->pool, 4, sizeof(ipcg_state_t));
+    if (c->o.state_dir == NULL) {
+        return;
     }
     /* this instance's own file is not another instance's: skip it unread
      * (it can hold thousands of objects) */
-    exclude = o->state_file ? o->state_file
-                            : (o->instance ? ipcg_state_path(p, o->state_dir,
-                                                             o->instance)
-                                           : NULL);
-    if (ipcg_state_list(p, o->state_dir, 0, exclude, &states,
-                               &refused) != APR_SUCCESS
-        || states == NULL) {
-        return slots;
+    exclude = c->o.state_file ? c->o.state_file
+              : (c->o.instance ? ipcg_state_path(c->pool, c->o.state_dir,
+                                                 c->o.instance) : NULL);
+    if (ipcg_state_list(c->pool, c->o.state_dir, 0, exclude, &states,
+                        &refused) != APR_SUCCESS || states == NULL) {
+        return;
     }
+    /* first the instances whose parent runs (or may), then those whose
+     * parent is gone, by the run-state proof with the first as live */
+    parents = apr_array_make(c->pool, 4, sizeof(ipcg_state_t));
+    dead = apr_pcalloc(c->pool, (apr_size_t)states->nelts + 1);
     for (i = 0; i < states->nelts; i++) {
         const ipcg_state_t *st = &APR_ARRAY_IDX(states, i, ipcg_state_t);
-        if ((o->instance && strcmp(st->instance, o->instance) == 0)
-            || ipcg_proc_alive(p, o->paths, st->pid, st->starttime) != 1) {
+        if (c->o.instance && strcmp(st->instance, c->o.instance) == 0) {
+            dead[i] = 2;                    /* ours: neither */
             continue;
         }
-        *(ipcg_state_t *)apr_array_push(*live_states) = *st;
-        for (j = 0; j < st->objs->nelts; j++) {
-            const ipcg_obj_t *x = &APR_ARRAY_IDX(st->objs, j, ipcg_obj_t);
-            apr_hash_set(slots, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
+        if (ipcg_proc_alive(c->pool, c->o.paths, st->pid, st->starttime)
+            != 0) {
+            *(ipcg_state_t *)apr_array_push(parents) = *st;
+        }
+        else {
+            dead[i] = 1;
         }
     }
-    return slots;
+    survivors = apr_array_make(c->pool, 4, sizeof(ipcg_proc_t));
+    for (i = 0; i < states->nelts; i++) {
+        const ipcg_state_t *st = &APR_ARRAY_IDX(states, i, ipcg_state_t);
+        apr_hash_t *into;
+        if (dead[i] == 2) {
+            continue;
+        }
+        if (dead[i] == 1) {
+            survivors->nelts = 0;
+            if (run_state(c, st, parents, survivors) == IPCG_RUN_DEAD) {
+                into = c->other_slots;
+            }
+            else {
+                into = c->live_slots;
+                *(ipcg_state_t *)apr_array_push(c->live_states) = *st;
+            }
+        }
+        else {
+            into = c->live_slots;
+            *(ipcg_state_t *)apr_array_push(c->live_states) = *st;
+        }
+        for (j = 0; j < st->objs->nelts; j++) {
+            const ipcg_obj_t *x = &APR_ARRAY_IDX(st->objs, j, ipcg_obj_t);
+            apr_hash_set(into, ipcg_obj_slot(c->pool, x), APR_HASH_KEY_STRING,
+                         x);
+        }
+    }
 }
+
+apr_hash_t *ipcg_live_slots(ipcg_reap_ctx_t *c,
+                            const apr_array_header_t **live_states)
+{
+    load_instances(c);
+    if (live_states) {
+        *live_states = c->live_states;
+    }
+    return c->live_slots;
+}
+
+ipcg_run_e ipcg_reap_run_state(ipcg_reap_ctx_t *c, const ipcg_state_t *st,
+                               apr_array_header_t *survivors)
+{
+    load_instances(c);
+    return run_state(c, st, c->live_states, survivors);
+}
+
+/* A live httpd that no state file knows: a server without the module,
+ * whose objects cannot be told from orphans. -1: cannot tell. */
+static apr_int64_t other_httpd(ipcg_reap_ctx_t *c)
+{
+    const apr_array_header_t *procs;
+    apr_hash_t *excluded;
+    int i;
+
+    if (c->other_done) {
+        return c->other_httpd;
+    }
+    c->other_done = 1;
+    c->other_httpd = -1;
+    load_instances(c);
+    if ((procs = procs_of(c)) == NULL) {
+        return c->other_httpd;
+    }
+    excluded = not_theirs(c, procs, c->live_states);
+    c->other_httpd = 0;
+    for (i = 0; i < procs->nelts; i++) {
+        const ipcg_proc_t *pr = &APR_ARRAY_IDX(procs, i, ipcg_proc_t);
+        if (apr_hash_get(excluded, &pr->pid, sizeof(pr->pid))
+            || pr->state == 'Z') {
+            continue;
+        }
+        if (ipcg_proc_is_httpd(c->pool, c->o.paths, pr->pid, &c->httpd)) {
+            c->other_httpd = pr->pid;
+            break;
+        }
+    }
+    return c->other_httpd;
+}
+
+/* ------------------------------------------------------------------ */
+/* The one decision procedure                                           */
+
+static int owner_ok(const ipcg_subject_t *s, const ipcg_obj_t *x)
+{
+    return (x->uid == 0 || x->uid == s->run_uid)
+           && (x->cuid == 0 || x->cuid == s->run_uid)
+           && (x->gid == 0 || x->gid == s->run_gid)
+           && (x->cgid == 0 || x->cgid == s->run_gid);
+}
+
+static int is_posix(const ipcg_obj_t *x)
+{
+    return x->kind == IPCG_POSIX_SHM || x->kind == IPCG_POSIX_SEM;
+}
+
+static void keep(ipcg_verdict_t *v, ipcg_reason_e why)
+{
+    v->verdict = IPCG_VERDICT_KEEP;
+    v->reason = why;
+}
+
+/* Which survivor uses the object, for the reason. */
+static apr_int64_t survivor_user(ipcg_reap_ctx_t *c, const ipcg_use_t *use,
+                                 const apr_array_header_t *survivors)
+{
+    int i, j;
+
+    for (i = 0; survivors && i < use->npids; i++) {
+        for (j = 0; j < survivors->nelts; j++) {
+            if (APR_ARRAY_IDX(survivors, j, ipcg_proc_t).pid == use->pids[i]) {
+                return use->pids[i];
+            }
+        }
+    }
+    if (is_posix(&use->now) && users_of(c, 0) != NULL) {
+        apr_int64_t *pid = apr_hash_get(c->users, &use->now.ino,
+                                        sizeof(apr_uint64_t));
+        if (pid) {
+            return *pid;
+        }
+    }
+    return 0;
+}
+
+static void judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
+                  const ipcg_obj_t *rec, const ipcg_use_t *use,
+                  ipcg_verdict_t *v, int fresh)
+{
+    apr_hash_t *slots;
+    const char *slot;
+    int i, a;
+
+    memset(v, 0, sizeof(*v));
+    v->path = s->path;
+    v->run_uid = s->run_uid;
+    v->run_gid = s->run_gid;
+    v->mode = c->o.mode;
+    v->cls = rec->cls;
+    v->rec_ctime = rec->ctime;
+    v->rec_size = rec->size;
+
+    /* 1. one of ours to judge at all */
+    if (s->path == IPCG_PATH_ORPHAN) {
+        if (rec->kind > IPCG_SYSV_MSG || rec->key != 0
+            || rec->uid != s->run_uid
+            || (rec->cuid != 0 && rec->cuid != s->run_uid)) {
+            v->verdict = IPCG_VERDICT_SKIP;
+            v->reason = IPCG_WHY_NOT_CANDIDATE;
+            return;
+        }
+    }
+    else if (rec->cls != IPCG_CLASS_INSTANCE) {
+        keep(v, IPCG_WHY_CLASS);
+        return;
+    }
+    /* 2. owned by root or the run User and Group, as recorded and now */
+    if (!owner_ok(s, rec)) {
+        keep(v, IPCG_WHY_RECORDED_OWNER);
+        v->uid = rec->uid;
+        v->cuid = rec->cuid;
+        v->gid = rec->gid;
+        return;
+    }
+    if (!use->exists) {
+        v->verdict = IPCG_VERDICT_GONE;
+        v->reason = IPCG_WHY_GONE;
+        return;
+    }
+    if (!owner_ok(s, &use->now)) {
+        keep(v, IPCG_WHY_OWNER);
+        v->uid = use->now.uid;
+        v->cuid = use->now.cuid;
+        v->gid = use->now.gid;
+        return;
+    }
+    /* 3. the object that was recorded or scanned, not a later one */
+    if (!ipcg_obj_same(rec, &use->now)) {
+        keep(v, IPCG_WHY_CHANGED);
+        v->ctime = use->now.ctime;
+        v->size = use->now.size;
+        return;
+    }
+    /* 4. whoever made it is dead */
+    switch (s->path) {
+    case IPCG_PATH_STARTUP:
+        if (s->run == IPCG_RUN_ALIVE || s->run == IPCG_RUN_UNKNOWN) {
+            keep(v, s->run == IPCG_RUN_ALIVE ? IPCG_WHY_RUN_ALIVE
+                                             : IPCG_WHY_RUN_UNKNOWN);
+            return;
+        }
+        if (s->run == IPCG_RUN_SURVIVORS) {
+            keep(v, IPCG_WHY_SURVIVORS);
+            v->count = s->survivors ? (apr_uint64_t)s->survivors->nelts : 0;
+            v->pid = survivor_user(c, use, s->survivors);
+            return;
+        }
+        break;
+    case IPCG_PATH_CHILD:
+        /* pid plus start time: a process that reused the pid is not it */
+        a = rec->owner_start == IPCG_OWNER_GONE ? 0
+            : ipcg_proc_alive(c->pool, c->o.paths, rec->owner_pid,
+                              rec->owner_start);
+        if (a != 0) {
+            keep(v, a > 0 ? IPCG_WHY_OWNER_ALIVE : IPCG_WHY_OWNER_UNKNOWN);
+            v->pid = rec->owner_pid;
+            return;
+        }
+        break;
+    case IPCG_PATH_ORPHAN:
+    default:
+        break;              /* below: its creator, and no other httpd */
+    }
+    /* 5. no live instance has it registered */
+    slots = ipcg_live_slots(c, NULL);
+    slot = (apr_hash_count(slots) || apr_hash_count(c->other_slots))
+           ? ipcg_obj_slot(c->pool, rec) : NULL;
+    if (slot && apr_hash_get(slots, slot, APR_HASH_KEY_STRING)) {
+        keep(v, IPCG_WHY_LIVE_INSTANCE);
+        return;
+    }
+    if (slot && s->path == IPCG_PATH_ORPHAN
+        && apr_hash_get(c->other_slots, slot, APR_HASH_KEY_STRING)) {
+        keep(v, IPCG_WHY_OTHER_STATE);
+        return;
+    }
+    /* 6. nothing uses it */
+    if (use->nattch > 0) {
+        keep(v, IPCG_WHY_ATTACHED);
+        v->count = use->nattch;
+        return;
+    }
+    if (use->waiters > 0) {
+        keep(v, IPCG_WHY_WAITERS);
+        v->count = use->waiters;
+        return;
+    }
+    if (use->pids_truncated) {
+        keep(v, IPCG_WHY_TOO_MANY_PIDS);
+        return;
+    }
+    for (i = 0; i < use->npids; i++) {
+        a = pid_alive(c, use->pids[i], fresh);
+        if (a != 0) {
+            keep(v, a > 0 ? IPCG_WHY_LIVE_PID : IPCG_WHY_PID_UNKNOWN);
+            v->pid = use->pids[i];
+            return;
+        }
+    }
+    if (is_posix(rec)) {
+        apr_hash_t *users = users_of(c, fresh);
+        apr_int64_t *pid;
+        if (users == NULL) {
+            keep(v, IPCG_WHY_MAP_UNKNOWN);
+            return;
+        }
+        pid = apr_hash_get(users, &use->now.ino, sizeof(apr_uint64_t));
+        if (pid) {
+            keep(v, IPCG_WHY_MAPPED);
+            v->pid = *pid;
+            return;
+        }
+    }
+    /* 7. orphans: a creator proven dead, and no httpd that could own it */
+    if (s->path == IPCG_PATH_ORPHAN) {
+        apr_int64_t other;
+        if (use->npids == 0) {
+            keep(v, IPCG_WHY_NO_PID);
+            return;
+        }
+        other = other_httpd(c);
+        if (other != 0) {
+            keep(v, other > 0 ? IPCG_WHY_OTHER_HTTPD
+                              : IPCG_WHY_PROCS_UNKNOWN);
+            v->pid = other > 0 ? other : 0;
+            return;
+        }
+    }
+    /* 8. the mode allows removal */
+    if (c->o.mode < (s->path == IPCG_PATH_ORPHAN ? IPCG_CLEANUP_ORPHANS
+                                                 : IPCG_CLEANUP_REGISTERED)) {
+        keep(v, IPCG_WHY_REPORT_MODE);
+        return;
+    }
+    v->verdict = IPCG_VERDICT_REMOVE;
+    v->reason = IPCG_WHY_DEAD;
+}
+
+void ipcg_reap_judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
+                     const ipcg_obj_t *rec, const ipcg_use_t *use,
+                     ipcg_verdict_t *v)
+{
+    judge(c, s, rec, use, v, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Removing exactly what was checked                                    */
+
+static int valid_name(const char *name)
+{
+    return name[0] != '\0' && strchr(name, '/') == NULL
+           && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+static apr_status_t rename_noreplace(const char *from, const char *to)
+{
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0
+           ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+}
+
+static void remove_posix(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
+                         const ipcg_obj_t *rec, ipcg_verdict_t *v)
+{
+    apr_pool_t *p = c->pool;
+    const char *dir = c->o.paths->devshm;
+    const char *path, *aside;
+    ipcg_obj_t moved;
+    ipcg_use_t use;
+    apr_status_t rv;
+
+    if (!valid_name(rec->name)) {
+        keep(v, IPCG_WHY_REMOVE_FAILED);
+        v->rv = APR_EINVAL;
+        return;
+    }
+    path = apr_pstrcat(p, dir, "/", rec->name, NULL);
+    /* a private name in the same directory: from here on the name the
+     * users know no longer leads to the file, and what is checked and
+     * unlinked is the file that was moved, whoever makes a new one */
+    moved = *rec;
+    apr_snprintf(moved.name, sizeof(moved.name), ".ipcguard-reap.%"
+                 APR_INT64_T_FMT ".%" APR_UINT64_T_FMT, c->o.self_pid,
+                 rec->ino);
+    aside = apr_pstrcat(p, dir, "/", moved.name, NULL);
+    rv = rename_noreplace(path, aside);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        v->verdict = IPCG_VERDICT_GONE;
+        v->reason = IPCG_WHY_GONE;
+        return;
+    }
+    if (rv != APR_SUCCESS) {
+        keep(v, IPCG_WHY_REMOVE_FAILED);
+        v->rv = rv;
+        return;
+    }
+    rv = ipcg_probe(p, c->o.paths, &moved, &use);
+    if (rv == APR_SUCCESS) {
+        /* judged under the recorded name: the same inode, owner and
+         * creator, and nobody maps or holds it, asked afresh */
+        ipcg_strlcpy(use.now.name, rec->name, sizeof(use.now.name));
+        judge(c, s, rec, &use, v, 1);
+    }
+    else {
+        keep(v, IPCG_WHY_PROBE_FAILED);
+        v->rv = rv;
+    }
+    if (v->verdict == IPCG_VERDICT_REMOVE) {
+        rv = apr_file_remove(aside, p);
+        if (rv == APR_SUCCESS) {
+            return;
+        }
+        keep(v, IPCG_WHY_REMOVE_FAILED);
+        v->rv = rv;
+    }
+    /* not the file that was checked, or in use after all: give it its
+     * name back, unless someone made a new file under it meanwhile */
+    rv = rename_noreplace(aside, path);
+    if (rv != APR_SUCCESS) {
+        char safe[IPCG_NAME_MAX];
+        apr_size_t i;
+        for (i = 0; i < sizeof(safe) - 1 && rec->name[i]; i++) {
+            unsigned char ch = (unsigned char)rec->name[i];
+            safe[i] = (char)((ch < 0x20 || ch >= 0x7f) ? '?' : ch);
+        }
+        safe[i] = '\0';
+        ipcg_log(IPCG_LOG_WARNING, rv, 25, "could not give %s/%s its name "
+                 "back after the check before its removal failed; it stays "
+                 "as %s", dir, safe, aside);
+    }
+}
+
+void ipcg_reap_remove(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
+                      const ipcg_obj_t *rec, ipcg_verdict_t *v)
+{
+    ipcg_use_t use;
+    apr_status_t rv;
+
+    if (is_posix(rec)) {
+        remove_posix(c, s, rec, v);
+        return;
+    }
+    /* SysV: the final probe and judgement, asked afresh, right before
+     * IPC_RMID by the id that was probed */
+    rv = ipcg_probe(c->pool, c->o.paths, rec, &use);
+    if (rv != APR_SUCCESS) {
+        memset(v, 0, sizeof(*v));
+        v->path = s->path;
+        keep(v, IPCG_WHY_PROBE_FAILED);
+        v->rv = rv;
+        return;
+    }
+    judge(c, s, rec, &use, v, 1);
+    if (v->verdict != IPCG_VERDICT_REMOVE) {
+        return;
+    }
+    rv = ipcg_remove(c->pool, c->o.paths, rec);
+    if (rv == APR_SUCCESS) {
+        return;
+    }
+    if (APR_STATUS_IS_EINVAL(rv) || rv == APR_FROM_OS_ERROR(EIDRM)) {
+        v->verdict = IPCG_VERDICT_GONE;
+        v->reason = IPCG_WHY_GONE;
+        return;
+    }
+    keep(v, IPCG_WHY_REMOVE_FAILED);
+    v->rv = rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* The cleanups                                                         */
 
 static void describe(char *buf, apr_size_t len, const ipcg_obj_t *x)
 {
@@ -397,8 +854,7 @@ static void describe(char *buf, apr_size_t len, const ipcg_obj_t *x)
 }
 
 static void add_decision(apr_array_header_t *decisions, ipcg_decision_e what,
-                         int provable, const ipcg_obj_t *x,
-                         const char *reason)
+                         const ipcg_obj_t *x, const ipcg_verdict_t *v)
 {
     ipcg_decision_t *d;
 
@@ -408,22 +864,13 @@ static void add_decision(apr_array_header_t *decisions, ipcg_decision_e what,
     d = apr_array_push(decisions);
     memset(d, 0, sizeof(*d));
     d->what = what;
-    d->provable = provable;
+    d->provable = what == IPCG_DEC_REMOVED
+                  || v->verdict == IPCG_VERDICT_REMOVE
+                  || (what == IPCG_DEC_ORPHAN
+                      && v->reason == IPCG_WHY_REPORT_MODE);
+    d->code = (int)v->reason;
     d->obj = *x;
-    ipcg_strlcpy(d->reason, reason ? reason : "", sizeof(d->reason));
-}
-
-static int any_posix(const apr_array_header_t *objs)
-{
-    int i;
-
-    for (i = 0; i < objs->nelts; i++) {
-        ipcg_kind_e k = APR_ARRAY_IDX(objs, i, ipcg_obj_t).kind;
-        if (k == IPCG_POSIX_SHM || k == IPCG_POSIX_SEM) {
-            return 1;
-        }
-    }
-    return 0;
+    ipcg_verdict_text(v, d->reason, sizeof(d->reason));
 }
 
 static void count_removed(ipcg_cleanup_t *res, const ipcg_obj_t *x)
@@ -493,48 +940,69 @@ static void finish(ipcg_cleanup_t *res, apr_time_t t0)
     res->duration_us = (apr_int64_t)(apr_time_now() - t0);
 }
 
-/* Which live survivors name this object, for the log. */
-static const char *holders(apr_pool_t *p, const ipcg_use_t *use,
-                           const apr_array_header_t *survivors,
-                           apr_hash_t *posix_users)
+/* Leave a true state file: what was removed is gone from it, the rest
+ * (kept, already gone) stays, and it still names the earlier run. Synced:
+ * the next start must not find what was removed and call it lost. */
+static void rewrite_state(apr_pool_t *p, const char *path,
+                          const ipcg_state_t *st, apr_hash_t *removed)
 {
-    const char *s = "";
-    int i, j;
+    ipcg_state_t left = *st;
+    const char *why = NULL;
+    apr_status_t rv;
+    int i;
 
-    for (i = 0; i < use->npids; i++) {
-        for (j = 0; j < survivors->nelts; j++) {
-            if (APR_ARRAY_IDX(survivors, j, ipcg_proc_t).pid == use->pids[i]) {
-                s = apr_psprintf(p, "%s%s%" APR_INT64_T_FMT, s, *s ? "," : "",
-                                 use->pids[i]);
-            }
+    left.objs = apr_array_make(p, st->objs->nelts + 1, sizeof(ipcg_obj_t));
+    for (i = 0; i < st->objs->nelts; i++) {
+        const ipcg_obj_t *x = &APR_ARRAY_IDX(st->objs, i, ipcg_obj_t);
+        if (!apr_hash_get(removed, &i, sizeof(i))) {
+            *(ipcg_obj_t *)apr_array_push(left.objs) = *x;
         }
     }
-    if (posix_users && use->now.ino) {
-        apr_int64_t *pid = apr_hash_get(posix_users, &use->now.ino,
-                                        sizeof(apr_uint64_t));
-        if (pid) {
-            s = apr_psprintf(p, "%s%s%" APR_INT64_T_FMT, s, *s ? "," : "",
-                             *pid);
-        }
+    rv = ipcg_state_write_synced(p, path, &left, &why);
+    if (rv != APR_SUCCESS) {
+        ipcg_log(IPCG_LOG_WARNING, rv, 24, "could not rewrite state file %s "
+                 "without the %d object(s) removed: %s; the next start will "
+                 "find them gone", path, st->objs->nelts - left.objs->nelts,
+                 why ? why : "write failed");
+        return;
     }
-    if (use->nattch) {
-        s = apr_psprintf(p, "%s%sattached %" APR_UINT64_T_FMT " time(s)", s,
-                         *s ? "; " : "", use->nattch);
-    }
-    return *s ? s : "no pid recorded on the object";
+    ipcg_log(IPCG_LOG_INFO, 0, 23, "state file %s rewritten without the %d "
+             "object(s) removed; %d remain recorded", path,
+             st->objs->nelts - left.objs->nelts, left.objs->nelts);
 }
 
-void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                       ipcg_cleanup_t *res, apr_array_header_t *decisions,
+static const char *run_text(apr_pool_t *p, ipcg_run_e run,
+                            const ipcg_state_t *st)
+{
+    switch (run) {
+    case IPCG_RUN_ALIVE:
+        return apr_psprintf(p, "httpd pid %" APR_INT64_T_FMT " of this "
+                            "instance is still running", st->pid);
+    case IPCG_RUN_UNKNOWN:
+        return apr_psprintf(p, "cannot tell whether pid %" APR_INT64_T_FMT
+                            " is alive", st->pid);
+    case IPCG_RUN_SURVIVORS:
+        return apr_psprintf(p, "httpd pid %" APR_INT64_T_FMT " is gone but "
+                            "some of its processes survive", st->pid);
+    case IPCG_RUN_DEAD:
+    default:
+        return "dead";
+    }
+}
+
+void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
+                       apr_array_header_t *decisions,
                        apr_array_header_t *carried)
 {
+    apr_pool_t *p = c->pool;
+    const ipcg_reap_opts_t *o = &c->o;
     apr_time_t t0 = apr_time_now();
     ipcg_state_t st;
     const char *path, *why = NULL;
     apr_status_t rv;
-    apr_array_header_t *procs = NULL, *live_states, *survivors;
-    apr_hash_t *live, *posix_users = NULL;
-    ipcg_run_e run;
+    apr_array_header_t *survivors;
+    apr_hash_t *removed;
+    ipcg_subject_t subj;
     int i, gone = 0;
     char desc[IPCG_NAME_MAX + 128] = "";
     char reason[IPCG_REASON_MAX];
@@ -584,7 +1052,7 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
     res->previous_pid = st.pid;
     res->previous_start = st.started;
     res->previous_written = st.written;
-    if (ipcg_proc_list(p, o->paths, &procs) != APR_SUCCESS) {
+    if (procs_of(c) == NULL) {
         apr_snprintf(res->summary, sizeof(res->summary), "cannot list "
                      "processes in %s/: nothing removed", o->paths->proc);
         res->outcome = IPCG_OUTCOME_UNKNOWN;
@@ -592,27 +1060,28 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
         finish(res, t0);
         return;
     }
-    live = ipcg_live_slots(p, o, &live_states);
-    alive_cache = apr_hash_make(p);
     survivors = apr_array_make(p, 4, sizeof(ipcg_proc_t));
-    run = ipcg_reap_run_state(p, o, &st, procs, live_states, survivors, &why);
-    if (any_posix(st.objs)) {
-        if (ipcg_posix_users(p, o->paths, &posix_users) != APR_SUCCESS) {
-            posix_users = NULL;   /* then no POSIX object can be proven */
-        }
-    }
-    if (run == IPCG_RUN_ALIVE || run == IPCG_RUN_UNKNOWN) {
+    memset(&subj, 0, sizeof(subj));
+    subj.path = IPCG_PATH_STARTUP;
+    /* the owner test is against what the run recorded, not against
+     * whatever the configuration says today */
+    subj.run_uid = st.run_uid;
+    subj.run_gid = st.run_gid;
+    subj.run = ipcg_reap_run_state(c, &st, survivors);
+    subj.survivors = survivors;
+    if (subj.run == IPCG_RUN_ALIVE || subj.run == IPCG_RUN_UNKNOWN) {
         apr_snprintf(res->summary, sizeof(res->summary), "%s: nothing to "
-                     "clean up", why);
-        ipcg_log(run == IPCG_RUN_ALIVE ? IPCG_LOG_INFO : IPCG_LOG_WARNING, 0,
+                     "clean up", run_text(p, subj.run, &st));
+        ipcg_log(subj.run == IPCG_RUN_ALIVE ? IPCG_LOG_INFO
+                                            : IPCG_LOG_WARNING, 0,
                  14, "%s", res->summary);
-        res->outcome = run == IPCG_RUN_ALIVE ? IPCG_OUTCOME_ALIVE
-                                             : IPCG_OUTCOME_UNKNOWN;
+        res->outcome = subj.run == IPCG_RUN_ALIVE ? IPCG_OUTCOME_ALIVE
+                                                  : IPCG_OUTCOME_UNKNOWN;
         res->ran = 0;
         finish(res, t0);
         return;
     }
-    if (run == IPCG_RUN_SURVIVORS) {
+    if (subj.run == IPCG_RUN_SURVIVORS) {
         const char *list = "";
         for (i = 0; i < survivors->nelts; i++) {
             const ipcg_proc_t *pr = &APR_ARRAY_IDX(survivors, i, ipcg_proc_t);
@@ -625,55 +1094,52 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
                  "again, or run 'ipcguardctl clean' once they are gone",
                  st.pid, list);
     }
+    removed = apr_hash_make(p);
     for (i = 0; i < st.objs->nelts; i++) {
         const ipcg_obj_t *rec = &APR_ARRAY_IDX(st.objs, i, ipcg_obj_t);
         ipcg_use_t use;
-        int verdict;
+        ipcg_verdict_t v;
 
         /* naming the object costs more than deciding: only for the log */
         if (ipcg_log_enabled(IPCG_LOG_INFO)) {
             describe(desc, sizeof(desc), rec);
         }
-        else if (ipcg_log_enabled(IPCG_LOG_WARNING)) {
+        else {
             desc[0] = '\0';
         }
         rv = ipcg_probe(p, o->paths, rec, &use);
         if (rv != APR_SUCCESS) {
-            apr_snprintf(reason, sizeof(reason), "cannot probe it");
+            memset(&v, 0, sizeof(v));
+            v.path = IPCG_PATH_STARTUP;
+            keep(&v, IPCG_WHY_PROBE_FAILED);
+            v.rv = rv;
             describe(desc, sizeof(desc), rec);
+            ipcg_verdict_text(&v, reason, sizeof(reason));
             ipcg_log(IPCG_LOG_WARNING, rv, 16, "keeping %s: %s", desc, reason);
-            add_decision(decisions, IPCG_DEC_KEPT, 0, rec, reason);
+            add_decision(decisions, IPCG_DEC_KEPT, rec, &v);
             res->kept_count++;
             continue;
         }
-        if (run == IPCG_RUN_SURVIVORS) {
-            verdict = 0;
-            apr_snprintf(reason, sizeof(reason), "the old run's processes "
-                         "survive (%s)",
-                         use.exists ? holders(p, &use, survivors, posix_users)
-                                    : "gone");
-            if (!use.exists) {
-                apr_snprintf(reason, sizeof(reason), "already gone");
-            }
-        }
-        else {
-            verdict = ipcg_reap_decide(o, rec, &use, live, posix_users,
-                                       reason, sizeof(reason));
-        }
-        if (verdict) {
-            rv = ipcg_remove(p, o->paths, rec);
-            if (rv == APR_SUCCESS) {
+        ipcg_reap_judge(c, &subj, rec, &use, &v);
+        if (v.verdict == IPCG_VERDICT_REMOVE) {
+            ipcg_reap_remove(c, &subj, rec, &v);
+            if (v.verdict == IPCG_VERDICT_REMOVE) {
+                int *k = apr_palloc(p, sizeof(*k));
+                *k = i;
+                apr_hash_set(removed, k, sizeof(*k), k);
                 ipcg_log(IPCG_LOG_INFO, 0, 17, "removed %s, left by httpd "
                          "pid %" APR_INT64_T_FMT, desc, st.pid);
-                add_decision(decisions, IPCG_DEC_REMOVED, 1, rec, "dead");
+                add_decision(decisions, IPCG_DEC_REMOVED, rec, &v);
                 count_removed(res, rec);
                 continue;
             }
-            apr_snprintf(reason, sizeof(reason), "removal failed");
-            describe(desc, sizeof(desc), rec);
-            ipcg_log(IPCG_LOG_WARNING, rv, 18, "could not remove %s", desc);
+            if (v.reason == IPCG_WHY_REMOVE_FAILED) {
+                describe(desc, sizeof(desc), rec);
+                ipcg_log(IPCG_LOG_WARNING, v.rv, 18, "could not remove %s",
+                         desc);
+            }
         }
-        else if (strcmp(reason, "already gone") == 0) {
+        if (v.verdict == IPCG_VERDICT_GONE) {
             ipcg_log(IPCG_LOG_INFO, 0, 19, "%s is already gone", desc);
             /* what the startup phases made outlives a killed parent:
              * only someone else removes it */
@@ -683,27 +1149,36 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
                 gone++;
             }
         }
-        else {
+        else if (v.reason != IPCG_WHY_REMOVE_FAILED) {
             if (desc[0] == '\0') {
                 describe(desc, sizeof(desc), rec);
             }
+            ipcg_verdict_text(&v, reason, sizeof(reason));
             ipcg_log(IPCG_LOG_WARNING, 0, 20, "keeping %s: %s", desc, reason);
         }
-        add_decision(decisions, IPCG_DEC_KEPT, 0, rec, reason);
+        add_decision(decisions, IPCG_DEC_KEPT, rec, &v);
         res->kept_count++;
-        if (carried && use.exists && rec->cls != IPCG_CLASS_FOREIGN
-            && strcmp(reason, "registered by a live instance") != 0
+        if (carried && v.verdict != IPCG_VERDICT_GONE
+            && rec->cls != IPCG_CLASS_FOREIGN
+            && v.reason != IPCG_WHY_LIVE_INSTANCE
             && ipcg_obj_continues(rec, &use.now)) {
-            *(ipcg_obj_t *)apr_array_push(carried) = *rec;
+            ipcg_obj_t *x = apr_array_push(carried);
+            *x = *rec;
+            /* made by a process of the dead run: no process of the new
+             * run that gets the same pid is its owner */
+            x->owner_start = IPCG_OWNER_GONE;
         }
     }
-    alive_cache = NULL;
+    if (apr_hash_count(removed)) {
+        rewrite_state(p, path, &st, removed);
+    }
     finish(res, t0);
-    res->outcome = run == IPCG_RUN_SURVIVORS ? IPCG_OUTCOME_SURVIVORS
-                                             : IPCG_OUTCOME_DONE;
-    if (run == IPCG_RUN_SURVIVORS) {
+    res->outcome = subj.run == IPCG_RUN_SURVIVORS ? IPCG_OUTCOME_SURVIVORS
+                                                  : IPCG_OUTCOME_DONE;
+    if (subj.run == IPCG_RUN_SURVIVORS) {
         apr_snprintf(res->summary, sizeof(res->summary), "%s: removed "
-                     "nothing, kept %u", why, res->kept_count);
+                     "nothing, kept %u", run_text(p, subj.run, &st),
+                     res->kept_count);
     }
     else if (res->removed_count) {
         apr_snprintf(res->summary, sizeof(res->summary), "removed %u stale "
@@ -723,157 +1198,159 @@ void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
              res->summary, ipcg_cleanup_name(o->mode), res->duration_us);
 }
 
-/* A live httpd parent that no state file knows: a server without the
- * module, whose objects cannot be told from orphans. */
-static apr_int64_t unregistered_httpd(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                                      const apr_array_header_t *procs,
-                                      const apr_array_header_t *live_states)
-{
-    apr_hash_t *excluded = not_theirs(p, o, procs, live_states);
-    int i;
-
-    if (o->self_exe == NULL) {
-        return -1;
-    }
-    for (i = 0; i < procs->nelts; i++) {
-        const ipcg_proc_t *pr = &APR_ARRAY_IDX(procs, i, ipcg_proc_t);
-        const char *exe;
-        if (apr_hash_get(excluded, &pr->pid, sizeof(pr->pid))
-            || pr->state == 'Z') {
-            continue;
-        }
-        exe = exe_of(p, o->paths, pr->pid);
-        if (exe && strcmp(exe, o->self_exe) == 0) {
-            return pr->pid;
-        }
-    }
-    return 0;
-}
-
-int ipcg_reap_orphans(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                      const ipcg_snapshot_t *snap, apr_hash_t *registered,
-                      int remove, apr_array_header_t *decisions,
+int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
+                      apr_hash_t *registered, apr_array_header_t *decisions,
                       apr_uint64_t *candidates, apr_uint64_t *provable)
 {
-    apr_array_header_t *procs = NULL, *live_states;
-    apr_hash_t *live = ipcg_live_slots(p, o, &live_states);
-    apr_int64_t other = -1;
+    apr_pool_t *p = c->pool;
+    ipcg_subject_t subj;
     int i, removed = 0;
     char desc[IPCG_NAME_MAX + 128];
-    char reason[IPCG_REASON_MAX];
 
     *candidates = *provable = 0;
-    if (ipcg_proc_list(p, o->paths, &procs) == APR_SUCCESS) {
-        other = unregistered_httpd(p, o, procs, live_states);
-    }
+    memset(&subj, 0, sizeof(subj));
+    subj.path = IPCG_PATH_ORPHAN;
+    subj.run_uid = c->o.run_uid;
+    subj.run_gid = c->o.run_gid;
     for (i = 0; i < snap->objs->nelts; i++) {
         const ipcg_obj_t *x = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
         ipcg_use_t use;
-        int verdict;
+        ipcg_verdict_t v;
 
         if (registered && apr_hash_get(registered, ipcg_obj_slot(p, x),
                                        APR_HASH_KEY_STRING)) {
             continue;
         }
-        if (x->kind > IPCG_SYSV_MSG || x->key != 0 || x->uid != o->run_uid) {
-            continue;                 /* no candidate: skip the probe */
-        }
-        if (ipcg_probe(p, o->paths, x, &use) != APR_SUCCESS) {
+        /* no candidate: skip the probe (the procedure says the same) */
+        if (x->kind > IPCG_SYSV_MSG || x->key != 0
+            || x->uid != c->o.run_uid) {
             continue;
         }
-        verdict = ipcg_orphan_decide(o, x, &use, live, reason,
-                                     sizeof(reason));
-        if (verdict < 0) {
+        if (ipcg_probe(p, c->o.paths, x, &use) != APR_SUCCESS) {
+            continue;
+        }
+        ipcg_reap_judge(c, &subj, x, &use, &v);
+        if (v.verdict == IPCG_VERDICT_SKIP || v.verdict == IPCG_VERDICT_GONE) {
             continue;
         }
         (*candidates)++;
-        if (verdict == 1 && other != 0) {
-            verdict = 0;
-            if (other > 0) {
-                apr_snprintf(reason, sizeof(reason), "httpd pid %"
-                             APR_INT64_T_FMT " runs without the module: its "
-                             "objects cannot be told from orphans", other);
-            }
-            else {
-                apr_snprintf(reason, sizeof(reason), "cannot list processes "
-                             "to rule out a live server without the module");
-            }
-        }
-        if (verdict == 1) {
+        if (v.verdict == IPCG_VERDICT_REMOVE
+            || v.reason == IPCG_WHY_REPORT_MODE) {
             (*provable)++;
         }
         describe(desc, sizeof(desc), x);
-        if (verdict == 1 && remove) {
-            if (ipcg_remove(p, o->paths, x) == APR_SUCCESS) {
+        if (v.verdict == IPCG_VERDICT_REMOVE) {
+            ipcg_reap_remove(c, &subj, x, &v);
+            if (v.verdict == IPCG_VERDICT_REMOVE) {
                 ipcg_log(IPCG_LOG_INFO, 0, 30, "removed orphan %s: owned by "
                          "the run User, unused, every pid it names is dead",
                          desc);
-                add_decision(decisions, IPCG_DEC_REMOVED, 1, x,
-                             "orphan: every pid it names is dead");
+                add_decision(decisions, IPCG_DEC_REMOVED, x, &v);
                 removed++;
                 continue;
             }
-            ipcg_log(IPCG_LOG_WARNING, 0, 31, "could not remove orphan %s",
-                     desc);
+            if (v.reason == IPCG_WHY_REMOVE_FAILED) {
+                ipcg_log(IPCG_LOG_WARNING, v.rv, 31, "could not remove "
+                         "orphan %s", desc);
+            }
         }
-        add_decision(decisions, IPCG_DEC_ORPHAN, verdict == 1, x,
-                     verdict == 1 ? "every pid it names is dead" : reason);
+        add_decision(decisions, IPCG_DEC_ORPHAN, x, &v);
     }
     if (*candidates) {
         ipcg_log(IPCG_LOG_NOTICE, 0, 32, "%" APR_UINT64_T_FMT " orphan "
                  "candidate%s of earlier runs owned by uid %u: %"
                  APR_UINT64_T_FMT " provably dead, %d removed%s",
                  *candidates, *candidates == 1 ? "" : "s",
-                 (unsigned)o->run_uid, *provable, removed,
-                 remove ? "" : " (IPCGuardCleanup orphans removes them)");
+                 (unsigned)c->o.run_uid, *provable, removed,
+                 c->o.mode < IPCG_CLEANUP_ORPHANS
+                 ? " (IPCGuardCleanup orphans removes them)" : "");
     }
     return removed;
 }
 
-int ipcg_reap_child(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                    apr_array_header_t *reg, apr_int64_t pid)
+int ipcg_reap_child(ipcg_reap_ctx_t *c, apr_array_header_t *reg,
+                    apr_int64_t pid, apr_uint64_t starttime)
 {
     ipcg_obj_t *objs = (ipcg_obj_t *)reg->elts;
+    ipcg_subject_t subj;
     int i, kept = 0, removed = 0;
     char desc[IPCG_NAME_MAX + 128];
     char reason[IPCG_REASON_MAX];
 
+    memset(&subj, 0, sizeof(subj));
+    subj.path = IPCG_PATH_CHILD;
+    subj.run_uid = c->o.run_uid;
+    subj.run_gid = c->o.run_gid;
     for (i = 0; i < reg->nelts; i++) {
         ipcg_obj_t *x = &objs[i];
         ipcg_use_t use;
+        ipcg_verdict_t v;
 
-        if (x->owner_pid != pid || x->phase != IPCG_PHASE_RUNTIME
-            || x->cls != IPCG_CLASS_INSTANCE || o->mode == IPCG_CLEANUP_OFF) {
+        /* the exited child's own: the same pid, and the same process when
+         * both start times are known */
+        if (x->owner_pid != pid || x->owner_start == IPCG_OWNER_GONE
+            || (x->owner_start && starttime && x->owner_start != starttime)
+            || x->phase != IPCG_PHASE_RUNTIME || c->o.mode == IPCG_CLEANUP_OFF) {
             objs[kept++] = *x;
             continue;
         }
-        if (ipcg_probe(p, o->paths, x, &use) != APR_SUCCESS) {
+        if (ipcg_probe(c->pool, c->o.paths, x, &use) != APR_SUCCESS) {
             objs[kept++] = *x;
             continue;
         }
-        if (!use.exists || !ipcg_obj_continues(x, &use.now)) {
+        ipcg_reap_judge(c, &subj, x, &use, &v);
+        if (v.verdict == IPCG_VERDICT_GONE) {
             continue;                          /* gone: leaves the registry */
         }
-        describe(desc, sizeof(desc), x);
-        if (!unused(p, o, x, &use, NULL, reason, sizeof(reason))
-            || o->mode < IPCG_CLEANUP_REGISTERED) {
-            if (o->mode < IPCG_CLEANUP_REGISTERED) {
-                apr_snprintf(reason, sizeof(reason), "%s mode",
-                             ipcg_cleanup_name(o->mode));
-            }
-            ipcg_log(IPCG_LOG_INFO, 0, 40, "child pid %" APR_INT64_T_FMT
-                     " exited; keeping its %s: %s", pid, desc, reason);
-            objs[kept++] = *x;
+        if (v.reason == IPCG_WHY_CLASS) {
+            objs[kept++] = *x;                 /* application-owned: quiet */
             continue;
         }
-        if (ipcg_remove(p, o->paths, x) == APR_SUCCESS) {
-            ipcg_log(IPCG_LOG_INFO, 0, 41, "removed %s left by child pid %"
-                     APR_INT64_T_FMT, desc, pid);
-            removed++;
-            continue;
+        describe(desc, sizeof(desc), x);
+        if (v.verdict == IPCG_VERDICT_REMOVE) {
+            ipcg_reap_remove(c, &subj, x, &v);
+            if (v.verdict == IPCG_VERDICT_REMOVE) {
+                ipcg_log(IPCG_LOG_INFO, 0, 41, "removed %s left by child pid %"
+                         APR_INT64_T_FMT, desc, pid);
+                removed++;
+                continue;
+            }
+            if (v.verdict == IPCG_VERDICT_GONE) {
+                continue;
+            }
+        }
+        ipcg_verdict_text(&v, reason, sizeof(reason));
+        ipcg_log(IPCG_LOG_INFO, v.rv, 40, "child pid %" APR_INT64_T_FMT
+                 " exited; keeping its %s: %s", pid, desc, reason);
+        /* its owner has exited unless the proof said otherwise: a later
+         * process with the pid is not its owner */
+        if (v.reason != IPCG_WHY_OWNER_ALIVE
+            && v.reason != IPCG_WHY_OWNER_UNKNOWN) {
+            x->owner_start = IPCG_OWNER_GONE;
         }
         objs[kept++] = *x;
     }
     reg->nelts = kept;
     return removed;
+}
+
+void ipcg_reap_stamp_owners(ipcg_reap_ctx_t *c, apr_array_header_t *reg)
+{
+    int i;
+
+    for (i = 0; i < reg->nelts; i++) {
+        ipcg_obj_t *x = &APR_ARRAY_IDX(reg, i, ipcg_obj_t);
+        ipcg_proc_t pr;
+        apr_pool_t *sub;
+        if (x->owner_pid <= 0 || x->owner_start != 0) {
+            continue;
+        }
+        apr_pool_create(&sub, c->pool);
+        if (ipcg_proc_read(sub, c->o.paths, x->owner_pid, 0, &pr)
+                == APR_SUCCESS
+            && pr.state != 'Z' && pr.state != 'X') {
+            x->owner_start = pr.starttime;
+        }
+        apr_pool_destroy(sub);
+    }
 }

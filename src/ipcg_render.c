@@ -9,6 +9,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "ipcguard/ipcg_reap.h"
 #include "ipcguard/ipcg_report.h"
 
 /* Distinct module label values in ?metrics; the rest are "other". */
@@ -290,7 +291,9 @@ static void json_decisions(apr_pool_t *p, ipcg_out_t *out,
         if (what == IPCG_DEC_ORPHAN) {
             outf(out, p, ",\"provable\":%s", d->provable ? "true" : "false");
         }
-        outf(out, p, ",\"reason\":%s}", ipcg_json_str(p, d->reason));
+        outf(out, p, ",\"reason_code\":\"%s\",\"reason\":%s}",
+             ipcg_reason_name((ipcg_reason_e)d->code),
+             ipcg_json_str(p, d->reason));
     }
     outs(out, "]");
 }

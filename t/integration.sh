@@ -2,7 +2,8 @@
 # Runs every t/integration/*.sh (or those named) in its own IPC, PID,
 # mount and network namespaces, as root, with a time limit each. Prints
 # "ok N - name" / "not ok N - name" (with the test's output on failure)
-# and a closing "N passed, N failed" line.
+# and a closing "N passed, N failed" line. A script that exits 0 without
+# one "ok - " line made no checks and fails.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" != 0 ]; then
@@ -46,7 +47,12 @@ for run in "${runs[@]}"; do
   rc=$?
   secs=$(( $(date +%s) - start ))
   asserts=$(grep -c '^ok - ' "$logdir/$name.log")
-  if [ $rc -eq 0 ]; then
+  if [ $rc -eq 0 ] && [ "$asserts" -eq 0 ]; then
+    # a script that checks nothing proves nothing, whatever it exits with
+    failn=$((failn + 1))
+    echo "not ok $n - $name (exit 0 but no 'ok - ' line: it made no checks, ${secs}s)"
+    sed 's/^/    /' "$logdir/$name.log" | tail -n 80
+  elif [ $rc -eq 0 ]; then
     pass=$((pass + 1))
     echo "ok $n - $name ($asserts checks, ${secs}s)"
     grep '^# ' "$logdir/$name.log" | grep -v ' passed, ' | sed 's/^/    /'

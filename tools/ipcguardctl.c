@@ -331,6 +331,7 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
 static int cmd_clean(apr_pool_t *p, const ctl_opts *c)
 {
     ipcg_reap_opts_t o;
+    ipcg_reap_ctx_t *ctx;
     ipcg_cleanup_t res;
     apr_array_header_t *decisions = apr_array_make(p, 16,
                                                    sizeof(ipcg_decision_t));
@@ -346,7 +347,11 @@ static int cmd_clean(apr_pool_t *p, const ctl_opts *c)
         return EXIT_USAGE;
     }
     fill_reap(p, c, &o, uid, gid);
-    ipcg_reap_startup(p, &o, &res, decisions, NULL);
+    /* the same procedure as the module's, with its own context; the
+     * recorded objects are judged against the User and Group the state
+     * file names, --user and --group are for orphans */
+    ctx = ipcg_reap_ctx_make(p, &o);
+    ipcg_reap_startup(ctx, &res, decisions, NULL);
     if (c->orphans || c->dry_run) {
         ipcg_snapshot_t snap;
         apr_hash_t *seen = apr_hash_make(p);
@@ -358,8 +363,7 @@ static int cmd_clean(apr_pool_t *p, const ctl_opts *c)
         }
         ipcg_snapshot_init(p, &snap);
         ipcg_scan_all(p, &c->paths, &snap);
-        ipcg_reap_orphans(p, &o, &snap, seen, c->orphans && !c->dry_run,
-                          decisions, &cand, &prov);
+        ipcg_reap_orphans(ctx, &snap, seen, decisions, &cand, &prov);
     }
     for (i = 0; verbosity >= IPCG_LOG_INFO && i < decisions->nelts; i++) {
         const ipcg_decision_t *d = &APR_ARRAY_IDX(decisions, i,

@@ -48,6 +48,9 @@ typedef enum {
     IPCG_CLASS_COUNT
 } ipcg_class_e;
 
+/** owner_start of an object whose owner process is known to have exited. */
+#define IPCG_OWNER_GONE APR_UINT64_MAX
+
 /** Longest /dev/shm name kept (NAME_MAX is 255). */
 #define IPCG_NAME_MAX 256
 /** Longest module name kept (a source file name such as mod_rewrite.c). */
@@ -82,6 +85,9 @@ typedef struct {
     ipcg_phase_e phase;
     ipcg_class_e cls;
     apr_int64_t owner_pid;        /**< pid of the server process that made it, 0 if unknown */
+    apr_uint64_t owner_start;     /**< its start time (/proc/<pid>/stat field
+                                       22): 0 unknown, IPCG_OWNER_GONE known
+                                       to have exited (not in state files) */
     char module[IPCG_MODULE_MAX]; /**< allocating module, or "unknown" */
     char name[IPCG_NAME_MAX];     /**< POSIX name, empty for SysV */
 } ipcg_obj_t;

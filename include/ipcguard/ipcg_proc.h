@@ -53,6 +53,34 @@ apr_array_header_t *ipcg_proc_tree(apr_pool_t *p,
 int ipcg_proc_alive(apr_pool_t *p, const ipcg_paths_t *paths,
                     apr_int64_t pid, apr_uint64_t starttime);
 
+/** What identifies an httpd binary: its path (without a trailing
+ * " (deleted)") and, when it could be stat'ed, its device and inode. */
+typedef struct {
+    const char *path;           /**< NULL: unknown */
+    int have_ino;
+    apr_uint64_t dev, ino;
+} ipcg_exe_t;
+
+/** Describe the binary at @a path (this process's /proc/self/exe, or the
+ * httpd path the tool was given). */
+void ipcg_exe_init(apr_pool_t *p, const char *path, ipcg_exe_t *exe);
+
+/** The target of /proc/<pid>/exe without a trailing " (deleted)"; NULL if
+ * it cannot be read (a kernel thread, a process gone). @a deleted, when
+ * not NULL, tells whether the binary was replaced or removed since. */
+const char *ipcg_proc_exe(apr_pool_t *p, const ipcg_paths_t *paths,
+                          apr_int64_t pid, int *deleted);
+
+/** Whether process @a pid runs httpd, judged without its command name
+ * (mod_perl and others rename it): its binary is @a httpd by path (also
+ * after a package upgrade replaced it: " (deleted)"), or by device and
+ * inode (another path to the same file), or it maps libapr-1 (an httpd
+ * from another install path such as /usr/local/apache2/bin/httpd; any
+ * APR program is taken for one, which errs on the safe side for every
+ * caller). 1 yes, 0 no. */
+int ipcg_proc_is_httpd(apr_pool_t *p, const ipcg_paths_t *paths,
+                       apr_int64_t pid, const ipcg_exe_t *httpd);
+
 /** Read the boot id into @a buf (37 bytes). */
 apr_status_t ipcg_boot_id(apr_pool_t *p, const ipcg_paths_t *paths,
                           char *buf, apr_size_t len);

@@ -1,16 +1,27 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 /**
  * @file ipcg_reap.h
- * @brief The proofs behind every removal, and the startup, child and
- * orphan cleanups built on them.
+ * @brief The one decision procedure behind every removal, and the
+ * startup, orphan and child cleanups built on it.
  *
- * Nothing is removed unless all of these hold: the run that made it is
- * dead (its parent pid is gone or has another start time, and none of its
- * processes survives); the object is the one recorded (same slot, key,
- * creator, size and ctime); it belongs to root or the run User/Group; it
- * is instance-owned; no live instance has it registered; and nothing uses
- * it (no attachment, no waiter, every pid it names dead, no process maps
- * or holds the /dev/shm file). In report mode nothing is removed at all.
+ * Every path that removes anything (the startup cleanup, the orphan pass,
+ * the child reaper, `ipcguardctl clean`) asks ipcg_reap_judge() and
+ * removes only through ipcg_reap_remove(). An object goes only when all of
+ * these hold: whoever made it is dead (the recorded run, proven by pid
+ * plus start time and no surviving process; a child's owner pid plus start
+ * time; for an orphan, every pid it names, and no live httpd without the
+ * module); it is the object that was recorded or scanned (kind, id, key,
+ * creator, size and ctime; for /dev/shm name and inode); it belongs to
+ * root or the run User and Group (the ones the state file recorded; the
+ * running server's for the child reaper); it is instance-owned (orphans:
+ * IPC_PRIVATE, owned by the run User); no live instance has it
+ * registered; and nothing uses it (no attachment, no waiter, every pid it
+ * names dead, no process maps or holds the /dev/shm file). In report mode
+ * nothing is removed at all.
+ *
+ * The verdict is data (ipcg_verdict_t: an enum verdict and an enum reason
+ * code); the text for the log and the page is made from it by
+ * ipcg_verdict_text() and nowhere else.
  */
 #ifndef IPCG_REAP_H
 #define IPCG_REAP_H
@@ -29,9 +40,13 @@ typedef int ipcg_alive_fn(void *baton, apr_int64_t pid);
 
 typedef struct {
     ipcg_cleanup_e mode;
-    apr_uint32_t run_uid, run_gid;
+    apr_uint32_t run_uid, run_gid;   /**< the running server's (orphans,
+                                          child reaper); the startup
+                                          cleanup uses the recorded ones */
     apr_int64_t self_pid;            /**< this process, never a survivor */
-    const char *self_exe;            /**< this binary (/proc/self/exe) */
+    const char *self_exe;            /**< the httpd binary: this one's
+                                          /proc/self/exe, or the tool's
+                                          --httpd */
     const ipcg_paths_t *paths;
     const char *state_dir;
     const char *instance;            /**< this instance's id; NULL: take
@@ -50,61 +65,157 @@ typedef enum {
     IPCG_RUN_UNKNOWN         /**< cannot tell (e.g. /proc unreadable) */
 } ipcg_run_e;
 
-/** Is the run recorded in @a st dead? @a procs is every process
- * (ipcg_proc_list); @a survivors receives the old run's live processes
- * (ipcg_proc_t). @a why says why not dead. */
-ipcg_run_e ipcg_reap_run_state(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                               const ipcg_state_t *st,
-                               const apr_array_header_t *procs,
-                               const apr_array_header_t *live_states,
-                               apr_array_header_t *survivors,
-                               const char **why);
+/** The removal paths: they differ only in who must be proven dead. */
+typedef enum {
+    IPCG_PATH_STARTUP = 0,   /**< an object recorded by an earlier run */
+    IPCG_PATH_ORPHAN,        /**< an object no state file records */
+    IPCG_PATH_CHILD          /**< a runtime object of an exited child */
+} ipcg_path_e;
 
-/** Decide about one recorded object of a dead run from its probe.
- * @a live_slots holds the slots registered by live instances. Returns 1
- * when it may be removed, else 0 with @a reason filled. */
-int ipcg_reap_decide(const ipcg_reap_opts_t *o, const ipcg_obj_t *rec,
-                     const ipcg_use_t *use, apr_hash_t *live_slots,
-                     apr_hash_t *posix_users, char *reason, apr_size_t len);
+/** What the procedure says about one object. */
+typedef enum {
+    IPCG_VERDICT_REMOVE = 0, /**< every proof holds */
+    IPCG_VERDICT_KEEP,       /**< a proof fails: see the reason */
+    IPCG_VERDICT_GONE,       /**< it no longer exists */
+    IPCG_VERDICT_SKIP        /**< orphans: no candidate at all (keyed,
+                                  POSIX, another owner) */
+} ipcg_verdict_e;
 
-/** Decide whether an unregistered object is a provable orphan of an
- * earlier run: owned by the run User, IPC_PRIVATE, unused, naming at least
- * one pid and only dead ones, registered by no live instance. Returns 1
- * when provable; 0 with @a reason otherwise; -1 when it is no candidate at
- * all (another owner, keyed, POSIX). */
-int ipcg_orphan_decide(const ipcg_reap_opts_t *o, const ipcg_obj_t *obj,
-                       const ipcg_use_t *use, apr_hash_t *live_slots,
-                       char *reason, apr_size_t len);
+/** Why: one code for each proof that can fail, and one for success. */
+typedef enum {
+    IPCG_WHY_DEAD = 0,          /**< removable: every proof holds */
+    IPCG_WHY_GONE,              /**< already gone */
+    IPCG_WHY_NOT_CANDIDATE,     /**< orphans: keyed, POSIX, other owner */
+    IPCG_WHY_CLASS,             /**< application- or foreign-owned */
+    IPCG_WHY_RECORDED_OWNER,    /**< recorded owner not root/run User */
+    IPCG_WHY_OWNER,             /**< owner now not root/run User/Group */
+    IPCG_WHY_CHANGED,           /**< the id or name holds another object */
+    IPCG_WHY_RUN_ALIVE,         /**< the recorded run still runs */
+    IPCG_WHY_RUN_UNKNOWN,       /**< cannot tell whether it is dead */
+    IPCG_WHY_SURVIVORS,         /**< the run's processes survive */
+    IPCG_WHY_OWNER_ALIVE,       /**< child: its owner process runs */
+    IPCG_WHY_OWNER_UNKNOWN,     /**< child: cannot tell if its owner runs */
+    IPCG_WHY_LIVE_INSTANCE,     /**< registered by a live instance */
+    IPCG_WHY_OTHER_STATE,       /**< orphans: another state file names it */
+    IPCG_WHY_ATTACHED,          /**< shm attached (count) */
+    IPCG_WHY_WAITERS,           /**< sem waited on (count) */
+    IPCG_WHY_TOO_MANY_PIDS,     /**< names more pids than can be checked */
+    IPCG_WHY_LIVE_PID,          /**< a pid it names is alive (pid) */
+    IPCG_WHY_PID_UNKNOWN,       /**< cannot tell if a pid it names lives */
+    IPCG_WHY_MAP_UNKNOWN,       /**< cannot tell who maps the file */
+    IPCG_WHY_MAPPED,            /**< the file is mapped or open (pid) */
+    IPCG_WHY_NO_PID,            /**< orphans: names no pid at all */
+    IPCG_WHY_OTHER_HTTPD,       /**< orphans: an httpd without the module
+                                     runs (pid) */
+    IPCG_WHY_PROCS_UNKNOWN,     /**< orphans: processes cannot be listed */
+    IPCG_WHY_REPORT_MODE,       /**< would be removed; the mode forbids */
+    IPCG_WHY_PROBE_FAILED,      /**< the kernel could not be asked */
+    IPCG_WHY_REMOVE_FAILED,     /**< removal was refused by the kernel */
+    IPCG_WHY_COUNT
+} ipcg_reason_e;
+
+typedef struct {
+    ipcg_verdict_e verdict;
+    ipcg_reason_e reason;
+    ipcg_path_e path;           /**< the path it was judged for */
+    apr_int64_t pid;            /**< the pid the reason names, or 0 */
+    apr_uint64_t count;         /**< attachments, waiters, survivors */
+    apr_uint32_t uid, cuid, gid;    /**< owner reasons: the owner seen */
+    apr_uint32_t run_uid, run_gid;  /**< owner reasons: who may own it */
+    apr_int64_t ctime;          /**< changed: the ctime seen now */
+    apr_uint64_t size;          /**< changed: the size seen now */
+    apr_int64_t rec_ctime;      /**< changed: the ctime recorded */
+    apr_uint64_t rec_size;      /**< changed: the size recorded */
+    ipcg_class_e cls;           /**< class reason */
+    ipcg_cleanup_e mode;        /**< report-mode reason */
+    apr_status_t rv;            /**< probe or removal failure */
+} ipcg_verdict_t;
+
+/** A short stable name of @a r for machines ("live-pid", "attached"). */
+const char *ipcg_reason_name(ipcg_reason_e r);
+
+/** The one text of a verdict, for the log and the page. */
+void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len);
+
+/** One cleanup run's context: what it learnt about processes (liveness,
+ * the process list, who maps /dev/shm files, live instances) so that
+ * thousands of objects naming the same few pids cost one look each.
+ * Callers make one per run in a pool of that run and pass it in; nothing
+ * of it outlives the pool. */
+typedef struct ipcg_reap_ctx_t ipcg_reap_ctx_t;
+
+ipcg_reap_ctx_t *ipcg_reap_ctx_make(apr_pool_t *p, const ipcg_reap_opts_t *o);
+
+/** Who must be dead and who may own the object, for one judgement. */
+typedef struct {
+    ipcg_path_e path;
+    apr_uint32_t run_uid, run_gid;  /**< root or these may own it */
+    ipcg_run_e run;                 /**< startup: the recorded run's state */
+    const apr_array_header_t *survivors;  /**< startup: ipcg_proc_t */
+} ipcg_subject_t;
+
+/** Is the run recorded in @a st dead? @a survivors receives the old run's
+ * live processes (ipcg_proc_t). */
+ipcg_run_e ipcg_reap_run_state(ipcg_reap_ctx_t *c, const ipcg_state_t *st,
+                               apr_array_header_t *survivors);
+
+/** The one decision procedure: judge @a rec (the recorded or scanned
+ * object) from its probe @a use for the removal path in @a s. */
+void ipcg_reap_judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
+                     const ipcg_obj_t *rec, const ipcg_use_t *use,
+                     ipcg_verdict_t *v);
+
+/** Remove @a rec after a REMOVE verdict, and only the object that was
+ * checked: a SysV object is probed and judged again (with fresh answers)
+ * right before IPC_RMID by id; a /dev/shm file is renamed to a private
+ * name in the same directory, checked again there (the same inode,
+ * nobody maps or holds it, judged again) and then unlinked, or renamed
+ * back. On return @a v holds the final verdict: REMOVE when it is gone,
+ * else why not (IPCG_WHY_REMOVE_FAILED with rv, or the proof that failed
+ * on the final check). */
+void ipcg_reap_remove(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
+                      const ipcg_obj_t *rec, ipcg_verdict_t *v);
 
 /** The startup cleanup: read this instance's state file, prove the run
- * dead, decide about and (by mode) remove each object; log the summary at
+ * dead, judge and (by mode) remove each object; log the summary at
  * notice, each object at info, each refusal at warning. Fills @a res and
  * appends ipcg_decision_t to @a decisions; objects kept that still exist
  * and are this instance's are appended to @a carried (ipcg_obj_t) so that
- * the new run keeps them registered. Never fails startup: errors are
- * logged and reported in @a res. */
-void ipcg_reap_startup(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                       ipcg_cleanup_t *res, apr_array_header_t *decisions,
+ * the new run keeps them registered. When it removed anything, the state
+ * file is rewritten (still naming the earlier run) without what it
+ * removed, so that no later start takes our removals for someone
+ * else's. Never fails startup: errors are logged and reported in @a res. */
+void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
+                       apr_array_header_t *decisions,
                        apr_array_header_t *carried);
 
 /** Look for orphans among @a snap's objects not in @a registered (slots of
  * this instance); report each (decision IPCG_DEC_ORPHAN) and, in orphans
  * mode, remove the provable ones. Returns the number removed. */
-int ipcg_reap_orphans(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                      const ipcg_snapshot_t *snap, apr_hash_t *registered,
-                      int remove, apr_array_header_t *decisions,
+int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
+                      apr_hash_t *registered,
+                      apr_array_header_t *decisions,
                       apr_uint64_t *candidates, apr_uint64_t *provable);
 
-/** The slots (hash keys) of every object registered by a live instance
- * other than @a o->instance, from the state files in o->state_dir. */
-apr_hash_t *ipcg_live_slots(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                            apr_array_header_t **live_states);
+/** The state files of other instances that are not proven dead (parent
+ * alive by pid and start time, its processes surviving, or unknown), as
+ * ipcg_state_t; and the slots (hash keys) of every object they record. */
+apr_hash_t *ipcg_live_slots(ipcg_reap_ctx_t *c,
+                            const apr_array_header_t **live_states);
 
-/** After a child exits: remove the instance-owned runtime objects in
- * @a reg whose owner_pid is @a pid and that nothing uses any more; they
- * leave @a reg. Returns how many were removed. */
-int ipcg_reap_child(apr_pool_t *p, const ipcg_reap_opts_t *o,
-                    apr_array_header_t *reg, apr_int64_t pid);
+/** After a child exits: judge the instance-owned runtime objects in
+ * @a reg whose owner is the exited child (@a pid, with start time
+ * @a starttime when known, else 0) and remove those the procedure allows;
+ * they leave @a reg, as do the ones that are gone. Objects kept get
+ * IPCG_OWNER_GONE as their owner's start time: no later process that
+ * reuses the pid is taken for their owner. Returns how many were
+ * removed. */
+int ipcg_reap_child(ipcg_reap_ctx_t *c, apr_array_header_t *reg,
+                    apr_int64_t pid, apr_uint64_t starttime);
+
+/** Give every entry of @a reg whose owner pid runs and whose owner start
+ * time is unknown the start time it runs with now. */
+void ipcg_reap_stamp_owners(ipcg_reap_ctx_t *c, apr_array_header_t *reg);
 
 #ifdef __cplusplus
 }

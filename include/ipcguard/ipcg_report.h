@@ -30,8 +30,9 @@ typedef enum {
 typedef struct {
     ipcg_decision_e what;
     int provable;           /**< orphans: every pid it names is dead */
+    int code;               /**< the reason's ipcg_reason_e (ipcg_reap.h) */
     ipcg_obj_t obj;
-    char reason[IPCG_REASON_MAX];
+    char reason[IPCG_REASON_MAX];   /**< its text (ipcg_verdict_text) */
 } ipcg_decision_t;
 
 /** How the last startup cleanup ended. */

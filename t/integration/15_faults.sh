@@ -81,19 +81,24 @@ echo "# $kills kills: $unrecorded_sets set(s) and $unrecorded_files /dev/shm fil
 check_eq "and a clean stop leaves nothing" "0 sets, 0 shm files" "$(counts)"
 
 # --- a full /dev/shm ------------------------------------------------------
+# The killed run's files fill what is left after the filler; the startup
+# cleanup removes them before any module allocates, which makes exactly
+# the room the new run's files need: httpd must start.
 httpd_start a || fail "a starts"
 httpd_kill9_tree a
-left=$(counts)
+check_eq "the killed run left one run's objects" "$one_run" "$(counts)"
 dd if=/dev/zero of=/dev/shm/filler bs=1M count=80 2>/dev/null
 filler=$(stat -c %s /dev/shm/filler)
 check_eq "/dev/shm is full" 0 "$(df --output=avail /dev/shm | tail -1 | tr -d ' ')"
+: > "$T/a/error.log"
 if httpd_start a; then
-  echo "# with /dev/shm full, $mpm starts"
-  check_eq "the module still answers" 200 "$(http_code a /ipc-status?json)"
+  ok "with /dev/shm full, $mpm starts"
+  check_match "because the cleanup first removed the dead run's $one_files /dev/shm files" \
+    "ipcguard\(021\): removed [0-9]+ stale IPC objects \(.*$one_files /dev/shm files?\)" "$(errlog a)"
+  check_eq "the module answers" 200 "$(http_code a /ipc-status?json)"
   httpd_kill9_tree a
 else
-  echo "# with /dev/shm full, $mpm does not start: $(grep -E 'AH[0-9]+' "$T/a/error.log" | tail -1 | cut -c1-160)"
-  ok "with /dev/shm full httpd refuses to start (its own error)"
+  fail "with /dev/shm full, $mpm does not start: $(grep -E 'AH[0-9]+|ipcguard\(' "$T/a/error.log" | tail -3 | cut -c1-200)"
 fi
 check_nomatch "no crash with /dev/shm full" "Segmentation fault|exit signal|Bus error" "$(errlog a; cat "$T/a/stdout.log")"
 check_eq "the filler is untouched" "$filler" "$(stat -c %s /dev/shm/filler 2>/dev/null)"
