@@ -1234,7 +1234,7 @@ static void bracket(ipcg_phase_e phase)
     ipcg_snapshot_init(np, &added);
     rv = ipcg_scan_since(np, &paths, &bracket_mark, &added);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, rv, NULL,
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, rv, ap_server_conf,
                      "ipcguard(102): what %s made in %s cannot all be told "
                      "apart", maker, ipcg_phase_name(phase));
     }
@@ -1250,7 +1250,7 @@ static void bracket(ipcg_phase_e phase)
         ipcg_strlcpy(o.module, maker, sizeof(o.module));
         registry_add(&o);
         n++;
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, NULL,
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ap_server_conf,
                      "ipcguard(102): registered %s %s%" APR_INT64_T_FMT
                      " from %s in %s", ipcg_kind_name(o.kind),
                      o.id >= 0 ? "id " : "", o.id, maker,
