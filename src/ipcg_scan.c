@@ -968,9 +968,8 @@ int ipcg_obj_maybe_by(const ipcg_obj_t *o, apr_int64_t pid,
         }
         return 1;
     }
-    case IPCG_SYSV_SHM:
-        return o->cuid == euid && (o->cpid == 0 || o->cpid == pid);
-    case IPCG_SYSV_MSG:
+    case IPCG_SYSV_SHM:             /* cpid: the creator */
+    case IPCG_SYSV_MSG:             /* cpid: the last sender */
         return o->cuid == euid && (o->cpid == 0 || o->cpid == pid);
     default:
         return o->uid == euid || o->uid == alt_uid;
