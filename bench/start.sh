@@ -16,7 +16,11 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 case "$rounds" in ''|*[!0-9]*) echo "bench/start.sh: ROUNDS must be a number" >&2; exit 2 ;; esac
-make -s -C "$here" all build/mkstale >/dev/null
+build_log=$(mktemp /tmp/ipcg-bench-build.XXXXXX)
+if ! make -s -C "$here" all build/mkstale >"$build_log" 2>&1; then
+  cat "$build_log" >&2; rm -f "$build_log"; exit 1
+fi
+rm -f "$build_log"
 exec unshare --ipc --pid --fork --mount-proc --mount --net --propagation private \
   env IPCG_IN_NS=1 ROUNDS="$rounds" COUNTS="$counts" bash -s "$here" <<'INNER'
 set -u
