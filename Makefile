@@ -28,7 +28,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo demo-crash demo-stop clean bench cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system \
+.PHONY: all module tool testmodule unit integration test deps demo demo-crash demo-stop clean bench bench-start cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system \
         guard-core
 
 all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj $(BUILD)/slowexit.so
@@ -123,6 +123,12 @@ $(BUILD)/refresh: bench/refresh.c $(BUILD)/libipcg.a
 bench: all $(BUILD)/mkstale $(BUILD)/refresh
 	@bash bench/cleanup.sh
 	@bash bench/refresh.sh
+	@bash bench/start.sh
+
+# Start and graceful restart with and without the module, with 0, 1,000
+# and 10,000 foreign semaphore sets.
+bench-start: all $(BUILD)/mkstale
+	@bash bench/start.sh
 
 $(BUILD)/ipcg_mkobj: t/ipcg_mkobj.c
 	@mkdir -p $(BUILD)

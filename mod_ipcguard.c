@@ -438,8 +438,9 @@ typedef struct {
 /* Per generation (reset when the module is loaded again). */
 static ipcg_table_t *table;           /* inherited by the children */
 static ipcg_global *G;
-static ipcg_snapshot_t last_snap;     /* the previous bracket's view */
-static apr_pool_t *bracket_pool;      /* holds last_snap, per generation */
+static ipcg_mark_t bracket_mark;      /* where the previous bracket stood */
+static int bracket_marked;            /* bracket_mark is valid */
+static apr_pool_t *bracket_pool;      /* holds bracket_mark, per generation */
 static ipcg_phase_e bracket_phase;
 static int bracket_index;
 static apr_array_header_t *bracket_names[IPCG_PHASE_COUNT];
@@ -1259,37 +1260,45 @@ static int first_pass(void)
     return ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG;
 }
 
-/* The brackets' starting point: the kernel's tables as they are now. */
-static void bracket_baseline(void)
-{
-    apr_pool_t *np;
-
-    apr_pool_create(&np, G->pool);
-    scan(np, &last_snap);
-    if (bracket_pool) {
-        apr_pool_destroy(bracket_pool);
-    }
-    bracket_pool = np;
-}
-
 static int in_real_pass(void)
 {
     return ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL
            && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG;
 }
 
-/* One bracket: what appeared since the last one was made by the entry
- * that ran in between. */
+/* Where the brackets start from: what exists now is no module's of this
+ * pass. Taken at the start of every configuration pass, and again after
+ * anything of the module's own that makes or removes objects before the
+ * first bracket (the startup cleanup). Costs a few system calls, plus a
+ * listing of /dev/shm: it reads no table (see ipcg_mark_take). */
+static void bracket_baseline(void)
+{
+    if (G == NULL) {
+        return;
+    }
+    if (bracket_pool == NULL) {
+        apr_pool_create(&bracket_pool, G->pool);
+        memset(&bracket_mark, 0, sizeof(bracket_mark));
+    }
+    ipcg_mark_take(bracket_pool, &paths, &bracket_mark);
+    bracket_marked = 1;
+}
+
+/* One bracket: what appeared since the last one, and can have been made
+ * by this process, was made by the entry that ran in between. Another
+ * program's objects made meanwhile have another creator or another pid
+ * on them and are left alone. */
 static void bracket(ipcg_phase_e phase)
 {
-    ipcg_snapshot_t now;
-    apr_array_header_t *added;
+    ipcg_snapshot_t added;
     apr_array_header_t *names = bracket_names[phase];
     const char *maker = "unknown";
     apr_pool_t *np;
-    int i;
+    apr_status_t rv;
+    apr_int64_t me = (apr_int64_t)getpid();
+    int i, n = 0;
 
-    if (G == NULL || bracket_pool == NULL || names == NULL) {
+    if (G == NULL || !bracket_marked || names == NULL) {
         return;
     }
     if (phase != bracket_phase) {
@@ -1303,19 +1312,26 @@ static void bracket(ipcg_phase_e phase)
         }
     }
     apr_pool_create(&np, G->pool);
-    scan(np, &now);
-    added = apr_array_make(np, 4, sizeof(ipcg_obj_t));
-    if (last_snap.objs) {
-        ipcg_snapshot_diff(np, &last_snap, &now, added);
+    ipcg_snapshot_init(np, &added);
+    rv = ipcg_scan_since(np, &paths, &bracket_mark, &added);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, rv, ap_server_conf,
+                     "ipcguard(102): what %s made in %s cannot all be told "
+                     "apart", maker, ipcg_phase_name(phase));
     }
-    for (i = 0; i < added->nelts; i++) {
-        ipcg_obj_t o = APR_ARRAY_IDX(added, i, ipcg_obj_t);
+    for (i = 0; i < added.objs->nelts; i++) {
+        ipcg_obj_t o = APR_ARRAY_IDX(added.objs, i, ipcg_obj_t);
+        if (!ipcg_obj_maybe_by(&o, me, (apr_uint32_t)geteuid(),
+                               (apr_uint32_t)ap_unixd_config.user_id)) {
+            continue;               /* another program's, made meanwhile */
+        }
         o.phase = phase;
         o.cls = IPCG_CLASS_INSTANCE;
-        o.owner_pid = getpid();
+        o.owner_pid = me;
         ipcg_strlcpy(o.module, maker, sizeof(o.module));
         registry_add(&o);
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, NULL,
+        n++;
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ap_server_conf,
                      "ipcguard(102): registered %s %s%" APR_INT64_T_FMT
                      " from %s in %s", ipcg_kind_name(o.kind),
                      o.id >= 0 ? "id " : "", o.id, maker,
@@ -1323,15 +1339,17 @@ static void bracket(ipcg_phase_e phase)
     }
     /* recorded at once: a kill -9 later in the startup must not leave
      * objects no state file names */
-    if (added->nelts && G->pid == getpid()) {
+    if (n && G->pid == me) {
         /* what the last generation made and its teardown removed is not
-         * recorded again */
-        ipcg_registry_reconcile(np, G->reg, &now);
+         * recorded again: the registry's objects are looked up one by
+         * one, the tables are not read */
+        ipcg_snapshot_t mine;
+        ipcg_snapshot_init(np, &mine);
+        ipcg_scan_objects(np, &paths, G->reg, &mine);
+        ipcg_registry_reconcile(np, G->reg, &mine);
         state_write(np, ap_server_conf);
     }
-    apr_pool_destroy(bracket_pool);
-    bracket_pool = np;
-    last_snap = now;
+    apr_pool_destroy(np);
     bracket_index++;
 }
 
@@ -1401,7 +1419,8 @@ static apr_status_t clear_generation(void *data)
 {
     (void)data;
     table = NULL;
-    last_snap.objs = NULL;
+    bracket_marked = 0;
+    memset(&bracket_mark, 0, sizeof(bracket_mark));
     if (bracket_pool) {
         apr_pool_destroy(bracket_pool);
         bracket_pool = NULL;

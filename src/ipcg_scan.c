@@ -1,9 +1,17 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 /* The kernel's IPC tables: /proc/sysvipc/{sem,shm,msg} and /dev/shm. */
 
+#include <errno.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include <apr_file_info.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "ipcguard/ipcg_limits.h"
@@ -268,6 +276,9 @@ static apr_uint32_t unix_mode(apr_fileperms_t perms)
     return mode;
 }
 
+static int devshm_entry(apr_pool_t *p, const ipcg_paths_t *paths,
+                        const char *name, ipcg_obj_t *obj, int *cut);
+
 apr_status_t ipcg_scan_devshm(apr_pool_t *p, const ipcg_paths_t *paths,
                               ipcg_snapshot_t *snap)
 {
@@ -283,9 +294,8 @@ apr_status_t ipcg_scan_devshm(apr_pool_t *p, const ipcg_paths_t *paths,
     snap->kinds_read |= (1 << IPCG_POSIX_SHM) | (1 << IPCG_POSIX_SEM);
     apr_pool_create(&sub, p);
     for (;;) {
-        apr_finfo_t fi;
         ipcg_obj_t obj;
-        const char *full;
+        int cut;
 
         rv = apr_dir_read(&dent, APR_FINFO_NAME, dir);
         if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
@@ -296,37 +306,12 @@ apr_status_t ipcg_scan_devshm(apr_pool_t *p, const ipcg_paths_t *paths,
             continue;
         }
         apr_pool_clear(sub);
-        full = apr_pstrcat(sub, paths->devshm, "/", dent.name, NULL);
-        rv = apr_stat(&fi, full,
-                      APR_FINFO_LINK | APR_FINFO_TYPE | APR_FINFO_INODE
-                      | APR_FINFO_OWNER | APR_FINFO_PROT | APR_FINFO_SIZE
-                      | APR_FINFO_CTIME | APR_FINFO_MTIME,
-                      sub);
-        /* a symlink, directory or fifo is no shm object; a file gone since
-         * the listing is simply not there any more */
-        if ((rv != APR_SUCCESS && rv != APR_INCOMPLETE)
-            || fi.filetype != APR_REG) {
-            continue;
+        if (devshm_entry(sub, paths, dent.name, &obj, &cut)) {
+            *(ipcg_obj_t *)apr_array_push(snap->objs) = obj;
         }
-        memset(&obj, 0, sizeof(obj));
-        obj.kind = strncmp(dent.name, "sem.", 4) == 0 ? IPCG_POSIX_SEM
-                                                       : IPCG_POSIX_SHM;
-        obj.id = -1;
-        obj.mode = unix_mode(fi.protection);
-        obj.uid = obj.cuid = (apr_uint32_t)fi.user;
-        obj.gid = obj.cgid = (apr_uint32_t)fi.group;
-        obj.size = (apr_uint64_t)fi.size;
-        obj.ino = (apr_uint64_t)fi.inode;
-        obj.ctime = apr_time_sec(fi.ctime);
-        obj.otime = apr_time_sec(fi.mtime);
-        obj.cls = IPCG_CLASS_FOREIGN;
-        ipcg_strlcpy(obj.module, "unknown", sizeof(obj.module));
-        if (ipcg_strlcpy(obj.name, dent.name, sizeof(obj.name))) {
-            /* never keep a cut name: it could match a different file */
+        else if (cut) {
             snap->bad_lines++;
-            continue;
         }
-        *(ipcg_obj_t *)apr_array_push(snap->objs) = obj;
     }
     apr_pool_destroy(sub);
     apr_dir_close(dir);
@@ -350,4 +335,643 @@ apr_status_t ipcg_scan_all(apr_pool_t *p, const ipcg_paths_t *paths,
         first = rv;
     }
     return first;
+}
+
+/* ------------------------------------------------------------------ */
+/* What appeared since a mark                                           */
+
+union ipcg_semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+
+static void obj_blank(ipcg_obj_t *o, ipcg_kind_e kind, int id)
+{
+    memset(o, 0, sizeof(*o));
+    o->kind = kind;
+    o->id = id;
+    o->cls = IPCG_CLASS_FOREIGN;
+    o->phase = IPCG_PHASE_UNKNOWN;
+    ipcg_strlcpy(o->module, "unknown", sizeof(o->module));
+}
+
+/* The fields /proc/sysvipc prints, from the kernel's ds structures, so
+ * that an object read either way compares equal. */
+static void from_sem(ipcg_obj_t *o, int id, const struct semid_ds *ds)
+{
+    obj_blank(o, IPCG_SYSV_SEM, id);
+    o->key = (apr_int32_t)ds->sem_perm.__key;
+    o->mode = (apr_uint32_t)ds->sem_perm.mode & 07777;
+    o->uid = (apr_uint32_t)ds->sem_perm.uid;
+    o->gid = (apr_uint32_t)ds->sem_perm.gid;
+    o->cuid = (apr_uint32_t)ds->sem_perm.cuid;
+    o->cgid = (apr_uint32_t)ds->sem_perm.cgid;
+    o->size = (apr_uint64_t)ds->sem_nsems;
+    o->otime = (apr_int64_t)ds->sem_otime;
+    o->ctime = (apr_int64_t)ds->sem_ctime;
+}
+
+static void from_shm(ipcg_obj_t *o, int id, const struct shmid_ds *ds)
+{
+    obj_blank(o, IPCG_SYSV_SHM, id);
+    o->key = (apr_int32_t)ds->shm_perm.__key;
+    o->mode = (apr_uint32_t)ds->shm_perm.mode & 07777;
+    o->uid = (apr_uint32_t)ds->shm_perm.uid;
+    o->gid = (apr_uint32_t)ds->shm_perm.gid;
+    o->cuid = (apr_uint32_t)ds->shm_perm.cuid;
+    o->cgid = (apr_uint32_t)ds->shm_perm.cgid;
+    o->size = (apr_uint64_t)ds->shm_segsz;
+    o->cpid = (apr_int64_t)ds->shm_cpid;
+    o->lpid = (apr_int64_t)ds->shm_lpid;
+    o->nattch = (apr_uint64_t)ds->shm_nattch;
+    o->otime = (apr_int64_t)ds->shm_atime;
+    o->ctime = (apr_int64_t)ds->shm_ctime;
+}
+
+static void from_msg(ipcg_obj_t *o, int id, const struct msqid_ds *ds)
+{
+    obj_blank(o, IPCG_SYSV_MSG, id);
+    o->key = (apr_int32_t)ds->msg_perm.__key;
+    o->mode = (apr_uint32_t)ds->msg_perm.mode & 07777;
+    o->uid = (apr_uint32_t)ds->msg_perm.uid;
+    o->gid = (apr_uint32_t)ds->msg_perm.gid;
+    o->cuid = (apr_uint32_t)ds->msg_perm.cuid;
+    o->cgid = (apr_uint32_t)ds->msg_perm.cgid;
+    o->size = (apr_uint64_t)ds->msg_cbytes;
+    o->nattch = (apr_uint64_t)ds->msg_qnum;
+    o->cpid = (apr_int64_t)ds->msg_lspid;
+    o->lpid = (apr_int64_t)ds->msg_lrpid;
+    o->otime = (apr_int64_t)(ds->msg_rtime > ds->msg_stime ? ds->msg_rtime
+                                                           : ds->msg_stime);
+    o->ctime = (apr_int64_t)ds->msg_ctime;
+}
+
+#ifndef SEM_STAT_ANY
+#define SEM_STAT_ANY SEM_STAT
+#endif
+#ifndef SHM_STAT_ANY
+#define SHM_STAT_ANY SHM_STAT
+#endif
+#ifndef MSG_STAT_ANY
+#define MSG_STAT_ANY MSG_STAT
+#endif
+
+/* Read the object at index @a idx of @a kind: its id (filling @a o), or
+ * -1 if the index is free or cannot be read. */
+static int stat_index(ipcg_kind_e kind, int idx, int any, ipcg_obj_t *o)
+{
+    int id;
+
+    switch (kind) {
+    case IPCG_SYSV_SEM: {
+        struct semid_ds ds;
+        union ipcg_semun a;
+        a.buf = &ds;
+        id = semctl(idx, 0, any ? SEM_STAT_ANY : SEM_STAT, a);
+        if (id >= 0) {
+            from_sem(o, id, &ds);
+        }
+        return id;
+    }
+    case IPCG_SYSV_SHM: {
+        struct shmid_ds ds;
+        id = shmctl(idx, any ? SHM_STAT_ANY : SHM_STAT, &ds);
+        if (id >= 0) {
+            from_shm(o, id, &ds);
+        }
+        return id;
+    }
+    case IPCG_SYSV_MSG: {
+        struct msqid_ds ds;
+        id = msgctl(idx, any ? MSG_STAT_ANY : MSG_STAT, &ds);
+        if (id >= 0) {
+            from_msg(o, id, &ds);
+        }
+        return id;
+    }
+    default:
+        return -1;
+    }
+}
+
+/* Read the object with id @a id: 1 (filling @a o), 0 if it is gone,
+ * -1 if it cannot be read. */
+static int stat_id(ipcg_kind_e kind, int id, ipcg_obj_t *o)
+{
+    int r = -1;
+
+    switch (kind) {
+    case IPCG_SYSV_SEM: {
+        struct semid_ds ds;
+        union ipcg_semun a;
+        a.buf = &ds;
+        r = semctl(id, 0, IPC_STAT, a);
+        if (r == 0) {
+            from_sem(o, id, &ds);
+        }
+        break;
+    }
+    case IPCG_SYSV_SHM: {
+        struct shmid_ds ds;
+        r = shmctl(id, IPC_STAT, &ds);
+        if (r == 0) {
+            from_shm(o, id, &ds);
+        }
+        break;
+    }
+    case IPCG_SYSV_MSG: {
+        struct msqid_ds ds;
+        r = msgctl(id, IPC_STAT, &ds);
+        if (r == 0) {
+            from_msg(o, id, &ds);
+        }
+        break;
+    }
+    default:
+        return -1;
+    }
+    if (r == 0) {
+        return 1;
+    }
+    return (errno == EINVAL || errno == EIDRM) ? 0 : -1;
+}
+
+/* The highest index in use of @a kind (O(1) for sem and msg), -1 if none
+ * or unknown. */
+static int max_index(ipcg_kind_e kind)
+{
+    switch (kind) {
+    case IPCG_SYSV_SEM: {
+        struct seminfo si;
+        union {
+            int val;
+            struct seminfo *buf;
+        } a;
+        a.buf = &si;
+        return semctl(0, 0, SEM_INFO, a);
+    }
+    case IPCG_SYSV_SHM: {
+        struct shm_info si;
+        return shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&si);
+    }
+    case IPCG_SYSV_MSG: {
+        struct msginfo mi;
+        return msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&mi);
+    }
+    default:
+        return -1;
+    }
+}
+
+/* Make and remove one object of @a kind at once: its id, or -1. Mode 0:
+ * no one but root can touch it in the moment it exists. */
+static int make_mark(ipcg_kind_e kind)
+{
+    int id = -1;
+
+    switch (kind) {
+    case IPCG_SYSV_SEM:
+        id = semget(IPC_PRIVATE, 1, IPC_CREAT);
+        if (id >= 0) {
+            semctl(id, 0, IPC_RMID);
+        }
+        break;
+    case IPCG_SYSV_SHM:
+        id = shmget(IPC_PRIVATE, 1, IPC_CREAT);
+        if (id >= 0) {
+            shmctl(id, IPC_RMID, NULL);
+        }
+        break;
+    case IPCG_SYSV_MSG:
+        id = msgget(IPC_PRIVATE, IPC_CREAT);
+        if (id >= 0) {
+            msgctl(id, IPC_RMID, NULL);
+        }
+        break;
+    default:
+        break;
+    }
+    return id;
+}
+
+/* How ids split, learned from a live object: make one, find it by index
+ * under each split and each STAT command, remove it. */
+static void learn_idfmt(ipcg_idfmt_t *f)
+{
+    static const int shifts[2] = { 15, 24 };
+    ipcg_obj_t o;
+    int id, i, any;
+
+    f->shift = 15;
+    f->stat_any = 0;
+    id = semget(IPC_PRIVATE, 1, IPC_CREAT);
+    if (id < 0) {
+        return;
+    }
+    for (i = 0; i < 2; i++) {
+        int idx = id & (int)((1u << shifts[i]) - 1);
+        for (any = 1; any >= 0; any--) {
+            if (stat_index(IPCG_SYSV_SEM, idx, any, &o) == id) {
+                f->shift = shifts[i];
+                f->stat_any = any;
+                i = 2;
+                break;
+            }
+        }
+    }
+    semctl(id, 0, IPC_RMID);
+}
+
+int ipcg_mark_ranges(apr_int64_t from, apr_int64_t to, int shift,
+                     apr_int64_t max_idx, apr_int64_t lo[2],
+                     apr_int64_t hi[2])
+{
+    apr_int64_t mask = ((apr_int64_t)1 << shift) - 1;
+    apr_int64_t sf = from >> shift, st = to >> shift;
+    apr_int64_t fi = from & mask, ti = to & mask;
+    int n = 0;
+
+    if (to <= from) {
+        return -1;
+    }
+    if (max_idx < 0) {
+        return 0;                       /* nothing in use */
+    }
+#define IPCG_RANGE(a, b)                                                     \
+    do {                                                                     \
+        apr_int64_t a_ = (a), b_ = (b) > max_idx ? max_idx : (b);            \
+        if (a_ <= b_) { lo[n] = a_; hi[n] = b_; n++; }                       \
+    } while (0)
+    if (st == sf) {
+        IPCG_RANGE(fi + 1, ti - 1);
+    }
+    else if (st == sf + 1 && ti <= fi) {
+        IPCG_RANGE(fi + 1, max_idx);
+        IPCG_RANGE(0, ti - 1);
+    }
+    else {
+        IPCG_RANGE(0, max_idx);         /* the clock went all the way round */
+    }
+#undef IPCG_RANGE
+    return n;
+}
+
+/* Beyond this many indexes, reading the table whole is cheaper. */
+#define PROBE_MAX 2048
+
+/* The objects of SysV @a kind made after id @a since: appended to
+ * @a added; *@a last becomes the new mark. */
+static apr_status_t sysv_since(apr_pool_t *p, const ipcg_paths_t *paths,
+                               ipcg_kind_e kind, ipcg_mark_t *m,
+                               ipcg_snapshot_t *added)
+{
+    apr_int64_t since = m->last[kind];
+    apr_int64_t lo[2], hi[2], total = 0, top = -1;
+    int mark = make_mark(kind);
+    int n, i;
+
+    added->kinds_read |= 1 << kind;
+    if (mark < 0 || since < 0) {
+        /* no mark (a full table), or no earlier one: read it whole */
+        ipcg_snapshot_t all;
+        apr_status_t rv;
+
+        ipcg_snapshot_init(p, &all);
+        rv = ipcg_scan_sysv(p, paths, kind, &all);
+        m->full_reads++;
+        for (i = 0; i < all.objs->nelts; i++) {
+            const ipcg_obj_t *o = &APR_ARRAY_IDX(all.objs, i, ipcg_obj_t);
+            if (o->id > top) {
+                top = o->id;
+            }
+            if (since >= 0 && o->id > since
+                && (mark < 0 || o->id < mark)) {
+                *(ipcg_obj_t *)apr_array_push(added->objs) = *o;
+            }
+        }
+        added->bad_lines += all.bad_lines;
+        if (mark >= 0) {
+            m->last[kind] = mark;
+        }
+        else if (rv == APR_SUCCESS && top > since) {
+            m->last[kind] = top;
+        }
+        if (rv != APR_SUCCESS) {
+            added->kinds_read &= ~(1 << kind);
+        }
+        return since < 0 ? APR_EGENERAL : rv;
+    }
+    m->last[kind] = mark;
+    n = ipcg_mark_ranges(since, mark, m->fmt.shift, max_index(kind), lo, hi);
+    if (n < 0) {
+        return APR_EGENERAL;            /* the sequence wrapped around */
+    }
+    for (i = 0; i < n; i++) {
+        total += hi[i] - lo[i] + 1;
+    }
+    if (total > PROBE_MAX) {
+        ipcg_snapshot_t all;
+
+        ipcg_snapshot_init(p, &all);
+        m->full_reads++;
+        if (ipcg_scan_sysv(p, paths, kind, &all) != APR_SUCCESS) {
+            added->kinds_read &= ~(1 << kind);
+            return APR_EGENERAL;
+        }
+        for (i = 0; i < all.objs->nelts; i++) {
+            const ipcg_obj_t *o = &APR_ARRAY_IDX(all.objs, i, ipcg_obj_t);
+            if (o->id > since && o->id < mark) {
+                *(ipcg_obj_t *)apr_array_push(added->objs) = *o;
+            }
+        }
+        added->bad_lines += all.bad_lines;
+        return APR_SUCCESS;
+    }
+    for (i = 0; i < n; i++) {
+        apr_int64_t idx;
+        for (idx = lo[i]; idx <= hi[i]; idx++) {
+            ipcg_obj_t o;
+            int id = stat_index(kind, (int)idx, m->fmt.stat_any, &o);
+            m->probes++;
+            /* an index taken again carries a new id: only ids made
+             * between the two marks are new */
+            if (id >= 0 && id > since && id < mark) {
+                *(ipcg_obj_t *)apr_array_push(added->objs) = o;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* One /dev/shm entry, stat'ed into @a obj: 1 if it is a shm object. */
+static int devshm_entry(apr_pool_t *p, const ipcg_paths_t *paths,
+                        const char *name, ipcg_obj_t *obj, int *cut)
+{
+    apr_finfo_t fi;
+    apr_status_t rv;
+    const char *full = apr_pstrcat(p, paths->devshm, "/", name, NULL);
+
+    *cut = 0;
+    rv = apr_stat(&fi, full,
+                  APR_FINFO_LINK | APR_FINFO_TYPE | APR_FINFO_INODE
+                  | APR_FINFO_OWNER | APR_FINFO_PROT | APR_FINFO_SIZE
+                  | APR_FINFO_CTIME | APR_FINFO_MTIME,
+                  p);
+    /* a symlink, directory or fifo is no shm object; a file gone since
+     * the listing is simply not there any more */
+    if ((rv != APR_SUCCESS && rv != APR_INCOMPLETE) || fi.filetype != APR_REG) {
+        return 0;
+    }
+    memset(obj, 0, sizeof(*obj));
+    obj->kind = strncmp(name, "sem.", 4) == 0 ? IPCG_POSIX_SEM
+                                               : IPCG_POSIX_SHM;
+    obj->id = -1;
+    obj->mode = unix_mode(fi.protection);
+    obj->uid = obj->cuid = (apr_uint32_t)fi.user;
+    obj->gid = obj->cgid = (apr_uint32_t)fi.group;
+    obj->size = (apr_uint64_t)fi.size;
+    obj->ino = (apr_uint64_t)fi.inode;
+    obj->ctime = apr_time_sec(fi.ctime);
+    obj->otime = apr_time_sec(fi.mtime);
+    obj->cls = IPCG_CLASS_FOREIGN;
+    ipcg_strlcpy(obj->module, "unknown", sizeof(obj->module));
+    if (ipcg_strlcpy(obj->name, name, sizeof(obj->name))) {
+        /* never keep a cut name: it could match a different file */
+        *cut = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* The directory's times and size, and whether the coarse clock (the one
+ * tmpfs stamps with) had already passed its times when they were read. */
+static int devshm_dirstat(const ipcg_paths_t *paths, ipcg_mark_t *m)
+{
+    struct stat st;
+    struct timespec now;
+    apr_int64_t newest;
+
+    if (clock_gettime(CLOCK_REALTIME_COARSE, &now) != 0
+        || stat(paths->devshm, &st) != 0) {
+        return 0;
+    }
+    m->dir_mtime = (apr_int64_t)st.st_mtim.tv_sec * 1000000000
+                   + st.st_mtim.tv_nsec;
+    m->dir_ctime = (apr_int64_t)st.st_ctim.tv_sec * 1000000000
+                   + st.st_ctim.tv_nsec;
+    m->dir_size = (apr_uint64_t)st.st_size;
+    m->dir_ino = (apr_uint64_t)st.st_ino;
+    newest = m->dir_mtime > m->dir_ctime ? m->dir_mtime : m->dir_ctime;
+    m->devshm_settled = newest < (apr_int64_t)now.tv_sec * 1000000000
+                                 + now.tv_nsec;
+    return 1;
+}
+
+/* List /dev/shm into a fresh pool of @a m; with @a added, append the
+ * entries not in the previous listing (new names, or a name with a new
+ * inode). */
+static apr_status_t devshm_list(apr_pool_t *p, const ipcg_paths_t *paths,
+                                ipcg_mark_t *m, ipcg_snapshot_t *added)
+{
+    apr_pool_t *np;
+    apr_hash_t *names;
+    apr_dir_t *dir;
+    apr_finfo_t dent;
+    apr_status_t rv;
+
+    apr_pool_create(&np, m->parent);
+    names = apr_hash_make(np);
+    rv = apr_dir_open(&dir, paths->devshm, np);
+    if (rv != APR_SUCCESS) {
+        apr_pool_destroy(np);
+        return rv;
+    }
+    for (;;) {
+        apr_uint64_t *ino, *old;
+        const char *name;
+
+        rv = apr_dir_read(&dent, APR_FINFO_NAME | APR_FINFO_INODE, dir);
+        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+            break;                      /* APR_ENOENT: the end */
+        }
+        if (dent.name == NULL || strcmp(dent.name, ".") == 0
+            || strcmp(dent.name, "..") == 0) {
+            continue;
+        }
+        name = apr_pstrdup(np, dent.name);
+        ino = apr_palloc(np, sizeof(*ino));
+        *ino = (dent.valid & APR_FINFO_INODE) ? (apr_uint64_t)dent.inode : 0;
+        apr_hash_set(names, name, APR_HASH_KEY_STRING, ino);
+        if (added == NULL) {
+            continue;
+        }
+        old = m->names ? apr_hash_get(m->names, name, APR_HASH_KEY_STRING)
+                       : NULL;
+        if (old == NULL || *old != *ino || *ino == 0) {
+            ipcg_obj_t obj;
+            int cut;
+            if (devshm_entry(p, paths, name, &obj, &cut)) {
+                if (old == NULL || *old != obj.ino) {
+                    *(ipcg_obj_t *)apr_array_push(added->objs) = obj;
+                }
+            }
+            else if (cut) {
+                added->bad_lines++;
+            }
+        }
+    }
+    apr_dir_close(dir);
+    if (m->pool) {
+        apr_pool_destroy(m->pool);
+    }
+    m->pool = np;
+    m->names = names;
+    return APR_SUCCESS;
+}
+
+apr_status_t ipcg_mark_take(apr_pool_t *p, const ipcg_paths_t *paths,
+                            ipcg_mark_t *m)
+{
+    int k;
+
+    ipcg_mark_clear(m);
+    memset(m, 0, sizeof(*m));
+    m->parent = p;
+    learn_idfmt(&m->fmt);
+    for (k = IPCG_SYSV_SEM; k <= IPCG_SYSV_MSG; k++) {
+        m->last[k] = make_mark((ipcg_kind_e)k);
+        if (m->last[k] < 0) {
+            /* a full table: the largest id in it will do */
+            ipcg_snapshot_t all;
+            int i;
+            ipcg_snapshot_init(p, &all);
+            if (ipcg_scan_sysv(p, paths, (ipcg_kind_e)k, &all)
+                == APR_SUCCESS) {
+                m->last[k] = 0;
+                for (i = 0; i < all.objs->nelts; i++) {
+                    apr_int64_t id = APR_ARRAY_IDX(all.objs, i,
+                                                   ipcg_obj_t).id;
+                    if (id > m->last[k]) {
+                        m->last[k] = id;
+                    }
+                }
+            }
+        }
+    }
+    /* the stat first: a change during the listing then shows next time */
+    m->devshm_ok = devshm_dirstat(paths, m)
+                   && devshm_list(p, paths, m, NULL) == APR_SUCCESS;
+    return APR_SUCCESS;
+}
+
+apr_status_t ipcg_scan_since(apr_pool_t *p, const ipcg_paths_t *paths,
+                             ipcg_mark_t *m, ipcg_snapshot_t *added)
+{
+    apr_status_t first = APR_SUCCESS, rv;
+    int k;
+
+    m->probes = 0;
+    m->full_reads = 0;
+    for (k = IPCG_SYSV_SEM; k <= IPCG_SYSV_MSG; k++) {
+        rv = sysv_since(p, paths, (ipcg_kind_e)k, m, added);
+        if (rv != APR_SUCCESS && first == APR_SUCCESS) {
+            first = rv;
+        }
+    }
+    {
+        ipcg_mark_t before = *m;
+        int was_ok = m->devshm_ok;
+
+        if (!devshm_dirstat(paths, m)) {
+            m->devshm_ok = 0;
+            return first;
+        }
+        added->kinds_read |= (1 << IPCG_POSIX_SHM) | (1 << IPCG_POSIX_SEM);
+        if (was_ok && before.devshm_settled
+            && before.dir_mtime == m->dir_mtime
+            && before.dir_ctime == m->dir_ctime
+            && before.dir_size == m->dir_size
+            && before.dir_ino == m->dir_ino) {
+            return first;               /* nothing added or removed */
+        }
+        rv = devshm_list(p, paths, m, was_ok ? added : NULL);
+        m->devshm_ok = rv == APR_SUCCESS;
+        if (!was_ok || rv != APR_SUCCESS) {
+            added->kinds_read &= ~((1 << IPCG_POSIX_SHM)
+                                   | (1 << IPCG_POSIX_SEM));
+            if (first == APR_SUCCESS) {
+                first = rv != APR_SUCCESS ? rv : APR_EGENERAL;
+            }
+        }
+    }
+    return first;
+}
+
+void ipcg_mark_clear(ipcg_mark_t *m)
+{
+    if (m->pool) {
+        apr_pool_destroy(m->pool);
+    }
+    m->pool = NULL;
+    m->names = NULL;
+}
+
+apr_status_t ipcg_scan_objects(apr_pool_t *p, const ipcg_paths_t *paths,
+                               const apr_array_header_t *objs,
+                               ipcg_snapshot_t *snap)
+{
+    int i;
+
+    for (i = 0; i < objs->nelts; i++) {
+        const ipcg_obj_t *r = &APR_ARRAY_IDX(objs, i, ipcg_obj_t);
+        ipcg_obj_t now;
+        int got;
+
+        snap->kinds_read |= 1 << r->kind;
+        if (r->kind >= IPCG_POSIX_SHM) {
+            int cut;
+            got = devshm_entry(p, paths, r->name, &now, &cut);
+        }
+        else if (r->id < 0 || r->id > 0x7fffffff) {
+            got = 0;
+        }
+        else {
+            got = stat_id(r->kind, (int)r->id, &now);
+        }
+        if (got < 0) {
+            now = *r;                  /* cannot tell: as it was */
+        }
+        else if (got == 0) {
+            continue;                   /* gone */
+        }
+        *(ipcg_obj_t *)apr_array_push(snap->objs) = now;
+    }
+    return APR_SUCCESS;
+}
+
+int ipcg_obj_maybe_by(const ipcg_obj_t *o, apr_int64_t pid,
+                      apr_uint32_t euid, apr_uint32_t alt_uid)
+{
+    switch (o->kind) {
+    case IPCG_SYSV_SEM: {
+        int i, n = (int)(o->size < 250 ? o->size : 250);
+        if (o->cuid != euid) {
+            return 0;
+        }
+        /* SETVAL and semop leave the caller's pid on a semaphore */
+        for (i = 0; i < n; i++) {
+            int who = semctl((int)o->id, i, GETPID);
+            if (who > 0 && who != pid) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    case IPCG_SYSV_SHM:             /* cpid: the creator */
+    case IPCG_SYSV_MSG:             /* cpid: the last sender */
+        return o->cuid == euid && (o->cpid == 0 || o->cpid == pid);
+    default:
+        return o->uid == euid || o->uid == alt_uid;
+    }
 }

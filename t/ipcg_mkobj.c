@@ -11,7 +11,12 @@
  *
  * A leak: one semaphore set every MILLISECONDS, on a fixed schedule, at
  * most MAX; prints "made N EPOCH_MS" for each and, when the kernel
- * refuses one, "full N EPOCH_MS" and exits. */
+ * refuses one, "full N EPOCH_MS" and exits.
+ *
+ *   ipcg_mkobj churn WINDOW OPS SECONDS
+ *
+ * Another program's churn: WINDOW sets, one removed and one made in
+ * their place, OPS times or for SECONDS at most; prints each id made. */
 
 #include <errno.h>
 #include <signal.h>
@@ -58,6 +63,49 @@ static int leak(long interval_ms, long max)
     return 0;
 }
 
+/* Churn: keep WINDOW sets, and until SECONDS have passed or OPS sets
+ * were made, remove one of them (in turn, from a shuffled order) and make
+ * another, so that the kernel frees indexes and gives them out again.
+ * Prints the id of every set made, one a line, then "ops N". */
+static int churn(int window, long ops, long seconds)
+{
+    struct timespec start, now, nap = { 0, 20000 };
+    int *ids = calloc((size_t)window, sizeof(int));
+    long n;
+    unsigned seed = (unsigned)getpid();
+    int i;
+
+    if (ids == NULL) {
+        return 1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (i = 0; i < window; i++) {
+        ids[i] = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+        if (ids[i] >= 0) {
+            printf("%d\n", ids[i]);
+        }
+    }
+    for (n = 0; n < ops; n++) {
+        int k = (int)(rand_r(&seed) % (unsigned)window);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= seconds) {
+            break;
+        }
+        if (ids[k] >= 0) {
+            semctl(ids[k], 0, IPC_RMID);
+        }
+        ids[k] = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+        if (ids[k] >= 0) {
+            printf("%d\n", ids[k]);
+        }
+        nanosleep(&nap, NULL);
+    }
+    printf("ops %ld\n", n);
+    fflush(stdout);
+    free(ids);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     key_t key = IPC_PRIVATE;
@@ -73,6 +121,14 @@ int main(int argc, char **argv)
             return 2;
         }
         return leak(atol(argv[2]), atol(argv[3]));
+    }
+    if (strcmp(argv[1], "churn") == 0) {
+        if (argc != 5 || atoi(argv[2]) <= 0 || atol(argv[3]) <= 0
+            || atol(argv[4]) <= 0) {
+            fprintf(stderr, "usage: ipcg_mkobj churn WINDOW OPS SECONDS\n");
+            return 2;
+        }
+        return churn(atoi(argv[2]), atol(argv[3]), atol(argv[4]));
     }
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "op") == 0) op = 1;

@@ -13,6 +13,8 @@
 #ifndef IPCG_SCAN_H
 #define IPCG_SCAN_H
 
+#include <apr_hash.h>
+
 #include "ipcguard/ipcg_obj.h"
 
 #ifdef __cplusplus
@@ -59,6 +61,91 @@ apr_status_t ipcg_scan_all(apr_pool_t *p, const ipcg_paths_t *paths,
 
 /** Start an empty snapshot. */
 void ipcg_snapshot_init(apr_pool_t *p, ipcg_snapshot_t *snap);
+
+/* ---- What appeared since a mark, without reading the tables ----------
+ *
+ * The kernel gives every new SysV object the next free index after the
+ * last one it gave (cyclically) and an id of (sequence << shift) + index,
+ * the sequence growing at each wrap: ids grow in the order objects are
+ * made. A mark makes and at once removes one object of each SysV kind
+ * (IPC_PRIVATE, mode 0); its id is the allocation clock at that moment.
+ * Everything made after a mark has a larger id and an index between the
+ * mark's and the next mark's, cyclically, which SEM_STAT, SHM_STAT and
+ * MSG_STAT read index by index. So the cost grows with what was made in
+ * between (and with the indexes the kernel skipped as taken), not with
+ * what other programs hold; a freed index taken again carries a new id.
+ * Where no mark can be made (a table full), that kind is read whole from
+ * /proc once, and the largest id seen serves as the mark.
+ *
+ * /dev/shm is watched through its directory: unchanged mtime, ctime and
+ * size (tmpfs counts its entries in it) since a stat taken after the
+ * clock had passed them prove nothing was added; otherwise the names are
+ * listed, and only names or inodes not seen before are looked at. */
+
+/** The sequence and index split of a SysV id. */
+typedef struct {
+    int shift;                 /**< 15, or 24 with ipcmni_extend */
+    int stat_any;              /**< *_STAT_ANY works (Linux 4.17) */
+} ipcg_idfmt_t;
+
+/** A mark: where the allocation clock stood. */
+typedef struct {
+    apr_int64_t last[3];       /**< per SysV kind: every object of the
+                                    kind that existed at the mark has an
+                                    id <= this, everything made later a
+                                    larger one; -1: unknown */
+    ipcg_idfmt_t fmt;
+    int devshm_ok;             /**< the /dev/shm part below is valid */
+    int devshm_settled;        /**< its times were older than the clock */
+    apr_int64_t dir_mtime, dir_ctime;   /**< nanoseconds */
+    apr_uint64_t dir_size, dir_ino;
+    apr_hash_t *names;         /**< /dev/shm name -> apr_uint64_t inode */
+    apr_pool_t *parent;        /**< where each mark's pool is made */
+    apr_pool_t *pool;          /**< holds names */
+    apr_uint64_t probes;       /**< indexes read by the last ipcg_scan_since */
+    int full_reads;            /**< tables read whole by it */
+} ipcg_mark_t;
+
+/** Take a mark in a subpool of @a p (which must outlive it); any earlier
+ * mark in @a m is released. */
+apr_status_t ipcg_mark_take(apr_pool_t *p, const ipcg_paths_t *paths,
+                            ipcg_mark_t *m);
+
+/** Append to @a added (a snapshot) every object that exists now and was
+ * made after the mark @a m, then move the mark to now. APR_EGENERAL when
+ * a kind could not be told (its sequence wrapped around); the mark still
+ * moves. */
+apr_status_t ipcg_scan_since(apr_pool_t *p, const ipcg_paths_t *paths,
+                             ipcg_mark_t *m, ipcg_snapshot_t *added);
+
+/** Release the pool of a mark. */
+void ipcg_mark_clear(ipcg_mark_t *m);
+
+/** The index ranges an allocation between id @a from and id @a to (both
+ * marks) can have used: fills @a lo and @a hi (inclusive, at most 2
+ * ranges, max_idx the highest index in use now) and returns how many;
+ * -1 when @a to is not after @a from (a sequence wrapped around). */
+int ipcg_mark_ranges(apr_int64_t from, apr_int64_t to, int shift,
+                     apr_int64_t max_idx, apr_int64_t lo[2],
+                     apr_int64_t hi[2]);
+
+/** Read the current state of just the objects in @a objs (ipcg_obj_t)
+ * by id or by name, into @a snap: each that still exists (the same
+ * object, not a reuse of its id) is appended; its kind is marked read.
+ * An object that cannot be read for a reason other than being gone is
+ * appended as it was given. The cost grows with @a objs, not with what
+ * the kernel holds. */
+apr_status_t ipcg_scan_objects(apr_pool_t *p, const ipcg_paths_t *paths,
+                               const apr_array_header_t *objs,
+                               ipcg_snapshot_t *snap);
+
+/** Whether @a o, found new between two marks, can have been made by
+ * process @a pid running with effective uid @a euid: the creator uid must
+ * be @a euid (POSIX objects: the owner @a euid or @a alt_uid), and a pid
+ * the kernel recorded (shm creator, last semop or SETVAL on a set, last
+ * msgsnd) must be @a pid. */
+int ipcg_obj_maybe_by(const ipcg_obj_t *o, apr_int64_t pid,
+                      apr_uint32_t euid, apr_uint32_t alt_uid);
 
 #ifdef __cplusplus
 }

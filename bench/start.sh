@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Start until serving, and a graceful restart until a new-generation child
+# serves, of the same prefork server with and without the module, with 0,
+# 1,000 and 10,000 semaphore sets of another program present. Interleaved
+# rounds (with/without, then without/with), medians and the spread
+# (min-max). Everything runs in private IPC, PID, mount and network
+# namespaces with a private /dev/shm, on 127.0.0.1 only. Run as root:
+#   bash bench/start.sh [ROUNDS]          (default 11 rounds)
+#   COUNTS="0 10000" bash bench/start.sh  (other numbers of foreign sets)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+rounds=${1:-11}
+counts=${COUNTS:-0 1000 10000}
+if [ "$(id -u)" != 0 ]; then
+  echo "bench/start.sh: needs root (namespaces)" >&2
+  exit 1
+fi
+case "$rounds" in ''|*[!0-9]*) echo "bench/start.sh: ROUNDS must be a number" >&2; exit 2 ;; esac
+build_log=$(mktemp /tmp/ipcg-bench-build.XXXXXX)
+if ! make -s -C "$here" all build/mkstale >"$build_log" 2>&1; then
+  cat "$build_log" >&2; rm -f "$build_log"; exit 1
+fi
+rm -f "$build_log"
+exec unshare --ipc --pid --fork --mount-proc --mount --net --propagation private \
+  env IPCG_IN_NS=1 ROUNDS="$rounds" COUNTS="$counts" bash -s "$here" <<'INNER'
+set -u
+source "$1/t/harness.sh"
+source "$1/t/full.conf.sh"
+ipcg_sandbox
+# room for 32,000 sets, in this namespace only
+sysctl -q -w kernel.sem="250 64000 32 32000"
+
+# the same server twice: with the module and without it
+WITH_TEST=0 full_conf with
+PORT[without]=${PORT[with]}
+WITH_TEST=0 WITH_GUARD=0 full_conf without
+port=${PORT[with]}
+
+# a sleep without a fork: read from a fifo no one writes
+mkfifo "$T/nap"
+exec 9<>"$T/nap"
+nap() { read -r -t "$1" -u 9 _ || true; }
+
+# get PATH: the status code, and the body's ParentServerConfigGeneration
+# line if any, from one HTTP/1.0 request (bash's /dev/tcp, no fork)
+STATUS="" GEN=""
+get() {
+  local line
+  STATUS="" GEN=""
+  { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&3
+  IFS= read -r -t 2 line <&3 || { exec 3<&-; return 1; }
+  line=${line#* }
+  STATUS=${line%% *}
+  while IFS= read -r -t 2 line <&3; do
+    case "$line" in
+      ParentServerConfigGeneration:*) GEN=${line#*: }; GEN=${GEN%$'\r'} ;;
+    esac
+  done
+  exec 3<&-
+  return 0
+}
+MS=""
+ms_since() {   # $1: EPOCHREALTIME at the start; sets MS
+  local t1=$EPOCHREALTIME
+  MS=$(awk -v a="$1" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')
+}
+
+PID=""
+# start NAME: time from exec until /index.html answers 200 (10 s at most),
+# into MS
+start() {
+  local t0=$EPOCHREALTIME i
+  setsid "$APACHE2" -f "$T/$1/httpd.conf" -D FOREGROUND >>"$T/$1/stdout.log" 2>&1 &
+  PID=$!
+  for i in $(seq 1 5000); do
+    if get /index.html && [ "$STATUS" = 200 ]; then ms_since "$t0"; return 0; fi
+    kill -0 "$PID" 2>/dev/null || { echo "bench: $1 exited during startup" >&2; tail -5 "$T/$1/error.log" >&2; return 1; }
+    nap 0.002
+  done
+  echo "bench: $1 did not answer within 10 s" >&2
+  return 1
+}
+# graceful: time from SIGUSR1 until a child of the new generation answers,
+# into MS
+graceful() {
+  local before t0 i
+  get "/server-status?auto"; before=$GEN
+  [ -n "$before" ] || { echo "bench: no generation in /server-status?auto" >&2; return 1; }
+  t0=$EPOCHREALTIME
+  kill -USR1 "$PID"
+  for i in $(seq 1 5000); do
+    if get "/server-status?auto" && [ -n "$GEN" ] && [ "$GEN" != "$before" ]; then
+      ms_since "$t0"; return 0
+    fi
+    nap 0.002
+  done
+  echo "bench: no new generation within 10 s" >&2
+  return 1
+}
+stop() {
+  local i
+  kill -TERM "$PID"
+  for i in $(seq 1 1000); do kill -0 "$PID" 2>/dev/null || break; nap 0.01; done
+  if kill -0 "$PID" 2>/dev/null; then
+    echo "bench: httpd $PID did not stop within 10 s" >&2
+    kill9_session "$PID"
+    return 1
+  fi
+  wait "$PID" 2>/dev/null || true
+}
+sets() { awk 'NR > 1' /proc/sysvipc/sem | wc -l; }
+
+# median and spread of the numbers on stdin
+stats() {
+  sort -n | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "- - -"; exit }
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.1f %.1f %.1f\n", m, v[1], v[NR] }'
+}
+
+mkdir -m 700 "$T/foreign"
+have=0
+printf '%-7s %-8s %-26s %-26s\n' sets server "start ms: median (min-max)" "graceful ms: median (min-max)"
+summary=""
+for n in $COUNTS; do
+  if [ "$n" -gt "$have" ]; then
+    # another program's sets: uid 4242, a state file no server reads
+    "$REPO/build/mkstale" $((n - have)) "$T/foreign/$n.state" 4242 4242 >/dev/null
+    have=$n
+  fi
+  base=$(sets)
+  for v in with without; do : > "$T/$v.start"; : > "$T/$v.graceful"; done
+  for r in $(seq 1 "$ROUNDS"); do
+    if [ $((r % 2)) = 1 ]; then order="with without"; else order="without with"; fi
+    for v in $order; do
+      start "$v" || exit 1
+      echo "$MS" >> "$T/$v.start"
+      graceful || exit 1
+      echo "$MS" >> "$T/$v.graceful"
+      stop || exit 1
+      left=$(sets)
+      if [ "$left" != "$base" ]; then
+        echo "bench: $v left $((left - base)) sets behind" >&2
+        exit 1
+      fi
+    done
+  done
+  for v in with without; do
+    read -r sm smin smax < <(stats < "$T/$v.start")
+    read -r gm gmin gmax < <(stats < "$T/$v.graceful")
+    printf '%-7s %-8s %-26s %-26s\n' "$n" "$v" "$sm ($smin-$smax)" "$gm ($gmin-$gmax)"
+    eval "${v}_s=$sm ${v}_g=$gm"
+  done
+  summary+=$(awk -v n="$n" -v a="$with_s" -v b="$without_s" -v c="$with_g" -v d="$without_g" \
+    'BEGIN { printf "%s sets: start with/without %.2f x, graceful restart with/without %.2f x", n, a / b, c / d }')$'\n'
+done
+echo "$ROUNDS rounds each; ratios of the medians (target <= 1.05 at 10000):"
+printf '%s' "$summary"
+INNER
