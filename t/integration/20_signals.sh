@@ -10,8 +10,20 @@ ipcg_sandbox
 
 BIN=$T/bin
 mkdir -p "$BIN"
-cp /usr/sbin/apache2 "$BIN/apache2"
-cp "$GUARD_SO" "$BIN/mod_ipcguard.so"
+# a private copy of the binary that the "upgrade" can replace; when
+# $APACHE2 is a wrapper script (the sanitizer run), a copy of the wrapper
+# that runs the private binary
+if [ "$(head -c 4 "$APACHE2" | od -An -c | tr -d ' ')" = 177ELF ]; then
+  REAL=$BIN/apache2
+  cp "$APACHE2" "$REAL"
+else
+  REAL=$BIN/apache2.real
+  cp /usr/sbin/apache2 "$REAL"
+  sed "s#/usr/sbin/apache2#$REAL#" "$APACHE2" > "$BIN/apache2"
+  chmod 755 "$BIN/apache2"
+fi
+SO_SRC=$GUARD_SO
+cp "$SO_SRC" "$BIN/mod_ipcguard.so"
 APACHE2=$BIN/apache2
 GUARD_SO=$BIN/mod_ipcguard.so
 
@@ -83,8 +95,8 @@ for form in same replaced; do
   sleep 0.5
   if [ "$form" = replaced ]; then
     # what a package upgrade does: new files renamed over the old ones
-    cp /usr/sbin/apache2 "$BIN/apache2.new" && mv -f "$BIN/apache2.new" "$BIN/apache2"
-    cp "$REPO/.libs/mod_ipcguard.so" "$BIN/so.new" && mv -f "$BIN/so.new" "$GUARD_SO"
+    cp /usr/sbin/apache2 "$BIN/apache2.new" && mv -f "$BIN/apache2.new" "$REAL"
+    cp "$SO_SRC" "$BIN/so.new" && mv -f "$BIN/so.new" "$GUARD_SO"
     check_match "$form: the running parent's binary is replaced" \
       ' \(deleted\)$' "$(readlink "/proc/${PARENT[a]}/exe")"
   fi
@@ -130,6 +142,6 @@ for form in same replaced; do
   PARENT[a]=""
   check_eq "$form: a clean stop leaves no set behind" "" "$(sem_ids)"
   # the binary and module for the next form are the ones installed now
-  cp "$REPO/.libs/mod_ipcguard.so" "$BIN/so.new" && mv -f "$BIN/so.new" "$GUARD_SO"
+  cp "$SO_SRC" "$BIN/so.new" && mv -f "$BIN/so.new" "$GUARD_SO"
 done
 finish

@@ -10,7 +10,8 @@ ipcg_sandbox
 ALT=$REPO/build/alt/.libs/mod_ipcguard.so
 [ -f "$ALT" ] || { fail "the other release's build $ALT exists (make testmodule)"; finish; exit 1; }
 mkdir -p "$T/lib"
-cp "$GUARD_SO" "$T/lib/mod_ipcguard.so"
+THIS=$GUARD_SO
+cp "$THIS" "$T/lib/mod_ipcguard.so"
 GUARD_SO=$T/lib/mod_ipcguard.so
 # what dpkg does: the new file renamed over the old one
 install_release() { cp "$1" "$T/lib/new.so" && mv -f "$T/lib/new.so" "$GUARD_SO"; }
@@ -54,7 +55,7 @@ check_exact "before the upgrade"
 parent=${PARENT[a]}
 n0=$(kernel_set | wc -l)
 
-for rel in "$ALT" "$REPO/.libs/mod_ipcguard.so"; do
+for rel in "$ALT" "$THIS"; do
   what=$([ "$rel" = "$ALT" ] && echo "the later release" || echo "this release again")
   before=$(grep -c 'ipcguard(110)' "$T/a/error.log")
   install_release "$rel"
