@@ -1,7 +1,6 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 /* The machine formats: mod_status-style ?auto, JSON and Prometheus. */
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,24 +13,9 @@
 /* Distinct module label values in ?metrics; the rest are "other". */
 #define METRICS_MAX_MODULES 64
 
-static void outs(ipcg_out_t *out, const char *s)
-{
-    out->write(out->baton, s, strlen(s));
-}
-
-static void outf(ipcg_out_t *out, apr_pool_t *p, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void outf(ipcg_out_t *out, apr_pool_t *p, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    s = apr_pvsprintf(p, fmt, ap);
-    va_end(ap);
-    outs(out, s);
-}
+/* the one writer of every format (ipcg_report.h) */
+#define outs ipcg_out_puts
+#define outf ipcg_out_printf
 
 /* ---- ?auto ---- */
 
@@ -79,13 +63,18 @@ static apr_uint64_t class_total(const ipcg_report_t *r, ipcg_class_e c)
 void ipcg_render_auto(apr_pool_t *p, const ipcg_view_t *v, const char *prefix,
                       ipcg_out_t *out)
 {
+    ipcg_render_auto_at(p, v, prefix, apr_time_sec(apr_time_now()), out);
+}
+
+void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
+                         const char *prefix, apr_int64_t now, ipcg_out_t *out)
+{
     const ipcg_report_t *r = &v->rep;
     const ipcg_limits_t *l = &r->limits;
     static const char *const kind_keys[IPCG_KIND_COUNT] = {
         "SysvSemSets", "SysvShmSegments", "SysvMsgQueues", "PosixShmObjects",
         "PosixSemObjects"
     };
-    apr_int64_t now = apr_time_sec(apr_time_now());
     apr_uint32_t i;
     int k;
 

@@ -124,11 +124,24 @@ typedef struct {
     void *baton;
 } ipcg_out_t;
 
+/** Write @a s to @a out. */
+void ipcg_out_puts(ipcg_out_t *out, const char *s);
+
+/** Write the printf-style @a fmt to @a out (formatted in @a p). */
+void ipcg_out_printf(ipcg_out_t *out, apr_pool_t *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /** mod_status-style "Key: value" lines with stable CamelCase keys and
  * integers in base units; every key starts with @a prefix ("" for
  * /ipc-status?auto, "IPCGuard" for /server-status?auto). */
 void ipcg_render_auto(apr_pool_t *p, const ipcg_view_t *v, const char *prefix,
                       ipcg_out_t *out);
+
+/** ipcg_render_auto() as seen at @a now (epoch seconds): the uptime is
+ * counted to it. */
+void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
+                         const char *prefix, apr_int64_t now,
+                         ipcg_out_t *out);
 
 /** One JSON document (SPEC: instance, limits, totals, objects[], cleanup,
  * orphans[], processes[]). Strings are escaped for JSON; bytes that are
