@@ -68,6 +68,7 @@
 #include "ipcguard/ipcg_report.h"
 #include "ipcguard/ipcg_state.h"
 #include "ipcguard/ipcg_table.h"
+#include "ipcguard/ipcg_verdict.h"
 
 module AP_MODULE_DECLARE_DATA ipcguard_module;
 
@@ -834,12 +835,30 @@ static void check_limit(apr_pool_t *p, server_rec *s, int percent,
     }
 }
 
+/* The diagnosis of processes that each hold their own copy of a shared
+ * mapping that counts towards @a series, for that limit's warning. */
+static const char *dup_note(apr_pool_t *p, const apr_array_header_t *dups,
+                            const char *series)
+{
+    const char *note = "";
+    int i;
+
+    for (i = 0; i < dups->nelts; i++) {
+        const ipcg_dup_t *d = &APR_ARRAY_IDX(dups, i, ipcg_dup_t);
+        if (strcmp(d->limit, series) == 0) {
+            note = apr_pstrcat(p, note, "; ", d->text, NULL);
+        }
+    }
+    return note;
+}
+
 static void early_warnings(apr_pool_t *p, server_rec *s,
                            const ipcg_settings *cf, const ipcg_view_t *v)
 {
     const ipcg_report_t *r = &v->rep;
     const ipcg_limits_t *l = &r->limits;
     const char *procs = top_processes(p, v);
+    apr_array_header_t *dups = ipcg_diagnose_dup(p, v);
     apr_uint32_t i;
 
     check_limit(p, s, cf->warn_percent, "SEMMNI (semaphore sets)",
@@ -852,13 +871,15 @@ static void early_warnings(apr_pool_t *p, server_rec *s,
                 r->usage.count[IPCG_SYSV_SHM], &l->shmmni,
                 top_modules(p, IPCG_SYSV_SHM));
     check_limit(p, s, cf->warn_percent, "SHMALL (shared memory pages)",
-                r->usage.shm_pages, &l->shmall, procs);
+                r->usage.shm_pages, &l->shmall,
+                apr_pstrcat(p, procs, dup_note(p, dups, "shmall"), NULL));
     check_limit(p, s, cf->warn_percent, "MSGMNI (message queues)",
                 r->usage.count[IPCG_SYSV_MSG], &l->msgmni,
                 top_modules(p, IPCG_SYSV_MSG));
     if (l->devshm_used.present) {
         check_limit(p, s, cf->warn_percent, "/dev/shm", l->devshm_used.v,
-                    &l->devshm_size, procs);
+                    &l->devshm_size,
+                    apr_pstrcat(p, procs, dup_note(p, dups, "devshm"), NULL));
     }
     for (i = 0; i < r->bc_rows; i++) {
         const ipcg_bc_row_t *b = &r->bc[i];
@@ -869,7 +890,10 @@ static void early_warnings(apr_pool_t *p, server_rec *s,
             ipcg_num_t lim;
             lim.present = 1;
             lim.v = b->limit;
-            check_limit(p, s, cf->warn_percent, res, b->held, &lim, procs);
+            check_limit(p, s, cf->warn_percent, res, b->held, &lim,
+                        apr_pstrcat(p, procs, dup_note(p, dups, apr_pstrcat(
+                                        p, "bc:", b->resource, NULL)),
+                                    NULL));
         }
         if (last == NULL) {
             last = apr_palloc(G->pool, sizeof(*last));
@@ -1100,6 +1124,7 @@ static void trends(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
         &G->hist, smp, cf->forecast_window, r->forecast, IPCG_SERIES_MAX);
     ipcg_class_trends(&G->hist, smp, cf->forecast_window, r->class_trend);
+    ipcg_report_chart(&G->hist, smp, r);
     if (ipcg_history_add_sample(&G->hist, smp, spacing < 1 ? 1 : spacing)) {
         G->hist_dirty = 1;
     }
@@ -1735,7 +1760,7 @@ static void render_html(request_rec *r, const ipcg_view_t *v, int refresh_s,
 {
     ipcg_html_opts_t o;
 
-    ap_set_content_type(r, "text/html; charset=ISO-8859-1");
+    ap_set_content_type(r, "text/html; charset=utf-8");
     if (refresh_s > 0) {
         apr_table_setn(r->headers_out, "Refresh",
                        apr_psprintf(r->pool, "%d", refresh_s));

@@ -34,6 +34,7 @@
 #include "ipcguard/ipcg_registry.h"
 #include "ipcguard/ipcg_report.h"
 #include "ipcguard/ipcg_state.h"
+#include "ipcguard/ipcg_verdict.h"
 
 #define EXIT_REFUSED 3
 #define EXIT_USAGE 2
@@ -79,7 +80,8 @@ static void usage(FILE *f)
 "                       (tab-separated: kind id key uid gid cuid mode size\n"
 "                       nattch cpid lpid name)\n"
 "  status               the report /ipc-status shows, from outside httpd\n"
-"      --json | --metrics | --auto | --html   the format (default: text)\n"
+"      --json | --metrics | --auto | --html   the format (default: the\n"
+"                       verdict and a bar for each limit; colour on a TTY)\n"
 "  clean                the module's startup cleanup, with the same proofs\n"
 "      --dry-run        decide and report, remove nothing\n"
 "      --state FILE     the state file to act on\n"
@@ -242,6 +244,7 @@ static void status_trends(apr_pool_t *p, const ctl_opts *c,
     r->forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
         &h, now, r->forecast_window, r->forecast, IPCG_SERIES_MAX);
     ipcg_class_trends(&h, now, r->forecast_window, r->class_trend);
+    ipcg_report_chart(&h, now, r);
     r->outside_removals_total = h.outside_total;
     for (i = 0; i < h.events->nelts && i < IPCG_EVENTS_MAX; i++) {
         r->events[r->event_rows++] = APR_ARRAY_IDX(h.events, i,
@@ -344,8 +347,13 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
     else if (c->html) {
         status_html(p, &v, &out);
     }
-    else {
+    else if (c->autofmt) {
         ipcg_render_auto(p, &v, "", &out);
+    }
+    else {
+        ipcg_render_text(p, &v, isatty(STDOUT_FILENO) ? IPCG_TEXT_ANSI
+                                                      : IPCG_TEXT_PLAIN,
+                         &out);
     }
     return 0;
 }

@@ -27,7 +27,9 @@ typedef struct {
     apr_int64_t now;        /**< the time the page is shown at, epoch s */
 } ipcg_html_opts_t;
 
-/** @a s with &, <, > and " as character references. */
+/** @a s for HTML text and quoted attributes: &, <, >, " and ' as
+ * character references; valid UTF-8 as it is; control bytes and bytes
+ * that are not UTF-8 shown as the text \xNN. */
 const char *ipcg_html_escape(apr_pool_t *p, const char *s);
 
 /** The whole page. */

@@ -251,6 +251,32 @@ static APR_INLINE void fixture_lists(apr_pool_t *p, ipcg_view_t *v)
         pr->shared_anon = i == 3 ? 0 : 67108864;
         pr->shared_sysv = i == 3 ? 512000 : 0;
         pr->shared_posix = 4096;
+        /* each php-cgi its own opcache; the last one's segment alone */
+        pr->map_kind = i == 3 ? IPCG_MAP_SYSV : IPCG_MAP_ANON;
+        pr->map_bytes = i == 3 ? 512000 : 67108864;
+        pr->map_dev = 1;
+        pr->map_ino = 1027 + (apr_uint64_t)i;
+    }
+}
+
+/* Six days of samples every four hours with a day's gap (a stop) in the
+ * middle; SEMMNI growing, /dev/shm new since the restart, the
+ * beancounter steady. */
+static APR_INLINE void fixture_chart(ipcg_report_t *r)
+{
+    ipcg_chart_t *c = &r->chart;
+    apr_uint32_t j;
+
+    c->n = 31;
+    for (j = 0; j < c->n; j++) {
+        apr_int64_t back = (apr_int64_t)(c->n - 1 - j) * 4 * 3600;
+        c->t[j] = FIXTURE_NOW - back - (j < 15 ? 86400 : 0);
+        c->used[0][j] = 10 + (apr_uint64_t)j * 108 / 30;
+        c->used[1][j] = j < 15 ? IPCG_CHART_NONE : 1409024;
+        c->used[2][j] = 247122 - (apr_uint64_t)(j % 3) * 100;
+        c->cls[IPCG_CLASS_INSTANCE][j] = 11;
+        c->cls[IPCG_CLASS_APPLICATION][j] = (apr_uint64_t)j * 101 / 30;
+        c->cls[IPCG_CLASS_FOREIGN][j] = 12 + (j > 20);
     }
 }
 
@@ -293,6 +319,7 @@ static APR_INLINE void fixture_view(apr_pool_t *p, ipcg_view_t *v)
     r->removed_total = 7;
     fixture_trends(r);
     fixture_events(r);
+    fixture_chart(r);
     fixture_lists(p, v);
 }
 
