@@ -457,10 +457,18 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
                              apr_array_header_t *a)
 {
     const ipcg_cleanup_t *c = &v->rep.cleanup;
+    apr_uint32_t gone = 0;
+    int i;
     const char *run = c->previous_pid > 0
         ? apr_psprintf(p, "the run of pid %" APR_INT64_T_FMT, c->previous_pid)
         : "the last run";
 
+    for (i = 0; i < v->decisions->nelts; i++) {
+        const ipcg_decision_t *d = &APR_ARRAY_IDX(v->decisions, i,
+                                                  ipcg_decision_t);
+        gone += d->what == IPCG_DEC_KEPT
+                && strcmp(d->reason, "already gone") == 0;
+    }
     switch (c->outcome) {
     case IPCG_OUTCOME_REFUSED:
     case IPCG_OUTCOME_ALIVE:
@@ -481,7 +489,14 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
     default:
         break;
     }
-    if (c->kept_count > 0) {
+    if (c->kept_count > 0 && gone == c->kept_count) {
+        find(a, IPCG_LEVEL_WARN, "kept", apr_psprintf(
+                 p, "The startup cleanup after %s, which ended without "
+                 "cleaning up, found %u of its objects already gone: removed "
+                 "by something outside httpd while no server ran.", run,
+                 gone), ipcg_outside_causes);
+    }
+    else if (c->kept_count > 0) {
         find(a, IPCG_LEVEL_WARN, "kept", apr_psprintf(
                  p, "The startup cleanup after %s, which ended without "
                  "cleaning up, kept %u object%s%s.", run, c->kept_count,
