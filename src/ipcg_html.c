@@ -21,8 +21,18 @@
 const char *ipcg_html_escape(apr_pool_t *p, const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
-    char *o = apr_palloc(p, strlen(s) * 6 + 1);
     apr_size_t j = 0;
+    char *o;
+
+    /* most text needs nothing: printable ASCII without the five */
+    for (; *u >= 0x20 && *u < 0x7f && *u != '&' && *u != '"' && *u != '\''
+           && *u != '<' && *u != '>'; u++) {
+    }
+    if (*u == '\0') {
+        return s;
+    }
+    u = (const unsigned char *)s;
+    o = apr_palloc(p, strlen(s) * 6 + 1);
 
     while (*u) {
         const char *ref = *u == '&' ? "&amp;" : *u == '"' ? "&quot;"
@@ -154,12 +164,13 @@ static void head(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
         outf(out, p, "<meta http-equiv=\"refresh\" content=\"%d\">\n",
              o->refresh);
     }
-    outf(out, p, "<title>IPC status of %s: %s</title>\n<style>%s</style>"
-         "\n</head><body>\n<header><h1>IPC status <small>%s%s%s%s</small>"
-         "</h1>\n", esc(p, o->host),
-         level >= IPCG_LEVEL_WARN ? "needs attention" : "healthy", style,
-         esc(p, o->host), o->via ? " (via " : "", o->via ? esc(p, o->via) : "",
-         o->via ? ")" : "");
+    outf(out, p, "<title>IPC status of %s: %s</title>\n<style>",
+         esc(p, o->host),
+         level >= IPCG_LEVEL_WARN ? "needs attention" : "healthy");
+    outs(out, style);
+    outf(out, p, "</style>\n</head><body>\n<header><h1>IPC status <small>"
+         "%s%s%s%s</small></h1>\n", esc(p, o->host), o->via ? " (via " : "",
+         o->via ? esc(p, o->via) : "", o->via ? ")" : "");
     outf(out, p, "<p class=\"sub\">Objects: %s of this server, %s "
          "application-owned, %s of others%s &middot; httpd pid %"
          APR_INT64_T_FMT ", up %s, generation %" APR_UINT64_T_FMT
@@ -256,26 +267,28 @@ static void meters(apr_pool_t *p, ipcg_out_t *out, const ipcg_report_t *rep,
 /* ---- charts ---- */
 
 /* The plot area of a chart, in the SVG's units. */
-#define CW 360.0
-#define CH 150.0
-#define CL 56.0
-#define CR 350.0
-#define CT 12.0
-#define CB 122.0
+#define CW 360
+#define CH 150
+#define CL 56
+#define CR 350
+#define CT 12
+#define CB 122
 
 typedef struct {
     double x0, x1;      /* epoch seconds at CL and CR */
     double ymax;        /* the value at CT (0 at CB) */
 } frame;
 
-static double fx(const frame *f, double t)
+/* Whole units of the SVG: finer is invisible, and integers are cheap to
+ * write. */
+static int fx(const frame *f, double t)
 {
-    return CL + (t - f->x0) / (f->x1 - f->x0) * (CR - CL);
+    return CL + (int)((t - f->x0) / (f->x1 - f->x0) * (CR - CL) + 0.5);
 }
 
-static double fy(const frame *f, double v)
+static int fy(const frame *f, double v)
 {
-    double y = CB - v / f->ymax * (CB - CT);
+    int y = CB - (int)(v / f->ymax * (CB - CT) + 0.5);
     return y < CT - 4 ? CT - 4 : y;
 }
 
@@ -325,14 +338,14 @@ static void line(apr_pool_t *p, ipcg_out_t *out, const ipcg_chart_t *c,
              && (double)(c->t[j] - c->t[j - 1]) <= gap; j++) {
         }
         if (j - i == 1) {
-            outf(out, p, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" "
+            outf(out, p, "<circle class=\"%s\" cx=\"%d\" cy=\"%d\" "
                  "r=\"3\"/>", cls, fx(f, (double)c->t[i]),
                  fy(f, (double)y[i]));
         }
         else {
             outf(out, p, "<polyline class=\"%s\" points=\"", cls);
             for (k = i; k < j; k++) {
-                outf(out, p, "%s%.1f,%.1f", k > i ? " " : "",
+                outf(out, p, "%s%d,%d", k > i ? " " : "",
                      fx(f, (double)c->t[k]), fy(f, (double)y[k]));
             }
             outs(out, "\"/>");
@@ -344,11 +357,11 @@ static void line(apr_pool_t *p, ipcg_out_t *out, const ipcg_chart_t *c,
 static void axes(apr_pool_t *p, ipcg_out_t *out, const char *top,
                  const char *left, const char *right)
 {
-    outf(out, p, "<path class=\"ax\" d=\"M%.0f %.0fV%.0fH%.0f\"/>"
-         "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">0</text>"
-         "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>"
-         "<text x=\"%.0f\" y=\"%.0f\">%s</text>"
-         "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>",
+    outf(out, p, "<path class=\"ax\" d=\"M%d %dV%dH%d\"/>"
+         "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>"
+         "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>"
+         "<text x=\"%d\" y=\"%d\">%s</text>"
+         "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>",
          CL, CT, CB, CR, CL - 4, CB + 3, CL - 4, CT + 7, top, CL,
          CH - 12, left, CR, CH - 12, right);
 }
@@ -411,8 +424,8 @@ static void forecast_line(apr_pool_t *p, ipcg_out_t *out,
     double x1 = f->x1 < tn + stf ? f->x1 : tn + stf;
     double at = u + (limit - u) * (x1 - tn) / stf;
 
-    outf(out, p, "<path class=\"fc\" d=\"M%.1f %.1fL%.1f %.1f\"/>"
-         "<text class=\"fct\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
+    outf(out, p, "<path class=\"fc\" d=\"M%d %dL%d %d\"/>"
+         "<text class=\"fct\" x=\"%d\" y=\"%d\" text-anchor=\"end\">"
          "full in %s</text>", fx(f, tn), fy(f, u), fx(f, x1), fy(f, at),
          CR, fy(f, at) + 14 > CB - 2 ? CB - 2 : fy(f, at) + 14,
          ipcg_span_text(p, fc->seconds_to_full));
@@ -441,12 +454,12 @@ static void chart_usage(apr_pool_t *p, ipcg_out_t *out,
     frame_of(c, now, soon ? fc->seconds_to_full : 0, &f);
     f.ymax = finite && (top * 20 >= fc->limit || soon)
              ? (double)fc->limit * 1.08 : nice_up((double)top * 1.25 + 1);
-    outf(out, p, "<figure class=\"chart\" id=\"c-%s\"><svg viewBox=\"0 0 %.0f"
-         " %.0f\" role=\"img\" aria-label=\"%s over time\">",
+    outf(out, p, "<figure class=\"chart\" id=\"c-%s\"><svg viewBox=\"0 0 %d"
+         " %d\" role=\"img\" aria-label=\"%s over time\">",
          esc(p, fc->name), CW, CH, esc(p, ipcg_series_label(p, fc->name)));
     if (finite && (double)fc->limit <= f.ymax) {
-        outf(out, p, "<path class=\"lim\" d=\"M%.0f %.1fH%.0f\"/><text "
-             "class=\"limt\" x=\"%.0f\" y=\"%.1f\">limit %s</text>", CL,
+        outf(out, p, "<path class=\"lim\" d=\"M%d %dH%d\"/><text "
+             "class=\"limt\" x=\"%d\" y=\"%d\">limit %s</text>", CL,
              fy(&f, (double)fc->limit), CR, CL + 4,
              fy(&f, (double)fc->limit) - 3,
              esc(p, value_text(p, m, fc->limit)));
@@ -483,7 +496,7 @@ static void chart_classes(apr_pool_t *p, ipcg_out_t *out,
     frame_of(c, now, 0, &f);
     f.ymax = nice_up((double)top * 1.25 + 1);
     outf(out, p, "<figure class=\"chart\" id=\"c-classes\"><svg viewBox=\"0 "
-         "0 %.0f %.0f\" role=\"img\" aria-label=\"objects by class over "
+         "0 %d %d\" role=\"img\" aria-label=\"objects by class over "
          "time\">", CW, CH);
     for (k = IPCG_CLASS_COUNT; k-- > 0;) {
         line(p, out, c, c->cls[k], &f, cls[k]);
