@@ -78,8 +78,8 @@ static const char *obj_name(apr_pool_t *p, const ipcg_obj_t *o)
                 buf[j++] = (char)c;
             }
         }
-        buf[j] = '\0';
-        return esc(p, buf);
+        /* esc() may return its argument: not this stack buffer */
+        return esc(p, apr_pstrmemdup(p, buf, j));
     }
     return apr_psprintf(p, "%" APR_INT64_T_FMT, o->id);
 }

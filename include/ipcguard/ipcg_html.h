@@ -29,7 +29,8 @@ typedef struct {
 
 /** @a s for HTML text and quoted attributes: &, <, >, " and ' as
  * character references; valid UTF-8 as it is; control bytes and bytes
- * that are not UTF-8 shown as the text \xNN. */
+ * that are not UTF-8 shown as the text \xNN. Text that needs none of this
+ * is returned as it is (@a s itself, not a copy). */
 const char *ipcg_html_escape(apr_pool_t *p, const char *s);
 
 /** The whole page. */
