@@ -60,6 +60,7 @@
 
 #include "ipcguard/ipcg_conf.h"
 #include "ipcguard/ipcg_history.h"
+#include "ipcguard/ipcg_html.h"
 #include "ipcguard/ipcg_log.h"
 #include "ipcguard/ipcg_probe.h"
 #include "ipcguard/ipcg_reap.h"
@@ -67,6 +68,7 @@
 #include "ipcguard/ipcg_report.h"
 #include "ipcguard/ipcg_state.h"
 #include "ipcguard/ipcg_table.h"
+#include "ipcguard/ipcg_verdict.h"
 
 module AP_MODULE_DECLARE_DATA ipcguard_module;
 
@@ -908,12 +910,30 @@ static void check_limit(apr_pool_t *p, server_rec *s, int percent,
     }
 }
 
+/* The diagnosis of processes that each hold their own copy of a shared
+ * mapping that counts towards @a series, for that limit's warning. */
+static const char *dup_note(apr_pool_t *p, const apr_array_header_t *dups,
+                            const char *series)
+{
+    const char *note = "";
+    int i;
+
+    for (i = 0; i < dups->nelts; i++) {
+        const ipcg_dup_t *d = &APR_ARRAY_IDX(dups, i, ipcg_dup_t);
+        if (strcmp(d->limit, series) == 0) {
+            note = apr_pstrcat(p, note, "; ", d->text, NULL);
+        }
+    }
+    return note;
+}
+
 static void early_warnings(apr_pool_t *p, server_rec *s,
                            const ipcg_settings *cf, const ipcg_view_t *v)
 {
     const ipcg_report_t *r = &v->rep;
     const ipcg_limits_t *l = &r->limits;
     const char *procs = top_processes(p, v);
+    apr_array_header_t *dups = ipcg_diagnose_dup(p, v);
     apr_uint32_t i;
 
     check_limit(p, s, cf->warn_percent, "SEMMNI (semaphore sets)",
@@ -926,13 +946,15 @@ static void early_warnings(apr_pool_t *p, server_rec *s,
                 r->usage.count[IPCG_SYSV_SHM], &l->shmmni,
                 top_modules(p, IPCG_SYSV_SHM));
     check_limit(p, s, cf->warn_percent, "SHMALL (shared memory pages)",
-                r->usage.shm_pages, &l->shmall, procs);
+                r->usage.shm_pages, &l->shmall,
+                apr_pstrcat(p, procs, dup_note(p, dups, "shmall"), NULL));
     check_limit(p, s, cf->warn_percent, "MSGMNI (message queues)",
                 r->usage.count[IPCG_SYSV_MSG], &l->msgmni,
                 top_modules(p, IPCG_SYSV_MSG));
     if (l->devshm_used.present) {
         check_limit(p, s, cf->warn_percent, "/dev/shm", l->devshm_used.v,
-                    &l->devshm_size, procs);
+                    &l->devshm_size,
+                    apr_pstrcat(p, procs, dup_note(p, dups, "devshm"), NULL));
     }
     for (i = 0; i < r->bc_rows; i++) {
         const ipcg_bc_row_t *b = &r->bc[i];
@@ -943,7 +965,10 @@ static void early_warnings(apr_pool_t *p, server_rec *s,
             ipcg_num_t lim;
             lim.present = 1;
             lim.v = b->limit;
-            check_limit(p, s, cf->warn_percent, res, b->held, &lim, procs);
+            check_limit(p, s, cf->warn_percent, res, b->held, &lim,
+                        apr_pstrcat(p, procs, dup_note(p, dups, apr_pstrcat(
+                                        p, "bc:", b->resource, NULL)),
+                                    NULL));
         }
         if (last == NULL) {
             last = apr_palloc(G->pool, sizeof(*last));
@@ -1174,6 +1199,7 @@ static void trends(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
         &G->hist, smp, cf->forecast_window, r->forecast, IPCG_SERIES_MAX);
     ipcg_class_trends(&G->hist, smp, cf->forecast_window, r->class_trend);
+    ipcg_report_chart(&G->hist, smp, r);
     if (ipcg_history_add_sample(&G->hist, smp, spacing < 1 ? 1 : spacing)) {
         G->hist_dirty = 1;
     }
@@ -1922,189 +1948,13 @@ static void out_to_request(void *baton, const char *buf, apr_size_t len)
     ap_rwrite(buf, (int)len, (request_rec *)baton);
 }
 
-static const char *html_obj_name(apr_pool_t *p, const ipcg_obj_t *o)
+/* The page: its headers here, its body from the core. */
+static void render_html(request_rec *r, const ipcg_view_t *v, int refresh_s,
+                        ipcg_out_t *out)
 {
-    if (o->kind == IPCG_POSIX_SHM || o->kind == IPCG_POSIX_SEM) {
-        /* the name may be anything: escape markup and show control bytes
-         * visibly */
-        char buf[IPCG_NAME_MAX * 4];
-        apr_size_t i, j = 0;
-        for (i = 0; o->name[i] && j + 5 < sizeof(buf); i++) {
-            unsigned char c = (unsigned char)o->name[i];
-            if (c < 0x20 || c == 0x7f || c >= 0x80) {
-                j += (apr_size_t)apr_snprintf(buf + j, sizeof(buf) - j,
-                                              "\\x%02x", c);
-            }
-            else {
-                buf[j++] = (char)c;
-            }
-        }
-        buf[j] = '\0';
-        return ap_escape_html(p, buf);
-    }
-    return apr_psprintf(p, "%" APR_INT64_T_FMT, o->id);
-}
+    ipcg_html_opts_t o;
 
-static void html_obj_row(request_rec *r, const ipcg_obj_t *o,
-                         const char *extra)
-{
-    char ct[APR_CTIME_LEN];
-
-    if (apr_ctime(ct, apr_time_from_sec(o->ctime)) != APR_SUCCESS) {
-        ct[0] = '\0';
-    }
-    ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>0x%08x</td><td>%u</td>"
-               "<td>%04o</td><td>%" APR_UINT64_T_FMT "%s</td><td>%"
-               APR_UINT64_T_FMT "</td><td>%" APR_INT64_T_FMT "/%"
-               APR_INT64_T_FMT "</td><td>%s</td><td>%s</td><td>%s</td>"
-               "<td>%s</td>%s</tr>\n",
-               ipcg_kind_name(o->kind), html_obj_name(r->pool, o),
-               (unsigned)o->key, (unsigned)o->uid, (unsigned)o->mode,
-               o->size, o->kind == IPCG_SYSV_SEM ? " sems" : " B",
-               o->nattch, o->cpid, o->lpid, ct, ipcg_phase_name(o->phase),
-               ap_escape_html(r->pool, o->module), ipcg_class_name(o->cls),
-               extra ? extra : "");
-}
-
-static const char *obj_head =
-    "<tr><th>kind</th><th>id / name</th><th>key</th><th>owner</th>"
-    "<th>mode</th><th>size</th><th>nattch</th><th>cpid/lpid</th>"
-    "<th>created</th><th>phase</th><th>module</th><th>class</th>";
-
-static void html_limit(request_rec *r, const char *name, apr_uint64_t used,
-                       const ipcg_num_t *lim, int warn)
-{
-    if (!lim->present) {
-        ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td>"
-                   "<td>unknown</td><td></td></tr>\n", name, used);
-        return;
-    }
-    {
-        apr_uint64_t pct = lim->v ? used * 100 / lim->v : 0;
-        ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td><td>%"
-                   APR_UINT64_T_FMT "</td><td>%s%" APR_UINT64_T_FMT
-                   "%%%s</td></tr>\n", name, used, lim->v,
-                   pct >= (apr_uint64_t)warn ? "<b>" : "", pct,
-                   pct >= (apr_uint64_t)warn ? " (over threshold)</b>" : "");
-    }
-}
-
-/* The trend of each limit and when it will be full at that rate. */
-/* The counts by kind and class with their growth, for the kinds present. */
-static void html_class_trends(request_rec *r, const ipcg_report_t *rep)
-{
-    int k, c, head = 0;
-
-    for (k = 0; k < IPCG_KIND_COUNT; k++) {
-        const ipcg_class_trend_t *t =
-            &rep->class_trend[(apr_size_t)k * IPCG_CLASS_COUNT];
-        if (t[0].count + t[1].count + t[2].count == 0
-            && t[0].rate == 0 && t[1].rate == 0 && t[2].rate == 0) {
-            continue;
-        }
-        if (!head) {
-            ap_rputs("<table border=\"1\"><tr><th>kind</th>", r);
-            for (c = 0; c < IPCG_CLASS_COUNT; c++) {
-                ap_rprintf(r, "<th>%s</th><th>growth a day</th>",
-                           ipcg_class_name((ipcg_class_e)c));
-            }
-            ap_rputs("</tr>\n", r);
-            head = 1;
-        }
-        ap_rprintf(r, "<tr><td>%s</td>", ipcg_kind_name((ipcg_kind_e)k));
-        for (c = 0; c < IPCG_CLASS_COUNT; c++) {
-            ap_rprintf(r, "<td>%" APR_UINT64_T_FMT "</td><td>%+.1f</td>",
-                       t[c].count, t[c].rate * 86400.0);
-        }
-        ap_rputs("</tr>\n", r);
-    }
-    if (head) {
-        ap_rputs("</table>\n", r);
-    }
-}
-
-static void html_trends(request_rec *r, const ipcg_report_t *rep)
-{
-    apr_uint32_t i;
-
-    ap_rprintf(r, "<h2>Trends and forecasts</h2>\n<p>Growth of what httpd "
-               "does not clean up (other programs' objects, application "
-               "objects, orphans) over the last %s; warning when a limit "
-               "would be full within %s.</p>\n",
-               ipcg_duration_text(r->pool, rep->forecast_window),
-               rep->forecast_horizon > 0
-                   ? ipcg_duration_text(r->pool, rep->forecast_horizon)
-                   : "no horizon (IPCGuardForecastHorizon off)");
-    html_class_trends(r, rep);
-    if (rep->forecast_rows == 0) {
-        ap_rputs("<p>No limit could be read.</p>\n", r);
-        return;
-    }
-    ap_rputs("<table border=\"1\"><tr><th>limit</th><th>used</th>"
-             "<th>of</th><th>not cleaned by httpd</th><th>growth a day</th>"
-             "<th>samples</th><th>forecast</th></tr>\n", r);
-    for (i = 0; i < rep->forecast_rows; i++) {
-        const ipcg_forecast_t *f = &rep->forecast[i];
-        int soon = rep->forecast_horizon > 0 && f->rate > 0
-                   && f->seconds_to_full >= 0
-                   && f->seconds_to_full <= rep->forecast_horizon;
-        ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td><td>%"
-                   APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT "</td>"
-                   "<td>%+.1f</td><td>%u over %s</td><td>%s%s%s</td></tr>\n",
-                   ap_escape_html(r->pool,
-                                  ipcg_series_label(r->pool, f->name)),
-                   f->used, f->limit, f->uncleaned, f->rate * 86400.0,
-                   f->points, ipcg_duration_text(r->pool, f->span),
-                   soon ? "<b>" : "",
-                   ap_escape_html(r->pool, ipcg_forecast_text(r->pool, f)),
-                   soon ? "</b>" : "");
-    }
-    ap_rputs("</table>\n", r);
-}
-
-/* Objects removed from outside while the server ran. */
-static void html_events(request_rec *r, const ipcg_report_t *rep)
-{
-    apr_uint32_t i;
-
-    ap_rprintf(r, "<h2>Removed from outside httpd</h2>\n<p>%"
-               APR_UINT64_T_FMT " object(s) of this server removed by "
-               "something else since it started.", rep->outside_removals_total);
-    if (rep->event_rows == 0) {
-        ap_rputs("</p>\n", r);
-        return;
-    }
-    ap_rputs(" The usual causes: an ipcrm loop in cron, "
-             "ExecStartPre=/ExecStopPost= commands, systemd's RemoveIPC=yes, "
-             "a logind logout of the server's User.</p>\n"
-             "<table border=\"1\"><tr><th>found gone</th><th>last seen</th>"
-             "<th>server pid</th><th>kind</th><th>id or name</th>"
-             "<th>module</th><th>phase</th></tr>\n", r);
-    for (i = rep->event_rows; i-- > 0;) {
-        const ipcg_event_t *e = &rep->events[i];
-        ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%" APR_INT64_T_FMT
-                   "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                   local_time(r->pool, e->found),
-                   local_time(r->pool, e->last_seen), e->server_pid,
-                   ipcg_kind_name(e->kind),
-                   e->id >= 0 ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                                             e->id)
-                              : ap_escape_html(r->pool, e->name),
-                   ap_escape_html(r->pool, e->module),
-                   ipcg_phase_name(e->phase));
-    }
-    ap_rputs("</table>\n", r);
-}
-
-static void render_html(request_rec *r, const ipcg_view_t *v, int refresh_s)
-{
-    const ipcg_report_t *rep = &v->rep;
-    const ipcg_limits_t *l = &rep->limits;
-    ipcg_num_t dev;
-    int i, k;
-    apr_uint64_t inst = 0, app = 0, foreign = 0;
-
-    ap_set_content_type(r, "text/html; charset=ISO-8859-1");
+    ap_set_content_type(r, "text/html; charset=utf-8");
     if (refresh_s > 0) {
         apr_table_setn(r->headers_out, "Refresh",
                        apr_psprintf(r->pool, "%d", refresh_s));
@@ -2112,207 +1962,12 @@ static void render_html(request_rec *r, const ipcg_view_t *v, int refresh_s)
     if (r->header_only) {
         return;
     }
-    for (k = 0; k < IPCG_KIND_COUNT; k++) {
-        inst += rep->count[k][IPCG_CLASS_INSTANCE];
-        app += rep->count[k][IPCG_CLASS_APPLICATION];
-        foreign += rep->count[k][IPCG_CLASS_FOREIGN];
-    }
-    ap_rputs(DOCTYPE_HTML_3_2 "<html><head>\n<title>IPC Status</title>\n"
-             "</head><body>\n<h1>IPC Status for ", r);
-    ap_rvputs(r, ap_escape_html(r->pool, ap_get_server_name(r)),
-              " (via ", r->connection->local_ip, ")</h1>\n\n", NULL);
-    ap_rprintf(r, "<dl><dt>Instance %s, httpd pid %" APR_INT64_T_FMT
-               ", generation %" APR_UINT64_T_FMT ", cleanup mode %s</dt>\n",
-               rep->instance, rep->pid, rep->generation,
-               ipcg_cleanup_name(rep->mode));
-    ap_rprintf(r, "<dt>Objects: %" APR_UINT64_T_FMT " of this server, %"
-               APR_UINT64_T_FMT " application-owned, %" APR_UINT64_T_FMT
-               " of others%s</dt>\n", inst, app, foreign,
-               rep->show_foreign ? "" : " (not listed: IPCGuardShowForeign "
-               "Off)");
-    if (rep->objs_dropped) {
-        ap_rprintf(r, "<dt><b>%" APR_UINT64_T_FMT " objects do not fit the "
-                   "table (raise IPCGuardMaxObjects)</b></dt>\n",
-                   rep->objs_dropped);
-    }
-    ap_rprintf(r, "<dt>Last startup cleanup: %s</dt></dl>\n",
-               rep->cleanup.summary[0]
-                   ? ap_escape_html(r->pool, rep->cleanup.summary)
-                   : "no cleanup has run");
-
-    ap_rputs("<h2>Objects by module</h2>\n<table border=\"1\"><tr><th>module"
-             "</th><th>kind</th><th>class</th><th>count</th></tr>\n", r);
-    {
-        apr_hash_t *h = apr_hash_make(r->pool);
-        apr_hash_index_t *hi;
-        for (i = 0; i < v->objs->nelts; i++) {
-            const ipcg_obj_t *o = &APR_ARRAY_IDX(v->objs, i, ipcg_obj_t);
-            const char *key = apr_psprintf(r->pool, "%s\t%s\t%s", o->module,
-                                           ipcg_kind_name(o->kind),
-                                           ipcg_class_name(o->cls));
-            int *n = apr_hash_get(h, key, APR_HASH_KEY_STRING);
-            if (n == NULL) {
-                n = apr_pcalloc(r->pool, sizeof(*n));
-                apr_hash_set(h, key, APR_HASH_KEY_STRING, n);
-            }
-            (*n)++;
-        }
-        for (hi = apr_hash_first(r->pool, h); hi; hi = apr_hash_next(hi)) {
-            const void *key;
-            void *val;
-            char *f1, *f2, *last;
-            apr_hash_this(hi, &key, NULL, &val);
-            f1 = apr_strtok(apr_pstrdup(r->pool, key), "\t", &last);
-            f2 = apr_strtok(NULL, "\t", &last);
-            ap_rprintf(r, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%d</td>"
-                       "</tr>\n", ap_escape_html(r->pool, f1), f2, last,
-                       *(int *)val);
-        }
-    }
-    ap_rputs("</table>\n", r);
-
-    ap_rputs("<h2>Limits</h2>\n<table border=\"1\"><tr><th>limit</th>"
-             "<th>used</th><th>limit</th><th>usage</th></tr>\n", r);
-    html_limit(r, "SEMMNI (semaphore sets)",
-               rep->usage.count[IPCG_SYSV_SEM], &l->semmni,
-               rep->warn_percent);
-    html_limit(r, "SEMMNS (semaphores)", rep->usage.sem_total, &l->semmns,
-               rep->warn_percent);
-    html_limit(r, "SHMMNI (segments)", rep->usage.count[IPCG_SYSV_SHM],
-               &l->shmmni, rep->warn_percent);
-    html_limit(r, "SHMALL (pages)", rep->usage.shm_pages, &l->shmall,
-               rep->warn_percent);
-    html_limit(r, "MSGMNI (queues)", rep->usage.count[IPCG_SYSV_MSG],
-               &l->msgmni, rep->warn_percent);
-    dev = l->devshm_size;
-    html_limit(r, "/dev/shm (bytes)",
-               l->devshm_used.present ? l->devshm_used.v : 0, &dev,
-               rep->warn_percent);
-    if (l->semmsl.present) {
-        ap_rprintf(r, "<tr><td>SEMMSL (per set)</td><td></td><td>%"
-                   APR_UINT64_T_FMT "</td><td></td></tr>\n", l->semmsl.v);
-    }
-    if (l->semopm.present) {
-        ap_rprintf(r, "<tr><td>SEMOPM (ops per call)</td><td></td><td>%"
-                   APR_UINT64_T_FMT "</td><td></td></tr>\n", l->semopm.v);
-    }
-    if (l->shmmax.present) {
-        ap_rprintf(r, "<tr><td>SHMMAX (bytes per segment)</td><td></td><td>%"
-                   APR_UINT64_T_FMT "</td><td></td></tr>\n", l->shmmax.v);
-    }
-    if (l->meminfo_shmem.present) {
-        ap_rprintf(r, "<tr><td>Shmem (system, bytes)</td><td>%"
-                   APR_UINT64_T_FMT "</td><td></td><td></td></tr>\n",
-                   l->meminfo_shmem.v);
-    }
-    ap_rputs("</table>\n", r);
-    if (rep->bc_present) {
-        apr_uint32_t b;
-        ap_rputs("<h2>Beancounters</h2>\n<table border=\"1\"><tr><th>resource"
-                 "</th><th>held</th><th>maxheld</th><th>barrier</th><th>limit"
-                 "</th><th>failcnt</th></tr>\n", r);
-        for (b = 0; b < rep->bc_rows; b++) {
-            const ipcg_bc_row_t *row = &rep->bc[b];
-            ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td><td>%"
-                       APR_UINT64_T_FMT "</td><td>%s</td><td>%s</td><td>%s%"
-                       APR_UINT64_T_FMT "%s</td></tr>\n",
-                       ap_escape_html(r->pool, row->resource), row->held,
-                       row->maxheld,
-                       row->barrier_unlimited ? "unlimited"
-                           : apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
-                                          row->barrier),
-                       row->limit_unlimited ? "unlimited"
-                           : apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
-                                          row->limit),
-                       row->failcnt ? "<b>" : "", row->failcnt,
-                       row->failcnt ? "</b>" : "");
-        }
-        ap_rputs("</table>\n", r);
-    }
-    html_trends(r, rep);
-    html_events(r, rep);
-
-    ap_rputs("<h2>Objects</h2>\n<table border=\"1\">", r);
-    ap_rputs(obj_head, r);
-    ap_rputs("</tr>\n", r);
-    for (i = 0; i < v->objs->nelts; i++) {
-        html_obj_row(r, &APR_ARRAY_IDX(v->objs, i, ipcg_obj_t), NULL);
-    }
-    ap_rputs("</table>\n", r);
-
-    ap_rputs("<h2>Last startup cleanup</h2>\n", r);
-    if (!rep->cleanup.ran && rep->cleanup.summary[0] == '\0') {
-        ap_rputs("<p>No cleanup has run.</p>\n", r);
-    }
-    else {
-        ap_rprintf(r, "<p>%s (mode %s, %u removed, %u kept, %" APR_INT64_T_FMT
-                   " us)</p>\n",
-                   ap_escape_html(r->pool, rep->cleanup.summary),
-                   ipcg_cleanup_name(rep->cleanup.mode),
-                   rep->cleanup.removed_count, rep->cleanup.kept_count,
-                   rep->cleanup.duration_us);
-    }
-    ap_rputs("<table border=\"1\">", r);
-    ap_rputs(obj_head, r);
-    ap_rputs("<th>decision</th><th>reason</th></tr>\n", r);
-    for (i = 0; i < v->decisions->nelts; i++) {
-        const ipcg_decision_t *d = &APR_ARRAY_IDX(v->decisions, i,
-                                                  ipcg_decision_t);
-        if (d->what == IPCG_DEC_ORPHAN) {
-            continue;
-        }
-        html_obj_row(r, &d->obj, apr_pstrcat(r->pool, "<td>",
-                     d->what == IPCG_DEC_REMOVED ? "removed" : "kept",
-                     "</td><td>", ap_escape_html(r->pool, d->reason),
-                     "</td>", NULL));
-    }
-    ap_rputs("</table>\n", r);
-
-    ap_rprintf(r, "<h2>Orphan candidates</h2>\n<p>%" APR_UINT64_T_FMT
-               " candidate(s), %" APR_UINT64_T_FMT " provably dead%s.</p>\n"
-               "<table border=\"1\">", rep->orphans, rep->orphans_provable,
-               rep->mode == IPCG_CLEANUP_ORPHANS ? ""
-                   : " (reported only: IPCGuardCleanup orphans removes them)");
-    ap_rputs(obj_head, r);
-    ap_rputs("<th>provable</th><th>reason</th></tr>\n", r);
-    for (i = 0; i < v->decisions->nelts; i++) {
-        const ipcg_decision_t *d = &APR_ARRAY_IDX(v->decisions, i,
-                                                  ipcg_decision_t);
-        if (d->what != IPCG_DEC_ORPHAN) {
-            continue;
-        }
-        html_obj_row(r, &d->obj, apr_pstrcat(r->pool, "<td>",
-                     d->provable ? "yes" : "no", "</td><td>",
-                     ap_escape_html(r->pool, d->reason), "</td>", NULL));
-    }
-    ap_rputs("</table>\n", r);
-
-    ap_rprintf(r, "<h2>Shared memory of this server's processes</h2>\n"
-               "<p>%" APR_UINT64_T_FMT " processes; RssShmem %"
-               APR_UINT64_T_FMT " bytes; shared anonymous %" APR_UINT64_T_FMT
-               " bytes; SysV %" APR_UINT64_T_FMT " bytes; /dev/shm %"
-               APR_UINT64_T_FMT " bytes (mapped).</p>\n"
-               "<table border=\"1\"><tr><th>pid</th><th>ppid</th>"
-               "<th>command</th><th>RssShmem</th><th>shared anonymous</th>"
-               "<th>SysV</th><th>/dev/shm</th></tr>\n",
-               rep->proc_count, rep->proc_rss_shmem, rep->proc_shared_anon,
-               rep->proc_shared_sysv, rep->proc_shared_posix);
-    for (i = 0; i < v->procs->nelts; i++) {
-        const ipcg_proc_t *pr = &APR_ARRAY_IDX(v->procs, i, ipcg_proc_t);
-        ap_rprintf(r, "<tr><td>%" APR_INT64_T_FMT "</td><td>%" APR_INT64_T_FMT
-                   "</td><td>%s</td><td>%s</td><td>%" APR_UINT64_T_FMT
-                   "</td><td>%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT
-                   "</td></tr>\n", pr->pid, pr->ppid,
-                   ap_escape_html(r->pool, pr->comm),
-                   pr->rss_shmem.present
-                       ? apr_psprintf(r->pool, "%" APR_UINT64_T_FMT,
-                                      pr->rss_shmem.v)
-                       : "unknown",
-                   pr->shared_anon, pr->shared_sysv, pr->shared_posix);
-    }
-    ap_rputs("</table>\n", r);
-    ap_rputs(ap_psignature("<hr />\n", r), r);
-    ap_rputs("</body></html>\n", r);
+    o.host = ap_get_server_name(r);
+    o.via = r->connection->local_ip;
+    o.signature = ap_psignature("<hr />\n", r);
+    o.refresh = refresh_s;
+    o.now = apr_time_sec(r->request_time);
+    ipcg_render_html(r->pool, v, &o, out);
 }
 
 /* The first value of @a name in the query string, or NULL. */
@@ -2404,7 +2059,7 @@ static int ipcg_handler(request_rec *r)
             }
             secs = want < 1 ? 1 : want > 86400 ? 86400 : (int)want;
         }
-        render_html(r, &v, secs);
+        render_html(r, &v, secs, &out);
     }
     return OK;
 }

@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 
 #include "ipcguard/ipcg_history.h"
+#include "ipcguard/ipcg_units.h"
 #include "ipcguard/ipcg_limits.h"
 #include "ipcguard/ipcg_state.h"
 
@@ -735,23 +736,7 @@ const char *ipcg_series_label(apr_pool_t *p, const char *name)
     return name;
 }
 
-/* 31900 -> "31,900" */
-static const char *grouped(apr_pool_t *p, apr_uint64_t v)
-{
-    char digits[32], *out;
-    int n = apr_snprintf(digits, sizeof(digits), "%" APR_UINT64_T_FMT, v);
-    int i, o = 0;
-
-    out = apr_palloc(p, (apr_size_t)n + (apr_size_t)n / 3 + 1);
-    for (i = 0; i < n; i++) {
-        if (i > 0 && (n - i) % 3 == 0) {
-            out[o++] = ',';
-        }
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-    return out;
-}
+#define grouped ipcg_grouped
 
 const char *ipcg_duration_text(apr_pool_t *p, apr_int64_t s)
 {

@@ -151,15 +151,56 @@ static int hexval(const char *s, const char *end, apr_uint64_t *v)
     return 1;
 }
 
+/* The kind of a shared mapping by its path, IPCG_MAP_NONE for a file. */
+static ipcg_map_kind_e map_kind(const char *path, const char *end)
+{
+    apr_size_t plen = (apr_size_t)(end - path);
+
+    if ((plen >= 9 && strncmp(path, "/dev/zero", 9) == 0)
+        || (plen >= 7 && strncmp(path, "/memfd:", 7) == 0)
+        || (plen >= 12 && strncmp(path, "[anon_shmem]", 12) == 0)
+        || plen == 0) {
+        return IPCG_MAP_ANON;
+    }
+    if (plen >= 5 && strncmp(path, "/SYSV", 5) == 0) {
+        return IPCG_MAP_SYSV;
+    }
+    if (plen >= 9 && strncmp(path, "/dev/shm/", 9) == 0) {
+        return IPCG_MAP_POSIX;
+    }
+    return IPCG_MAP_NONE;
+}
+
+/* "fd:01 1234": the device as major << 20 | minor, and the inode. */
+static void map_ident(const char *dev, const char *end, apr_uint64_t *d,
+                      apr_uint64_t *ino)
+{
+    const char *colon = memchr(dev, ':', (apr_size_t)(end - dev));
+    const char *sp = memchr(dev, ' ', (apr_size_t)(end - dev));
+    apr_uint64_t major = 0, minor = 0;
+
+    *d = *ino = 0;
+    if (colon == NULL || sp == NULL || colon > sp
+        || !hexval(dev, colon, &major) || !hexval(colon + 1, sp, &minor)) {
+        return;
+    }
+    *d = (major << 20) | minor;
+    for (sp++; sp < end && *sp >= '0' && *sp <= '9'; sp++) {
+        *ino = *ino * 10 + (apr_uint64_t)(*sp - '0');
+    }
+}
+
 apr_status_t ipcg_parse_proc_maps(const char *text, ipcg_proc_t *pr)
 {
     const char *line = text;
 
     pr->shared_anon = pr->shared_sysv = pr->shared_posix = 0;
+    pr->map_bytes = pr->map_dev = pr->map_ino = 0;
+    pr->map_kind = IPCG_MAP_NONE;
     while (line && *line) {
         const char *nl = strchr(line, '\n');
         const char *end = nl ? nl : line + strlen(line);
-        const char *dash, *sp, *perms, *path;
+        const char *dash, *sp, *perms, *path, *dev = NULL;
         apr_uint64_t lo, hi, size;
         int field;
 
@@ -177,20 +218,25 @@ apr_status_t ipcg_parse_proc_maps(const char *text, ipcg_proc_t *pr)
         for (field = 0; field < 4 && path < end; field++) {
             while (path < end && *path != ' ') path++;
             while (path < end && *path == ' ') path++;
+            if (field == 1) {
+                dev = path;
+            }
         }
         if (perms[3] == 's') {
-            apr_size_t plen = (apr_size_t)(end - path);
-            if ((plen >= 9 && strncmp(path, "/dev/zero", 9) == 0)
-                || (plen >= 7 && strncmp(path, "/memfd:", 7) == 0)
-                || (plen >= 12 && strncmp(path, "[anon_shmem]", 12) == 0)
-                || plen == 0) {
+            ipcg_map_kind_e k = map_kind(path, end);
+            if (k == IPCG_MAP_ANON) {
                 pr->shared_anon += size;
             }
-            else if (plen >= 5 && strncmp(path, "/SYSV", 5) == 0) {
+            else if (k == IPCG_MAP_SYSV) {
                 pr->shared_sysv += size;
             }
-            else if (plen >= 9 && strncmp(path, "/dev/shm/", 9) == 0) {
+            else if (k == IPCG_MAP_POSIX) {
                 pr->shared_posix += size;
+            }
+            if (k != IPCG_MAP_NONE && size > pr->map_bytes && dev) {
+                pr->map_bytes = size;
+                pr->map_kind = k;
+                map_ident(dev, end, &pr->map_dev, &pr->map_ino);
             }
         }
         line = nl ? nl + 1 : NULL;

@@ -1,7 +1,6 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 /* The machine formats: mod_status-style ?auto, JSON and Prometheus. */
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,28 +10,15 @@
 
 #include "ipcguard/ipcg_reap.h"
 #include "ipcguard/ipcg_report.h"
+#include "ipcguard/ipcg_units.h"
+#include "ipcguard/ipcg_verdict.h"
 
 /* Distinct module label values in ?metrics; the rest are "other". */
 #define METRICS_MAX_MODULES 64
 
-static void outs(ipcg_out_t *out, const char *s)
-{
-    out->write(out->baton, s, strlen(s));
-}
-
-static void outf(ipcg_out_t *out, apr_pool_t *p, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void outf(ipcg_out_t *out, apr_pool_t *p, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-
-    va_start(ap, fmt);
-    s = apr_pvsprintf(p, fmt, ap);
-    va_end(ap);
-    outs(out, s);
-}
+/* the one writer of every format (ipcg_report.h) */
+#define outs ipcg_out_puts
+#define outf ipcg_out_printf
 
 /* ---- ?auto ---- */
 
@@ -80,13 +66,18 @@ static apr_uint64_t class_total(const ipcg_report_t *r, ipcg_class_e c)
 void ipcg_render_auto(apr_pool_t *p, const ipcg_view_t *v, const char *prefix,
                       ipcg_out_t *out)
 {
+    ipcg_render_auto_at(p, v, prefix, apr_time_sec(apr_time_now()), out);
+}
+
+void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
+                         const char *prefix, apr_int64_t now, ipcg_out_t *out)
+{
     const ipcg_report_t *r = &v->rep;
     const ipcg_limits_t *l = &r->limits;
     static const char *const kind_keys[IPCG_KIND_COUNT] = {
         "SysvSemSets", "SysvShmSegments", "SysvMsgQueues", "PosixShmObjects",
         "PosixSemObjects"
     };
-    apr_int64_t now = apr_time_sec(apr_time_now());
     apr_uint32_t i;
     int k;
 
@@ -178,29 +169,7 @@ void ipcg_render_auto(apr_pool_t *p, const ipcg_view_t *v, const char *prefix,
 
 /* ---- JSON ---- */
 
-/* Length of the valid UTF-8 sequence at @a s, or 0. */
-static int utf8_len(const unsigned char *s)
-{
-    int n, i;
-    apr_uint32_t cp;
-
-    if (s[0] < 0x80) return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) { n = 2; cp = s[0] & 0x1f; }
-    else if (s[0] >= 0xe0 && s[0] <= 0xef) { n = 3; cp = s[0] & 0x0f; }
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4) { n = 4; cp = s[0] & 0x07; }
-    else return 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-        || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-        return 0;
-    }
-    return n;
-}
+#define utf8_len ipcg_utf8_len
 
 const char *ipcg_json_str(apr_pool_t *p, const char *s)
 {
@@ -309,6 +278,49 @@ static const char *outcome_name(ipcg_outcome_e o)
     case IPCG_OUTCOME_UNKNOWN: return "unknown";
     default: return "off";
     }
+}
+
+static const char *map_kind_name(ipcg_map_kind_e k)
+{
+    return k == IPCG_MAP_SYSV ? "sysv" : k == IPCG_MAP_POSIX ? "posix"
+                                                             : "shared_anon";
+}
+
+/* "verdict" (what needs attention, and what to do) and "diagnoses" (the
+ * processes that each hold their own copy of a shared mapping). */
+static void json_verdict(apr_pool_t *p, const ipcg_view_t *v,
+                         ipcg_out_t *out)
+{
+    apr_array_header_t *f = ipcg_verdict(p, v);
+    apr_array_header_t *d = ipcg_diagnose_dup(p, v);
+    int i;
+
+    outf(out, p, "\"verdict\":{\"status\":\"%s\",\"level\":\"%s\","
+         "\"findings\":[", ipcg_verdict_level(f) >= IPCG_LEVEL_WARN
+                              ? "attention" : "healthy",
+         ipcg_level_name(ipcg_verdict_level(f)));
+    for (i = 0; i < f->nelts; i++) {
+        const ipcg_finding_t *x = &APR_ARRAY_IDX(f, i, ipcg_finding_t);
+        outf(out, p, "%s{\"level\":\"%s\",\"topic\":\"%s\",\"what\":%s,"
+             "\"todo\":%s}", i ? ",\n" : "\n", ipcg_level_name(x->level),
+             x->topic, ipcg_json_str(p, x->what), ipcg_json_str(p, x->todo));
+    }
+    outs(out, "]},\n\"diagnoses\":[");
+    for (i = 0; i < d->nelts; i++) {
+        const ipcg_dup_t *x = &APR_ARRAY_IDX(d, i, ipcg_dup_t);
+        outf(out, p, "%s{\"type\":\"per_process_mapping\",\"program\":%s,"
+             "\"processes\":%u,\"mappings\":%u,\"mapping_bytes\":%"
+             APR_UINT64_T_FMT ",\"total_bytes\":%" APR_UINT64_T_FMT
+             ",\"mapping_kind\":\"%s\",\"limit\":\"%s\","
+             "\"limit_used_bytes\":%" APR_UINT64_T_FMT ",\"limit_bytes\":%s,"
+             "\"text\":%s}", i ? ",\n" : "\n", ipcg_json_str(p, x->program),
+             x->processes, x->mappings, x->each, x->total,
+             map_kind_name(x->kind), x->limit, x->limit_used,
+             x->limit_size ? apr_psprintf(p, "%" APR_UINT64_T_FMT,
+                                          x->limit_size) : "null",
+             ipcg_json_str(p, x->text));
+    }
+    outs(out, "]");
 }
 
 void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
@@ -469,7 +481,9 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
              ipcg_json_str(p, e->name), ipcg_json_str(p, e->module),
              ipcg_phase_name(e->phase));
     }
-    outs(out, "]}\n");
+    outs(out, "],\n");
+    json_verdict(p, v, out);
+    outs(out, "}\n");
 }
 
 /* ---- Prometheus ---- */

@@ -160,3 +160,63 @@ void ipcg_report_sample(const ipcg_report_t *r, const apr_array_header_t *reg,
         }
     }
 }
+
+/* The value of series @a name in @a s, or IPCG_CHART_NONE. */
+static apr_uint64_t series_used(const ipcg_sample_t *s, const char *name)
+{
+    apr_uint32_t i;
+
+    for (i = 0; i < s->n && i < IPCG_SERIES_MAX; i++) {
+        if (strcmp(s->pt[i].name, name) == 0) {
+            return s->pt[i].used;
+        }
+    }
+    return IPCG_CHART_NONE;
+}
+
+static void chart_point(ipcg_report_t *r, apr_uint32_t j,
+                        const ipcg_sample_t *s)
+{
+    ipcg_chart_t *c = &r->chart;
+    apr_uint32_t f;
+    int k, cl;
+
+    c->t[j] = s->t;
+    for (f = 0; f < r->forecast_rows && f < IPCG_SERIES_MAX; f++) {
+        c->used[f][j] = series_used(s, r->forecast[f].name);
+    }
+    for (cl = 0; cl < IPCG_CLASS_COUNT; cl++) {
+        c->cls[cl][j] = 0;
+        for (k = 0; k < IPCG_KIND_COUNT; k++) {
+            c->cls[cl][j] += s->count[k][cl];
+        }
+    }
+}
+
+void ipcg_report_chart(const ipcg_history_t *h, const ipcg_sample_t *now,
+                       ipcg_report_t *r)
+{
+    const ipcg_sample_t *smp = (const ipcg_sample_t *)h->samples->elts;
+    int first, last = h->samples->nelts, i, n;
+    apr_uint32_t j;
+
+    /* the stored samples of the window, older than now */
+    while (last > 0 && smp[last - 1].t >= now->t) {
+        last--;
+    }
+    first = last;
+    while (first > 0 && smp[first - 1].t >= now->t - r->forecast_window) {
+        first--;
+    }
+    n = last - first;
+    r->chart.n = 0;
+    for (j = 0; j + 1 < IPCG_CHART_POINTS && (int)j < n; j++) {
+        /* evenly thinned, the newest stored sample kept */
+        int want = IPCG_CHART_POINTS - 1;
+        i = n <= want ? (int)j
+            : (int)((apr_int64_t)j * (n - 1) / (want - 1));
+        chart_point(r, j, &smp[first + i]);
+    }
+    chart_point(r, j, now);
+    r->chart.n = j + 1;
+}

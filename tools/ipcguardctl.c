@@ -5,7 +5,7 @@
  * for systemd's ExecStopPost=.
  *
  *   ipcguardctl list                       every IPC object, one a line
- *   ipcguardctl status [--json|--metrics|--auto]
+ *   ipcguardctl status [--json|--metrics|--auto|--html]
  *   ipcguardctl clean [--dry-run] [--state FILE | --pidfile PATH]
  *                     [--orphans --user NAME]
  *
@@ -23,15 +23,18 @@
 
 #include <apr_general.h>
 #include <apr_getopt.h>
+#include <apr_network_io.h>
 #include <apr_strings.h>
 
 #include "ipcguard/ipcg_conf.h"
 #include "ipcguard/ipcg_history.h"
+#include "ipcguard/ipcg_html.h"
 #include "ipcguard/ipcg_log.h"
 #include "ipcguard/ipcg_reap.h"
 #include "ipcguard/ipcg_registry.h"
 #include "ipcguard/ipcg_report.h"
 #include "ipcguard/ipcg_state.h"
+#include "ipcguard/ipcg_verdict.h"
 
 #define EXIT_REFUSED 3
 #define EXIT_USAGE 2
@@ -77,7 +80,8 @@ static void usage(FILE *f)
 "                       (tab-separated: kind id key uid gid cuid mode size\n"
 "                       nattch cpid lpid name)\n"
 "  status               the report /ipc-status shows, from outside httpd\n"
-"      --json | --metrics | --auto   the format (default: text)\n"
+"      --json | --metrics | --auto | --html   the format (default: the\n"
+"                       verdict and a bar for each limit; colour on a TTY)\n"
 "  clean                the module's startup cleanup, with the same proofs\n"
 "      --dry-run        decide and report, remove nothing\n"
 "      --state FILE     the state file to act on\n"
@@ -137,7 +141,7 @@ typedef struct {
     const char *group;
     const char *httpd;
     const char *beancounters;
-    int json, metrics, autofmt, dry_run, orphans;
+    int json, metrics, autofmt, html, dry_run, orphans;
 } ctl_opts;
 
 static int run_uid_gid(const ctl_opts *c, apr_uint32_t *uid,
@@ -240,11 +244,29 @@ static void status_trends(apr_pool_t *p, const ctl_opts *c,
     r->forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
         &h, now, r->forecast_window, r->forecast, IPCG_SERIES_MAX);
     ipcg_class_trends(&h, now, r->forecast_window, r->class_trend);
+    ipcg_report_chart(&h, now, r);
     r->outside_removals_total = h.outside_total;
     for (i = 0; i < h.events->nelts && i < IPCG_EVENTS_MAX; i++) {
         r->events[r->event_rows++] = APR_ARRAY_IDX(h.events, i,
                                                    ipcg_event_t);
     }
+}
+
+/* The page /ipc-status shows, for this host, without a server signature. */
+static void status_html(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
+{
+    ipcg_html_opts_t o;
+    char host[256];
+
+    if (apr_gethostname(host, sizeof(host), p) != APR_SUCCESS) {
+        apr_cpystrn(host, "localhost", sizeof(host));
+    }
+    o.host = host;
+    o.via = NULL;
+    o.signature = NULL;
+    o.refresh = 0;
+    o.now = apr_time_sec(apr_time_now());
+    ipcg_render_html(p, v, &o, out);
 }
 
 /* The report, built the way the module's parent builds it, with the state
@@ -322,8 +344,16 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
     else if (c->metrics) {
         ipcg_render_metrics(p, &v, &out);
     }
-    else {
+    else if (c->html) {
+        status_html(p, &v, &out);
+    }
+    else if (c->autofmt) {
         ipcg_render_auto(p, &v, "", &out);
+    }
+    else {
+        ipcg_render_text(p, &v, isatty(STDOUT_FILENO) ? IPCG_TEXT_ANSI
+                                                      : IPCG_TEXT_PLAIN,
+                         &out);
     }
     return 0;
 }
@@ -394,6 +424,7 @@ int main(int argc, const char *const *argv)
         {"json", 'j', 0, "JSON"},
         {"metrics", 'm', 0, "Prometheus"},
         {"auto", 'a', 0, "Key: value"},
+        {"html", 'H', 0, "the page"},
         {"dry-run", 'n', 0, "remove nothing"},
         {"state", 's', 1, "state file"},
         {"state-dir", 'd', 1, "state directory"},
@@ -446,6 +477,7 @@ int main(int argc, const char *const *argv)
         case 'j': c.json = 1; break;
         case 'm': c.metrics = 1; break;
         case 'a': c.autofmt = 1; break;
+        case 'H': c.html = 1; break;
         case 'n': c.dry_run = 1; break;
         case 's': c.state_file = arg; break;
         case 'd':

@@ -13,6 +13,14 @@
 extern "C" {
 #endif
 
+/** What a shared mapping is. */
+typedef enum {
+    IPCG_MAP_NONE = 0,
+    IPCG_MAP_ANON,      /**< shared anonymous (mmap MAP_SHARED, memfd) */
+    IPCG_MAP_SYSV,      /**< a SysV segment */
+    IPCG_MAP_POSIX      /**< a /dev/shm file */
+} ipcg_map_kind_e;
+
 typedef struct {
     apr_int64_t pid, ppid, pgrp, session;
     apr_uint64_t starttime;     /**< /proc/<pid>/stat field 22, clock ticks */
@@ -23,6 +31,12 @@ typedef struct {
     apr_uint64_t shared_anon;   /**< bytes of shared anonymous mappings */
     apr_uint64_t shared_sysv;   /**< bytes of SysV segment mappings */
     apr_uint64_t shared_posix;  /**< bytes of /dev/shm mappings */
+    /** the largest shared mapping and the object behind it (device and
+     * inode of maps): two processes that show the same object share one
+     * mapping, two objects are two copies */
+    apr_uint64_t map_bytes;
+    apr_uint64_t map_dev, map_ino;
+    ipcg_map_kind_e map_kind;
 } ipcg_proc_t;
 
 /** Parse the text of /proc/<pid>/stat (comm may hold spaces and ')'). */

@@ -61,6 +61,21 @@ typedef struct {
     ipcg_outcome_e outcome;
 } ipcg_cleanup_t;
 
+#define IPCG_CHART_POINTS 64
+#define IPCG_CHART_NONE (~(apr_uint64_t)0)  /**< no value at that time */
+
+/** The history behind the page's charts: up to IPCG_CHART_POINTS times of
+ * the forecast window, evenly thinned, the last one now. */
+typedef struct {
+    apr_uint32_t n;                         /**< points */
+    apr_int64_t t[IPCG_CHART_POINTS];       /**< epoch seconds, ascending */
+    /** what each limit of forecast[] had in use (its row's index), or
+     * IPCG_CHART_NONE where the sample lacks it */
+    apr_uint64_t used[IPCG_SERIES_MAX][IPCG_CHART_POINTS];
+    /** objects on the system by class, every kind together */
+    apr_uint64_t cls[IPCG_CLASS_COUNT][IPCG_CHART_POINTS];
+} ipcg_chart_t;
+
 typedef struct {
     /* the instance */
     char instance[17];
@@ -107,6 +122,7 @@ typedef struct {
     apr_uint64_t outside_removals_total;  /**< since the parent started */
     apr_uint32_t event_rows;
     ipcg_event_t events[IPCG_EVENTS_MAX]; /**< oldest first */
+    ipcg_chart_t chart;                   /**< for the page's charts */
 } ipcg_report_t;
 
 /** A report with its lists. */
@@ -125,11 +141,24 @@ typedef struct {
     void *baton;
 } ipcg_out_t;
 
+/** Write @a s to @a out. */
+void ipcg_out_puts(ipcg_out_t *out, const char *s);
+
+/** Write the printf-style @a fmt to @a out (formatted in @a p). */
+void ipcg_out_printf(ipcg_out_t *out, apr_pool_t *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /** mod_status-style "Key: value" lines with stable CamelCase keys and
  * integers in base units; every key starts with @a prefix ("" for
  * /ipc-status?auto, "IPCGuard" for /server-status?auto). */
 void ipcg_render_auto(apr_pool_t *p, const ipcg_view_t *v, const char *prefix,
                       ipcg_out_t *out);
+
+/** ipcg_render_auto() as seen at @a now (epoch seconds): the uptime is
+ * counted to it. */
+void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
+                         const char *prefix, apr_int64_t now,
+                         ipcg_out_t *out);
 
 /** One JSON document (SPEC: instance, limits, totals, objects[], cleanup,
  * orphans[], processes[]). Strings are escaped for JSON; bytes that are
@@ -160,6 +189,11 @@ void ipcg_report_objects(apr_pool_t *p, const apr_array_header_t *reg,
  * whole. */
 void ipcg_report_sample(const ipcg_report_t *r, const apr_array_header_t *reg,
                         apr_int64_t t, ipcg_sample_t *s);
+
+/** The chart of @a r from the samples of @a h in the forecast window
+ * before @a now, and @a now itself (call after the forecasts are made). */
+void ipcg_report_chart(const ipcg_history_t *h, const ipcg_sample_t *now,
+                       ipcg_report_t *r);
 
 /** The process tree under @a root with each process's shared memory,
  * largest first, and the totals. */

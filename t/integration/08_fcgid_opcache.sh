@@ -69,5 +69,24 @@ check_cmp "the total holds every opcache" "$total" -ge $((n * 67108864))
 check_eq "the largest come first" "php-cgi" "$(jq -r '.processes[0].command' <<<"$json")"
 check_match "mod_fcgid's process table is registered to it" "mod_fcgid.c" \
   "$(jq -r '.objects[] | select(.kind == "posix-shm") | .module' <<<"$json")"
+# the diagnosis: each php-cgi holds its own copy, not one shared mapping
+diag=$(jq -c '[.diagnoses[] | select(.program == "php-cgi")][0]' <<<"$json")
+check_eq "?json diagnoses the php-cgi processes' own copies" \
+  "per_process_mapping $n $n shared_anon" \
+  "$(jq -r '"\(.type) \(.processes) \(.mappings) \(.mapping_kind)"' <<<"$diag")"
+check_cmp "of about 64 MiB each" "$(jq .mapping_bytes <<<"$diag")" -ge 67108864
+check_cmp "the total is every copy" "$(jq .total_bytes <<<"$diag")" -ge $((n * 67108864))
+check_eq "counted against the system's Shmem here (no beancounters)" "shmem" "$(jq -r .limit <<<"$diag")"
+check_match "with the usual cause and fix" "opcache under CGI/FastCGI.*PHP-FPM.*smaller cache" "$(jq -r .text <<<"$diag")"
+check_match "and it is a finding of the verdict" "^duplicate $n php-cgi processes each hold their own shared mapping of about 64 MiB" \
+  "$(jq -r '.verdict.findings[] | select(.topic == "duplicate") | "\(.topic) \(.what)"' <<<"$json")"
+# httpd's own children share the parent's mappings: never a diagnosis
+check_eq "no diagnosis for httpd's children" 0 \
+  "$(jq '[.diagnoses[] | select(.program == "apache2")] | length' <<<"$json")"
+html=$(http php "/ipc-status")
+check_match "the page says it, with the count and size" \
+  "<section id=\"duplicates\"><h2>Shared memory held in copies</h2>
+<p data-program=\"php-cgi\">$n php-cgi processes each hold their own shared mapping of about 64 MiB, not one shared between them: [0-9.]+ [MG]iB in all, counted against the system&#39;s shared memory \(Shmem\)" "$html"
+check_match "the verdict lists it" '<li class="(note|warn)" data-topic="duplicate"><b>[0-9]+ php-cgi processes' "$html"
 httpd_stop php
 finish

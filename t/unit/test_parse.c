@@ -384,6 +384,17 @@ START_TEST(proc_stat_status_maps)
     ck_assert_uint_eq(pr.shared_anon, 64 * 1024 * 1024);
     ck_assert_uint_eq(pr.shared_sysv, 65536);
     ck_assert_uint_eq(pr.shared_posix, 4096);
+    /* the largest shared mapping and the object behind it */
+    ck_assert_int_eq(pr.map_kind, IPCG_MAP_ANON);
+    ck_assert_uint_eq(pr.map_bytes, 64 * 1024 * 1024);
+    ck_assert_uint_eq(pr.map_dev, 1);
+    ck_assert_uint_eq(pr.map_ino, 1027);
+    ck_assert_int_eq(ipcg_parse_proc_maps(
+        "7f00-8f00 rw-s 00000000 fd:02 12345 /dev/shm/big\n", &pr),
+        APR_SUCCESS);
+    ck_assert_int_eq(pr.map_kind, IPCG_MAP_POSIX);
+    ck_assert_uint_eq(pr.map_dev, (0xfdULL << 20) | 2);
+    ck_assert_uint_eq(pr.map_ino, 12345);
     ck_assert_int_ne(ipcg_parse_proc_stat("no parens here", &pr),
                      APR_SUCCESS);
     ck_assert_int_ne(ipcg_parse_proc_stat("12 (x) S 1 2", &pr), APR_SUCCESS);

@@ -1,0 +1,308 @@
+/* The verdict, the meters, the duplicated-mapping diagnosis, the units
+ * for people, the charts of the page and the terminal text. */
+
+#include <time.h>
+
+#include "ipcguard/ipcg_html.h"
+#include "ipcguard/ipcg_units.h"
+#include "ipcguard/ipcg_verdict.h"
+#include "ipcg_check.h"
+#include "fixture_view.h"
+
+typedef struct {
+    apr_pool_t *p;
+    char *buf;
+} sink;
+
+static void sink_write(void *baton, const char *b, apr_size_t len)
+{
+    sink *s = baton;
+    s->buf = apr_pstrcat(s->p, s->buf, apr_pstrndup(s->p, b, len), NULL);
+}
+
+/* A quiet server: a few objects, far from every limit, nothing kept. */
+static void quiet_view(ipcg_view_t *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->rep.pid = 100;
+    v->rep.warn_percent = 90;
+    v->rep.limits.semmni.present = 1;
+    v->rep.limits.semmni.v = 32000;
+    v->rep.limits.shmall.present = 1;
+    v->rep.limits.shmall.v = 18446744073692774399ULL;
+    v->rep.usage.count[IPCG_SYSV_SEM] = 3;
+    v->objs = apr_array_make(pool, 1, sizeof(ipcg_obj_t));
+    v->decisions = apr_array_make(pool, 1, sizeof(ipcg_decision_t));
+    v->procs = apr_array_make(pool, 1, sizeof(ipcg_proc_t));
+}
+
+static ipcg_proc_t *add_proc(ipcg_view_t *v, const char *comm,
+                             apr_uint64_t bytes, apr_uint64_t ino)
+{
+    ipcg_proc_t *pr = apr_array_push(v->procs);
+
+    memset(pr, 0, sizeof(*pr));
+    pr->pid = 1000 + v->procs->nelts;
+    strcpy(pr->comm, comm);
+    pr->shared_anon = bytes;
+    pr->map_bytes = bytes;
+    pr->map_kind = IPCG_MAP_ANON;
+    pr->map_dev = 1;
+    pr->map_ino = ino;
+    return pr;
+}
+
+static char *page(const ipcg_view_t *v)
+{
+    sink s = { pool, "" };
+    ipcg_out_t out = { sink_write, &s };
+    ipcg_html_opts_t o = { "h", NULL, NULL, 0, FIXTURE_NOW };
+
+    ipcg_render_html(pool, v, &o, &out);
+    return s.buf;
+}
+
+START_TEST(units_for_people)
+{
+    ck_assert_str_eq(ipcg_grouped(pool, 1409024), "1,409,024");
+    ck_assert_str_eq(ipcg_grouped(pool, 999), "999");
+    ck_assert_str_eq(ipcg_bytes_text(pool, 512), "512 B");
+    ck_assert_str_eq(ipcg_bytes_text(pool, 1409024), "1.3 MiB");
+    ck_assert_str_eq(ipcg_bytes_text(pool, 67108864), "64 MiB");
+    ck_assert_str_eq(ipcg_bytes_text(pool, 1073741824), "1 GiB");
+    ck_assert(ipcg_is_unlimited(18446744073692774399ULL));
+    ck_assert(ipcg_is_unlimited(9223372036854775807ULL));
+    ck_assert(!ipcg_is_unlimited(1024000000));
+    ck_assert_str_eq(ipcg_ago_text(pool, 1000 - 180, 1000), "3 min ago");
+    ck_assert_str_eq(ipcg_ago_text(pool, 1000, 1000), "just now");
+    ck_assert_str_eq(ipcg_ago_text(pool, 0, 1000), "never");
+    ck_assert_str_eq(ipcg_ago_text(pool, 1000 + 7200, 1000), "in 2 h");
+    ck_assert_str_eq(ipcg_span_text(pool, 90123), "1 d 1 h");
+}
+END_TEST
+
+START_TEST(quiet_server_is_healthy)
+{
+    ipcg_view_t v;
+    apr_array_header_t *f;
+    char *html;
+
+    quiet_view(&v);
+    f = ipcg_verdict(pool, &v);
+    ck_assert_msg(ipcg_verdict_level(f) < IPCG_LEVEL_WARN,
+                  "a quiet server: expected healthy, got level %s (%s)",
+                  ipcg_level_name(ipcg_verdict_level(f)),
+                  f->nelts ? APR_ARRAY_IDX(f, 0, ipcg_finding_t).what : "");
+    html = page(&v);
+    ck_assert_msg(strstr(html, "<h2>Healthy</h2>") != NULL,
+                  "the page says healthy");
+    ck_assert_msg(strstr(html, "0 B of unlimited") != NULL,
+                  "SHMALL's no-limit value shows as unlimited");
+    ck_assert_msg(strstr(html, "18446744073692774399") == NULL,
+                  "the kernel's no-limit number is not shown raw");
+}
+END_TEST
+
+START_TEST(limit_near_full_needs_attention)
+{
+    ipcg_view_t v;
+    apr_array_header_t *f, *ms;
+    const ipcg_finding_t *x;
+
+    quiet_view(&v);
+    v.rep.usage.count[IPCG_SYSV_SEM] = 29000;
+    ms = ipcg_meters(pool, &v.rep);
+    ck_assert_int_eq(APR_ARRAY_IDX(ms, 0, ipcg_meter_t).percent, 90);
+    ck_assert_int_eq(APR_ARRAY_IDX(ms, 0, ipcg_meter_t).level,
+                     IPCG_LEVEL_WARN);
+    f = ipcg_verdict(pool, &v);
+    ck_assert_int_ge(f->nelts, 1);
+    x = &APR_ARRAY_IDX(f, 0, ipcg_finding_t);
+    ck_assert_str_eq(x->topic, "limit");
+    ck_assert_msg(strstr(x->what, "29,000 of 32,000 (90%)") != NULL,
+                  "the finding names the use: got \"%s\"", x->what);
+    ck_assert_msg(strstr(x->todo, "kernel.sem") != NULL,
+                  "and what to raise: got \"%s\"", x->todo);
+    v.rep.usage.count[IPCG_SYSV_SEM] = 32000;
+    f = ipcg_verdict(pool, &v);
+    ck_assert_int_eq(ipcg_verdict_level(f), IPCG_LEVEL_CRIT);
+}
+END_TEST
+
+START_TEST(own_copies_are_diagnosed)
+{
+    ipcg_view_t v;
+    apr_array_header_t *d;
+    const ipcg_dup_t *x;
+    int i;
+
+    quiet_view(&v);
+    v.rep.limits.meminfo_shmem.present = 1;
+    v.rep.limits.meminfo_shmem.v = 1000u << 20;
+    for (i = 0; i < 11; i++) {
+        /* 9 of 64 MiB, 2 of 40 MiB, each its own (incident 000) */
+        add_proc(&v, "php-cgi", (i < 9 ? 64u : 40u) << 20,
+                 2000 + (apr_uint64_t)i);
+    }
+    /* httpd's children share the parent's mapping: no diagnosis */
+    for (i = 0; i < 5; i++) {
+        add_proc(&v, "apache2", 8u << 20, 77);
+    }
+    d = ipcg_diagnose_dup(pool, &v);
+    ck_assert_int_eq(d->nelts, 1);
+    x = &APR_ARRAY_IDX(d, 0, ipcg_dup_t);
+    ck_assert_str_eq(x->program, "php-cgi");
+    ck_assert_uint_eq(x->processes, 9);
+    ck_assert_uint_eq(x->mappings, 9);
+    ck_assert_uint_eq(x->each, 64u << 20);
+    ck_assert_uint_eq(x->total, 9 * (64ull << 20));
+    ck_assert_str_eq(x->limit, "shmem");
+    ck_assert_msg(strstr(x->text, "9 php-cgi processes each hold their own "
+                         "shared mapping of about 64 MiB") != NULL
+                  && strstr(x->text, "576 MiB in all") != NULL
+                  && strstr(x->text, "opcache") != NULL
+                  && strstr(x->text, "PHP-FPM") != NULL,
+                  "count, size, total, cause and fix: got \"%s\"", x->text);
+}
+END_TEST
+
+START_TEST(copies_count_against_shmpages)
+{
+    ipcg_view_t v;
+    apr_array_header_t *d;
+
+    quiet_view(&v);
+    v.rep.bc_present = 1;
+    v.rep.bc_rows = 1;
+    strcpy(v.rep.bc[0].resource, "shmpages");
+    v.rep.bc[0].held = 247122;
+    v.rep.bc[0].limit = 262144;
+    add_proc(&v, "php-cgi", 64u << 20, 1);
+    add_proc(&v, "php-cgi", 64u << 20, 2);
+    add_proc(&v, "php-cgi", 64u << 20, 2);   /* one shared by two */
+    d = ipcg_diagnose_dup(pool, &v);
+    ck_assert_int_eq(d->nelts, 1);
+    ck_assert_str_eq(APR_ARRAY_IDX(d, 0, ipcg_dup_t).limit, "bc:shmpages");
+    ck_assert_uint_eq(APR_ARRAY_IDX(d, 0, ipcg_dup_t).processes, 3);
+    ck_assert_uint_eq(APR_ARRAY_IDX(d, 0, ipcg_dup_t).mappings, 2);
+    ck_assert_msg(strstr(APR_ARRAY_IDX(d, 0, ipcg_dup_t).text,
+                         "the beancounter shmpages (965 MiB of 1 GiB in use)")
+                  != NULL, "against the limit: got \"%s\"",
+                  APR_ARRAY_IDX(d, 0, ipcg_dup_t).text);
+}
+END_TEST
+
+START_TEST(one_shared_mapping_is_no_diagnosis)
+{
+    ipcg_view_t v;
+    int i;
+
+    quiet_view(&v);
+    for (i = 0; i < 6; i++) {
+        add_proc(&v, "php-fpm8.2", 128u << 20, 555);
+    }
+    add_proc(&v, "other", 64u << 20, 9);
+    ck_assert_int_eq(ipcg_diagnose_dup(pool, &v)->nelts, 0);
+}
+END_TEST
+
+/* A chart with @a n samples spaced @a step apart, SEMMNI growing. */
+static void chart_view(ipcg_view_t *v, apr_uint32_t n, apr_int64_t step,
+                       apr_uint32_t gap_at)
+{
+    apr_uint32_t j;
+
+    quiet_view(v);
+    v->rep.forecast_window = 86400;
+    v->rep.forecast_rows = 1;
+    strcpy(v->rep.forecast[0].name, "semmni");
+    v->rep.forecast[0].used = 3;
+    v->rep.forecast[0].limit = 32000;
+    v->rep.forecast[0].seconds_to_full = -1;
+    v->rep.chart.n = n;
+    for (j = 0; j < n; j++) {
+        v->rep.chart.t[j] = FIXTURE_NOW - (apr_int64_t)(n - 1 - j) * step
+                            - (j < gap_at ? 6 * 3600 : 0);
+        v->rep.chart.used[0][j] = 1000 + j * 100;
+    }
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    for (; (hay = strstr(hay, needle)) != NULL; hay++) {
+        n++;
+    }
+    return n;
+}
+
+START_TEST(charts_one_sample_many_and_a_restart)
+{
+    ipcg_view_t v;
+    char *html;
+
+    chart_view(&v, 1, 60, 0);
+    html = page(&v);
+    ck_assert_msg(strstr(html, "<circle class=\"u\"") != NULL,
+                  "one sample: a dot");
+    ck_assert_int_eq(count(html, "<polyline class=\"u\""), 0);
+    chart_view(&v, IPCG_CHART_POINTS, 600, 0);
+    html = page(&v);
+    ck_assert_int_eq(count(html, "<polyline class=\"u\""), 1);
+    ck_assert_msg(strstr(html, "limit 32,000") != NULL,
+                  "7,300 of 32,000 in use: the limit line is drawn");
+    chart_view(&v, 40, 600, 20);
+    html = page(&v);
+    ck_assert_msg(count(html, "<polyline class=\"u\"") == 2,
+                  "a restart's gap breaks the line in two: got %d lines",
+                  count(html, "<polyline class=\"u\""));
+    ck_assert_msg(strstr(html, "nan") == NULL && strstr(html, "inf") == NULL,
+                  "no NaN or infinity in the SVG");
+}
+END_TEST
+
+START_TEST(terminal_text_has_colour_only_when_asked)
+{
+    ipcg_view_t v;
+    sink s = { NULL, "" };
+    ipcg_out_t out = { sink_write, &s };
+
+    s.p = pool;
+    fixture_view(pool, &v);
+    ipcg_render_text(pool, &v, IPCG_TEXT_PLAIN, &out);
+    ck_assert_msg(strchr(s.buf, '\033') == NULL, "plain: no escape codes");
+    ck_assert_msg(strstr(s.buf, "IPC status: needs attention") != NULL
+                  && strstr(s.buf, "118 of 128 (92%)") != NULL
+                  && strstr(s.buf, "[######################..]") != NULL,
+                  "verdict and meters: got \"%s\"", s.buf);
+    s.buf = "";
+    ipcg_render_text(pool, &v, IPCG_TEXT_ANSI, &out);
+    ck_assert_msg(strstr(s.buf, "\033[1;31m") != NULL, "ANSI: colours");
+}
+END_TEST
+
+static void setup(void)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    pool_setup();
+}
+
+int main(void)
+{
+    Suite *s = suite_create("verdict");
+    TCase *tc = tcase_create("verdict");
+
+    tcase_add_checked_fixture(tc, setup, pool_teardown);
+    ADD_TEST(tc, units_for_people);
+    ADD_TEST(tc, quiet_server_is_healthy);
+    ADD_TEST(tc, limit_near_full_needs_attention);
+    ADD_TEST(tc, own_copies_are_diagnosed);
+    ADD_TEST(tc, copies_count_against_shmpages);
+    ADD_TEST(tc, one_shared_mapping_is_no_diagnosis);
+    ADD_TEST(tc, charts_one_sample_many_and_a_restart);
+    ADD_TEST(tc, terminal_text_has_colour_only_when_asked);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
