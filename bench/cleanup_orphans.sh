@@ -21,7 +21,12 @@ if [ "$(id -u)" != 0 ]; then
   echo "bench/cleanup_orphans.sh: needs root (namespaces)" >&2
   exit 1
 fi
-make -s -C "$here" all build/mkstale >/dev/null
+if ! make -s -C "$here" all build/mkstale >/tmp/ipcg-bench-make.$$ 2>&1; then
+  cat /tmp/ipcg-bench-make.$$ >&2
+  rm -f /tmp/ipcg-bench-make.$$
+  exit 1
+fi
+rm -f /tmp/ipcg-bench-make.$$
 exec unshare --ipc --pid --fork --mount-proc --mount --net \
   --propagation private env IPCG_IN_NS=1 bash -s "$here" "$n" "$rounds" <<'INNER'
 set -uo pipefail

@@ -17,7 +17,12 @@ if [ "$(id -u)" != 0 ]; then
   echo "bench/cleanup_state.sh: needs root (namespaces)" >&2
   exit 1
 fi
-make -s -C "$here" build/ipcguardctl build/mkstale >/dev/null
+if ! make -s -C "$here" build/ipcguardctl build/mkstale >/tmp/ipcg-bench-make.$$ 2>&1; then
+  cat /tmp/ipcg-bench-make.$$ >&2
+  rm -f /tmp/ipcg-bench-make.$$
+  exit 1
+fi
+rm -f /tmp/ipcg-bench-make.$$
 ctl=${IPCGUARDCTL:-$here/build/ipcguardctl}
 exec unshare --ipc --pid --fork --mount-proc bash -s "$here" "$n" "$rounds" "$ctl" <<'INNER'
 set -uo pipefail
