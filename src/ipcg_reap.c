@@ -17,11 +17,34 @@
 #include "ipcguard/ipcg_reap.h"
 #include "ipcguard/ipcg_registry.h"
 
+/* What the context knows about one pid: alive (1, 0, -1), and in which
+ * round of fresh answers it was asked. */
+typedef struct {
+    apr_int64_t pid;
+    int alive;
+    unsigned round;
+} pid_answer_t;
+
+/* SysV objects judged but not yet settled: their removal waits for fresh
+ * answers about the pids they name, asked once per pid for the batch. */
+#define BATCH_MAX 64
+
+typedef struct {
+    const ipcg_obj_t *rec;
+    int idx;                        /* its place in the caller's list */
+    ipcg_use_t use;
+    ipcg_verdict_t v;
+    int probe_failed;               /* the first probe failed */
+} pending_t;
+
 struct ipcg_reap_ctx_t {
     apr_pool_t *pool;
     ipcg_reap_opts_t o;
     ipcg_exe_t httpd;
-    apr_hash_t *alive;              /* pid -> int: 1, 0, -1 */
+    apr_hash_t *alive;              /* pid -> pid_answer_t */
+    unsigned round;                 /* of fresh answers */
+    pending_t *batch;               /* BATCH_MAX of them, made once */
+    int nbatch;
     int procs_done;
     apr_array_header_t *procs;      /* NULL: cannot be listed */
     int users_done;
@@ -201,8 +224,7 @@ void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
  * reused pid errs on the side of keeping. @a fresh asks again. */
 static int pid_alive(ipcg_reap_ctx_t *c, apr_int64_t pid, int fresh)
 {
-    int a, *cached;
-    apr_int64_t *k;
+    pid_answer_t *ans;
 
     if (pid <= 0) {
         return 0;
@@ -210,16 +232,33 @@ static int pid_alive(ipcg_reap_ctx_t *c, apr_int64_t pid, int fresh)
     if (c->o.alive) {
         return c->o.alive(c->o.alive_baton, pid);
     }
-    if (!fresh && (cached = apr_hash_get(c->alive, &pid, sizeof(pid)))) {
-        return *cached;
+    ans = apr_hash_get(c->alive, &pid, sizeof(pid));
+    if (ans && !fresh) {
+        return ans->alive;
     }
-    a = ipcg_proc_alive(c->pool, c->o.paths, pid, 0);
-    k = apr_palloc(c->pool, sizeof(*k));
-    cached = apr_palloc(c->pool, sizeof(*cached));
-    *k = pid;
-    *cached = a;
-    apr_hash_set(c->alive, k, sizeof(*k), cached);
-    return a;
+    if (ans == NULL) {
+        ans = apr_palloc(c->pool, sizeof(*ans));
+        ans->pid = pid;
+        apr_hash_set(c->alive, &ans->pid, sizeof(ans->pid), ans);
+    }
+    ans->alive = ipcg_proc_alive(c->pool, c->o.paths, pid, 0);
+    ans->round = c->round;
+    return ans->alive;
+}
+
+/* Ask about @a pid again unless it was asked in this round already: one
+ * question per pid for all the objects of a batch. */
+static void pid_refresh(ipcg_reap_ctx_t *c, apr_int64_t pid)
+{
+    pid_answer_t *ans;
+
+    if (pid <= 0 || c->o.alive) {
+        return;
+    }
+    ans = apr_hash_get(c->alive, &pid, sizeof(pid));
+    if (ans == NULL || ans->round != c->round) {
+        pid_alive(c, pid, 1);
+    }
 }
 
 /* Every process, listed once per run; NULL when /proc cannot be read. */
@@ -535,12 +574,27 @@ static apr_int64_t survivor_user(ipcg_reap_ctx_t *c, const ipcg_use_t *use,
     return 0;
 }
 
+/* The slot text of ipcg_obj_slot(), without the pool: the lookups of a
+ * run of thousands of objects allocate nothing. */
+static const char *slot_text(char *buf, apr_size_t len, const ipcg_obj_t *x)
+{
+    if (is_posix(x)) {
+        apr_snprintf(buf, len, "%s/%s", ipcg_kind_name(x->kind), x->name);
+    }
+    else {
+        apr_snprintf(buf, len, "%s:%" APR_INT64_T_FMT,
+                     ipcg_kind_name(x->kind), x->id);
+    }
+    return buf;
+}
+
 static void judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
                   const ipcg_obj_t *rec, const ipcg_use_t *use,
                   ipcg_verdict_t *v, int fresh)
 {
     apr_hash_t *slots;
     const char *slot;
+    char slotbuf[IPCG_NAME_MAX + 32];
     int i, a;
 
     memset(v, 0, sizeof(*v));
@@ -626,7 +680,7 @@ static void judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
     /* 5. no live instance has it registered */
     slots = ipcg_live_slots(c, NULL);
     slot = (apr_hash_count(slots) || apr_hash_count(c->other_slots))
-           ? ipcg_obj_slot(c->pool, rec) : NULL;
+           ? slot_text(slotbuf, sizeof(slotbuf), rec) : NULL;
     if (slot && apr_hash_get(slots, slot, APR_HASH_KEY_STRING)) {
         keep(v, IPCG_WHY_LIVE_INSTANCE);
         return;
@@ -791,6 +845,24 @@ static void remove_posix(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
     }
 }
 
+/* IPC_RMID by the id that was probed, after a final REMOVE verdict. */
+static void rmid_checked(ipcg_reap_ctx_t *c, const ipcg_obj_t *rec,
+                         ipcg_verdict_t *v)
+{
+    apr_status_t rv = ipcg_remove(c->pool, c->o.paths, rec);
+
+    if (rv == APR_SUCCESS) {
+        return;
+    }
+    if (APR_STATUS_IS_EINVAL(rv) || rv == APR_FROM_OS_ERROR(EIDRM)) {
+        v->verdict = IPCG_VERDICT_GONE;
+        v->reason = IPCG_WHY_GONE;
+        return;
+    }
+    keep(v, IPCG_WHY_REMOVE_FAILED);
+    v->rv = rv;
+}
+
 void ipcg_reap_remove(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
                       const ipcg_obj_t *rec, ipcg_verdict_t *v)
 {
@@ -815,17 +887,58 @@ void ipcg_reap_remove(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
     if (v->verdict != IPCG_VERDICT_REMOVE) {
         return;
     }
-    rv = ipcg_remove(c->pool, c->o.paths, rec);
-    if (rv == APR_SUCCESS) {
-        return;
+    rmid_checked(c, rec, v);
+}
+
+/* ------------------------------------------------------------------ */
+/* SysV objects in batches                                              */
+
+/* The startup and orphan passes judge thousands of SysV objects that
+ * name the same few pids. Each object is probed once, right before its
+ * removal, and judged; those found removable wait in a batch. Then every
+ * pid the batch's objects name is asked about afresh, once for all of
+ * them (after every probe of the batch, before any removal of it), each
+ * object is judged again with those answers, and removed by the id that
+ * was probed. So the removal rests on the same proofs as
+ * ipcg_reap_remove()'s, with one question per pid instead of one per
+ * object, and one probe instead of two. */
+
+typedef void settle_fn(void *baton, pending_t *pend);
+
+static pending_t *batch_add(ipcg_reap_ctx_t *c)
+{
+    if (c->batch == NULL) {
+        c->batch = apr_palloc(c->pool, sizeof(pending_t) * BATCH_MAX);
     }
-    if (APR_STATUS_IS_EINVAL(rv) || rv == APR_FROM_OS_ERROR(EIDRM)) {
-        v->verdict = IPCG_VERDICT_GONE;
-        v->reason = IPCG_WHY_GONE;
-        return;
+    return &c->batch[c->nbatch++];
+}
+
+static void batch_flush(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
+                        settle_fn *settle, void *baton)
+{
+    int i, j;
+
+    c->round++;
+    for (i = 0; i < c->nbatch; i++) {
+        pending_t *pd = &c->batch[i];
+        if (pd->v.verdict != IPCG_VERDICT_REMOVE) {
+            continue;
+        }
+        for (j = 0; j < pd->use.npids; j++) {
+            pid_refresh(c, pd->use.pids[j]);
+        }
     }
-    keep(v, IPCG_WHY_REMOVE_FAILED);
-    v->rv = rv;
+    for (i = 0; i < c->nbatch; i++) {
+        pending_t *pd = &c->batch[i];
+        if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
+            judge(c, s, pd->rec, &pd->use, &pd->v, 0);
+            if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
+                rmid_checked(c, pd->rec, &pd->v);
+            }
+        }
+        settle(baton, pd);
+    }
+    c->nbatch = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -944,17 +1057,19 @@ static void finish(ipcg_cleanup_t *res, apr_time_t t0)
  * (kept, already gone) stays, and it still names the earlier run. Synced:
  * the next start must not find what was removed and call it lost. */
 static void rewrite_state(apr_pool_t *p, const char *path,
-                          const ipcg_state_t *st, apr_hash_t *removed)
+                          const ipcg_state_t *st, const char *removed,
+                          int nremoved)
 {
     ipcg_state_t left = *st;
     const char *why = NULL;
     apr_status_t rv;
     int i;
 
-    left.objs = apr_array_make(p, st->objs->nelts + 1, sizeof(ipcg_obj_t));
+    left.objs = apr_array_make(p, st->objs->nelts - nremoved + 1,
+                               sizeof(ipcg_obj_t));
     for (i = 0; i < st->objs->nelts; i++) {
         const ipcg_obj_t *x = &APR_ARRAY_IDX(st->objs, i, ipcg_obj_t);
-        if (!apr_hash_get(removed, &i, sizeof(i))) {
+        if (!removed[i]) {
             *(ipcg_obj_t *)apr_array_push(left.objs) = *x;
         }
     }
@@ -990,6 +1105,101 @@ static const char *run_text(apr_pool_t *p, ipcg_run_e run,
     }
 }
 
+/* One startup cleanup, for settling its objects one by one. */
+typedef struct {
+    ipcg_reap_ctx_t *c;
+    const ipcg_state_t *st;
+    ipcg_cleanup_t *res;
+    apr_array_header_t *decisions;
+    apr_array_header_t *carried;
+    char *removed;                  /* per recorded object: 1 removed */
+    int nremoved, kept, gone;
+} startup_run_t;
+
+/* Room for @a more elements at once: a run of thousands of decisions
+ * does not copy the array as it grows. */
+static void reserve(apr_array_header_t *a, int more)
+{
+    char *elts;
+
+    if (a == NULL || more <= 0 || a->nalloc - a->nelts >= more) {
+        return;
+    }
+    elts = apr_palloc(a->pool, (apr_size_t)(a->nelts + more)
+                               * (apr_size_t)a->elt_size);
+    if (a->nelts) {
+        memcpy(elts, a->elts, (apr_size_t)a->nelts * (apr_size_t)a->elt_size);
+    }
+    a->elts = elts;
+    a->nalloc = a->nelts + more;
+}
+
+/* Log and record the final verdict on one recorded object. */
+static void startup_settle(void *baton, pending_t *pd)
+{
+    startup_run_t *r = baton;
+    const ipcg_obj_t *rec = pd->rec;
+    ipcg_verdict_t *v = &pd->v;
+    char desc[IPCG_NAME_MAX + 128] = "";
+    char reason[IPCG_REASON_MAX];
+
+    /* naming the object costs more than deciding: only for the log */
+    if (ipcg_log_enabled(IPCG_LOG_INFO)) {
+        describe(desc, sizeof(desc), rec);
+    }
+    if (pd->probe_failed) {
+        describe(desc, sizeof(desc), rec);
+        ipcg_verdict_text(v, reason, sizeof(reason));
+        ipcg_log(IPCG_LOG_WARNING, v->rv, 16, "keeping %s: %s", desc,
+                 reason);
+        add_decision(r->decisions, IPCG_DEC_KEPT, rec, v);
+        r->kept++;
+        return;
+    }
+    if (v->verdict == IPCG_VERDICT_REMOVE) {
+        r->removed[pd->idx] = 1;
+        r->nremoved++;
+        ipcg_log(IPCG_LOG_INFO, 0, 17, "removed %s, left by httpd pid %"
+                 APR_INT64_T_FMT, desc, r->st->pid);
+        add_decision(r->decisions, IPCG_DEC_REMOVED, rec, v);
+        count_removed(r->res, rec);
+        return;
+    }
+    if (v->reason == IPCG_WHY_REMOVE_FAILED) {
+        describe(desc, sizeof(desc), rec);
+        ipcg_log(IPCG_LOG_WARNING, v->rv, 18, "could not remove %s", desc);
+    }
+    if (v->verdict == IPCG_VERDICT_GONE) {
+        ipcg_log(IPCG_LOG_INFO, 0, 19, "%s is already gone", desc);
+        /* what the startup phases made outlives a killed parent:
+         * only someone else removes it */
+        if (rec->phase == IPCG_PHASE_POST_CONFIG
+            || rec->phase == IPCG_PHASE_OPEN_LOGS
+            || rec->phase == IPCG_PHASE_PRE_MPM) {
+            r->gone++;
+        }
+    }
+    else if (v->reason != IPCG_WHY_REMOVE_FAILED) {
+        if (desc[0] == '\0') {
+            describe(desc, sizeof(desc), rec);
+        }
+        ipcg_verdict_text(v, reason, sizeof(reason));
+        ipcg_log(IPCG_LOG_WARNING, 0, 20, "keeping %s: %s", desc, reason);
+    }
+    add_decision(r->decisions, IPCG_DEC_KEPT, rec, v);
+    r->kept++;
+    if (r->carried && v->verdict != IPCG_VERDICT_GONE
+        && rec->cls != IPCG_CLASS_FOREIGN
+        && v->reason != IPCG_WHY_LIVE_INSTANCE
+        && ipcg_obj_continues(rec, &pd->use.now)) {
+        ipcg_obj_t *x = apr_array_push(r->carried);
+        *x = *rec;
+        /* made by a process of the dead run: no process of the new
+         * run that gets the same pid is its owner */
+        x->owner_start = IPCG_OWNER_GONE;
+    }
+}
+
 void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
                        apr_array_header_t *decisions,
                        apr_array_header_t *carried)
@@ -1001,11 +1211,9 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     const char *path, *why = NULL;
     apr_status_t rv;
     apr_array_header_t *survivors;
-    apr_hash_t *removed;
     ipcg_subject_t subj;
+    startup_run_t run;
     int i, gone = 0;
-    char desc[IPCG_NAME_MAX + 128] = "";
-    char reason[IPCG_REASON_MAX];
 
     memset(res, 0, sizeof(*res));
     res->ran = 1;
@@ -1094,83 +1302,55 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
                  "again, or run 'ipcguardctl clean' once they are gone",
                  st.pid, list);
     }
-    removed = apr_hash_make(p);
+    memset(&run, 0, sizeof(run));
+    run.c = c;
+    run.st = &st;
+    run.res = res;
+    run.decisions = decisions;
+    run.carried = carried;
+    run.removed = apr_pcalloc(p, (apr_size_t)st.objs->nelts + 1);
+    reserve(decisions, st.objs->nelts);
     for (i = 0; i < st.objs->nelts; i++) {
         const ipcg_obj_t *rec = &APR_ARRAY_IDX(st.objs, i, ipcg_obj_t);
-        ipcg_use_t use;
-        ipcg_verdict_t v;
+        pending_t one, *pd;
 
-        /* naming the object costs more than deciding: only for the log */
-        if (ipcg_log_enabled(IPCG_LOG_INFO)) {
-            describe(desc, sizeof(desc), rec);
+        if (is_posix(rec)) {
+            /* in the file's order: what waits is settled first */
+            batch_flush(c, &subj, startup_settle, &run);
+            pd = &one;
         }
         else {
-            desc[0] = '\0';
+            pd = batch_add(c);
         }
-        rv = ipcg_probe(p, o->paths, rec, &use);
+        pd->rec = rec;
+        pd->idx = i;
+        rv = ipcg_probe(p, o->paths, rec, &pd->use);
+        pd->probe_failed = rv != APR_SUCCESS;
         if (rv != APR_SUCCESS) {
-            memset(&v, 0, sizeof(v));
-            v.path = IPCG_PATH_STARTUP;
-            keep(&v, IPCG_WHY_PROBE_FAILED);
-            v.rv = rv;
-            describe(desc, sizeof(desc), rec);
-            ipcg_verdict_text(&v, reason, sizeof(reason));
-            ipcg_log(IPCG_LOG_WARNING, rv, 16, "keeping %s: %s", desc, reason);
-            add_decision(decisions, IPCG_DEC_KEPT, rec, &v);
-            res->kept_count++;
-            continue;
+            memset(&pd->v, 0, sizeof(pd->v));
+            pd->v.path = IPCG_PATH_STARTUP;
+            keep(&pd->v, IPCG_WHY_PROBE_FAILED);
+            pd->v.rv = rv;
         }
-        ipcg_reap_judge(c, &subj, rec, &use, &v);
-        if (v.verdict == IPCG_VERDICT_REMOVE) {
-            ipcg_reap_remove(c, &subj, rec, &v);
-            if (v.verdict == IPCG_VERDICT_REMOVE) {
-                int *k = apr_palloc(p, sizeof(*k));
-                *k = i;
-                apr_hash_set(removed, k, sizeof(*k), k);
-                ipcg_log(IPCG_LOG_INFO, 0, 17, "removed %s, left by httpd "
-                         "pid %" APR_INT64_T_FMT, desc, st.pid);
-                add_decision(decisions, IPCG_DEC_REMOVED, rec, &v);
-                count_removed(res, rec);
-                continue;
-            }
-            if (v.reason == IPCG_WHY_REMOVE_FAILED) {
-                describe(desc, sizeof(desc), rec);
-                ipcg_log(IPCG_LOG_WARNING, v.rv, 18, "could not remove %s",
-                         desc);
-            }
+        else {
+            ipcg_reap_judge(c, &subj, rec, &pd->use, &pd->v);
         }
-        if (v.verdict == IPCG_VERDICT_GONE) {
-            ipcg_log(IPCG_LOG_INFO, 0, 19, "%s is already gone", desc);
-            /* what the startup phases made outlives a killed parent:
-             * only someone else removes it */
-            if (rec->phase == IPCG_PHASE_POST_CONFIG
-                || rec->phase == IPCG_PHASE_OPEN_LOGS
-                || rec->phase == IPCG_PHASE_PRE_MPM) {
-                gone++;
+        if (pd == &one) {
+            if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
+                /* renamed aside, checked again, unlinked */
+                ipcg_reap_remove(c, &subj, rec, &pd->v);
             }
+            startup_settle(&run, pd);
         }
-        else if (v.reason != IPCG_WHY_REMOVE_FAILED) {
-            if (desc[0] == '\0') {
-                describe(desc, sizeof(desc), rec);
-            }
-            ipcg_verdict_text(&v, reason, sizeof(reason));
-            ipcg_log(IPCG_LOG_WARNING, 0, 20, "keeping %s: %s", desc, reason);
-        }
-        add_decision(decisions, IPCG_DEC_KEPT, rec, &v);
-        res->kept_count++;
-        if (carried && v.verdict != IPCG_VERDICT_GONE
-            && rec->cls != IPCG_CLASS_FOREIGN
-            && v.reason != IPCG_WHY_LIVE_INSTANCE
-            && ipcg_obj_continues(rec, &use.now)) {
-            ipcg_obj_t *x = apr_array_push(carried);
-            *x = *rec;
-            /* made by a process of the dead run: no process of the new
-             * run that gets the same pid is its owner */
-            x->owner_start = IPCG_OWNER_GONE;
+        else if (c->nbatch == BATCH_MAX) {
+            batch_flush(c, &subj, startup_settle, &run);
         }
     }
-    if (apr_hash_count(removed)) {
-        rewrite_state(p, path, &st, removed);
+    batch_flush(c, &subj, startup_settle, &run);
+    res->kept_count = run.kept;
+    gone = run.gone;
+    if (run.nremoved) {
+        rewrite_state(p, path, &st, run.removed, run.nremoved);
     }
     finish(res, t0);
     res->outcome = subj.run == IPCG_RUN_SURVIVORS ? IPCG_OUTCOME_SURVIVORS
@@ -1198,74 +1378,110 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
              res->summary, ipcg_cleanup_name(o->mode), res->duration_us);
 }
 
+/* One orphan pass, for settling its candidates one by one. */
+typedef struct {
+    apr_array_header_t *decisions;
+    int removed;
+} orphan_run_t;
+
+static void orphan_settle(void *baton, pending_t *pd)
+{
+    orphan_run_t *r = baton;
+    const ipcg_obj_t *x = pd->rec;
+    char desc[IPCG_NAME_MAX + 128];
+
+    if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
+        if (ipcg_log_enabled(IPCG_LOG_INFO)) {
+            describe(desc, sizeof(desc), x);
+            ipcg_log(IPCG_LOG_INFO, 0, 30, "removed orphan %s: owned by the "
+                     "run User, unused, every pid it names is dead", desc);
+        }
+        add_decision(r->decisions, IPCG_DEC_REMOVED, x, &pd->v);
+        r->removed++;
+        return;
+    }
+    if (pd->v.reason == IPCG_WHY_REMOVE_FAILED) {
+        describe(desc, sizeof(desc), x);
+        ipcg_log(IPCG_LOG_WARNING, pd->v.rv, 31, "could not remove orphan %s",
+                 desc);
+    }
+    add_decision(r->decisions, IPCG_DEC_ORPHAN, x, &pd->v);
+}
+
 int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
                       apr_hash_t *registered, apr_array_header_t *decisions,
                       apr_uint64_t *candidates, apr_uint64_t *provable)
 {
-    apr_pool_t *p = c->pool;
     ipcg_subject_t subj;
-    int i, removed = 0;
-    char desc[IPCG_NAME_MAX + 128];
+    orphan_run_t run;
+    int i, n = 0;
+    char slot[IPCG_NAME_MAX + 32];
 
     *candidates = *provable = 0;
     memset(&subj, 0, sizeof(subj));
     subj.path = IPCG_PATH_ORPHAN;
     subj.run_uid = c->o.run_uid;
     subj.run_gid = c->o.run_gid;
+    run.decisions = decisions;
+    run.removed = 0;
+    if (registered && apr_hash_count(registered) == 0) {
+        registered = NULL;
+    }
+    /* room for a decision on every candidate at once */
+    for (i = 0; decisions && i < snap->objs->nelts; i++) {
+        const ipcg_obj_t *x = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
+        n += x->kind <= IPCG_SYSV_MSG && x->key == 0
+             && x->uid == c->o.run_uid;
+    }
+    reserve(decisions, n);
     for (i = 0; i < snap->objs->nelts; i++) {
         const ipcg_obj_t *x = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
-        ipcg_use_t use;
-        ipcg_verdict_t v;
+        pending_t *pd;
 
-        if (registered && apr_hash_get(registered, ipcg_obj_slot(p, x),
-                                       APR_HASH_KEY_STRING)) {
-            continue;
-        }
         /* no candidate: skip the probe (the procedure says the same) */
         if (x->kind > IPCG_SYSV_MSG || x->key != 0
             || x->uid != c->o.run_uid) {
             continue;
         }
-        if (ipcg_probe(p, c->o.paths, x, &use) != APR_SUCCESS) {
+        if (registered && apr_hash_get(registered,
+                                       slot_text(slot, sizeof(slot), x),
+                                       APR_HASH_KEY_STRING)) {
             continue;
         }
-        ipcg_reap_judge(c, &subj, x, &use, &v);
-        if (v.verdict == IPCG_VERDICT_SKIP || v.verdict == IPCG_VERDICT_GONE) {
+        pd = batch_add(c);
+        pd->rec = x;
+        pd->idx = i;
+        pd->probe_failed = 0;
+        if (ipcg_probe(c->pool, c->o.paths, x, &pd->use) != APR_SUCCESS) {
+            c->nbatch--;
+            continue;
+        }
+        ipcg_reap_judge(c, &subj, x, &pd->use, &pd->v);
+        if (pd->v.verdict == IPCG_VERDICT_SKIP
+            || pd->v.verdict == IPCG_VERDICT_GONE) {
+            c->nbatch--;
             continue;
         }
         (*candidates)++;
-        if (v.verdict == IPCG_VERDICT_REMOVE
-            || v.reason == IPCG_WHY_REPORT_MODE) {
+        if (pd->v.verdict == IPCG_VERDICT_REMOVE
+            || pd->v.reason == IPCG_WHY_REPORT_MODE) {
             (*provable)++;
         }
-        describe(desc, sizeof(desc), x);
-        if (v.verdict == IPCG_VERDICT_REMOVE) {
-            ipcg_reap_remove(c, &subj, x, &v);
-            if (v.verdict == IPCG_VERDICT_REMOVE) {
-                ipcg_log(IPCG_LOG_INFO, 0, 30, "removed orphan %s: owned by "
-                         "the run User, unused, every pid it names is dead",
-                         desc);
-                add_decision(decisions, IPCG_DEC_REMOVED, x, &v);
-                removed++;
-                continue;
-            }
-            if (v.reason == IPCG_WHY_REMOVE_FAILED) {
-                ipcg_log(IPCG_LOG_WARNING, v.rv, 31, "could not remove "
-                         "orphan %s", desc);
-            }
+        if (c->nbatch == BATCH_MAX) {
+            batch_flush(c, &subj, orphan_settle, &run);
         }
-        add_decision(decisions, IPCG_DEC_ORPHAN, x, &v);
     }
+    batch_flush(c, &subj, orphan_settle, &run);
     if (*candidates) {
         ipcg_log(IPCG_LOG_NOTICE, 0, 32, "%" APR_UINT64_T_FMT " orphan "
                  "candidate%s of earlier runs owned by uid %u: %"
                  APR_UINT64_T_FMT " provably dead, %d removed%s",
                  *candidates, *candidates == 1 ? "" : "s",
-                 (unsigned)c->o.run_uid, *provable, removed,
+                 (unsigned)c->o.run_uid, *provable, run.removed,
                  c->o.mode < IPCG_CLEANUP_ORPHANS
                  ? " (IPCGuardCleanup orphans removes them)" : "");
     }
-    return removed;
+    return run.removed;
 }
 
 int ipcg_reap_child(ipcg_reap_ctx_t *c, apr_array_header_t *reg,

@@ -643,6 +643,212 @@ static apr_status_t parse_obj(pctx_t *c, char *s, ipcg_obj_t *o)
     return APR_SUCCESS;
 }
 
+/* ------------------------------------------------------------------ */
+/* The fast path for "obj" lines                                        */
+
+/* A state file of ten thousand objects is read at every start: its obj
+ * lines are read here in one pass, without copying, splitting or
+ * allocating. This path accepts only what parse_obj() accepts, and fills
+ * the object the same way; anything else (an escape, a value out of
+ * range, a misplaced field) it leaves to parse_obj(), which then says
+ * exactly what is wrong. */
+
+/* "name=" at *s: step over it. */
+static int fast_key(const char **s, const char *name, apr_size_t len)
+{
+    if (memcmp(*s, name, len) != 0 || (*s)[len] != '=') {
+        return 0;
+    }
+    *s += len + 1;
+    return 1;
+}
+
+/* The end of a value: the space before the next field, or the line's
+ * end (its newline, read in place) after the last one. */
+static int fast_end(const char **s, int last)
+{
+    if (last) {
+        return **s == '\n' || **s == '\0';
+    }
+    if (**s != ' ') {
+        return 0;
+    }
+    (*s)++;
+    return 1;
+}
+
+/* A canonical decimal number: digits, no leading zero, a '-' only when
+ * @a sign_ok and before a number that is not zero; within lo..hi. */
+static int fast_num(const char **s, int sign_ok, apr_int64_t lo,
+                    apr_int64_t hi, apr_uint64_t umax, int is_signed,
+                    void *out)
+{
+    const char *p = *s;
+    apr_uint64_t v = 0;
+    int neg = 0, n = 0;
+
+    if (sign_ok && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (*p == '0' && (neg || (p[1] >= '0' && p[1] <= '9'))) {
+        return 0;
+    }
+    while (*p >= '0' && *p <= '9') {
+        if (++n > 18) {
+            return 0;                   /* the slow path knows the limits */
+        }
+        v = v * 10 + (apr_uint64_t)(*p - '0');
+        p++;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    if (is_signed) {
+        apr_int64_t x = neg ? -(apr_int64_t)v : (apr_int64_t)v;
+        if (x < lo || x > hi) {
+            return 0;
+        }
+        *(apr_int64_t *)out = x;
+    }
+    else {
+        if (v > umax) {
+            return 0;
+        }
+        *(apr_uint64_t *)out = v;
+    }
+    *s = p;
+    return 1;
+}
+
+/* A value of bytes that need no escape, up to the next space or the
+ * end, into @a out of @a cap bytes. */
+static int fast_str(const char **s, char *out, apr_size_t cap)
+{
+    const char *p = *s;
+    apr_size_t n = 0;
+
+    while (*p != ' ' && *p != '\n' && *p != '\0') {
+        if (must_escape((unsigned char)*p) || n + 1 >= cap) {
+            return 0;
+        }
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+    *s = p;
+    return 1;
+}
+
+/* A name from a table (kind, phase, class) into a small buffer. */
+static int fast_word(const char **s, char *out, apr_size_t cap)
+{
+    return fast_str(s, out, cap);
+}
+
+#define FAST_U(field, umax) \
+    do { apr_uint64_t u_; \
+         if (!fast_num(&s, 0, 0, 0, (umax), 0, &u_)) return 0; \
+         (field) = u_; } while (0)
+#define FAST_I(field, lo, hi) \
+    do { apr_int64_t i_; \
+         if (!fast_num(&s, 1, (lo), (hi), 0, 1, &i_)) return 0; \
+         (field) = i_; } while (0)
+#define FAST_KEY(name) \
+    do { if (!fast_key(&s, name, sizeof(name) - 1)) return 0; } while (0)
+#define FAST_NEXT() do { if (!fast_end(&s, 0)) return 0; } while (0)
+
+/* The obj line @a s (what follows "obj ") into @a o; 0: let parse_obj()
+ * judge it. */
+static int fast_obj(const char *s, ipcg_obj_t *o)
+{
+    char word[32];
+    int v, posix;
+
+    memset(o, 0, sizeof(*o));
+    FAST_KEY("kind");
+    if (!fast_word(&s, word, sizeof(word))
+        || (v = ipcg_kind_parse(word)) < 0) {
+        return 0;
+    }
+    o->kind = (ipcg_kind_e)v;
+    FAST_NEXT();
+    FAST_KEY("id");
+    FAST_I(o->id, -1, APR_INT64_C(0x7fffffff));
+    FAST_NEXT();
+    FAST_KEY("key");
+    FAST_I(o->key, APR_INT32_MIN, APR_INT32_MAX);
+    FAST_NEXT();
+    FAST_KEY("mode");
+    if (s[0] < '0' || s[0] > '7' || s[1] < '0' || s[1] > '7'
+        || s[2] < '0' || s[2] > '7' || s[3] < '0' || s[3] > '7') {
+        return 0;
+    }
+    o->mode = (apr_uint32_t)(((s[0] - '0') << 9) | ((s[1] - '0') << 6)
+                             | ((s[2] - '0') << 3) | (s[3] - '0'));
+    s += 4;
+    FAST_NEXT();
+    FAST_KEY("uid");
+    FAST_U(o->uid, APR_UINT32_MAX);
+    FAST_NEXT();
+    FAST_KEY("gid");
+    FAST_U(o->gid, APR_UINT32_MAX);
+    FAST_NEXT();
+    FAST_KEY("cuid");
+    FAST_U(o->cuid, APR_UINT32_MAX);
+    FAST_NEXT();
+    FAST_KEY("cgid");
+    FAST_U(o->cgid, APR_UINT32_MAX);
+    FAST_NEXT();
+    FAST_KEY("size");
+    FAST_U(o->size, APR_UINT64_MAX);
+    FAST_NEXT();
+    FAST_KEY("ctime");
+    FAST_I(o->ctime, APR_INT64_MIN, APR_INT64_MAX);
+    FAST_NEXT();
+    FAST_KEY("ino");
+    FAST_U(o->ino, APR_UINT64_MAX);
+    FAST_NEXT();
+    FAST_KEY("cpid");
+    FAST_I(o->cpid, 0, IPCG_PID_MAX);
+    FAST_NEXT();
+    FAST_KEY("owner_pid");
+    FAST_I(o->owner_pid, 0, IPCG_PID_MAX);
+    FAST_NEXT();
+    FAST_KEY("phase");
+    if (!fast_word(&s, word, sizeof(word))
+        || (v = ipcg_phase_parse(word)) < 0) {
+        return 0;
+    }
+    o->phase = (ipcg_phase_e)v;
+    FAST_NEXT();
+    FAST_KEY("class");
+    if (!fast_word(&s, word, sizeof(word))
+        || (v = ipcg_class_parse(word)) < 0) {
+        return 0;
+    }
+    o->cls = (ipcg_class_e)v;
+    FAST_NEXT();
+    FAST_KEY("module");
+    if (!fast_str(&s, o->module, sizeof(o->module))) {
+        return 0;
+    }
+    FAST_NEXT();
+    FAST_KEY("name");
+    if (!fast_str(&s, o->name, sizeof(o->name)) || !fast_end(&s, 1)
+        || strchr(o->name, '/') != NULL || strcmp(o->name, ".") == 0
+        || strcmp(o->name, "..") == 0) {
+        return 0;
+    }
+    posix = o->kind == IPCG_POSIX_SHM || o->kind == IPCG_POSIX_SEM;
+    return posix ? (o->id == -1 && o->name[0] != '\0')
+                 : (o->id >= 0 && o->name[0] == '\0');
+}
+
+#undef FAST_U
+#undef FAST_I
+#undef FAST_KEY
+#undef FAST_NEXT
+
 /* The "end <count> <checksum>" line; @a s is what follows "end ", @a body
  * and @a body_len everything before the line. */
 static apr_status_t parse_end(pctx_t *c, char *s, int nobjs,
@@ -678,13 +884,12 @@ static apr_status_t parse_end(pctx_t *c, char *s, int nobjs,
 
 static int count_lines(const char *text, apr_size_t len)
 {
+    const char *s = text, *end = text + len;
     int n = 1;
-    apr_size_t i;
 
-    for (i = 0; i < len; i++) {
-        if (text[i] == '\n') {
-            n++;
-        }
+    while (s < end && (s = memchr(s, '\n', (apr_size_t)(end - s))) != NULL) {
+        n++;
+        s++;
     }
     return n;
 }
@@ -694,8 +899,7 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
                               const char **why)
 {
     pctx_t c;
-    const char *ignored = NULL, *nul;
-    char *copy, *line, *end;
+    const char *ignored = NULL, *nul, *line, *end;
     int next_hdr = -1;      /* -1: the version line is next */
     int ended = 0;
     apr_status_t rv;
@@ -717,20 +921,32 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
         c.lineno = count_lines(text, len);
         return bad(&c, "missing final newline (truncated?)");
     }
-    copy = apr_pstrmemdup(p, text, len);
-    end = copy + len;
+    /* room for every line at once: no copying as the array grows */
+    st->objs = apr_array_make(p, count_lines(text, len), sizeof(ipcg_obj_t));
+    end = text + len;
     c.lineno = 0;
-    for (line = copy; line < end; ) {
-        char *nl = memchr(line, '\n', (apr_size_t)(end - line));
-        char *key = line, *val, *sp;
+    for (line = text; line < end; ) {
+        const char *nl = memchr(line, '\n', (apr_size_t)(end - line));
+        char *key, *val, *sp;
+        ipcg_obj_t *o = NULL;
         int h;
 
-        *nl = '\0';
         c.lineno++;
         if (ended) {
             return bad(&c, "data after the end line");
         }
-        if ((sp = strchr(line, ' ')) != NULL) {
+        /* an obj line is read where it is; the others, and any obj line
+         * the fast path leaves to the strict one, from a copy */
+        if (next_hdr == N_HEADER && nl - line > 4
+            && memcmp(line, "obj ", 4) == 0) {
+            o = apr_array_push(st->objs);
+            if (fast_obj(line + 4, o)) {
+                line = nl + 1;
+                continue;
+            }
+        }
+        key = apr_pstrmemdup(p, line, (apr_size_t)(nl - line));
+        if ((sp = strchr(key, ' ')) != NULL) {
             *sp = '\0';
             val = sp + 1;
         }
@@ -782,15 +998,16 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
                 return bad(&c, "%s line without fields", key);
             }
             if (key[0] == 'o') {
-                ipcg_obj_t o;
-                if ((rv = parse_obj(&c, val, &o)) != APR_SUCCESS) {
+                if (o == NULL) {
+                    o = apr_array_push(st->objs);
+                }
+                if ((rv = parse_obj(&c, val, o)) != APR_SUCCESS) {
                     return rv;
                 }
-                *(ipcg_obj_t *)apr_array_push(st->objs) = o;
             }
             else {
                 if ((rv = parse_end(&c, val, st->objs->nelts, text,
-                                    (apr_size_t)(line - copy)))
+                                    (apr_size_t)(line - text)))
                     != APR_SUCCESS) {
                     return rv;
                 }

@@ -739,6 +739,80 @@ START_TEST(malformed_input_named_by_line)
 }
 END_TEST
 
+/* Every byte of the obj lines replaced by others, or dropped, the
+ * checksum made right again: what is accepted must be exactly what the
+ * writer writes for the object read (the reader's fast path for obj
+ * lines takes nothing the strict one would not, and reads it the same). */
+START_TEST(obj_line_mutations_read_as_written)
+{
+    static const char repl[] = "0129-+ =%/.aZx\xff";
+    ipcg_state_t st = make_state(2);
+    ipcg_obj_t *o = apr_array_push(st.objs);
+    apr_size_t len, pos, r, first, accepted = 0, tried = 0;
+    char *text, *body_end;
+    apr_pool_t *sub;
+
+    memset(o, 0, sizeof(*o));
+    o->kind = IPCG_POSIX_SHM;
+    o->id = -1;
+    o->key = -5;
+    o->ino = 4242;
+    o->ctime = -7;
+    o->cpid = 12;
+    o->phase = IPCG_PHASE_RUNTIME;
+    o->cls = IPCG_CLASS_APPLICATION;
+    strcpy(o->name, "php.sess%1 a");
+    strcpy(o->module, "mod_x.c");
+    text = ipcg_state_format(pool, &st, &len);
+    first = (apr_size_t)(strstr(text, "\nobj ") + 1 - text);
+    body_end = strstr(text, "\nend ") + 1;
+    apr_pool_create(&sub, pool);
+    for (pos = first; pos < (apr_size_t)(body_end - text); pos++) {
+        for (r = 0; r <= sizeof(repl) - 1; r++) {
+            apr_size_t blen = (apr_size_t)(body_end - text), mlen;
+            char *body = apr_pstrmemdup(sub, text, blen), *mut, *again;
+            ipcg_state_t back;
+            const char *why = NULL;
+
+            if (r == sizeof(repl) - 1) {
+                memmove(body + pos, body + pos + 1, blen - pos - 1);
+                blen--;                         /* the byte dropped */
+            }
+            else if (body[pos] == repl[r] || body[pos] == '\n') {
+                continue;
+            }
+            else {
+                body[pos] = repl[r];
+            }
+            body[blen] = '\0';
+            mut = apr_psprintf(sub, "%send %d %s\n", body, st.objs->nelts,
+                               fnv_hex(body, blen));
+            mlen = strlen(mut);
+            tried++;
+            if (ipcg_state_parse(sub, mut, mlen, &back, &why)
+                != APR_SUCCESS) {
+                ck_assert_msg(why != NULL && strncmp(why, "line ", 5) == 0,
+                              "refused without a line number: %s",
+                              why ? why : "(null)");
+                apr_pool_clear(sub);
+                continue;
+            }
+            accepted++;
+            again = ipcg_state_format(sub, &back, NULL);
+            ck_assert_msg(strcmp(again, mut) == 0, "byte %lu changed to "
+                          "0x%02x: accepted, but read as something else:\n"
+                          "%s\nwritten back as\n%s", (unsigned long)pos,
+                          (unsigned)(unsigned char)repl[r], mut, again);
+            apr_pool_clear(sub);
+        }
+    }
+    apr_pool_destroy(sub);
+    /* some changes are still valid files (another id, another digit) */
+    ck_assert_uint_gt(accepted, 0);
+    ck_assert_uint_gt(tried, accepted);
+}
+END_TEST
+
 START_TEST(whole_file_defects)
 {
     ipcg_state_t st = make_state(6);
@@ -1338,6 +1412,7 @@ static Suite *state_suite(void)
     tcase_add_loop_test(tc, malformed_input_named_by_line, 0,
                         (int)(sizeof(muts) / sizeof(muts[0])));
     ADD_TEST(tc, whole_file_defects);
+    ADD_TEST(tc, obj_line_mutations_read_as_written);
     ADD_TEST(tc, every_prefix_refused);
     ADD_TEST(tc, fixture_files);
     ADD_TEST(tc, reads_release_0_1_0_file);
