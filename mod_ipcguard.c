@@ -157,6 +157,52 @@ typedef struct {
     apr_int64_t forecast_horizon;     /* 0: off */
 } ipcg_settings;
 
+/* Whether httpd was started as root, decided in the parent's pre_config
+ * before any child exists (a child of a root server runs as the User).
+ * A server started as an ordinary user runs as that user (httpd ignores
+ * User and Group then): its state lives in a directory of that user and
+ * only that user's objects are its own. */
+static int started_as_root = 1;
+static apr_uint32_t started_uid, started_gid;
+/* the default state directory of a server not started as root:
+ * <DefaultRuntimeDir>/ipcguard, set at each check_config */
+static char user_state_dir[1024];
+
+/* The user and group the server's processes run as. */
+static apr_uint32_t run_user(void)
+{
+    return started_as_root ? (apr_uint32_t)ap_unixd_config.user_id
+                           : started_uid;
+}
+
+static apr_uint32_t run_group(void)
+{
+    return started_as_root ? (apr_uint32_t)ap_unixd_config.group_id
+                           : started_gid;
+}
+
+/* Who must own the state directory and its files: root, or the user a
+ * server that never was root runs as. */
+static apr_uint32_t trust_uid(void)
+{
+    return started_as_root ? 0 : started_uid;
+}
+
+/* A process that may write the state and history files: the parent as
+ * it started (not a child of a root server, which runs as the User). */
+static int may_write_state(void)
+{
+    return !started_as_root || geteuid() == 0;
+}
+
+static const char *default_state_dir(void)
+{
+    if (started_as_root || user_state_dir[0] == '\0') {
+        return IPCG_DEFAULT_STATE_DIR;
+    }
+    return user_state_dir;
+}
+
 static void settings_of(server_rec *s, ipcg_settings *st)
 {
     ipcg_server_conf *c = ap_get_module_config(s->module_config,
@@ -164,7 +210,7 @@ static void settings_of(server_rec *s, ipcg_settings *st)
 
     st->enabled = c->enabled != 0;
     st->cleanup = c->cleanup_set ? c->cleanup : IPCG_DEFAULT_CLEANUP;
-    st->state_dir = c->state_dir ? c->state_dir : IPCG_DEFAULT_STATE_DIR;
+    st->state_dir = c->state_dir ? c->state_dir : default_state_dir();
     st->scan_seconds = c->scan_seconds ? c->scan_seconds
                                        : IPCG_DEFAULT_SCAN_SECONDS;
     st->warn_percent = c->warn_percent ? c->warn_percent
@@ -350,7 +396,8 @@ static const command_rec ipcg_cmds[] = {
                   "off, report, registered (default) or orphans"),
     AP_INIT_TAKE1("IPCGuardStateDir", set_state_dir, NULL, RSRC_CONF,
                   "the host-wide state directory (default "
-                  IPCG_DEFAULT_STATE_DIR ")"),
+                  IPCG_DEFAULT_STATE_DIR "; for a server not started as "
+                  "root, <DefaultRuntimeDir>/" IPCG_USER_STATE_SUBDIR ")"),
     AP_INIT_TAKE1("IPCGuardScanInterval", set_scan, NULL, RSRC_CONF,
                   "seconds between the parent's scans, 1-86400 (default 10)"),
     AP_INIT_TAKE1("IPCGuardWarnThreshold", set_warn, NULL, RSRC_CONF,
@@ -614,7 +661,7 @@ static void state_write(apr_pool_t *p, server_rec *s)
     apr_status_t rv;
     int i;
 
-    if (G->state_clash || G->state_path[0] == '\0' || geteuid() != 0) {
+    if (G->state_clash || G->state_path[0] == '\0' || !may_write_state()) {
         return;
     }
     memset(&st, 0, sizeof(st));
@@ -628,8 +675,8 @@ static void state_write(apr_pool_t *p, server_rec *s)
         }
     }
     ipcg_boot_id(p, &paths, st.boot_id, sizeof(st.boot_id));
-    st.run_uid = ap_unixd_config.user_id;
-    st.run_gid = ap_unixd_config.group_id;
+    st.run_uid = run_user();
+    st.run_gid = run_group();
     st.started = G->started;
     st.written = apr_time_sec(apr_time_now());
     st.generation = (apr_uint64_t)ap_state_query(AP_SQ_CONFIG_GEN);
@@ -756,8 +803,9 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->starttime = G->starttime;
     r->started = G->started;
     r->generation = (apr_uint64_t)ap_state_query(AP_SQ_CONFIG_GEN);
-    r->run_uid = ap_unixd_config.user_id;
-    r->run_gid = ap_unixd_config.group_id;
+    r->run_uid = run_user();
+    r->run_gid = run_group();
+    r->user_mode = !started_as_root;
     r->mode = cf->cleanup;
     r->show_foreign = cf->show_foreign;
     r->warn_percent = cf->warn_percent;
@@ -986,7 +1034,7 @@ static void history_save(apr_pool_t *p, server_rec *s)
     const char *why = NULL;
     apr_status_t rv;
 
-    if (G->hist_path[0] == '\0' || G->state_clash || geteuid() != 0) {
+    if (G->hist_path[0] == '\0' || G->state_clash || !may_write_state()) {
         return;
     }
     rv = ipcg_history_write(p, G->hist_path, &G->hist, &why);
@@ -1105,7 +1153,7 @@ static void history_load(apr_pool_t *p, const ipcg_settings *cf)
     ipcg_strlcpy(G->hist_path,
                  ipcg_history_path(p, cf->state_dir, G->instance),
                  sizeof(G->hist_path));
-    rv = ipcg_history_read(G->pool, G->hist_path, 0, &h, &why);
+    rv = ipcg_history_read(G->pool, G->hist_path, trust_uid(), &h, &why);
     if (rv == APR_SUCCESS && strcmp(h.instance, G->instance) == 0) {
         G->hist = h;
     }
@@ -1495,6 +1543,10 @@ static int ipcg_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)plog; (void)ptemp;
     ipcg_paths_default(&paths);
+    /* the parent, before any child: what it was started as */
+    started_as_root = geteuid() == 0;
+    started_uid = (apr_uint32_t)geteuid();
+    started_gid = (apr_uint32_t)getegid();
     apr_pool_cleanup_register(pconf, NULL, clear_generation,
                               apr_pool_cleanup_null);
     return OK;
@@ -1521,8 +1573,9 @@ static void fill_opts(apr_pool_t *p, const ipcg_settings *cf,
 
     memset(o, 0, sizeof(*o));
     o->mode = cf->cleanup;
-    o->run_uid = ap_unixd_config.user_id;
-    o->run_gid = ap_unixd_config.group_id;
+    o->run_uid = run_user();
+    o->run_gid = run_group();
+    o->trust_uid = trust_uid();
     o->self_pid = getpid();
     n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
@@ -1545,16 +1598,26 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     int i;
 
     G->startup_done = 1;
-    if (geteuid() != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "ipcguard(104): not started as root: no state file, "
-                     "no cleanup");
-        G->cleanup.ran = 0;
-        ipcg_strlcpy(G->cleanup.summary, "not started as root: no cleanup",
-                     sizeof(G->cleanup.summary));
-        return;
+    if (started_as_root) {
+        log_to_httpd(s, APLOG_INFO, 0, apr_psprintf(p,
+                     "ipcguard(104): started as root: state in %s, trusted "
+                     "when owned by root; cleans up after this instance's "
+                     "runs, their objects owned by root or the run User "
+                     "(uid %u, gid %u)", cf->state_dir, (unsigned)run_user(),
+                     (unsigned)run_group()));
     }
-    if (ipcg_state_dir_ensure(p, cf->state_dir, 0, &why) != APR_SUCCESS) {
+    else {
+        log_to_httpd(s, APLOG_NOTICE, 0, apr_psprintf(p,
+                     "ipcguard(104): not started as root: runs as uid %u, "
+                     "gid %u (User and Group do not apply); state in %s, "
+                     "trusted only when owned by uid %u; cleans up after "
+                     "this instance's runs, only objects of uid %u",
+                     (unsigned)run_user(), (unsigned)run_group(),
+                     cf->state_dir, (unsigned)trust_uid(),
+                     (unsigned)run_user()));
+    }
+    if (ipcg_state_dir_ensure(p, cf->state_dir, trust_uid(), &why)
+        != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      "ipcguard(105): IPCGuardStateDir: %s; no cleanup and "
                      "no state file", why ? why : "unusable");
@@ -1616,7 +1679,8 @@ static void recover_after_upgrade(apr_pool_t *p, server_rec *s)
     G->startup_done = 1;
     G->rebuilt = 0;
     if (G->state_path[0]
-        && ipcg_state_read(p, G->state_path, 0, &st, &why) == APR_SUCCESS
+        && ipcg_state_read(p, G->state_path, trust_uid(), &st, &why)
+           == APR_SUCCESS
         && st.pid == getpid()) {
         G->started = st.started;
         for (i = 0; i < st.objs->nelts; i++) {
@@ -1643,6 +1707,13 @@ static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     ipcg_settings cf;
 
     (void)plog;
+    /* the default state directory of a server not started as root, now
+     * that DefaultRuntimeDir is known */
+    {
+        const char *dir = ap_runtime_dir_relative(ptemp,
+                                                  IPCG_USER_STATE_SUBDIR);
+        ipcg_strlcpy(user_state_dir, dir ? dir : "", sizeof(user_state_dir));
+    }
     settings_of(s, &cf);
     if (!cf.enabled || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL) {
         return OK;
@@ -1769,7 +1840,8 @@ static void claim_parent(server_rec *s)
      * teardown is slow): it is this server, not another one */
     G->state_clash = 0;
     if (G->state_path[0]
-        && ipcg_state_read(p, G->state_path, 0, &other, &why) == APR_SUCCESS
+        && ipcg_state_read(p, G->state_path, trust_uid(), &other, &why)
+           == APR_SUCCESS
         && other.pid != G->pid && other.pid != (apr_int64_t)getppid()
         && ipcg_proc_alive(p, &paths, other.pid, other.starttime) == 1) {
         G->state_clash = 1;
@@ -2106,6 +2178,11 @@ static void render_html(request_rec *r, const ipcg_view_t *v, int refresh_s)
                ", generation %" APR_UINT64_T_FMT ", cleanup mode %s</dt>\n",
                rep->instance, rep->pid, rep->generation,
                ipcg_cleanup_name(rep->mode));
+    ap_rprintf(r, "<dt>Privilege: %s (uid %u, gid %u)</dt>\n",
+               rep->user_mode ? "user: not started as root, cleans up only "
+                                "this user's objects"
+                              : "root: started as root, runs as the User",
+               (unsigned)rep->run_uid, (unsigned)rep->run_gid);
     ap_rprintf(r, "<dt>Objects: %" APR_UINT64_T_FMT " of this server, %"
                APR_UINT64_T_FMT " application-owned, %" APR_UINT64_T_FMT
                " of others%s</dt>\n", inst, app, foreign,
