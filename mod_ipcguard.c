@@ -1552,17 +1552,39 @@ static int ipcg_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-static void identify_instance(apr_pool_t *p, const ipcg_settings *cf)
+/* Say once (per ten minutes) that the state directory cannot be used. */
+static void state_dir_unusable(apr_pool_t *p, server_rec *s,
+                               const ipcg_settings *cf, const char *why)
+{
+    log_once(s, APLOG_ERR, 105, "state directory", apr_psprintf(p,
+             "IPCGuardStateDir: %s; no cleanup and no state or history "
+             "file in %s", why ? why : "unusable", cf->state_dir));
+    G->state_path[0] = '\0';
+    G->hist_path[0] = '\0';
+}
+
+static void identify_instance(apr_pool_t *p, server_rec *s,
+                              const ipcg_settings *cf)
 {
     const char *pidfile = ap_runtime_dir_relative(p, ap_pid_fname
                                                       ? ap_pid_fname
                                                       : DEFAULT_PIDLOG);
+    const char *why = NULL;
 
     ipcg_strlcpy(G->pidfile, pidfile ? pidfile : "", sizeof(G->pidfile));
     ipcg_state_instance_id(G->pidfile, G->instance);
     ipcg_strlcpy(G->state_path,
                  ipcg_state_path(p, cf->state_dir, G->instance),
                  sizeof(G->state_path));
+    /* the serving process's later passes: only a directory that is still
+     * safe (this user's, writable by no one else) gets the files; the
+     * first pass leaves that to the startup cleanup, since it may be a
+     * process that only signals a server */
+    if (!first_pass()
+        && ipcg_state_dir_ensure(p, cf->state_dir, trust_uid(), &why)
+           != APR_SUCCESS) {
+        state_dir_unusable(p, s, cf, why);
+    }
 }
 
 static void fill_opts(apr_pool_t *p, const ipcg_settings *cf,
@@ -1618,10 +1640,7 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     }
     if (ipcg_state_dir_ensure(p, cf->state_dir, trust_uid(), &why)
         != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                     "ipcguard(105): IPCGuardStateDir: %s; no cleanup and "
-                     "no state file", why ? why : "unusable");
-        G->state_path[0] = '\0';
+        state_dir_unusable(p, s, cf, why);
         apr_snprintf(G->cleanup.summary, sizeof(G->cleanup.summary),
                      "state directory %s unusable: no cleanup", cf->state_dir);
         return;
@@ -1720,7 +1739,7 @@ static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     G = global_state(s);
     set_logger(s);
-    identify_instance(ptemp, &cf);
+    identify_instance(ptemp, s, &cf);
     if (!first_pass()) {
         /* before open_logs, a detached server's stderr is /dev/null:
          * what the module says waits for the error log */
