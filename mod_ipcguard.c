@@ -188,13 +188,6 @@ static apr_uint32_t trust_uid(void)
     return started_as_root ? 0 : started_uid;
 }
 
-/* A process that may write the state and history files: the parent as
- * it started (not a child of a root server, which runs as the User). */
-static int may_write_state(void)
-{
-    return !started_as_root || geteuid() == 0;
-}
-
 static const char *default_state_dir(void)
 {
     if (started_as_root || user_state_dir[0] == '\0') {
@@ -491,6 +484,15 @@ static ipcg_phase_e bracket_phase;
 static int bracket_index;
 static apr_array_header_t *bracket_names[IPCG_PHASE_COUNT];
 static ipcg_paths_t paths;
+
+/* A process that may write the state and history files: the parent,
+ * with the privilege it started with (a child runs as the User, or as
+ * the same user when the server was not started as root). */
+static int may_write_state(void)
+{
+    return G != NULL && G->pid == (apr_int64_t)getpid()
+           && (!started_as_root || geteuid() == 0);
+}
 
 /* The sizes of what is carried, the arrays' elements included: a
  * forgotten bump of IPCG_CARRIED_LAYOUT is still caught when one moves. */
