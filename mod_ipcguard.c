@@ -159,6 +159,45 @@ typedef struct {
     apr_int64_t forecast_horizon;     /* 0: off */
 } ipcg_settings;
 
+/* Whether httpd was started as root, decided in the parent's pre_config
+ * before any child exists (a child of a root server runs as the User).
+ * A server started as an ordinary user runs as that user (httpd ignores
+ * User and Group then): its state lives in a directory of that user and
+ * only that user's objects are its own. */
+static int started_as_root = 1;
+static apr_uint32_t started_uid, started_gid;
+/* the default state directory of a server not started as root:
+ * <DefaultRuntimeDir>/ipcguard, set at each check_config */
+static char user_state_dir[1024];
+
+/* The user and group the server's processes run as. */
+static apr_uint32_t run_user(void)
+{
+    return started_as_root ? (apr_uint32_t)ap_unixd_config.user_id
+                           : started_uid;
+}
+
+static apr_uint32_t run_group(void)
+{
+    return started_as_root ? (apr_uint32_t)ap_unixd_config.group_id
+                           : started_gid;
+}
+
+/* Who must own the state directory and its files: root, or the user a
+ * server that never was root runs as. */
+static apr_uint32_t trust_uid(void)
+{
+    return started_as_root ? 0 : started_uid;
+}
+
+static const char *default_state_dir(void)
+{
+    if (started_as_root || user_state_dir[0] == '\0') {
+        return IPCG_DEFAULT_STATE_DIR;
+    }
+    return user_state_dir;
+}
+
 static void settings_of(server_rec *s, ipcg_settings *st)
 {
     ipcg_server_conf *c = ap_get_module_config(s->module_config,
@@ -166,7 +205,7 @@ static void settings_of(server_rec *s, ipcg_settings *st)
 
     st->enabled = c->enabled != 0;
     st->cleanup = c->cleanup_set ? c->cleanup : IPCG_DEFAULT_CLEANUP;
-    st->state_dir = c->state_dir ? c->state_dir : IPCG_DEFAULT_STATE_DIR;
+    st->state_dir = c->state_dir ? c->state_dir : default_state_dir();
     st->scan_seconds = c->scan_seconds ? c->scan_seconds
                                        : IPCG_DEFAULT_SCAN_SECONDS;
     st->warn_percent = c->warn_percent ? c->warn_percent
@@ -352,7 +391,8 @@ static const command_rec ipcg_cmds[] = {
                   "off, report, registered (default) or orphans"),
     AP_INIT_TAKE1("IPCGuardStateDir", set_state_dir, NULL, RSRC_CONF,
                   "the host-wide state directory (default "
-                  IPCG_DEFAULT_STATE_DIR ")"),
+                  IPCG_DEFAULT_STATE_DIR "; for a server not started as "
+                  "root, <DefaultRuntimeDir>/" IPCG_USER_STATE_SUBDIR ")"),
     AP_INIT_TAKE1("IPCGuardScanInterval", set_scan, NULL, RSRC_CONF,
                   "seconds between the parent's scans, 1-86400 (default 10)"),
     AP_INIT_TAKE1("IPCGuardWarnThreshold", set_warn, NULL, RSRC_CONF,
@@ -447,6 +487,15 @@ static ipcg_phase_e bracket_phase;
 static int bracket_index;
 static apr_array_header_t *bracket_names[IPCG_PHASE_COUNT];
 static ipcg_paths_t paths;
+
+/* A process that may write the state and history files: the parent,
+ * with the privilege it started with (a child runs as the User, or as
+ * the same user when the server was not started as root). */
+static int may_write_state(void)
+{
+    return G != NULL && G->pid == (apr_int64_t)getpid()
+           && (!started_as_root || geteuid() == 0);
+}
 
 /* The sizes of what is carried, the arrays' elements included: a
  * forgotten bump of IPCG_CARRIED_LAYOUT is still caught when one moves. */
@@ -617,7 +666,7 @@ static void state_write(apr_pool_t *p, server_rec *s)
     apr_status_t rv;
     int i;
 
-    if (G->state_clash || G->state_path[0] == '\0' || geteuid() != 0) {
+    if (G->state_clash || G->state_path[0] == '\0' || !may_write_state()) {
         return;
     }
     memset(&st, 0, sizeof(st));
@@ -631,8 +680,8 @@ static void state_write(apr_pool_t *p, server_rec *s)
         }
     }
     ipcg_boot_id(p, &paths, st.boot_id, sizeof(st.boot_id));
-    st.run_uid = ap_unixd_config.user_id;
-    st.run_gid = ap_unixd_config.group_id;
+    st.run_uid = run_user();
+    st.run_gid = run_group();
     st.started = G->started;
     st.written = apr_time_sec(apr_time_now());
     st.generation = (apr_uint64_t)ap_state_query(AP_SQ_CONFIG_GEN);
@@ -759,8 +808,9 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->starttime = G->starttime;
     r->started = G->started;
     r->generation = (apr_uint64_t)ap_state_query(AP_SQ_CONFIG_GEN);
-    r->run_uid = ap_unixd_config.user_id;
-    r->run_gid = ap_unixd_config.group_id;
+    r->run_uid = run_user();
+    r->run_gid = run_group();
+    r->user_mode = !started_as_root;
     r->mode = cf->cleanup;
     r->show_foreign = cf->show_foreign;
     r->warn_percent = cf->warn_percent;
@@ -1012,7 +1062,7 @@ static void history_save(apr_pool_t *p, server_rec *s)
     const char *why = NULL;
     apr_status_t rv;
 
-    if (G->hist_path[0] == '\0' || G->state_clash || geteuid() != 0) {
+    if (G->hist_path[0] == '\0' || G->state_clash || !may_write_state()) {
         return;
     }
     rv = ipcg_history_write(p, G->hist_path, &G->hist, &why);
@@ -1131,7 +1181,7 @@ static void history_load(apr_pool_t *p, const ipcg_settings *cf)
     ipcg_strlcpy(G->hist_path,
                  ipcg_history_path(p, cf->state_dir, G->instance),
                  sizeof(G->hist_path));
-    rv = ipcg_history_read(G->pool, G->hist_path, 0, &h, &why);
+    rv = ipcg_history_read(G->pool, G->hist_path, trust_uid(), &h, &why);
     if (rv == APR_SUCCESS && strcmp(h.instance, G->instance) == 0) {
         G->hist = h;
     }
@@ -1540,22 +1590,48 @@ static int ipcg_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     (void)plog; (void)ptemp;
     ipcg_paths_default(&paths);
+    /* the parent, before any child: what it was started as */
+    started_as_root = geteuid() == 0;
+    started_uid = (apr_uint32_t)geteuid();
+    started_gid = (apr_uint32_t)getegid();
     apr_pool_cleanup_register(pconf, NULL, clear_generation,
                               apr_pool_cleanup_null);
     return OK;
 }
 
-static void identify_instance(apr_pool_t *p, const ipcg_settings *cf)
+/* Say once (per ten minutes) that the state directory cannot be used. */
+static void state_dir_unusable(apr_pool_t *p, server_rec *s,
+                               const ipcg_settings *cf, const char *why)
+{
+    log_once(s, APLOG_ERR, 105, "state directory", apr_psprintf(p,
+             "IPCGuardStateDir: %s; no cleanup and no state or history "
+             "file in %s", why ? why : "unusable", cf->state_dir));
+    G->state_path[0] = '\0';
+    G->hist_path[0] = '\0';
+}
+
+static void identify_instance(apr_pool_t *p, server_rec *s,
+                              const ipcg_settings *cf)
 {
     const char *pidfile = ap_runtime_dir_relative(p, ap_pid_fname
                                                       ? ap_pid_fname
                                                       : DEFAULT_PIDLOG);
+    const char *why = NULL;
 
     ipcg_strlcpy(G->pidfile, pidfile ? pidfile : "", sizeof(G->pidfile));
     ipcg_state_instance_id(G->pidfile, G->instance);
     ipcg_strlcpy(G->state_path,
                  ipcg_state_path(p, cf->state_dir, G->instance),
                  sizeof(G->state_path));
+    /* the serving process's later passes: only a directory that is still
+     * safe (this user's, writable by no one else) gets the files; the
+     * first pass leaves that to the startup cleanup, since it may be a
+     * process that only signals a server */
+    if (!first_pass()
+        && ipcg_state_dir_ensure(p, cf->state_dir, trust_uid(), &why)
+           != APR_SUCCESS) {
+        state_dir_unusable(p, s, cf, why);
+    }
 }
 
 static void fill_opts(apr_pool_t *p, const ipcg_settings *cf,
@@ -1566,8 +1642,9 @@ static void fill_opts(apr_pool_t *p, const ipcg_settings *cf,
 
     memset(o, 0, sizeof(*o));
     o->mode = cf->cleanup;
-    o->run_uid = ap_unixd_config.user_id;
-    o->run_gid = ap_unixd_config.group_id;
+    o->run_uid = run_user();
+    o->run_gid = run_group();
+    o->trust_uid = trust_uid();
     o->self_pid = getpid();
     n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
@@ -1590,20 +1667,27 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     int i;
 
     G->startup_done = 1;
-    if (geteuid() != 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "ipcguard(104): not started as root: no state file, "
-                     "no cleanup");
-        G->cleanup.ran = 0;
-        ipcg_strlcpy(G->cleanup.summary, "not started as root: no cleanup",
-                     sizeof(G->cleanup.summary));
-        return;
+    if (started_as_root) {
+        log_to_httpd(s, APLOG_INFO, 0, apr_psprintf(p,
+                     "ipcguard(104): started as root: state in %s, trusted "
+                     "when owned by root; cleans up after this instance's "
+                     "runs, their objects owned by root or the run User "
+                     "(uid %u, gid %u)", cf->state_dir, (unsigned)run_user(),
+                     (unsigned)run_group()));
     }
-    if (ipcg_state_dir_ensure(p, cf->state_dir, 0, &why) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                     "ipcguard(105): IPCGuardStateDir: %s; no cleanup and "
-                     "no state file", why ? why : "unusable");
-        G->state_path[0] = '\0';
+    else {
+        log_to_httpd(s, APLOG_NOTICE, 0, apr_psprintf(p,
+                     "ipcguard(104): not started as root: runs as uid %u, "
+                     "gid %u (User and Group do not apply); state in %s, "
+                     "trusted only when owned by uid %u; cleans up after "
+                     "this instance's runs, only objects of uid %u",
+                     (unsigned)run_user(), (unsigned)run_group(),
+                     cf->state_dir, (unsigned)trust_uid(),
+                     (unsigned)run_user()));
+    }
+    if (ipcg_state_dir_ensure(p, cf->state_dir, trust_uid(), &why)
+        != APR_SUCCESS) {
+        state_dir_unusable(p, s, cf, why);
         apr_snprintf(G->cleanup.summary, sizeof(G->cleanup.summary),
                      "state directory %s unusable: no cleanup", cf->state_dir);
         return;
@@ -1661,7 +1745,8 @@ static void recover_after_upgrade(apr_pool_t *p, server_rec *s)
     G->startup_done = 1;
     G->rebuilt = 0;
     if (G->state_path[0]
-        && ipcg_state_read(p, G->state_path, 0, &st, &why) == APR_SUCCESS
+        && ipcg_state_read(p, G->state_path, trust_uid(), &st, &why)
+           == APR_SUCCESS
         && st.pid == getpid()) {
         G->started = st.started;
         for (i = 0; i < st.objs->nelts; i++) {
@@ -1688,13 +1773,20 @@ static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     ipcg_settings cf;
 
     (void)plog;
+    /* the default state directory of a server not started as root, now
+     * that DefaultRuntimeDir is known */
+    {
+        const char *dir = ap_runtime_dir_relative(ptemp,
+                                                  IPCG_USER_STATE_SUBDIR);
+        ipcg_strlcpy(user_state_dir, dir ? dir : "", sizeof(user_state_dir));
+    }
     settings_of(s, &cf);
     if (!cf.enabled || ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL) {
         return OK;
     }
     G = global_state(s);
     set_logger(s);
-    identify_instance(ptemp, &cf);
+    identify_instance(ptemp, s, &cf);
     if (!first_pass()) {
         /* before open_logs, a detached server's stderr is /dev/null:
          * what the module says waits for the error log */
@@ -1814,7 +1906,8 @@ static void claim_parent(server_rec *s)
      * teardown is slow): it is this server, not another one */
     G->state_clash = 0;
     if (G->state_path[0]
-        && ipcg_state_read(p, G->state_path, 0, &other, &why) == APR_SUCCESS
+        && ipcg_state_read(p, G->state_path, trust_uid(), &other, &why)
+           == APR_SUCCESS
         && other.pid != G->pid && other.pid != (apr_int64_t)getppid()
         && ipcg_proc_alive(p, &paths, other.pid, other.starttime) == 1) {
         G->state_clash = 1;

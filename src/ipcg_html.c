@@ -174,14 +174,21 @@ static void head(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
     outf(out, p, "<p class=\"sub\">Objects: %s of this server, %s "
          "application-owned, %s of others%s &middot; httpd pid %"
          APR_INT64_T_FMT ", up %s, generation %" APR_UINT64_T_FMT
-         " &middot; cleanup mode %s &middot; instance %s &middot; updated "
-         "%s</p></header>\n", ipcg_grouped(p, n[IPCG_CLASS_INSTANCE]),
+         " &middot; cleanup mode %s &middot; %s &middot; instance %s "
+         "&middot; updated %s</p></header>\n",
+         ipcg_grouped(p, n[IPCG_CLASS_INSTANCE]),
          ipcg_grouped(p, n[IPCG_CLASS_APPLICATION]),
          ipcg_grouped(p, n[IPCG_CLASS_FOREIGN]),
          rep->show_foreign ? "" : " (not listed: IPCGuardShowForeign Off)",
          rep->pid, rep->started > 0 && o->now >= rep->started
              ? ipcg_span_text(p, o->now - rep->started) : "unknown",
          rep->generation, ipcg_cleanup_name(rep->mode),
+         rep->user_mode
+             ? apr_psprintf(p, "<span title=\"not started as root: cleans "
+                            "up only this user's objects\">Privilege: user "
+                            "(uid %u)</span>", (unsigned)rep->run_uid)
+             : "<span title=\"started as root, runs as the User\">"
+               "Privilege: root</span>",
          esc(p, rep->instance), when(p, rep->updated, o->now));
 }
 

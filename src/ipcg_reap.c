@@ -107,14 +107,16 @@ void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
         break;
     case IPCG_WHY_RECORDED_OWNER:
         apr_snprintf(buf, len, "recorded owner uid %u (creator %u, group %u) "
-                     "is neither root nor the run User (uid %u, group %u)",
+                     "is %s the run User (uid %u, group %u)",
                      (unsigned)v->uid, (unsigned)v->cuid, (unsigned)v->gid,
+                     v->user_only ? "not" : "neither root nor",
                      (unsigned)v->run_uid, (unsigned)v->run_gid);
         break;
     case IPCG_WHY_OWNER:
         apr_snprintf(buf, len, "owned by uid %u (creator %u, group %u), "
-                     "neither root nor the run User (uid %u, group %u)",
+                     "%s the run User (uid %u, group %u)",
                      (unsigned)v->uid, (unsigned)v->cuid, (unsigned)v->gid,
+                     v->user_only ? "not" : "neither root nor",
                      (unsigned)v->run_uid, (unsigned)v->run_gid);
         break;
     case IPCG_WHY_CHANGED:
@@ -428,8 +430,9 @@ static void load_instances(ipcg_reap_ctx_t *c)
     exclude = c->o.state_file ? c->o.state_file
               : (c->o.instance ? ipcg_state_path(c->pool, c->o.state_dir,
                                                  c->o.instance) : NULL);
-    if (ipcg_state_list(c->pool, c->o.state_dir, 0, exclude, &states,
-                        &refused) != APR_SUCCESS || states == NULL) {
+    if (ipcg_state_list(c->pool, c->o.state_dir, c->o.trust_uid, exclude,
+                        &states, &refused) != APR_SUCCESS
+        || states == NULL) {
         return;
     }
     /* first the instances whose parent runs (or may), then those whose
@@ -496,6 +499,29 @@ ipcg_run_e ipcg_reap_run_state(ipcg_reap_ctx_t *c, const ipcg_state_t *st,
     return run_state(c, st, c->live_states, survivors);
 }
 
+/* Whether process @a pid can have made an orphan candidate: an object
+ * owned by the run User and made by it (or by root, for a run started as
+ * root) is made by a process running as one of them. Another user's
+ * server (a non-root httpd of its own) cannot; a process whose uid cannot
+ * be read may. */
+static int may_make_candidates(ipcg_reap_ctx_t *c, apr_int64_t pid)
+{
+    ipcg_proc_t pr;
+    char *text;
+
+    memset(&pr, 0, sizeof(pr));
+    pr.uid = (apr_uint64_t)-1;
+    if (ipcg_read_file(c->pool, apr_psprintf(c->pool, "%s/%" APR_INT64_T_FMT
+                                             "/status", c->o.paths->proc,
+                                             pid),
+                       (apr_size_t)64 * 1024, &text, NULL) != APR_SUCCESS
+        || ipcg_parse_proc_status(text, &pr) != APR_SUCCESS
+        || pr.uid == (apr_uint64_t)-1) {
+        return 1;
+    }
+    return pr.uid == c->o.run_uid || (c->o.trust_uid == 0 && pr.uid == 0);
+}
+
 /* A live httpd that no state file knows: a server without the module,
  * whose objects cannot be told from orphans. -1: cannot tell. */
 static apr_int64_t other_httpd(ipcg_reap_ctx_t *c)
@@ -521,7 +547,8 @@ static apr_int64_t other_httpd(ipcg_reap_ctx_t *c)
             || pr->state == 'Z') {
             continue;
         }
-        if (ipcg_proc_is_httpd(c->pool, c->o.paths, pr->pid, &c->httpd)) {
+        if (ipcg_proc_is_httpd(c->pool, c->o.paths, pr->pid, &c->httpd)
+            && may_make_candidates(c, pr->pid)) {
             c->other_httpd = pr->pid;
             break;
         }
@@ -532,12 +559,19 @@ static apr_int64_t other_httpd(ipcg_reap_ctx_t *c)
 /* ------------------------------------------------------------------ */
 /* The one decision procedure                                           */
 
+/* A uid or gid that may own or have made the object: the run User's or
+ * Group's, and root's only when the run was started as root. */
+static int id_ok(apr_uint32_t id, apr_uint32_t run_id, int user_only)
+{
+    return id == run_id || (!user_only && id == 0);
+}
+
 static int owner_ok(const ipcg_subject_t *s, const ipcg_obj_t *x)
 {
-    return (x->uid == 0 || x->uid == s->run_uid)
-           && (x->cuid == 0 || x->cuid == s->run_uid)
-           && (x->gid == 0 || x->gid == s->run_gid)
-           && (x->cgid == 0 || x->cgid == s->run_gid);
+    return id_ok(x->uid, s->run_uid, s->user_only)
+           && id_ok(x->cuid, s->run_uid, s->user_only)
+           && id_ok(x->gid, s->run_gid, s->user_only)
+           && id_ok(x->cgid, s->run_gid, s->user_only);
 }
 
 static int is_posix(const ipcg_obj_t *x)
@@ -601,6 +635,7 @@ static void judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
     v->path = s->path;
     v->run_uid = s->run_uid;
     v->run_gid = s->run_gid;
+    v->user_only = s->user_only;
     v->mode = c->o.mode;
     v->cls = rec->cls;
     v->rec_ctime = rec->ctime;
@@ -610,7 +645,7 @@ static void judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
     if (s->path == IPCG_PATH_ORPHAN) {
         if (rec->kind > IPCG_SYSV_MSG || rec->key != 0
             || rec->uid != s->run_uid
-            || (rec->cuid != 0 && rec->cuid != s->run_uid)) {
+            || !id_ok(rec->cuid, s->run_uid, s->user_only)) {
             v->verdict = IPCG_VERDICT_SKIP;
             v->reason = IPCG_WHY_NOT_CANDIDATE;
             return;
@@ -1228,7 +1263,7 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     path = o->state_file ? o->state_file
                          : ipcg_state_path(p, o->state_dir, o->instance);
     memset(&st, 0, sizeof(st));
-    rv = ipcg_state_read(p, path, 0, &st, &why);
+    rv = ipcg_state_read(p, path, o->trust_uid, &st, &why);
     if (APR_STATUS_IS_ENOENT(rv)) {
         apr_snprintf(res->summary, sizeof(res->summary), "no state file %s: "
                      "the last run stopped cleanly or never ran with the "
@@ -1257,6 +1292,19 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
         finish(res, t0);
         return;
     }
+    if (o->trust_uid != 0 && st.run_uid != o->trust_uid) {
+        /* a server that never was root runs as the user it was started
+         * as: a file of that user naming another run User is no record of
+         * this instance's runs */
+        apr_snprintf(res->summary, sizeof(res->summary), "refusing state "
+                     "file %s: it records run User uid %u, but a server not "
+                     "started as root runs as uid %u; nothing removed", path,
+                     (unsigned)st.run_uid, (unsigned)o->trust_uid);
+        res->outcome = IPCG_OUTCOME_REFUSED;
+        ipcg_log(IPCG_LOG_WARNING, 0, 11, "%s", res->summary);
+        finish(res, t0);
+        return;
+    }
     res->previous_pid = st.pid;
     res->previous_start = st.started;
     res->previous_written = st.written;
@@ -1275,6 +1323,7 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
      * whatever the configuration says today */
     subj.run_uid = st.run_uid;
     subj.run_gid = st.run_gid;
+    subj.user_only = c->o.trust_uid != 0;
     subj.run = ipcg_reap_run_state(c, &st, survivors);
     subj.survivors = survivors;
     if (subj.run == IPCG_RUN_ALIVE || subj.run == IPCG_RUN_UNKNOWN) {
@@ -1422,6 +1471,7 @@ int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
     subj.path = IPCG_PATH_ORPHAN;
     subj.run_uid = c->o.run_uid;
     subj.run_gid = c->o.run_gid;
+    subj.user_only = c->o.trust_uid != 0;
     run.decisions = decisions;
     run.removed = 0;
     if (registered && apr_hash_count(registered) == 0) {
@@ -1497,6 +1547,7 @@ int ipcg_reap_child(ipcg_reap_ctx_t *c, apr_array_header_t *reg,
     subj.path = IPCG_PATH_CHILD;
     subj.run_uid = c->o.run_uid;
     subj.run_gid = c->o.run_gid;
+    subj.user_only = c->o.trust_uid != 0;
     for (i = 0; i < reg->nelts; i++) {
         ipcg_obj_t *x = &objs[i];
         ipcg_use_t use;

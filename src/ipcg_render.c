@@ -84,6 +84,8 @@ void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
     outf(out, p, "%sInstance: %s\n", prefix,
          r->instance[0] ? r->instance : "none");
     outf(out, p, "%sCleanupMode: %s\n", prefix, ipcg_cleanup_name(r->mode));
+    outf(out, p, "%sPrivilege: %s\n", prefix, r->user_mode ? "user" : "root");
+    kv(out, p, prefix, "RunUid", r->run_uid);
     kv(out, p, prefix, "ServerPid", (apr_uint64_t)r->pid);
     if (r->started > 0 && now >= r->started) {
         kv(out, p, prefix, "Uptime", (apr_uint64_t)(now - r->started));
@@ -332,11 +334,13 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
 
     outf(out, p, "{\"instance\":{\"id\":\"%s\",\"pid\":%" APR_INT64_T_FMT
          ",\"started\":%" APR_INT64_T_FMT ",\"generation\":%" APR_UINT64_T_FMT
-         ",\"run_uid\":%u,\"run_gid\":%u,\"mode\":\"%s\",\"updated\":%"
+         ",\"run_uid\":%u,\"run_gid\":%u,\"privilege\":\"%s\","
+         "\"mode\":\"%s\",\"updated\":%"
          APR_INT64_T_FMT ",\"scan_interval\":%d,\"warn_threshold\":%d,"
          "\"show_foreign\":%s},\n",
          r->instance, r->pid, r->started, r->generation,
          (unsigned)r->run_uid, (unsigned)r->run_gid,
+         r->user_mode ? "user" : "root",
          ipcg_cleanup_name(r->mode), r->updated, r->scan_seconds,
          r->warn_percent, r->show_foreign ? "true" : "false");
     outf(out, p, "\"limits\":{\"semmni\":%s,\"semmns\":%s,\"semmsl\":%s,"

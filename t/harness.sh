@@ -9,7 +9,11 @@
 # Instances: httpd_conf NAME writes $T/NAME/httpd.conf (extra directives on
 # stdin); httpd_start NAME runs Debian's apache2 -D FOREGROUND on it.
 # Knobs (environment, per call): MPM=prefork|worker|event,
-# WITH_GUARD=1|0 (load mod_ipcguard), WITH_TEST=1|0 (load the test module).
+# WITH_GUARD=1|0 (load mod_ipcguard), WITH_TEST=1|0 (load the test module),
+# STATE_DIR=DIR|default (IPCGuardStateDir; default: $T/state; "default":
+# no directive), RUN_AS=UID (httpd_conf gives $T/NAME to uid:gid UID, and
+# httpd_start and friends start httpd as that user, never root: numeric
+# ids need no passwd entry).
 
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -122,7 +126,9 @@ httpd_conf() {
     if [ "${WITH_GUARD:-1}" = 1 ]; then
       echo "LoadModule ipcguard_module $GUARD_SO"
       echo "LogLevel info ipcguard:debug"
-      echo "IPCGuardStateDir $T/state"
+      if [ "${STATE_DIR:-}" != default ]; then
+        echo "IPCGuardStateDir ${STATE_DIR:-$T/state}"
+      fi
       echo "IPCGuardScanInterval 1"
       echo "<Location /ipc-status>"
       echo "  SetHandler ipc-status"
@@ -130,6 +136,17 @@ httpd_conf() {
     fi
     echo "$extra"
   } > "$d/httpd.conf"
+  if [ -n "${RUN_AS:-}" ]; then
+    chown -R "$RUN_AS:$RUN_AS" "$d"
+  fi
+}
+
+# The words that make the next command run as RUN_AS (numeric, no spaces;
+# none when it is unset): setpriv execs, so the pid is httpd's.
+run_as_prefix() {
+  if [ -n "${RUN_AS:-}" ]; then
+    echo "setpriv --reuid=$RUN_AS --regid=$RUN_AS --clear-groups --"
+  fi
 }
 
 errlog() { cat "$T/$1/error.log" 2>/dev/null; }
@@ -147,7 +164,7 @@ http_code() {
 # it exited or never answered.
 httpd_start() {
   local name=$1 i
-  setsid "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
+  setsid $(run_as_prefix) "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
   PARENT[$name]=$!
   for i in $(seq 1 150); do
     if ! kill -0 "${PARENT[$name]}" 2>/dev/null; then
@@ -171,7 +188,7 @@ httpd_start() {
 # status is returned (0 would mean it did not start and exited cleanly).
 httpd_expect_exit() {
   local name=$1 pid i
-  setsid "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
+  setsid $(run_as_prefix) "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
   pid=$!
   for i in $(seq 1 150); do
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -315,4 +332,86 @@ kill9_session() {
     sleep 0.1
   done
   return 1
+}
+
+# ---- container restarts -------------------------------------------------
+
+# ns_start NAME: start httpd as pid 1 of a fresh PID namespace with its own
+# /proc (a container start; the IPC namespace, /dev/shm and the files are
+# this test's and outlive it), leading its own session as a container's
+# init does (prefork's stop signals its whole process group), as RUN_AS
+# when set; wait, at most 15 s,
+# until it answers. PARENT is the unshare process outside, NSINIT the
+# outside pid of that pid 1. Returns 1 (showing the log) if it exited.
+declare -A NSINIT
+ns_start() {
+  local name=$1 i
+  unshare --pid --fork --mount-proc setsid $(run_as_prefix) "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
+  PARENT[$name]=$!
+  NSINIT[$name]=""
+  for i in $(seq 1 150); do
+    if [ -z "${NSINIT[$name]}" ]; then
+      NSINIT[$name]=$(children_of "${PARENT[$name]}")
+    fi
+    if ! kill -0 "${PARENT[$name]}" 2>/dev/null; then
+      wait "${PARENT[$name]}" 2>/dev/null
+      echo "# $name (pid 1 of its namespace) exited during startup; error log:"
+      tail -n 15 "$T/$name/error.log" 2>/dev/null | sed 's/^/#   /'
+      tail -n 5 "$T/$name/stdout.log" 2>/dev/null | sed 's/^/#   /'
+      PARENT[$name]=""
+      return 1
+    fi
+    if [ -n "${NSINIT[$name]}" ] && [ "$(http_code "$name" /index.html)" = 200 ]; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "# $name did not answer within 15 s"
+  return 1
+}
+
+# ns_expect_exit NAME: start as ns_start does and expect the namespace to
+# end within 15 s (httpd failed to start); returns 1 if it still runs.
+ns_expect_exit() {
+  local name=$1 i
+  unshare --pid --fork --mount-proc setsid $(run_as_prefix) "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
+  PARENT[$name]=$!
+  for i in $(seq 1 150); do
+    if ! kill -0 "${PARENT[$name]}" 2>/dev/null; then
+      wait "${PARENT[$name]}" 2>/dev/null
+      PARENT[$name]=""
+      return 0
+    fi
+    sleep 0.1
+  done
+  NSINIT[$name]=$(children_of "${PARENT[$name]}")
+  return 1
+}
+
+# ns_kill9 NAME: SIGKILL the namespace's pid 1 from outside, as a runtime
+# does on an OOM kill or a failed liveness probe: the kernel then kills
+# every process of the namespace. Waits (15 s) until all are gone.
+ns_kill9() {
+  local name=$1 pids p
+  pids=$(tree_pids "${NSINIT[$name]}")
+  kill -9 "${NSINIT[$name]}" 2>/dev/null
+  wait "${PARENT[$name]}" 2>/dev/null
+  for p in $pids; do wait_gone "$p"; done
+  PARENT[$name]=""
+  NSINIT[$name]=""
+}
+
+# ns_stop NAME: SIGTERM to pid 1 (a clean container stop), wait (15 s).
+ns_stop() {
+  local name=$1
+  [ -n "${NSINIT[$name]:-}" ] || return 0
+  kill -TERM "${NSINIT[$name]}" 2>/dev/null
+  if ! wait_gone "${NSINIT[$name]}"; then
+    echo "# $name did not stop within 15 s: kill -9"
+    ns_kill9 "$name"
+    return 1
+  fi
+  wait "${PARENT[$name]}" 2>/dev/null
+  PARENT[$name]=""
+  NSINIT[$name]=""
 }

@@ -92,8 +92,9 @@ static void usage(FILE *f)
 "Options for every command:\n"
 "  --state-dir DIR      the state directory (default " IPCG_DEFAULT_STATE_DIR
 ")\n"
-"  --user NAME          the httpd run User (default www-data)\n"
-"  --group NAME         the httpd run Group (default: the User's group)\n"
+"  --user NAME|UID      the httpd run User (default www-data; run as\n"
+"                       another user than root: that user)\n"
+"  --group NAME|GID     the httpd run Group (default: the User's group)\n"
 "  --httpd PATH         the httpd binary, to tell its processes\n"
 "                       (default /usr/sbin/apache2)\n"
 "  --beancounters PATH  user_beancounters file, or none\n"
@@ -144,25 +145,62 @@ typedef struct {
     int json, metrics, autofmt, html, dry_run, orphans;
 } ctl_opts;
 
+/* A name from the user or group database, or a number ("1500" or httpd's
+ * "#1500"): containers run under uids that have no passwd entry. */
+static int numeric_id(const char *arg, apr_uint32_t *id)
+{
+    char *end;
+    unsigned long v;
+
+    if (arg[0] == '#') {
+        arg++;
+    }
+    if (arg[0] < '0' || arg[0] > '9') {
+        return 0;
+    }
+    v = strtoul(arg, &end, 10);
+    if (*end != '\0' || v > 0xfffffffeUL) {
+        return 0;
+    }
+    *id = (apr_uint32_t)v;
+    return 1;
+}
+
+/* The run User and Group: --user and --group; by default www-data as
+ * root, else the caller itself (a server not started as root runs as the
+ * user that started it). */
 static int run_uid_gid(const ctl_opts *c, apr_uint32_t *uid,
                        apr_uint32_t *gid)
 {
-    struct passwd *pw = getpwnam(c->user);
-
-    if (pw == NULL) {
-        fprintf(stderr, "ipcguardctl: --user %s: no such user\n", c->user);
-        return 0;
+    if (c->user == NULL && geteuid() != 0) {
+        *uid = (apr_uint32_t)geteuid();
+        *gid = (apr_uint32_t)getegid();
     }
-    *uid = pw->pw_uid;
-    *gid = pw->pw_gid;
+    else {
+        const char *user = c->user ? c->user : "www-data";
+        struct passwd *pw = getpwnam(user);
+        if (pw != NULL) {
+            *uid = pw->pw_uid;
+            *gid = pw->pw_gid;
+        }
+        else if (numeric_id(user, uid)) {
+            *gid = *uid;
+        }
+        else {
+            fprintf(stderr, "ipcguardctl: --user %s: no such user\n", user);
+            return 0;
+        }
+    }
     if (c->group) {
         struct group *gr = getgrnam(c->group);
-        if (gr == NULL) {
+        if (gr != NULL) {
+            *gid = gr->gr_gid;
+        }
+        else if (!numeric_id(c->group, gid)) {
             fprintf(stderr, "ipcguardctl: --group %s: no such group\n",
                     c->group);
             return 0;
         }
-        *gid = gr->gr_gid;
     }
     return 1;
 }
@@ -176,6 +214,9 @@ static void fill_reap(apr_pool_t *p, const ctl_opts *c, ipcg_reap_opts_t *o,
                                        : IPCG_CLEANUP_REGISTERED);
     o->run_uid = uid;
     o->run_gid = gid;
+    /* run as root: root's state files (a server started as root); run as
+     * another user: that user's (a server that user started) */
+    o->trust_uid = (apr_uint32_t)geteuid();
     o->self_pid = getpid();
     o->self_exe = c->httpd;
     o->paths = &c->paths;
@@ -229,8 +270,8 @@ static void status_trends(apr_pool_t *p, const ctl_opts *c,
     int i;
 
     ipcg_state_instance_id(c->pidfile, id);
-    rv = ipcg_history_read(p, ipcg_history_path(p, c->state_dir, id), 0, &h,
-                           &why);
+    rv = ipcg_history_read(p, ipcg_history_path(p, c->state_dir, id),
+                           (apr_uint32_t)geteuid(), &h, &why);
     if (rv != APR_SUCCESS) {
         if (!APR_STATUS_IS_ENOENT(rv)) {
             fprintf(stderr, "ipcguardctl: history file: %s\n",
@@ -291,6 +332,7 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
         r->run_uid = uid;
         r->run_gid = gid;
     }
+    r->user_mode = geteuid() != 0;
     ipcg_snapshot_init(p, &snap);
     ipcg_scan_all(p, &c->paths, &snap);
     if (c->state_file) {
@@ -302,7 +344,8 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
         path = ipcg_state_path(p, c->state_dir, id);
     }
     memset(&st, 0, sizeof(st));
-    if (ipcg_state_read(p, path, 0, &st, &why) == APR_SUCCESS) {
+    if (ipcg_state_read(p, path, (apr_uint32_t)geteuid(), &st, &why)
+        == APR_SUCCESS) {
         /* by slot, not a search per object: a state file can list
          * thousands */
         apr_hash_t *live = ipcg_snapshot_index(p, &snap);
@@ -368,11 +411,6 @@ static int cmd_clean(apr_pool_t *p, const ctl_opts *c)
     apr_uint32_t uid, gid;
     int i;
 
-    if (geteuid() != 0 && !c->dry_run) {
-        fprintf(stderr, "ipcguardctl: clean must run as root (or use "
-                "--dry-run)\n");
-        return 1;
-    }
     if (!run_uid_gid(c, &uid, &gid)) {
         return EXIT_USAGE;
     }
@@ -456,7 +494,6 @@ int main(int argc, const char *const *argv)
     ipcg_paths_default(&c.paths);
     c.state_dir = IPCG_DEFAULT_STATE_DIR;
     c.pidfile = "/var/run/apache2/apache2.pid";
-    c.user = "www-data";
     c.httpd = "/usr/sbin/apache2";
     c.beancounters = IPCG_DEFAULT_BEANCOUNTERS;
     /* "ipcguardctl COMMAND [OPTIONS]": the command first, then options */

@@ -26,6 +26,9 @@ typedef enum {
 
 #define IPCG_DEFAULT_CLEANUP      IPCG_CLEANUP_REGISTERED
 #define IPCG_DEFAULT_STATE_DIR    "/run/ipcguard"
+/** The state directory of a server not started as root, under httpd's
+ * DefaultRuntimeDir. */
+#define IPCG_USER_STATE_SUBDIR    "ipcguard"
 #define IPCG_DEFAULT_SCAN_SECONDS 10
 #define IPCG_DEFAULT_WARN_PERCENT 80
 #define IPCG_DEFAULT_MAX_OBJECTS  2048

@@ -13,8 +13,9 @@
  * module); it is the object that was recorded or scanned (kind, id, key,
  * creator, size and ctime; for /dev/shm name and inode); it belongs to
  * root or the run User and Group (the ones the state file recorded; the
- * running server's for the child reaper); it is instance-owned (orphans:
- * IPC_PRIVATE, owned by the run User); no live instance has it
+ * running server's for the child reaper; only the run User's and Group's,
+ * never root's, for a server that never was root); it is instance-owned
+ * (orphans: IPC_PRIVATE, owned by the run User); no live instance has it
  * registered; and nothing uses it (no attachment, no waiter, every pid it
  * names dead, no process maps or holds the /dev/shm file). In report mode
  * nothing is removed at all.
@@ -55,6 +56,15 @@ typedef struct {
                                           state_dir/<instance>.state */
     ipcg_alive_fn *alive;            /**< NULL: ask /proc */
     void *alive_baton;
+    apr_uint32_t trust_uid;          /**< who must own the state files and
+                                          their directory: 0 for a server
+                                          started as root; else the user
+                                          a server that never was root runs
+                                          as, and then only that user's
+                                          objects are its own (root's
+                                          never), and a state file must
+                                          record that user as the run
+                                          User */
 } ipcg_reap_opts_t;
 
 typedef enum {
@@ -122,6 +132,7 @@ typedef struct {
     apr_uint64_t count;         /**< attachments, waiters, survivors */
     apr_uint32_t uid, cuid, gid;    /**< owner reasons: the owner seen */
     apr_uint32_t run_uid, run_gid;  /**< owner reasons: who may own it */
+    int user_only;                  /**< owner reasons: root may not */
     apr_int64_t ctime;          /**< changed: the ctime seen now */
     apr_uint64_t size;          /**< changed: the size seen now */
     apr_int64_t rec_ctime;      /**< changed: the ctime recorded */
@@ -149,7 +160,11 @@ ipcg_reap_ctx_t *ipcg_reap_ctx_make(apr_pool_t *p, const ipcg_reap_opts_t *o);
 /** Who must be dead and who may own the object, for one judgement. */
 typedef struct {
     ipcg_path_e path;
-    apr_uint32_t run_uid, run_gid;  /**< root or these may own it */
+    apr_uint32_t run_uid, run_gid;  /**< these (and root, unless
+                                         user_only) may own it */
+    int user_only;                  /**< the run never was root: root
+                                         neither owns nor made its
+                                         objects */
     ipcg_run_e run;                 /**< startup: the recorded run's state */
     const apr_array_header_t *survivors;  /**< startup: ipcg_proc_t */
 } ipcg_subject_t;

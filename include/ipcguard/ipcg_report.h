@@ -84,6 +84,8 @@ typedef struct {
     apr_int64_t started;          /**< epoch seconds */
     apr_uint64_t generation;
     apr_uint32_t run_uid, run_gid;
+    int user_mode;                /**< not started as root: runs as
+                                       run_uid, cleans up only its objects */
     ipcg_cleanup_e mode;
     int show_foreign;
     int warn_percent;

@@ -315,6 +315,78 @@ START_TEST(orphan_candidates)
 }
 END_TEST
 
+/* A run that never was root: only its user's objects are its own, and
+ * root's never (a set root made and gave to the user is another server's,
+ * one started as root). */
+START_TEST(a_user_run_owns_only_its_users_objects)
+{
+    ipcg_reap_opts_t o = opts(IPCG_CLEANUP_ORPHANS);
+    ipcg_reap_ctx_t *c;
+    ipcg_obj_t r = rec_sem();
+    ipcg_use_t u;
+    ipcg_subject_t s = startup_of(IPCG_RUN_DEAD);
+    ipcg_verdict_t v;
+    char why[IPCG_REASON_MAX];
+
+    o.trust_uid = 1500;
+    o.run_uid = o.run_gid = 1500;
+    c = ipcg_reap_ctx_make(pool, &o);
+    s.user_only = 1;
+    s.run_uid = s.run_gid = 1500;
+    r.uid = r.cuid = r.gid = r.cgid = 1500;
+    u = dead_use(&r);
+    ipcg_reap_judge(c, &s, &r, &u, &v);
+    ck_verdict(v, IPCG_VERDICT_REMOVE, IPCG_WHY_DEAD);
+    /* made by root, given to the user: not this run's */
+    r.cuid = 0;
+    u = dead_use(&r);
+    ipcg_reap_judge(c, &s, &r, &u, &v);
+    ck_verdict(v, IPCG_VERDICT_KEEP, IPCG_WHY_RECORDED_OWNER);
+    ipcg_verdict_text(&v, why, sizeof(why));
+    ck_assert_msg(strstr(why, "is not the run User (uid 1500, group 1500)")
+                  != NULL, "unexpected text: %s", why);
+    /* root's group, or root's now */
+    r.cuid = 1500;
+    r.gid = 0;
+    u = dead_use(&r);
+    ipcg_reap_judge(c, &s, &r, &u, &v);
+    ck_verdict(v, IPCG_VERDICT_KEEP, IPCG_WHY_RECORDED_OWNER);
+    r.gid = 1500;
+    u = dead_use(&r);
+    u.now.uid = 0;
+    ipcg_reap_judge(c, &s, &r, &u, &v);
+    ck_verdict(v, IPCG_VERDICT_KEEP, IPCG_WHY_OWNER);
+    ipcg_verdict_text(&v, why, sizeof(why));
+    ck_assert_msg(strstr(why, "owned by uid 0 (creator 1500, group 1500), not "
+                         "the run User") != NULL, "unexpected text: %s", why);
+    /* another user's */
+    u = dead_use(&r);
+    u.now.uid = u.now.cuid = 1501;
+    ipcg_reap_judge(c, &s, &r, &u, &v);
+    ck_verdict(v, IPCG_VERDICT_KEEP, IPCG_WHY_OWNER);
+    /* the same objects for a run started as root with User 1500: root's
+     * are its own too */
+    s.user_only = 0;
+    r.cuid = 0;
+    u = dead_use(&r);
+    ipcg_reap_judge(c, &s, &r, &u, &v);
+    ck_verdict(v, IPCG_VERDICT_REMOVE, IPCG_WHY_DEAD);
+
+    /* orphans: a candidate is the user's and made by the user */
+    memset(&s, 0, sizeof(s));
+    s.path = IPCG_PATH_ORPHAN;
+    s.user_only = 1;
+    s.run_uid = s.run_gid = 1500;
+    r = rec_sem();
+    r.cls = IPCG_CLASS_FOREIGN;
+    r.uid = r.gid = r.cgid = 1500;
+    r.cuid = 0;
+    u = dead_use(&r);
+    ipcg_reap_judge(c, &s, &r, &u, &v);
+    ck_verdict(v, IPCG_VERDICT_SKIP, IPCG_WHY_NOT_CANDIDATE);
+}
+END_TEST
+
 START_TEST(registry_reconcile_and_diff)
 {
     ipcg_snapshot_t a, b;
@@ -525,6 +597,29 @@ static const char *mkstate(const char *pidfile, apr_int64_t pid,
     ck_assert_msg(ipcg_state_write(pool, path, &st, &why) == APR_SUCCESS,
                   "writing %s: %s", path, why ? why : "?");
     return path;
+}
+
+/* A state file of instance @a pidfile, dead pid 100, with no object,
+ * naming @a run_uid as the run User and Group. */
+static void mkstate_as(const char *pidfile, apr_uint32_t run_uid, char id[17])
+{
+    ipcg_state_t st;
+    const char *why = NULL, *path;
+
+    memset(&st, 0, sizeof(st));
+    ipcg_state_instance_id(pidfile, id);
+    memcpy(st.instance, id, 17);
+    st.pidfile = pidfile;
+    st.pid = 100;
+    st.starttime = 5000;
+    st.pgrp = st.session = 100;
+    st.run_uid = st.run_gid = run_uid;
+    st.started = 1000;
+    st.written = 2000;
+    st.objs = apr_array_make(pool, 1, sizeof(ipcg_obj_t));
+    path = ipcg_state_path(pool, at("state"), id);
+    ck_assert_msg(ipcg_state_write(pool, path, &st, &why) == APR_SUCCESS,
+                  "writing %s: %s", path, why ? why : "?");
 }
 
 static ipcg_reap_opts_t fxopts(ipcg_cleanup_e mode, const char *instance)
@@ -998,6 +1093,149 @@ START_TEST(orphans_refused_while_an_httpd_without_the_module_runs)
 }
 END_TEST
 
+/* The run state with this process as @a self (its pid and start time in
+ * the fixture /proc). */
+static ipcg_run_e run_as_self(apr_int64_t self, apr_int64_t pid,
+                              apr_uint64_t start, apr_int64_t session,
+                              int *nsurv)
+{
+    ipcg_reap_opts_t o = fxopts(IPCG_CLEANUP_REGISTERED, "x");
+    ipcg_state_t st;
+    apr_array_header_t *surv = apr_array_make(pool, 4, sizeof(ipcg_proc_t));
+    ipcg_run_e r;
+
+    o.self_pid = self;
+    memset(&st, 0, sizeof(st));
+    st.pid = pid;
+    st.starttime = start;
+    st.session = st.pgrp = session;
+    st.objs = apr_array_make(pool, 1, sizeof(ipcg_obj_t));
+    r = ipcg_reap_run_state(ipcg_reap_ctx_make(pool, &o), &st, surv);
+    *nsurv = surv->nelts;
+    return r;
+}
+
+/* A container restart: a fresh PID namespace, httpd pid 1 again. The
+ * recorded pid is this very process's, with another start time: the run
+ * it names is dead, never "still running". */
+START_TEST(pid_one_again_after_a_container_restart)
+{
+    int n;
+
+    /* pid 1 leads its session, as a container's init does */
+    mkproc(1, 0, 1, 9000, 'S', "apache2", httpd_bin, NULL);
+    mkproc(2, 1, 1, 9100, 'S', "apache2", httpd_bin, NULL);
+    ck_assert_int_eq(run_as_self(1, 1, 5000, 1, &n), IPCG_RUN_DEAD);
+    ck_assert_int_eq(n, 0);
+    /* the same process recorded itself: that run is alive */
+    ck_assert_int_eq(run_as_self(1, 1, 9000, 1, &n), IPCG_RUN_ALIVE);
+    /* pid 1 whose session leader is outside the namespace (session 0),
+     * with a child of its own: still dead, and no survivors */
+    rmproc(1);
+    rmproc(2);
+    mkproc(1, 0, 0, 9000, 'S', "apache2", httpd_bin, NULL);
+    mkproc(2, 1, 0, 9100, 'S', "apache2", httpd_bin, NULL);
+    ck_assert_int_eq(run_as_self(1, 1, 5000, 0, &n), IPCG_RUN_DEAD);
+    ck_assert_int_eq(n, 0);
+    /* an httpd of the old run that is not this one's would survive */
+    mkproc(7, 0, 0, 5100, 'S', "apache2", httpd_bin, NULL);
+    ck_assert_int_eq(run_as_self(1, 1, 5000, 0, &n), IPCG_RUN_SURVIVORS);
+    ck_assert_int_eq(n, 1);
+}
+END_TEST
+
+/* Another user's httpd (a server that user started) cannot have made a
+ * set of the run User's: it does not stop the orphan pass. Root's, the
+ * run User's, or one whose uid cannot be read do. */
+START_TEST(another_users_httpd_is_no_reason_to_keep_orphans)
+{
+    ipcg_obj_t x = rec_sem();
+    ipcg_use_t u;
+    ipcg_subject_t s;
+    ipcg_verdict_t v;
+    ipcg_reap_ctx_t *c;
+    static const struct { const char *uid; int keep; } cases[] = {
+        { "1501", 0 }, { "0", 1 }, { "33", 1 }, { NULL, 1 }
+    };
+    int i;
+
+    x.cls = IPCG_CLASS_FOREIGN;
+    x.cuid = 33;
+    memset(&s, 0, sizeof(s));
+    s.path = IPCG_PATH_ORPHAN;
+    s.run_uid = s.run_gid = 33;
+    for (i = 0; i < 4; i++) {
+        ipcg_reap_opts_t o = fxopts(IPCG_CLEANUP_ORPHANS, "x");
+        const char *dir = at("proc/80");
+        rmproc(80);
+        mkproc(80, 1, 80, 10, 'S', "httpd", httpd_bin, NULL);
+        if (cases[i].uid) {
+            put(apr_pstrcat(pool, dir, "/status", NULL),
+                apr_psprintf(pool, "Name:\thttpd\nUid:\t%s\t%s\t%s\t%s\n",
+                             cases[i].uid, cases[i].uid, cases[i].uid,
+                             cases[i].uid));
+        }
+        o.run_uid = o.run_gid = 33;
+        c = ipcg_reap_ctx_make(pool, &o);
+        u = dead_use(&x);
+        ipcg_reap_judge(c, &s, &x, &u, &v);
+        if (cases[i].keep) {
+            ck_assert_msg(v.reason == IPCG_WHY_OTHER_HTTPD && v.pid == 80,
+                          "uid %s: expected other-httpd 80, got %s %d",
+                          cases[i].uid ? cases[i].uid : "unknown",
+                          ipcg_reason_name(v.reason), (int)v.pid);
+        }
+        else {
+            ck_verdict(v, IPCG_VERDICT_REMOVE, IPCG_WHY_DEAD);
+        }
+    }
+}
+END_TEST
+
+/* A server not started as root trusts only its user's state files, and
+ * only those that name that user as the run User. */
+START_TEST(a_user_run_trusts_only_its_users_files)
+{
+    apr_array_header_t *dec = apr_array_make(pool, 4, sizeof(ipcg_decision_t));
+    ipcg_reap_opts_t o;
+    ipcg_cleanup_t res;
+    const char *path;
+    char id[17];
+
+    path = mkstate("/run/u.pid", 100, 5000, 100, NULL, 0, id);
+    o = fxopts(IPCG_CLEANUP_REGISTERED, apr_pstrdup(pool, id));
+    o.trust_uid = o.run_uid = o.run_gid = 1500;
+    /* root's file, in root's directory */
+    ipcg_reap_startup(ipcg_reap_ctx_make(pool, &o), &res, dec, NULL);
+    ck_assert_int_eq(res.outcome, IPCG_OUTCOME_REFUSED);
+    ck_assert_msg(strstr(res.summary, "owned by uid 0, not uid 1500") != NULL,
+                  "unexpected summary: %s", res.summary);
+    /* the user's directory and file, naming another run User */
+    ck_assert_int_eq(chown(at("state"), 1500, 1500), 0);
+    ck_assert_int_eq(chown(path, 1500, 1500), 0);
+    ipcg_reap_startup(ipcg_reap_ctx_make(pool, &o), &res, dec, NULL);
+    ck_assert_int_eq(res.outcome, IPCG_OUTCOME_REFUSED);
+    ck_assert_msg(strstr(res.summary, "records run User uid 0, but a server "
+                         "not started as root runs as uid 1500") != NULL,
+                  "unexpected summary: %s", res.summary);
+    /* the user's own, naming the user: read */
+    ck_assert_int_eq(chown(at("state"), 0, 0), 0);
+    mkstate_as("/run/u.pid", 1500, id);
+    ck_assert_int_eq(chown(at("state"), 1500, 1500), 0);
+    ck_assert_int_eq(chown(path, 1500, 1500), 0);
+    ipcg_reap_startup(ipcg_reap_ctx_make(pool, &o), &res, dec, NULL);
+    ck_assert_msg(res.outcome == IPCG_OUTCOME_DONE,
+                  "expected done, got %d: %s", res.outcome, res.summary);
+    /* another user's: refused */
+    ck_assert_int_eq(chown(path, 1501, 1501), 0);
+    ipcg_reap_startup(ipcg_reap_ctx_make(pool, &o), &res, dec, NULL);
+    ck_assert_int_eq(res.outcome, IPCG_OUTCOME_REFUSED);
+    ck_assert_msg(strstr(res.summary, "owned by uid 1501, not uid 1500")
+                  != NULL, "unexpected summary: %s", res.summary);
+    ck_assert_int_eq(chown(at("state"), 0, 0), 0);
+}
+END_TEST
+
 START_TEST(removal_is_of_the_checked_file)
 {
     ipcg_obj_t x = mkshm("ShM.r1");
@@ -1056,6 +1294,7 @@ int main(void)
     ADD_TEST(tc, the_run_must_be_dead);
     ADD_TEST(tc, every_reason_has_one_text);
     ADD_TEST(tc, orphan_candidates);
+    ADD_TEST(tc, a_user_run_owns_only_its_users_objects);
     ADD_TEST(tc, registry_reconcile_and_diff);
     suite_add_tcase(s, tc);
 
@@ -1067,11 +1306,14 @@ int main(void)
     ADD_TEST(fxc, stamp_owners_records_start_times);
     ADD_TEST(fxc, orphans_refused_while_an_httpd_without_the_module_runs);
     ADD_TEST(fxc, removal_is_of_the_checked_file);
+    ADD_TEST(fxc, pid_one_again_after_a_container_restart);
+    ADD_TEST(fxc, another_users_httpd_is_no_reason_to_keep_orphans);
     /* these read state files, which only root's are trusted */
     if (geteuid() == 0) {
         ADD_TEST(fxc, startup_decision);
         ADD_TEST(fxc, startup_dead_run_and_changed_file);
         ADD_TEST(fxc, live_instance_set);
+        ADD_TEST(fxc, a_user_run_trusts_only_its_users_files);
     }
     else {
         fprintf(stderr, "# test_reap: not root: the state-file cases "
