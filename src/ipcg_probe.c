@@ -212,8 +212,30 @@ static const char *find_in(const char *s, apr_size_t len, const char *needle)
 /* Note the inode of every /dev/shm file in one maps file. The prefix is
  * looked for in each line only: a search through the rest of the text
  * would make a process with many mappings cost their square. */
+/* Is the "major:minor" (hex) device field at @a s another device than
+ * /dev/shm's? Unreadable fields count as the same device: keeping a file
+ * is the safe side. A process in another mount namespace maps files of
+ * its own /dev/shm under the same names and inode numbers. */
+static int other_device(const char *s, dev_t shm_dev)
+{
+    char *end = NULL;
+    apr_int64_t maj, min;
+
+    maj = apr_strtoi64(s, &end, 16);
+    if (end == s || *end != ':' || maj < 0) {
+        return 0;
+    }
+    s = end + 1;
+    min = apr_strtoi64(s, &end, 16);
+    if (end == s || *end != ' ' || min < 0) {
+        return 0;
+    }
+    return (apr_uint64_t)maj != (apr_uint64_t)major(shm_dev)
+           || (apr_uint64_t)min != (apr_uint64_t)minor(shm_dev);
+}
+
 static void maps_users(apr_pool_t *p, const char *text, const char *prefix,
-                       apr_int64_t pid, apr_hash_t *users)
+                       apr_int64_t pid, dev_t shm_dev, apr_hash_t *users)
 {
     const char *line = text;
 
@@ -224,11 +246,17 @@ static void maps_users(apr_pool_t *p, const char *text, const char *prefix,
         if (path) {
             /* "addr perms offset dev inode path": inode is the 5th */
             char buf[32];
-            const char *s = line;
+            const char *s = line, *dev = NULL;
             int field;
             for (field = 0; field < 4 && s; field++) {
                 s = strchr(s, ' ');
                 while (s && *s == ' ') s++;
+                if (field == 2) {
+                    dev = s;
+                }
+            }
+            if (dev && dev < path && other_device(dev, shm_dev)) {
+                s = NULL;
             }
             if (s && (apr_size_t)(path - s) < sizeof(buf) && path > s) {
                 apr_uint64_t ino;
@@ -292,7 +320,7 @@ apr_status_t ipcg_posix_users(apr_pool_t *p, const ipcg_paths_t *paths,
                                              dent.name),
                            (apr_size_t)64 * 1024 * 1024, &text, NULL)
             == APR_SUCCESS) {
-            maps_users(p, text, prefix, pid, *users);
+            maps_users(p, text, prefix, pid, shm_st.st_dev, *users);
         }
         /* open descriptors: stat follows the link to the file itself */
         fddir = apr_psprintf(sub, "%s/%s/fd", paths->proc, dent.name);

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "ipcguard/ipcg_conf.h"
@@ -425,6 +426,8 @@ START_TEST(posix_users_many_mappings)
     char *maps;
     apr_size_t n;
     apr_time_t t0;
+    struct stat shm;
+    const char *dev;
     int i;
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -444,27 +447,37 @@ START_TEST(posix_users_many_mappings)
                                       "\n", i * 4096, (i + 1) * 4096,
                                       1000 + i, i);
     }
+    ck_assert_int_eq(stat(paths.devshm, &shm), 0);
+    dev = apr_psprintf(pool, "%02x:%02x", major(shm.st_dev),
+                       minor(shm.st_dev));
     /* the inode of a line without the prefix is not the next line's */
     maps = apr_pstrcat(pool, maps,
-                       "7f0000000000-7f0000001000 rw-s 00000000 00:1a 55 "
+                       "7f0000000000-7f0000001000 rw-s 00000000 ", dev, " 55 "
                        "/tmp/other\n"
-                       "7f0000001000-7f0000002000 rw-s 00000000 00:1a 77 ",
+                       "7f0000001000-7f0000002000 rw-s 00000000 ", dev, " 77 ",
                        paths.devshm, "/ShM.a\n"
-                       "7f0000002000-7f0000003000 rw-s 00000000 00:1a 0 ",
-                       paths.devshm, "/zero-inode\n", NULL);
+                       "7f0000002000-7f0000003000 rw-s 00000000 ", dev, " 0 ",
+                       paths.devshm, "/zero-inode\n"
+                       /* the same name in another mount namespace's
+                        * /dev/shm: another device, not this file */
+                       "7f0000003000-7f0000004000 rw-s 00000000 ff:fe 66 ",
+                       paths.devshm, "/ShM.c\n", NULL);
     write_text(apr_pstrcat(pool, paths.proc, "/7/maps", NULL), maps);
     /* the last line without a newline */
     write_text(apr_pstrcat(pool, paths.proc, "/8/maps", NULL),
-               apr_pstrcat(pool, "7f0000000000-7f0000001000 rw-s 00000000 "
-                           "00:1a 77 ", paths.devshm, "/ShM.a\n"
-                           "7f0000001000-7f0000002000 rw-s 00000000 00:1a 99 ",
-                           paths.devshm, "/sem.b", NULL));
+               apr_pstrcat(pool, "7f0000000000-7f0000001000 rw-s 00000000 ",
+                           dev, " 77 ", paths.devshm, "/ShM.a\n"
+                           "7f0000001000-7f0000002000 rw-s 00000000 ", dev,
+                           " 99 ", paths.devshm, "/sem.b", NULL));
     t0 = apr_time_now();
     ck_assert_int_eq(ipcg_posix_users(pool, &paths, &users), APR_SUCCESS);
     /* milliseconds when each line is searched alone (under valgrind too);
      * a search to the end of the text took seconds */
     ck_assert_int_lt(apr_time_now() - t0, apr_time_from_sec(2));
     ck_assert_uint_eq(apr_hash_count(users), 2);
+    ino = 66;
+    ck_assert_msg(apr_hash_get(users, &ino, sizeof(ino)) == NULL,
+                  "a file of another device's /dev/shm was taken for ours");
     ino = 77;
     pid = apr_hash_get(users, &ino, sizeof(ino));
     ck_assert_ptr_nonnull(pid);

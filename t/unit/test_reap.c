@@ -7,6 +7,7 @@
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -522,8 +523,10 @@ static const char *maps_of(const char *name)
     struct stat st;
     ck_assert_int_eq(stat(apr_pstrcat(pool, fxpaths.devshm, "/", name, NULL),
                           &st), 0);
+    /* the device of the file, as the kernel writes it */
     return apr_psprintf(pool, "7f0000000000-7f0000001000 rw-s 00000000 "
-                        "00:1a %lu %s/%s\n", (unsigned long)st.st_ino,
+                        "%02x:%02x %lu %s/%s\n", major(st.st_dev),
+                        minor(st.st_dev), (unsigned long)st.st_ino,
                         fxpaths.devshm, name);
 }
 
