@@ -2215,19 +2215,56 @@ static int ipcg_handler(request_rec *r)
     return OK;
 }
 
-/* The section in /server-status and the IPCGuard* lines in its ?auto. */
+/* The IPCGuard* lines, gathered in one buffer: one write to the request
+ * instead of one per line. */
+typedef struct {
+    apr_pool_t *pool;
+    char *buf;
+    apr_size_t len, cap;
+} line_buf;
+
+static void out_to_buffer(void *baton, const char *buf, apr_size_t len)
+{
+    line_buf *b = baton;
+
+    if (b->len + len > b->cap) {
+        apr_size_t cap = b->cap ? b->cap * 2 : 4096;
+        char *nb;
+        while (cap < b->len + len) {
+            cap *= 2;
+        }
+        nb = apr_palloc(b->pool, cap);
+        if (b->len) {
+            memcpy(nb, b->buf, b->len);
+        }
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, buf, len);
+    b->len += len;
+}
+
+/* The section in /server-status and the IPCGuard* lines in its ?auto:
+ * both print only the report's counters and summary, so only the report
+ * is copied out of the table, never its lists. */
 static int ipcg_status_hook(request_rec *r, int flags)
 {
     ipcg_view_t v;
     ipcg_out_t out;
 
-    if (table == NULL || ipcg_table_read(table, r->pool, &v) != APR_SUCCESS) {
+    memset(&v, 0, sizeof(v));
+    if (table == NULL || ipcg_table_read_report(table, &v.rep)
+                         != APR_SUCCESS) {
         return OK;
     }
     if (flags & AP_STATUS_SHORT) {
-        out.write = out_to_request;
-        out.baton = r;
+        line_buf lb = { r->pool, NULL, 0, 0 };
+        out.write = out_to_buffer;
+        out.baton = &lb;
         ipcg_render_auto(r->pool, &v, "IPCGuard", &out);
+        if (lb.len) {
+            ap_rwrite(lb.buf, (int)lb.len, r);
+        }
         return OK;
     }
     {

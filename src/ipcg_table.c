@@ -189,6 +189,31 @@ apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v)
     return APR_EAGAIN;
 }
 
+apr_status_t ipcg_table_read_report(ipcg_table_t *t, ipcg_report_t *rep)
+{
+    apr_time_t start = 0;
+    int tries;
+
+    if (t == NULL || t->magic != TABLE_MAGIC || t->version != TABLE_VERSION) {
+        return APR_EINVAL;
+    }
+    for (tries = 0; tries == 0 || back_off(tries, &start); tries++) {
+        apr_uint32_t s1, s2;
+
+        s1 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        if (s1 & 1) {
+            continue;       /* the writer is at work */
+        }
+        *rep = t->rep;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        s2 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        if (s1 == s2) {
+            return APR_SUCCESS;
+        }
+    }
+    return APR_EAGAIN;
+}
+
 apr_uint32_t ipcg_table_generation(const ipcg_table_t *t)
 {
     return __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);

@@ -40,6 +40,13 @@ void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v);
  * a table. */
 apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v);
 
+/** Copy only the fixed report (counters, summary, limits, forecasts:
+ * about 13 KB) out of @a t, consistent under the same seqlock, without
+ * the object, decision and process lists. For readers that print only
+ * the report, such as the lines added to /server-status. Returns as
+ * ipcg_table_read does. */
+apr_status_t ipcg_table_read_report(ipcg_table_t *t, ipcg_report_t *rep);
+
 /** The current generation (even when stable); for tests. */
 apr_uint32_t ipcg_table_generation(const ipcg_table_t *t);
 

@@ -274,6 +274,48 @@ START_TEST(table_readers_never_see_a_torn_copy)
 }
 END_TEST
 
+START_TEST(table_report_reader_copies_only_the_report)
+{
+    /* the report alone, the same as the whole read gives, and a torn
+     * report never: a writer alternates two views while the parent reads */
+    apr_size_t size = ipcg_table_size(64, 4, 4);
+    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ipcg_table_t *t = ipcg_table_init(mem, size, 64, 4, 4);
+    ipcg_view_t a = view(10, 1), b = view(60, 2), whole;
+    ipcg_report_t rep;
+    pid_t writer;
+    int i, torn = 0;
+
+    b.rep.pid = 3000;
+    b.rep.scans_total = 77;
+    a.rep.scans_total = 5;
+    ipcg_table_publish(t, &a);
+    ck_assert_int_eq(ipcg_table_read_report(t, &rep), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_table_read(t, pool, &whole), APR_SUCCESS);
+    ck_assert_int_eq(memcmp(&rep, &whole.rep, sizeof(rep)), 0);
+    writer = fork();
+    if (writer == 0) {
+        for (i = 0; i < 200000; i++) {
+            ipcg_table_publish(t, (i & 1) ? &a : &b);
+        }
+        _exit(0);
+    }
+    for (i = 0; i < 200000; i++) {
+        if (ipcg_table_read_report(t, &rep) == APR_SUCCESS
+            && !((rep.pid == 2975 && rep.scans_total == 5)
+                 || (rep.pid == 3000 && rep.scans_total == 77))) {
+            torn++;
+        }
+    }
+    waitpid(writer, NULL, 0);
+    ck_assert_int_eq(torn, 0);
+    memset(mem, 0, 16);
+    ck_assert_int_eq(ipcg_table_read_report(t, &rep), APR_EINVAL);
+    munmap(mem, size);
+}
+END_TEST
+
 /* The sequence word of the table follows its magic and version: odd
  * while the writer is at work. */
 static volatile apr_uint32_t *seq_word(void *mem)
@@ -337,6 +379,7 @@ int main(void)
     ADD_TEST(tc, table_publish_and_read);
     ADD_TEST(tc, table_readers_never_see_a_torn_copy);
     ADD_TEST(tc, table_readers_wait_out_a_slow_writer);
+    ADD_TEST(tc, table_report_reader_copies_only_the_report);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
