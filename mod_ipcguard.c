@@ -405,6 +405,17 @@ typedef struct {
     apr_int64_t last_seen_at;   /* epoch s of the last scan of the watch */
     apr_uint64_t outside_total; /* outside removals since the start */
     apr_array_header_t *pending;     /* log lines waiting for the error log */
+    /* watching between full scans */
+    ipcg_signature_t sig;       /* the kernel's summary before the last
+                                   full scan */
+    int sig_valid;
+    apr_time_t last_full;       /* when the last full scan began */
+    apr_time_t procs_all_at;    /* when every process's maps were last read */
+    apr_uint64_t full_scans, quiet_scans;
+    ipcg_proc_memo_t *procmemo; /* processes' memory, by pid */
+    ipcg_report_t *kept_rep;    /* what the last full scan published */
+    apr_array_header_t *kept_objs;
+    apr_pool_t *keptpool;       /* holds kept_objs; replaced per full scan */
 } ipcg_global;
 
 /* Per generation (reset when the module is loaded again). */
@@ -666,6 +677,48 @@ static int register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
     return added;
 }
 
+/* Full scans at least this many scan intervals apart when nothing seems
+ * to change: they catch what the kernel's counts cannot tell (an object
+ * gone and another in its place, a foreign object's owner or attach
+ * count), and every process's maps are read again with them. */
+#define IPCG_FULL_SCAN_EVERY 6
+
+static apr_interval_time_t backstop(const ipcg_settings *cf)
+{
+    return apr_time_from_sec((apr_int64_t)cf->scan_seconds
+                             * IPCG_FULL_SCAN_EVERY);
+}
+
+/* The server's processes with their shared memory; status and maps are
+ * read only for processes that are new or whose counters moved, and for
+ * every one at the backstop. */
+static void view_procs(apr_pool_t *p, const ipcg_settings *cf, ipcg_view_t *v)
+{
+    apr_time_t now = apr_time_now();
+
+    if (G->procmemo == NULL) {
+        G->procmemo = ipcg_proc_memo_create(G->pool);
+    }
+    if (now - G->procs_all_at >= backstop(cf)) {
+        ipcg_proc_memo_round(G->procmemo, 1);
+        G->procs_all_at = now;
+    }
+    ipcg_report_procs_memo(p, &paths, G->pid, G->procmemo, v);
+    ipcg_proc_memo_round(G->procmemo, 0);
+}
+
+/* The parent's own figures in the report. */
+static void view_counters(ipcg_report_t *r)
+{
+    r->cleanup = G->cleanup;
+    r->orphans = G->orphans;
+    r->orphans_provable = G->orphans_provable;
+    r->scans_total = G->scans_total;
+    r->warnings_total = G->warnings_total;
+    r->child_reaped_total = G->child_reaped_total;
+    r->removed_total = G->removed_total;
+}
+
 /* Build the view the table publishes. */
 static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
                        const ipcg_snapshot_t *snap, ipcg_view_t *v)
@@ -691,14 +744,8 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->updated = apr_time_sec(apr_time_now());
     ipcg_report_system(p, &paths, cf->beancounters, snap, r);
     ipcg_report_objects(p, G->reg, snap, cf->show_foreign, v);
-    ipcg_report_procs(p, &paths, G->pid, v);
-    r->cleanup = G->cleanup;
-    r->orphans = G->orphans;
-    r->orphans_provable = G->orphans_provable;
-    r->scans_total = G->scans_total;
-    r->warnings_total = G->warnings_total;
-    r->child_reaped_total = G->child_reaped_total;
-    r->removed_total = G->removed_total;
+    view_procs(p, cf, v);
+    view_counters(r);
 }
 
 /* Log @a msg at @a level unless the same @a resource was logged in the
@@ -1139,6 +1186,43 @@ static void forecast_warnings(apr_pool_t *p, server_rec *s,
     }
 }
 
+/* Keep what a full scan published, for the quiet passes until the next. */
+static void keep_view(const ipcg_view_t *v)
+{
+    apr_pool_t *np;
+
+    if (G->kept_rep == NULL) {
+        G->kept_rep = apr_palloc(G->pool, sizeof(*G->kept_rep));
+    }
+    *G->kept_rep = v->rep;
+    apr_pool_create(&np, G->pool);
+    G->kept_objs = apr_array_copy(np, v->objs);
+    if (G->keptpool) {
+        apr_pool_destroy(G->keptpool);
+    }
+    G->keptpool = np;
+}
+
+/* Publish @a v; the warnings on it when @a warn. */
+static void publish(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
+                    ipcg_view_t *v, int warn)
+{
+    trends(p, s, cf, v);
+    if (table) {
+        ipcg_table_publish(table, v);
+    }
+    if (warn) {
+        early_warnings(p, s, cf, v);
+        forecast_warnings(p, s, cf, v);
+    }
+    if (G->reg->nelts > cf->max_objects) {
+        warn_once(s, "table", apr_psprintf(p, "the status table is full: "
+                  "this server has %d objects, IPCGuardMaxObjects is %d; "
+                  "/ipc-status lists the first %d and counts the rest",
+                  G->reg->nelts, cf->max_objects, cf->max_objects));
+    }
+}
+
 /* Rescan, keep the registry exact, publish; write the state file when the
  * registry changed, or always when @a write (a new parent, a new run). */
 static void refresh(apr_pool_t *p, server_rec *s, int warn, int write)
@@ -1149,30 +1233,80 @@ static void refresh(apr_pool_t *p, server_rec *s, int warn, int write)
     int changed;
 
     settings_of(s, &cf);
+    /* the kernel's summary before the scan: whatever changes after it
+     * shows in the next one */
+    ipcg_scan_signature(p, &paths, &G->sig);
+    G->sig_valid = 1;
+    G->last_full = apr_time_now();
+    G->full_scans++;
     scan(p, &snap);
     G->scans_total++;
     check_outside(p, s, &snap);
     changed = ipcg_registry_reconcile(p, G->reg, &snap);
     changed += register_runtime(p, &snap, 0);
     build_view(p, s, &cf, &snap, &v);
-    trends(p, s, &cf, &v);
-    if (table) {
-        ipcg_table_publish(table, &v);
-    }
-    if (warn) {
-        early_warnings(p, s, &cf, &v);
-        forecast_warnings(p, s, &cf, &v);
-    }
-    if (G->reg->nelts > cf.max_objects) {
-        warn_once(s, "table", apr_psprintf(p, "the status table is full: "
-                  "this server has %d objects, IPCGuardMaxObjects is %d; "
-                  "/ipc-status lists the first %d and counts the rest",
-                  G->reg->nelts, cf.max_objects, cf.max_objects));
-    }
+    publish(p, s, &cf, &v, warn);
+    keep_view(&v);
     if (changed || write) {
         registry_compact();
         state_write(p, s);
     }
+}
+
+/* Whether nothing came, went or changed since the last full scan, as far
+ * as the kernel's summary and a look at each object of this server tell:
+ * NULL if so, else why not. */
+static const char *changed_since_full(apr_pool_t *p, const ipcg_settings *cf)
+{
+    ipcg_signature_t now;
+    int i;
+
+    if (!G->sig_valid || G->kept_rep == NULL) {
+        return "no full scan yet";
+    }
+    if (apr_time_now() - G->last_full >= backstop(cf)) {
+        return "the backstop interval passed";
+    }
+    ipcg_scan_signature(p, &paths, &now);
+    if (!ipcg_signature_same(&now, &G->sig)) {
+        return "the kernel's counts moved";
+    }
+    for (i = 0; i < G->reg->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(G->reg, i, ipcg_obj_t);
+        if (ipcg_obj_unchanged(p, &paths, o) != 1) {
+            return "an object of this server changed";
+        }
+    }
+    return NULL;
+}
+
+/* Nothing came or went: publish what the last full scan found, with the
+ * limits, the processes, the counters and the trends of now. */
+static void refresh_quiet(apr_pool_t *p, server_rec *s)
+{
+    ipcg_settings cf;
+    ipcg_view_t v;
+    ipcg_report_t *r = &v.rep;
+
+    settings_of(s, &cf);
+    G->scans_total++;
+    G->quiet_scans++;
+    /* every watched object was just seen, unchanged */
+    G->last_seen_at = apr_time_sec(apr_time_now());
+    memset(&v, 0, sizeof(v));
+    v.rep = *G->kept_rep;
+    v.objs = G->kept_objs;
+    v.decisions = apr_array_copy(p, G->decisions);
+    v.procs = apr_array_make(p, 16, sizeof(ipcg_proc_t));
+    r->mode = cf.cleanup;
+    r->show_foreign = cf.show_foreign;
+    r->warn_percent = cf.warn_percent;
+    r->scan_seconds = cf.scan_seconds;
+    r->updated = apr_time_sec(apr_time_now());
+    ipcg_report_limits(p, &paths, cf.beancounters, r);
+    view_procs(p, &cf, &v);
+    view_counters(r);
+    publish(p, s, &cf, &v, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1670,6 +1804,7 @@ static int ipcg_monitor(apr_pool_t *p, server_rec *s)
     ipcg_settings cf;
     apr_time_t now = apr_time_now();
     apr_pool_t *tmp;
+    const char *why;
 
     settings_of(s, &cf);
     if (!cf.enabled || G == NULL || G->pid != getpid()) {
@@ -1680,7 +1815,14 @@ static int ipcg_monitor(apr_pool_t *p, server_rec *s)
     }
     G->last_scan = now;
     apr_pool_create(&tmp, p);
-    refresh(tmp, s, 1, 0);
+    why = changed_since_full(tmp, &cf);
+    if (why) {
+        ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, s, "full scan: %s", why);
+        refresh(tmp, s, 1, 0);
+    }
+    else {
+        refresh_quiet(tmp, s);
+    }
     apr_pool_destroy(tmp);
     return DECLINED;
 }
