@@ -409,8 +409,8 @@ typedef struct {
     ipcg_signature_t sig;       /* the kernel's summary before the last
                                    full scan */
     int sig_valid;
-    apr_time_t last_full;       /* when the last full scan began */
-    apr_time_t procs_all_at;    /* when every process's maps were last read */
+    int quiet_run;              /* quiet passes since the last full scan */
+    int backstop_due;           /* this full scan is the backstop's */
     apr_uint64_t full_scans, quiet_scans;
     ipcg_proc_memo_t *procmemo; /* processes' memory, by pid */
     ipcg_report_t *kept_rep;    /* what the last full scan published */
@@ -677,31 +677,25 @@ static int register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
     return added;
 }
 
-/* Full scans at least this many scan intervals apart when nothing seems
- * to change: they catch what the kernel's counts cannot tell (an object
- * gone and another in its place, a foreign object's owner or attach
- * count), and every process's maps are read again with them. */
-#define IPCG_FULL_SCAN_EVERY 6
-
-static apr_interval_time_t backstop(const ipcg_settings *cf)
-{
-    return apr_time_from_sec((apr_int64_t)cf->scan_seconds
-                             * IPCG_FULL_SCAN_EVERY);
-}
+/* A full scan at least every this many monitor passes (five minutes at
+ * the default interval) when nothing seems to change: it catches what the
+ * kernel's counts cannot tell (an object made where another went, a
+ * foreign object's owner or attach count), and every process's maps are
+ * read again with it. With 10,000 objects a full scan costs about as
+ * much as the quiet passes of an hour. */
+#define IPCG_FULL_SCAN_EVERY 30
 
 /* The server's processes with their shared memory; status and maps are
  * read only for processes that are new or whose counters moved, and for
- * every one at the backstop. */
-static void view_procs(apr_pool_t *p, const ipcg_settings *cf, ipcg_view_t *v)
+ * every one at the backstop's full scans. */
+static void view_procs(apr_pool_t *p, ipcg_view_t *v)
 {
-    apr_time_t now = apr_time_now();
-
     if (G->procmemo == NULL) {
         G->procmemo = ipcg_proc_memo_create(G->pool);
     }
-    if (now - G->procs_all_at >= backstop(cf)) {
+    if (G->backstop_due) {
         ipcg_proc_memo_round(G->procmemo, 1);
-        G->procs_all_at = now;
+        G->backstop_due = 0;
     }
     ipcg_report_procs_memo(p, &paths, G->pid, G->procmemo, v);
     ipcg_proc_memo_round(G->procmemo, 0);
@@ -744,7 +738,7 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->updated = apr_time_sec(apr_time_now());
     ipcg_report_system(p, &paths, cf->beancounters, snap, r);
     ipcg_report_objects(p, G->reg, snap, cf->show_foreign, v);
-    view_procs(p, cf, v);
+    view_procs(p, v);
     view_counters(r);
 }
 
@@ -1237,7 +1231,7 @@ static void refresh(apr_pool_t *p, server_rec *s, int warn, int write)
      * shows in the next one */
     ipcg_scan_signature(p, &paths, &G->sig);
     G->sig_valid = 1;
-    G->last_full = apr_time_now();
+    G->quiet_run = 0;
     G->full_scans++;
     scan(p, &snap);
     G->scans_total++;
@@ -1256,7 +1250,7 @@ static void refresh(apr_pool_t *p, server_rec *s, int warn, int write)
 /* Whether nothing came, went or changed since the last full scan, as far
  * as the kernel's summary and a look at each object of this server tell:
  * NULL if so, else why not. */
-static const char *changed_since_full(apr_pool_t *p, const ipcg_settings *cf)
+static const char *changed_since_full(apr_pool_t *p)
 {
     ipcg_signature_t now;
     int i;
@@ -1264,8 +1258,9 @@ static const char *changed_since_full(apr_pool_t *p, const ipcg_settings *cf)
     if (!G->sig_valid || G->kept_rep == NULL) {
         return "no full scan yet";
     }
-    if (apr_time_now() - G->last_full >= backstop(cf)) {
-        return "the backstop interval passed";
+    if (G->quiet_run >= IPCG_FULL_SCAN_EVERY - 1) {
+        G->backstop_due = 1;
+        return "the backstop's turn";
     }
     ipcg_scan_signature(p, &paths, &now);
     if (!ipcg_signature_same(&now, &G->sig)) {
@@ -1291,6 +1286,7 @@ static void refresh_quiet(apr_pool_t *p, server_rec *s)
     settings_of(s, &cf);
     G->scans_total++;
     G->quiet_scans++;
+    G->quiet_run++;
     /* every watched object was just seen, unchanged */
     G->last_seen_at = apr_time_sec(apr_time_now());
     memset(&v, 0, sizeof(v));
@@ -1304,7 +1300,7 @@ static void refresh_quiet(apr_pool_t *p, server_rec *s)
     r->scan_seconds = cf.scan_seconds;
     r->updated = apr_time_sec(apr_time_now());
     ipcg_report_limits(p, &paths, cf.beancounters, r);
-    view_procs(p, &cf, &v);
+    view_procs(p, &v);
     view_counters(r);
     publish(p, s, &cf, &v, 1);
 }
@@ -1815,10 +1811,11 @@ static int ipcg_monitor(apr_pool_t *p, server_rec *s)
     }
     G->last_scan = now;
     apr_pool_create(&tmp, p);
-    why = changed_since_full(tmp, &cf);
+    why = changed_since_full(tmp);
     if (why) {
-        ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, s, "full scan: %s", why);
         refresh(tmp, s, 1, 0);
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "full scan (%s): %"
+                     APR_TIME_T_FMT " us", why, apr_time_now() - now);
     }
     else {
         refresh_quiet(tmp, s);

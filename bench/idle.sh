@@ -29,10 +29,9 @@ for i in $(seq 1 "$FILES"); do printf '%4096s' '' > "/dev/shm/bench.$i"; done
 chown 65534:65534 /dev/shm/bench.*
 echo "# $(awk 'NR>1' /proc/sysvipc/sem | wc -l) semaphore sets, $(ls /dev/shm | wc -l) files in /dev/shm"
 
-quiet='LogLevel warn ipcguard:warn'
-MPM=event WITH_TEST=0 httpd_conf guarded <<<"$quiet
-IPCGuardScanInterval 10"
-MPM=event WITH_TEST=0 WITH_GUARD=0 httpd_conf plain <<<"$quiet"
+MPM=event WITH_TEST=0 httpd_conf guarded <<<'LogLevel warn ipcguard:warn
+IPCGuardScanInterval 10'
+MPM=event WITH_TEST=0 WITH_GUARD=0 httpd_conf plain <<<'LogLevel warn'
 httpd_start guarded || { echo "the server with the module did not start"; exit 1; }
 httpd_start plain || { echo "the server without the module did not start"; exit 1; }
 g=${PARENT[guarded]} p=${PARENT[plain]}

@@ -216,6 +216,28 @@ static const char *sysv_table(ipcg_kind_e kind)
     }
 }
 
+/* Room in @a snap for one object per line of @a text at once: with
+ * thousands of objects, growing the array by doubling touches about three
+ * times the memory (each a page the process then keeps). */
+static void reserve_lines(apr_pool_t *p, ipcg_snapshot_t *snap,
+                          const char *text)
+{
+    apr_array_header_t *a = snap->objs, *bigger;
+    const char *c = text;
+    int lines = 0;
+
+    while ((c = strchr(c, '\n')) != NULL) {
+        lines++;
+        c++;
+    }
+    if (a->nelts + lines <= a->nalloc) {
+        return;
+    }
+    bigger = apr_array_make(p, a->nelts + lines + 1, a->elt_size);
+    apr_array_cat(bigger, a);
+    snap->objs = bigger;
+}
+
 apr_status_t ipcg_scan_sysv(apr_pool_t *p, const ipcg_paths_t *paths,
                             ipcg_kind_e kind, ipcg_snapshot_t *snap)
 {
@@ -234,6 +256,7 @@ apr_status_t ipcg_scan_sysv(apr_pool_t *p, const ipcg_paths_t *paths,
         return rv;
     }
     snap->kinds_read |= 1 << kind;
+    reserve_lines(p, snap, text);
     for (line = apr_strtok(text, "\n", &last); line;
          line = apr_strtok(NULL, "\n", &last)) {
         ipcg_obj_t obj;
