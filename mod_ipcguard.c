@@ -1197,6 +1197,77 @@ static void keep_view(const ipcg_view_t *v)
     G->keptpool = np;
 }
 
+/* The IPCGuard* lines, gathered in one buffer: one write to the request
+ * instead of one per line. */
+typedef struct {
+    apr_pool_t *pool;
+    char *buf;
+    apr_size_t len, cap;
+} line_buf;
+
+static void out_to_buffer(void *baton, const char *buf, apr_size_t len)
+{
+    line_buf *b = baton;
+
+    if (b->len + len > b->cap) {
+        apr_size_t cap = b->cap ? b->cap * 2 : 4096;
+        char *nb;
+        while (cap < b->len + len) {
+            cap *= 2;
+        }
+        nb = apr_palloc(b->pool, cap);
+        if (b->len) {
+            memcpy(nb, b->buf, b->len);
+        }
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, buf, len);
+    b->len += len;
+}
+
+#define UPTIME_KEY "IPCGuardUptime: "
+
+/* The IPCGuard* lines of /server-status?auto, rendered once here from
+ * the report just published rather than on every request: the table keeps
+ * them without their Uptime line, which the status hook puts back. */
+static void publish_auto(apr_pool_t *p)
+{
+    ipcg_view_t v;
+    ipcg_out_t out;
+    line_buf lb = { p, NULL, 0, 0 };
+    apr_size_t at, end;
+    char *u;
+
+    memset(&v, 0, sizeof(v));
+    if (ipcg_table_read_report(table, &v.rep) != APR_SUCCESS) {
+        return;
+    }
+    out.write = out_to_buffer;
+    out.baton = &lb;
+    ipcg_render_auto(p, &v, "IPCGuard", &out);
+    out_to_buffer(&lb, "", 1);              /* a NUL to search up to */
+    lb.len--;
+    u = strstr(lb.buf, "\n" UPTIME_KEY);
+    if (u) {
+        at = (apr_size_t)(u + 1 - lb.buf);
+        end = at;
+        while (end < lb.len && lb.buf[end] != '\n') {
+            end++;
+        }
+        end = end < lb.len ? end + 1 : end;
+        memmove(lb.buf + at, lb.buf + end, lb.len - end);
+        lb.len -= end - at;
+    }
+    else {
+        /* no Uptime now: after the ServerPid line, where it would be */
+        const char *sp = strstr(lb.buf, "IPCGuardServerPid: ");
+        const char *nl = sp ? strchr(sp, '\n') : NULL;
+        at = nl ? (apr_size_t)(nl + 1 - lb.buf) : 0;
+    }
+    ipcg_table_publish_auto(table, lb.buf, lb.len, at, v.rep.started);
+}
+
 /* Publish @a v; the warnings on it when @a warn. */
 static void publish(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
                     ipcg_view_t *v, int warn)
@@ -1204,6 +1275,7 @@ static void publish(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     trends(p, s, cf, v);
     if (table) {
         ipcg_table_publish(table, v);
+        publish_auto(p);
     }
     if (warn) {
         early_warnings(p, s, cf, v);
@@ -2354,35 +2426,6 @@ static int ipcg_handler(request_rec *r)
     return OK;
 }
 
-/* The IPCGuard* lines, gathered in one buffer: one write to the request
- * instead of one per line. */
-typedef struct {
-    apr_pool_t *pool;
-    char *buf;
-    apr_size_t len, cap;
-} line_buf;
-
-static void out_to_buffer(void *baton, const char *buf, apr_size_t len)
-{
-    line_buf *b = baton;
-
-    if (b->len + len > b->cap) {
-        apr_size_t cap = b->cap ? b->cap * 2 : 4096;
-        char *nb;
-        while (cap < b->len + len) {
-            cap *= 2;
-        }
-        nb = apr_palloc(b->pool, cap);
-        if (b->len) {
-            memcpy(nb, b->buf, b->len);
-        }
-        b->buf = nb;
-        b->cap = cap;
-    }
-    memcpy(b->buf + b->len, buf, len);
-    b->len += len;
-}
-
 /* The section in /server-status and the IPCGuard* lines in its ?auto:
  * both print only the report's counters and summary, so only the report
  * is copied out of the table, never its lists. */
@@ -2391,19 +2434,34 @@ static int ipcg_status_hook(request_rec *r, int flags)
     ipcg_view_t v;
     ipcg_out_t out;
 
-    memset(&v, 0, sizeof(v));
-    if (table == NULL || ipcg_table_read_report(table, &v.rep)
-                         != APR_SUCCESS) {
+    if (table == NULL) {
         return OK;
     }
     if (flags & AP_STATUS_SHORT) {
-        line_buf lb = { r->pool, NULL, 0, 0 };
-        out.write = out_to_buffer;
-        out.baton = &lb;
-        ipcg_render_auto(r->pool, &v, "IPCGuard", &out);
-        if (lb.len) {
-            ap_rwrite(lb.buf, (int)lb.len, r);
+        char *buf = apr_palloc(r->pool, IPCG_TABLE_AUTO_MAX);
+        apr_size_t len, at;
+        apr_int64_t started, now = apr_time_sec(apr_time_now());
+
+        if (ipcg_table_read_auto(table, buf, IPCG_TABLE_AUTO_MAX, &len, &at,
+                                 &started) == APR_SUCCESS) {
+            ap_rwrite(buf, (int)at, r);
+            if (started > 0 && now >= started) {
+                ap_rprintf(r, UPTIME_KEY "%" APR_INT64_T_FMT "\n",
+                           now - started);
+            }
+            ap_rwrite(buf + at, (int)(len - at), r);
+            return OK;
         }
+    }
+    memset(&v, 0, sizeof(v));
+    if (ipcg_table_read_report(table, &v.rep) != APR_SUCCESS) {
+        return OK;
+    }
+    if (flags & AP_STATUS_SHORT) {
+        /* nothing rendered yet: render the report here */
+        out.write = out_to_request;
+        out.baton = r;
+        ipcg_render_auto(r->pool, &v, "IPCGuard", &out);
         return OK;
     }
     {

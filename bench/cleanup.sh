@@ -67,7 +67,7 @@ gm=$(median "${gs[@]}") rm_=$(median "${rs[@]}")
 echo "ipcguardctl clean: $n sets, $gm ms (spread $(spread "${gs[@]}"))"
 echo "ipcrm -a: $rm_ ms (spread $(spread "${rs[@]}"))"
 awk -v g="$gm" -v r="$rm_" 'BEGIN { x = g / (r > 0 ? r : 0.01)
-  printf "cleanup from the state file / ipcrm -a: %.2f (target <= 2.00): %s\n", x, x <= 2 ? "met" : "NOT met" }'
+  printf "cleanup from the state file / ipcrm -a: %.2f (target <= 2.00): %s\n", x, (x <= 2 ? "met" : "NOT met") }'
 
 if [ "$FULL" = 1 ]; then
   "$here/build/mkstale" "$n" "$dir/unused2.state" "$uid" "$gid" >/dev/null

@@ -56,7 +56,7 @@ echo "parent CPU, idle ${WINDOW} s, $SETS foreign sets + $FILES /dev/shm files:"
      "with module median ${gm}% (spread $(spread "${gs[@]}")), without ${pm}% (spread $(spread "${ps[@]}"))"
 awk -v d="$(median "${ds[@]}")" -v s="$(spread "${ds[@]}")" 'BEGIN {
   printf "idle parent CPU, module minus none: %+.3f%% of a core (rounds %s) (target <= +0.100%%): %s\n",
-         d, s, d <= 0.1 ? "met" : "NOT met" }'
+         d, s, (d <= 0.1 ? "met" : "NOT met") }'
 httpd_stop guarded; httpd_stop plain
 ipcrm -a
 INNER

@@ -34,8 +34,11 @@ guard_round() {
   json=$(http guard "/ipc-status?json")
   httpd_stop guard
   us=$(jq .cleanup.duration_us <<<"$json")
-  removed=$(jq .cleanup.removed_count <<<"$json")
-  [ "$removed" -ge "$made" ] || echo "# only $removed of $made removed: $(jq -r .cleanup.summary <<<"$json")"
+  # orphans removed count in removed_total (cleanup.removed_count is the
+  # state file's part); a start without them is not the figure wanted
+  removed=$(jq .counters.removed_total <<<"$json")
+  [ "$removed" -ge "$made" ] || echo "# only $removed of $made removed:" \
+    "$(jq -c '[.counters.orphan_candidates, .counters.orphans_provable]' <<<"$json")"
   ipcrm -a
   G_MS=$(awk -v u="$us" 'BEGIN { printf "%.2f", u / 1000 }')
 }
@@ -55,5 +58,5 @@ done
 gm=$(median "${gs[@]}") rm_=$(median "${rs[@]}")
 echo "orphans cleanup of $SETS sets: $gm ms (spread $(spread "${gs[@]}")), ipcrm -a $rm_ ms (spread $(spread "${rs[@]}"))"
 awk -v g="$gm" -v r="$rm_" 'BEGIN { x = g / (r > 0 ? r : 0.01)
-  printf "cleanup orphans (no state file) / ipcrm -a: %.2f (target <= 2.00): %s\n", x, x <= 2 ? "met" : "NOT met" }'
+  printf "cleanup orphans (no state file) / ipcrm -a: %.2f (target <= 2.00): %s\n", x, (x <= 2 ? "met" : "NOT met") }'
 INNER

@@ -5,12 +5,12 @@
 median() {
   printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
     if (NR == 0) { print "nan"; exit }
-    if (NR % 2) printf "%.4g\n", v[(NR + 1) / 2]
-    else printf "%.4g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    if (NR % 2) printf "%.6g\n", v[(NR + 1) / 2]
+    else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # spread V...: "min-max"
 spread() {
   printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END {
-    printf "%.4g-%.4g\n", lo, hi }'
+    printf "%.6g-%.6g\n", lo, hi }'
 }

@@ -52,7 +52,7 @@ nl=$(http guarded "/server-status?auto" | grep -c '^IPCGuard' || true)
 np=$(http plain "/server-status?auto" | grep -c '^IPCGuard' || true)
 echo "# /server-status?auto: $nl IPCGuard* lines with the module, $np without"
 ab "/server-status?auto, with module / without" guarded "/server-status?auto" plain "/server-status?auto"
-awk -v r="$RATIO" 'BEGIN { printf "server-status?auto rps, with module / without: %.3f (target >= 0.98): %s\n", r, r >= 0.98 ? "met" : "NOT met" }'
+awk -v r="$RATIO" 'BEGIN { printf "server-status?auto rps, with module / without: %.3f (target >= 0.98): %s\n", r, (r >= 0.98 ? "met" : "NOT met") }'
 if [ "$FULL" = 1 ]; then
   ab "/ipc-status?auto / /server-status?auto (with module)" guarded "/ipc-status?auto" guarded "/server-status?auto"
   awk -v r="$RATIO" 'BEGIN { printf "ipc-status?auto / server-status?auto: %.2f (target >= 1.00)\n", r }'

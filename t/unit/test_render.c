@@ -316,6 +316,47 @@ START_TEST(table_report_reader_copies_only_the_report)
 }
 END_TEST
 
+START_TEST(table_keeps_the_auto_text)
+{
+    apr_size_t size = ipcg_table_size(8, 2, 2);
+    void *mem = apr_pcalloc(pool, size);
+    ipcg_table_t *t = ipcg_table_init(mem, size, 8, 2, 2);
+    char buf[IPCG_TABLE_AUTO_MAX], *big;
+    apr_size_t len = 0, at = 0;
+    apr_int64_t started = 0;
+    const char *text = "IPCGuardInstance: x\nIPCGuardServerPid: 7\n"
+                       "IPCGuardGeneration: 1\n";
+
+    /* none yet: the reader is told so, not given an empty text */
+    ck_assert_int_eq(ipcg_table_read_auto(t, buf, sizeof(buf), &len, &at,
+                                          &started), APR_ENOENT);
+    ck_assert_int_eq(ipcg_table_publish_auto(t, text, strlen(text), 42, 99),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ipcg_table_read_auto(t, buf, sizeof(buf), &len, &at,
+                                          &started), APR_SUCCESS);
+    ck_assert_uint_eq(len, strlen(text));
+    ck_assert_int_eq(memcmp(buf, text, len), 0);
+    ck_assert_uint_eq(at, 42);
+    ck_assert_int_eq(started, 99);
+    /* a buffer too small is refused, not overrun */
+    ck_assert_int_eq(ipcg_table_read_auto(t, buf, 10, &len, &at, &started),
+                     APR_ENOSPC);
+    /* a text too long is not kept, and an Uptime place past the end is
+     * refused */
+    big = apr_pcalloc(pool, IPCG_TABLE_AUTO_MAX + 1);
+    memset(big, 'a', IPCG_TABLE_AUTO_MAX + 1);
+    ck_assert_int_eq(ipcg_table_publish_auto(t, big, IPCG_TABLE_AUTO_MAX + 1,
+                                             0, 1), APR_ENOSPC);
+    ck_assert_int_eq(ipcg_table_read_auto(t, buf, sizeof(buf), &len, &at,
+                                          &started), APR_ENOENT);
+    ck_assert_int_eq(ipcg_table_publish_auto(t, text, 5, 6, 1), APR_ENOSPC);
+    ck_assert_uint_eq(ipcg_table_generation(t) % 2, 0);
+    memset(mem, 0, 16);
+    ck_assert_int_eq(ipcg_table_read_auto(t, buf, sizeof(buf), &len, &at,
+                                          &started), APR_EINVAL);
+}
+END_TEST
+
 /* The sequence word of the table follows its magic and version: odd
  * while the writer is at work. */
 static volatile apr_uint32_t *seq_word(void *mem)
@@ -380,6 +421,7 @@ int main(void)
     ADD_TEST(tc, table_readers_never_see_a_torn_copy);
     ADD_TEST(tc, table_readers_wait_out_a_slow_writer);
     ADD_TEST(tc, table_report_reader_copies_only_the_report);
+    ADD_TEST(tc, table_keeps_the_auto_text);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
