@@ -682,7 +682,7 @@ static int register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
  * kernel's counts cannot tell (an object made where another went, a
  * foreign object's owner or attach count), and every process's maps are
  * read again with it. With 10,000 objects a full scan costs about as
- * much as the quiet passes of an hour. */
+ * much as a hundred quiet passes. */
 #define IPCG_FULL_SCAN_EVERY 30
 
 /* The server's processes with their shared memory; status and maps are
@@ -1882,7 +1882,11 @@ static int ipcg_monitor(apr_pool_t *p, server_rec *s)
         return DECLINED;
     }
     G->last_scan = now;
-    apr_pool_create(&tmp, p);
+    /* the parent's own allocator, as a child's exit uses: a full scan
+     * then reuses the memory the start's scans left there instead of
+     * touching new pages (pconf's allocator keeps what it gets too) */
+    (void)p;
+    apr_pool_create(&tmp, G->pool);
     why = changed_since_full(tmp);
     if (why) {
         refresh(tmp, s, 1, 0);
