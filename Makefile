@@ -120,10 +120,30 @@ $(BUILD)/mkstale: bench/mkstale.c $(BUILD)/libipcg.a
 $(BUILD)/refresh: bench/refresh.c $(BUILD)/libipcg.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libipcg.a $(APR_LIBS) $(EXTRA_LDFLAGS)
 
+# make bench: every figure of docs/performance.md's summary, each as
+# rounds (interleaved A/B, or both sides in the same window) with the
+# medians and their spread, then the summary lines again together (as
+# root; about eight minutes). BENCH_FULL=1 adds the other comparisons
+# and the per-scan costs of bench/refresh.sh.
+BENCH_FULL ?= 0
 bench: all $(BUILD)/mkstale $(BUILD)/refresh
-	@bash bench/cleanup.sh
-	@bash bench/refresh.sh
-	@bash bench/start.sh
+	@mkdir -p $(BUILD)
+	@{ echo "== cleanup from the state file (bench/cleanup.sh)"; \
+	   FULL=$(BENCH_FULL) bash bench/cleanup.sh; \
+	   echo "== cleanup of orphans, no state file (bench/orphans.sh)"; \
+	   bash bench/orphans.sh; \
+	   echo "== /server-status?auto with and without the module (bench/status.sh)"; \
+	   FULL=$(BENCH_FULL) bash bench/status.sh; \
+	   echo "== the idle parent's CPU (bench/idle.sh)"; \
+	   bash bench/idle.sh; \
+	   echo "== start and graceful restart among foreign sets (bench/start.sh)"; \
+	   bash bench/start.sh; \
+	   if [ "$(BENCH_FULL)" = 1 ]; then echo "== per scan (bench/refresh.sh)"; \
+	     bash bench/refresh.sh; fi; } 2>&1 | tee $(BUILD)/bench.log
+	@echo "== summary"
+	@grep -E '\(target ' $(BUILD)/bench.log
+	@test $$(grep -cE '\(target ' $(BUILD)/bench.log) -ge 4 \
+	  || { echo "make bench: a figure is missing (see $(BUILD)/bench.log)" >&2; exit 1; }
 
 # Start and graceful restart with and without the module, with 0, 1,000
 # and 10,000 foreign semaphore sets.

@@ -472,6 +472,17 @@ typedef struct {
     apr_int64_t last_seen_at;   /* epoch s of the last scan of the watch */
     apr_uint64_t outside_total; /* outside removals since the start */
     apr_array_header_t *pending;     /* log lines waiting for the error log */
+    /* watching between full scans */
+    ipcg_signature_t sig;       /* the kernel's summary before the last
+                                   full scan */
+    int sig_valid;
+    int quiet_run;              /* quiet passes since the last full scan */
+    int backstop_due;           /* this full scan is the backstop's */
+    apr_uint64_t full_scans, quiet_scans;
+    ipcg_proc_memo_t *procmemo; /* processes' memory, by pid */
+    ipcg_report_t *kept_rep;    /* what the last full scan published */
+    apr_array_header_t *kept_objs;
+    apr_pool_t *keptpool;       /* holds kept_objs; replaced per full scan */
 #ifdef IPCG_CARRIED_TEST_LAYOUT
     char test_pad[64];          /* moves nothing above, grows the struct */
 #endif
@@ -792,6 +803,42 @@ static int register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
     return added;
 }
 
+/* A full scan at least every this many monitor passes (five minutes at
+ * the default interval) when nothing seems to change: it catches what the
+ * kernel's counts cannot tell (an object made where another went, a
+ * foreign object's owner or attach count), and every process's maps are
+ * read again with it. With 10,000 objects a full scan costs about as
+ * much as a hundred quiet passes. */
+#define IPCG_FULL_SCAN_EVERY 30
+
+/* The server's processes with their shared memory; status and maps are
+ * read only for processes that are new or whose counters moved, and for
+ * every one at the backstop's full scans. */
+static void view_procs(apr_pool_t *p, ipcg_view_t *v)
+{
+    if (G->procmemo == NULL) {
+        G->procmemo = ipcg_proc_memo_create(G->pool);
+    }
+    if (G->backstop_due) {
+        ipcg_proc_memo_round(G->procmemo, 1);
+        G->backstop_due = 0;
+    }
+    ipcg_report_procs_memo(p, &paths, G->pid, G->procmemo, v);
+    ipcg_proc_memo_round(G->procmemo, 0);
+}
+
+/* The parent's own figures in the report. */
+static void view_counters(ipcg_report_t *r)
+{
+    r->cleanup = G->cleanup;
+    r->orphans = G->orphans;
+    r->orphans_provable = G->orphans_provable;
+    r->scans_total = G->scans_total;
+    r->warnings_total = G->warnings_total;
+    r->child_reaped_total = G->child_reaped_total;
+    r->removed_total = G->removed_total;
+}
+
 /* Build the view the table publishes. */
 static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
                        const ipcg_snapshot_t *snap, ipcg_view_t *v)
@@ -818,14 +865,8 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->updated = apr_time_sec(apr_time_now());
     ipcg_report_system(p, &paths, cf->beancounters, snap, r);
     ipcg_report_objects(p, G->reg, snap, cf->show_foreign, v);
-    ipcg_report_procs(p, &paths, G->pid, v);
-    r->cleanup = G->cleanup;
-    r->orphans = G->orphans;
-    r->orphans_provable = G->orphans_provable;
-    r->scans_total = G->scans_total;
-    r->warnings_total = G->warnings_total;
-    r->child_reaped_total = G->child_reaped_total;
-    r->removed_total = G->removed_total;
+    view_procs(p, v);
+    view_counters(r);
 }
 
 /* Log @a msg at @a level unless the same @a resource was logged in the
@@ -1290,6 +1331,115 @@ static void forecast_warnings(apr_pool_t *p, server_rec *s,
     }
 }
 
+/* Keep what a full scan published, for the quiet passes until the next. */
+static void keep_view(const ipcg_view_t *v)
+{
+    apr_pool_t *np;
+
+    if (G->kept_rep == NULL) {
+        G->kept_rep = apr_palloc(G->pool, sizeof(*G->kept_rep));
+    }
+    *G->kept_rep = v->rep;
+    apr_pool_create(&np, G->pool);
+    G->kept_objs = apr_array_copy(np, v->objs);
+    if (G->keptpool) {
+        apr_pool_destroy(G->keptpool);
+    }
+    G->keptpool = np;
+}
+
+/* The IPCGuard* lines, gathered in one buffer: one write to the request
+ * instead of one per line. */
+typedef struct {
+    apr_pool_t *pool;
+    char *buf;
+    apr_size_t len, cap;
+} line_buf;
+
+static void out_to_buffer(void *baton, const char *buf, apr_size_t len)
+{
+    line_buf *b = baton;
+
+    if (b->len + len > b->cap) {
+        apr_size_t cap = b->cap ? b->cap * 2 : 4096;
+        char *nb;
+        while (cap < b->len + len) {
+            cap *= 2;
+        }
+        nb = apr_palloc(b->pool, cap);
+        if (b->len) {
+            memcpy(nb, b->buf, b->len);
+        }
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, buf, len);
+    b->len += len;
+}
+
+#define UPTIME_KEY "IPCGuardUptime: "
+
+/* The IPCGuard* lines of /server-status?auto, rendered once here from
+ * the report just published rather than on every request: the table keeps
+ * them without their Uptime line, which the status hook puts back. */
+static void publish_auto(apr_pool_t *p)
+{
+    ipcg_view_t v;
+    ipcg_out_t out;
+    line_buf lb = { p, NULL, 0, 0 };
+    apr_size_t at, end;
+    char *u;
+
+    memset(&v, 0, sizeof(v));
+    if (ipcg_table_read_report(table, &v.rep) != APR_SUCCESS) {
+        return;
+    }
+    out.write = out_to_buffer;
+    out.baton = &lb;
+    ipcg_render_auto(p, &v, "IPCGuard", &out);
+    out_to_buffer(&lb, "", 1);              /* a NUL to search up to */
+    lb.len--;
+    u = strstr(lb.buf, "\n" UPTIME_KEY);
+    if (u) {
+        at = (apr_size_t)(u + 1 - lb.buf);
+        end = at;
+        while (end < lb.len && lb.buf[end] != '\n') {
+            end++;
+        }
+        end = end < lb.len ? end + 1 : end;
+        memmove(lb.buf + at, lb.buf + end, lb.len - end);
+        lb.len -= end - at;
+    }
+    else {
+        /* no Uptime now: after the ServerPid line, where it would be */
+        const char *sp = strstr(lb.buf, "IPCGuardServerPid: ");
+        const char *nl = sp ? strchr(sp, '\n') : NULL;
+        at = nl ? (apr_size_t)(nl + 1 - lb.buf) : 0;
+    }
+    ipcg_table_publish_auto(table, lb.buf, lb.len, at, v.rep.started);
+}
+
+/* Publish @a v; the warnings on it when @a warn. */
+static void publish(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
+                    ipcg_view_t *v, int warn)
+{
+    trends(p, s, cf, v);
+    if (table) {
+        ipcg_table_publish(table, v);
+        publish_auto(p);
+    }
+    if (warn) {
+        early_warnings(p, s, cf, v);
+        forecast_warnings(p, s, cf, v);
+    }
+    if (G->reg->nelts > cf->max_objects) {
+        warn_once(s, "table", apr_psprintf(p, "the status table is full: "
+                  "this server has %d objects, IPCGuardMaxObjects is %d; "
+                  "/ipc-status lists the first %d and counts the rest",
+                  G->reg->nelts, cf->max_objects, cf->max_objects));
+    }
+}
+
 /* Rescan, keep the registry exact, publish; write the state file when the
  * registry changed, or always when @a write (a new parent, a new run). */
 static void refresh(apr_pool_t *p, server_rec *s, int warn, int write)
@@ -1300,30 +1450,82 @@ static void refresh(apr_pool_t *p, server_rec *s, int warn, int write)
     int changed;
 
     settings_of(s, &cf);
+    /* the kernel's summary before the scan: whatever changes after it
+     * shows in the next one */
+    ipcg_scan_signature(p, &paths, &G->sig);
+    G->sig_valid = 1;
+    G->quiet_run = 0;
+    G->full_scans++;
     scan(p, &snap);
     G->scans_total++;
     check_outside(p, s, &snap);
     changed = ipcg_registry_reconcile(p, G->reg, &snap);
     changed += register_runtime(p, &snap, 0);
     build_view(p, s, &cf, &snap, &v);
-    trends(p, s, &cf, &v);
-    if (table) {
-        ipcg_table_publish(table, &v);
-    }
-    if (warn) {
-        early_warnings(p, s, &cf, &v);
-        forecast_warnings(p, s, &cf, &v);
-    }
-    if (G->reg->nelts > cf.max_objects) {
-        warn_once(s, "table", apr_psprintf(p, "the status table is full: "
-                  "this server has %d objects, IPCGuardMaxObjects is %d; "
-                  "/ipc-status lists the first %d and counts the rest",
-                  G->reg->nelts, cf.max_objects, cf.max_objects));
-    }
+    publish(p, s, &cf, &v, warn);
+    keep_view(&v);
     if (changed || write) {
         registry_compact();
         state_write(p, s);
     }
+}
+
+/* Whether nothing came, went or changed since the last full scan, as far
+ * as the kernel's summary and a look at each object of this server tell:
+ * NULL if so, else why not. */
+static const char *changed_since_full(apr_pool_t *p)
+{
+    ipcg_signature_t now;
+    int i;
+
+    if (!G->sig_valid || G->kept_rep == NULL) {
+        return "no full scan yet";
+    }
+    if (G->quiet_run >= IPCG_FULL_SCAN_EVERY - 1) {
+        G->backstop_due = 1;
+        return "the backstop's turn";
+    }
+    ipcg_scan_signature(p, &paths, &now);
+    if (!ipcg_signature_same(&now, &G->sig)) {
+        return "the kernel's counts moved";
+    }
+    for (i = 0; i < G->reg->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(G->reg, i, ipcg_obj_t);
+        if (ipcg_obj_unchanged(p, &paths, o) != 1) {
+            return "an object of this server changed";
+        }
+    }
+    return NULL;
+}
+
+/* Nothing came or went: publish what the last full scan found, with the
+ * limits, the processes, the counters and the trends of now. */
+static void refresh_quiet(apr_pool_t *p, server_rec *s)
+{
+    ipcg_settings cf;
+    ipcg_view_t v;
+    ipcg_report_t *r = &v.rep;
+
+    settings_of(s, &cf);
+    G->scans_total++;
+    G->quiet_scans++;
+    G->quiet_run++;
+    /* every watched object was just seen, unchanged */
+    G->last_seen_at = apr_time_sec(apr_time_now());
+    memset(&v, 0, sizeof(v));
+    v.rep = *G->kept_rep;
+    v.objs = G->kept_objs;
+    v.decisions = apr_array_copy(p, G->decisions);
+    v.procs = apr_array_make(p, 16, sizeof(ipcg_proc_t));
+    r->mode = cf.cleanup;
+    r->show_foreign = cf.show_foreign;
+    r->warn_percent = cf.warn_percent;
+    r->scan_seconds = cf.scan_seconds;
+    r->updated = apr_time_sec(apr_time_now());
+    ipcg_report_limits(p, &paths, cf.beancounters, r);
+    view_procs(p, &v);
+    view_counters(r);
+    publish(p, s, &cf, &v, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1975,6 +2177,7 @@ static int ipcg_monitor(apr_pool_t *p, server_rec *s)
     ipcg_settings cf;
     apr_time_t now = apr_time_now();
     apr_pool_t *tmp;
+    const char *why;
 
     settings_of(s, &cf);
     if (!cf.enabled || G == NULL || G->pid != getpid()) {
@@ -1984,8 +2187,20 @@ static int ipcg_monitor(apr_pool_t *p, server_rec *s)
         return DECLINED;
     }
     G->last_scan = now;
-    apr_pool_create(&tmp, p);
-    refresh(tmp, s, 1, 0);
+    /* the parent's own allocator, as a child's exit uses: a full scan
+     * then reuses the memory the start's scans left there instead of
+     * touching new pages (pconf's allocator keeps what it gets too) */
+    (void)p;
+    apr_pool_create(&tmp, G->pool);
+    why = changed_since_full(tmp);
+    if (why) {
+        refresh(tmp, s, 1, 0);
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "full scan (%s): %"
+                     APR_TIME_T_FMT " us", why, apr_time_now() - now);
+    }
+    else {
+        refresh_quiet(tmp, s);
+    }
     apr_pool_destroy(tmp);
     return DECLINED;
 }
@@ -2157,16 +2372,39 @@ static int ipcg_handler(request_rec *r)
     return OK;
 }
 
-/* The section in /server-status and the IPCGuard* lines in its ?auto. */
+/* The section in /server-status and the IPCGuard* lines in its ?auto:
+ * both print only the report's counters and summary, so only the report
+ * is copied out of the table, never its lists. */
 static int ipcg_status_hook(request_rec *r, int flags)
 {
     ipcg_view_t v;
     ipcg_out_t out;
 
-    if (table == NULL || ipcg_table_read(table, r->pool, &v) != APR_SUCCESS) {
+    if (table == NULL) {
         return OK;
     }
     if (flags & AP_STATUS_SHORT) {
+        char *buf = apr_palloc(r->pool, IPCG_TABLE_AUTO_MAX);
+        apr_size_t len, at;
+        apr_int64_t started, now = apr_time_sec(apr_time_now());
+
+        if (ipcg_table_read_auto(table, buf, IPCG_TABLE_AUTO_MAX, &len, &at,
+                                 &started) == APR_SUCCESS) {
+            ap_rwrite(buf, (int)at, r);
+            if (started > 0 && now >= started) {
+                ap_rprintf(r, UPTIME_KEY "%" APR_INT64_T_FMT "\n",
+                           now - started);
+            }
+            ap_rwrite(buf + at, (int)(len - at), r);
+            return OK;
+        }
+    }
+    memset(&v, 0, sizeof(v));
+    if (ipcg_table_read_report(table, &v.rep) != APR_SUCCESS) {
+        return OK;
+    }
+    if (flags & AP_STATUS_SHORT) {
+        /* nothing rendered yet: render the report here */
         out.write = out_to_request;
         out.baton = r;
         ipcg_render_auto(r->pool, &v, "IPCGuard", &out);

@@ -1,55 +1,98 @@
 #!/usr/bin/env bash
-# /ipc-status?auto against /server-status?auto on one server under wrk,
-# side by side, plus a static file with and without the module loaded.
-# Loopback only, bounded (DURATION seconds per run). Run as root:
-#   bash bench/status.sh
-# With BEFORE_SO=/path/to/an/older/mod_ipcguard.so, also the HTML page of
-# that module against this one, on two servers side by side, interleaved
-# (ROUNDS rounds, default 3), so that both meet the same machine load.
+# /server-status?auto on an event-MPM server with the module against the
+# same server without it, under wrk on loopback: ROUNDS (default 5)
+# interleaved rounds of DURATION seconds (default 5) each, the order
+# alternating (with, without; without, with; ...) so that a drift in the
+# machine's load falls on both alike. Prints each round, the medians with
+# their spread (min-max) and the ratio of the medians against its goal
+# (at least 0.98).
+# With FULL=1 also, the same way: /ipc-status?auto against
+# /server-status?auto on the server with the module, a static file with
+# and without the module, and stop + start times. Run as root:
+#   bash bench/status.sh          (ROUNDS=5 DURATION=5 FULL=0)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "bench/status.sh: needs root (namespaces)" >&2; exit 1; }
 make -s -C "$here" all >/dev/null
 exec unshare --ipc --pid --fork --mount-proc --mount --net --propagation private \
-  env IPCG_IN_NS=1 HARNESS="$here/t/harness.sh" DURATION="${DURATION:-5}" \
-  BEFORE_SO="${BEFORE_SO:-}" ROUNDS="${ROUNDS:-3}" bash -s <<'INNER'
+  env IPCG_IN_NS=1 HARNESS="$here/t/harness.sh" STATS="$here/bench/stats.sh" \
+  DURATION="${DURATION:-5}" ROUNDS="${ROUNDS:-5}" FULL="${FULL:-0}" bash -s <<'INNER'
 source "$HARNESS"
 ipcg_sandbox
-d=${DURATION}
-rate() { wrk -t2 -c16 -d"${d}s" "http://127.0.0.1:${PORT[$1]}$2" | awk '/Requests\/sec/ { printf "%d", $2 }'; }
-WITH_TEST=0 httpd_conf guarded <<<'Mutex sysvsem default'
-WITH_TEST=0 httpd_start guarded
-WITH_TEST=0 WITH_GUARD=0 httpd_conf plain <<<'Mutex sysvsem default'
-WITH_TEST=0 WITH_GUARD=0 httpd_start plain
-ss=$(rate guarded "/server-status?auto")
-ip=$(rate guarded "/ipc-status?auto")
-js=$(rate guarded "/ipc-status?json")
-ht=$(rate guarded "/ipc-status")
-st_g=$(rate guarded "/index.html")
-st_p=$(rate plain "/index.html")
-echo "/server-status?auto: $ss req/s"
-echo "/ipc-status?auto:    $ip req/s"
-echo "/ipc-status?json:    $js req/s"
-echo "/ipc-status (HTML):  $ht req/s"
-echo "static, module loaded:     $st_g req/s"
-echo "static, module not loaded: $st_p req/s"
-awk -v a="$ip" -v b="$ss" -v c="$st_g" -v e="$st_p" 'BEGIN {
-  printf "ratio ipc-status/server-status: %.2f (target >= 1.00)\n", a / b
-  printf "ratio static with/without module: %.2f\n", c / e }'
-if [ -n "$BEFORE_SO" ]; then
-  WITH_TEST=0 GUARD_SO=$BEFORE_SO httpd_conf before <<<'Mutex sysvsem default'
-  WITH_TEST=0 httpd_start before
-  wait_scan before >/dev/null; wait_scan guarded >/dev/null
-  for r in $(seq 1 "$ROUNDS"); do
-    b=$(rate before "/ipc-status"); a=$(rate guarded "/ipc-status")
-    echo "round $r: /ipc-status (HTML) before $b req/s, after $a req/s"
+source "$STATS"
+# cpu_tree PID: CPU nanoseconds of every thread of PID and its
+# descendants, and of the children it has already reaped (a child that
+# exits in a run moves from the one to the other)
+tck=$(getconf CLK_TCK)
+cpu_tree() {
+  local p s
+  s=$(awk -v hz="$tck" '{ sub(/.*\) /, ""); printf "%.0f", ($14 + $15) * 1e9 / hz }' /proc/"$1"/stat)
+  for p in $(tree_pids "$1"); do
+    s=$((s + $(cat /proc/"$p"/task/*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.0f", t }')))
   done
-  httpd_stop before
+  echo "$s"
+}
+# rate NAME URL: sets RPS (requests a second under wrk) and NSREQ (the
+# server's CPU nanoseconds a request: what the machine's other load
+# changes far less than the rate)
+rate() {
+  local c0 c1 out reqs
+  c0=$(cpu_tree "${PARENT[$1]}")
+  out=$(wrk -t2 -c16 -d"${DURATION}s" "http://127.0.0.1:${PORT[$1]}$2")
+  c1=$(cpu_tree "${PARENT[$1]}")
+  RPS=$(awk '/Requests\/sec/ { printf "%d", $2 }' <<<"$out")
+  reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
+  NSREQ=$(( (c1 - c0) / (reqs > 0 ? reqs : 1) ))
+}
+# ab LABEL NAME_A URL_A NAME_B URL_B: interleaved rounds, A/B medians
+ab() {
+  local label=$1 na=$2 ua=$3 nb=$4 ub=$5 r a b ca cb as=() bs=() rs=() cas=() cbs=()
+  for r in $(seq 1 "$ROUNDS"); do
+    if [ $((r % 2)) = 1 ]; then
+      rate "$na" "$ua"; a=$RPS ca=$NSREQ; rate "$nb" "$ub"; b=$RPS cb=$NSREQ
+    else
+      rate "$nb" "$ub"; b=$RPS cb=$NSREQ; rate "$na" "$ua"; a=$RPS ca=$NSREQ
+    fi
+    as+=("$a") bs+=("$b") cas+=("$ca") cbs+=("$cb")
+    rs+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f", a / b }')")
+    echo "round $r: $na $ua $a req/s ($((ca / 1000)) us CPU a request)," \
+         "$nb $ub $b req/s ($((cb / 1000)) us CPU a request)"
+  done
+  AM=$(median "${as[@]}") BM=$(median "${bs[@]}")
+  RATIO=$(awk -v a="$AM" -v b="$BM" 'BEGIN { printf "%.3f", a / b }')
+  CRATIO=$(awk -v a="$(median "${cas[@]}")" -v b="$(median "${cbs[@]}")" 'BEGIN { printf "%.3f", b / a }')
+  echo "$label: $AM req/s (spread $(spread "${as[@]}")) against $BM req/s" \
+       "(spread $(spread "${bs[@]}")); ratio of medians $RATIO," \
+       "per-round ratios $(spread "${rs[@]}")"
+  echo "$label, server CPU a request: $(median "${cas[@]}") ns (spread" \
+       "$(spread "${cas[@]}")) against $(median "${cbs[@]}") ns (spread" \
+       "$(spread "${cbs[@]}")): the rate it allows, B's CPU / A's, $CRATIO"
+}
+MPM=event WITH_TEST=0 httpd_conf guarded <<<'Mutex sysvsem default
+LogLevel warn ipcguard:warn
+IPCGuardScanInterval 10'
+MPM=event WITH_TEST=0 WITH_GUARD=0 httpd_conf plain <<<'Mutex sysvsem default
+LogLevel warn'
+httpd_start guarded || exit 1
+httpd_start plain || exit 1
+# the IPCGuard* lines are there, and only with the module
+nl=$(http guarded "/server-status?auto" | grep -c '^IPCGuard' || true)
+np=$(http plain "/server-status?auto" | grep -c '^IPCGuard' || true)
+echo "# /server-status?auto: $nl IPCGuard* lines with the module, $np without"
+ab "/server-status?auto, with module / without" guarded "/server-status?auto" plain "/server-status?auto"
+awk -v r="$RATIO" -v c="$CRATIO" 'BEGIN { printf "server-status?auto rps, with module / without: %.3f (target >= 0.98): %s; by server CPU a request: %.3f\n", r, (r >= 0.98 ? "met" : "NOT met"), c }'
+if [ "$FULL" = 1 ]; then
+  ab "/ipc-status?auto / /server-status?auto (with module)" guarded "/ipc-status?auto" guarded "/server-status?auto"
+  awk -v r="$RATIO" 'BEGIN { printf "ipc-status?auto / server-status?auto: %.2f (target >= 1.00)\n", r }'
+  ab "/index.html, with module / without" guarded "/index.html" plain "/index.html"
+  ss=() sp=()
+  for r in $(seq 1 "$ROUNDS"); do
+    for n in guarded plain; do
+      t0=$(date +%s%N); httpd_stop "$n"; httpd_start "$n"; t1=$(date +%s%N)
+      if [ "$n" = guarded ]; then ss+=($(( (t1 - t0) / 1000000 ))); else sp+=($(( (t1 - t0) / 1000000 ))); fi
+    done
+  done
+  echo "stop + start: with module $(median "${ss[@]}") ms (spread $(spread "${ss[@]}")), without $(median "${sp[@]}") ms (spread $(spread "${sp[@]}"))"
 fi
-# startup time with and without the module (10 starts each)
-t0=$(date +%s%N); for i in $(seq 1 10); do httpd_stop guarded; httpd_start guarded; done; t1=$(date +%s%N)
-for i in $(seq 1 10); do httpd_stop plain; httpd_start plain; done; t2=$(date +%s%N)
-echo "stop+start x10, module loaded:     $(( (t1 - t0) / 10000000 )) ms each"
-echo "stop+start x10, module not loaded: $(( (t2 - t1) / 10000000 )) ms each"
 httpd_stop guarded; httpd_stop plain
 INNER

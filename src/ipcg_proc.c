@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <apr_file_info.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "ipcguard/ipcg_limits.h"
@@ -67,6 +68,16 @@ apr_status_t ipcg_parse_proc_stat(const char *text, ipcg_proc_t *pr)
         || ipcg_parse_i64(f[3], &pr->session) != APR_SUCCESS
         || ipcg_parse_u64(f[19], &pr->starttime) != APR_SUCCESS) {
         return APR_EINVAL;
+    }
+    /* the counters that tell whether memory can have changed: optional,
+     * 0 when absent or unreadable */
+    if (ipcg_parse_u64(f[7], &pr->minflt) != APR_SUCCESS) pr->minflt = 0;
+    if (ipcg_parse_u64(f[9], &pr->majflt) != APR_SUCCESS) pr->majflt = 0;
+    if (n > 21) {
+        if (ipcg_parse_u64(f[20], &pr->vsize) != APR_SUCCESS) pr->vsize = 0;
+        if (ipcg_parse_u64(f[21], &pr->rss_pages) != APR_SUCCESS) {
+            pr->rss_pages = 0;
+        }
     }
     return APR_SUCCESS;
 }
@@ -483,4 +494,97 @@ int ipcg_proc_is_httpd(apr_pool_t *p, const ipcg_paths_t *paths,
               && maps_apr(text));
     apr_pool_destroy(sub);
     return yes;
+}
+
+/* ---- the memo of processes' memory ---- */
+
+struct ipcg_proc_memo_t {
+    apr_pool_t *pool;
+    apr_pool_t *last_pool, *cur_pool;
+    apr_hash_t *last, *cur;        /* pid (apr_int64_t) -> ipcg_proc_t */
+    apr_uint64_t reads, reused;
+};
+
+ipcg_proc_memo_t *ipcg_proc_memo_create(apr_pool_t *p)
+{
+    ipcg_proc_memo_t *m;
+    apr_pool_t *sub;
+
+    apr_pool_create(&sub, p);
+    m = apr_pcalloc(sub, sizeof(*m));
+    m->pool = sub;
+    apr_pool_create(&m->last_pool, sub);
+    apr_pool_create(&m->cur_pool, sub);
+    m->last = apr_hash_make(m->last_pool);
+    m->cur = apr_hash_make(m->cur_pool);
+    return m;
+}
+
+static int same_counters(const ipcg_proc_t *a, const ipcg_proc_t *b)
+{
+    return a->starttime == b->starttime && a->minflt == b->minflt
+           && a->majflt == b->majflt && a->vsize == b->vsize
+           && a->rss_pages == b->rss_pages;
+}
+
+apr_status_t ipcg_proc_read_memo(apr_pool_t *p, const ipcg_paths_t *paths,
+                                 ipcg_proc_memo_t *m, const ipcg_proc_t *st,
+                                 ipcg_proc_t *pr)
+{
+    const ipcg_proc_t *old = apr_hash_get(m->last, &st->pid,
+                                          sizeof(st->pid));
+    ipcg_proc_t *keep;
+    apr_status_t rv;
+
+    if (old && same_counters(old, st)) {
+        *pr = *st;
+        pr->uid = old->uid;
+        pr->rss_shmem = old->rss_shmem;
+        pr->shared_anon = old->shared_anon;
+        pr->shared_sysv = old->shared_sysv;
+        pr->shared_posix = old->shared_posix;
+        m->reused++;
+    }
+    else {
+        rv = ipcg_proc_read(p, paths, st->pid, 1, pr);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        /* remember the counters seen before the read: if they moved
+         * while it ran, the next round reads again */
+        pr->minflt = st->minflt;
+        pr->majflt = st->majflt;
+        pr->vsize = st->vsize;
+        pr->rss_pages = st->rss_pages;
+        if (pr->starttime != st->starttime) {
+            return APR_ENOENT;        /* the pid was reused in between */
+        }
+        m->reads++;
+    }
+    keep = apr_pmemdup(m->cur_pool, pr, sizeof(*pr));
+    apr_hash_set(m->cur, &keep->pid, sizeof(keep->pid), keep);
+    return APR_SUCCESS;
+}
+
+void ipcg_proc_memo_round(ipcg_proc_memo_t *m, int forget_all)
+{
+    apr_pool_t *tmp = m->last_pool;
+
+    /* what this round read becomes what the next one compares with */
+    apr_pool_clear(tmp);
+    m->last_pool = m->cur_pool;
+    m->last = m->cur;
+    m->cur_pool = tmp;
+    m->cur = apr_hash_make(m->cur_pool);
+    if (forget_all) {
+        apr_pool_clear(m->last_pool);
+        m->last = apr_hash_make(m->last_pool);
+    }
+}
+
+void ipcg_proc_memo_counts(const ipcg_proc_memo_t *m, apr_uint64_t *read,
+                           apr_uint64_t *reused)
+{
+    *read = m->reads;
+    *reused = m->reused;
 }

@@ -9,16 +9,13 @@
 #include "ipcguard/ipcg_registry.h"
 #include "ipcguard/ipcg_report.h"
 
-void ipcg_report_system(apr_pool_t *p, const ipcg_paths_t *paths,
-                        const char *bc_path, const ipcg_snapshot_t *snap,
-                        ipcg_report_t *r)
+void ipcg_report_limits(apr_pool_t *p, const ipcg_paths_t *paths,
+                        const char *bc_path, ipcg_report_t *r)
 {
     ipcg_bc_t bc;
     int i;
 
     ipcg_limits_read(p, paths, &r->limits);
-    ipcg_usage_compute(snap, r->limits.page_size.present
-                                 ? r->limits.page_size.v : 4096, &r->usage);
     r->bc_present = 0;
     r->bc_rows = 0;
     if (ipcg_beancounters_read(p, bc_path, &bc) == APR_SUCCESS && bc.present) {
@@ -29,6 +26,15 @@ void ipcg_report_system(apr_pool_t *p, const ipcg_paths_t *paths,
         }
         r->bc_rows = (apr_uint32_t)i;
     }
+}
+
+void ipcg_report_system(apr_pool_t *p, const ipcg_paths_t *paths,
+                        const char *bc_path, const ipcg_snapshot_t *snap,
+                        ipcg_report_t *r)
+{
+    ipcg_report_limits(p, paths, bc_path, r);
+    ipcg_usage_compute(snap, r->limits.page_size.present
+                                 ? r->limits.page_size.v : 4096, &r->usage);
 }
 
 void ipcg_report_objects(apr_pool_t *p, const apr_array_header_t *reg,
@@ -62,6 +68,13 @@ void ipcg_report_objects(apr_pool_t *p, const apr_array_header_t *reg,
 void ipcg_report_procs(apr_pool_t *p, const ipcg_paths_t *paths,
                        apr_int64_t root, ipcg_view_t *v)
 {
+    ipcg_report_procs_memo(p, paths, root, NULL, v);
+}
+
+void ipcg_report_procs_memo(apr_pool_t *p, const ipcg_paths_t *paths,
+                            apr_int64_t root, ipcg_proc_memo_t *memo,
+                            ipcg_view_t *v)
+{
     apr_array_header_t *procs = NULL, *tree;
     ipcg_report_t *r = &v->rep;
     int i;
@@ -73,9 +86,11 @@ void ipcg_report_procs(apr_pool_t *p, const ipcg_paths_t *paths,
     }
     tree = ipcg_proc_tree(p, procs, root);
     for (i = 0; i < tree->nelts; i++) {
+        const ipcg_proc_t *st = &APR_ARRAY_IDX(tree, i, ipcg_proc_t);
         ipcg_proc_t pr;
-        if (ipcg_proc_read(p, paths, APR_ARRAY_IDX(tree, i, ipcg_proc_t).pid,
-                           1, &pr) != APR_SUCCESS) {
+        apr_status_t rv = memo ? ipcg_proc_read_memo(p, paths, memo, st, &pr)
+                               : ipcg_proc_read(p, paths, st->pid, 1, &pr);
+        if (rv != APR_SUCCESS) {
             continue;                 /* exited since the listing */
         }
         r->proc_count++;

@@ -9,6 +9,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/statvfs.h>
 
 #include <apr_file_info.h>
 #include <apr_hash.h>
@@ -1027,5 +1028,157 @@ int ipcg_obj_maybe_by(const ipcg_obj_t *o, apr_int64_t pid,
         return o->cuid == euid && (o->cpid == 0 || o->cpid == pid);
     default:
         return o->uid == euid || o->uid == alt_uid;
+    }
+}
+
+/* ---- change detection ---- */
+
+/* glibc leaves union semun to the caller */
+union sig_semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+    struct seminfo *info;
+};
+
+void ipcg_scan_signature(apr_pool_t *p, const ipcg_paths_t *paths,
+                         ipcg_signature_t *sig)
+{
+    struct seminfo si;
+    struct shm_info shi;
+    struct msginfo mi;
+    union sig_semun arg;
+    struct statvfs vfs;
+    apr_finfo_t fi;
+    int high;
+
+    memset(sig, 0, sizeof(*sig));
+    memset(&si, 0, sizeof(si));
+    arg.info = &si;
+    /* the return value of the *_INFO commands is the highest index used */
+    high = semctl(0, 0, SEM_INFO, arg);
+    if (high >= 0) {
+        sig->read |= 1 << IPCG_SYSV_SEM;
+        sig->high[IPCG_SYSV_SEM] = high;
+        sig->n1[IPCG_SYSV_SEM] = (apr_uint64_t)si.semusz;  /* sets */
+        sig->n2[IPCG_SYSV_SEM] = (apr_uint64_t)si.semaem;  /* semaphores */
+    }
+    memset(&shi, 0, sizeof(shi));
+    high = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&shi);
+    if (high >= 0) {
+        sig->read |= 1 << IPCG_SYSV_SHM;
+        sig->high[IPCG_SYSV_SHM] = high;
+        sig->n1[IPCG_SYSV_SHM] = (apr_uint64_t)shi.used_ids;
+        sig->n2[IPCG_SYSV_SHM] = (apr_uint64_t)shi.shm_tot;  /* pages */
+    }
+    memset(&mi, 0, sizeof(mi));
+    high = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&mi);
+    if (high >= 0) {
+        sig->read |= 1 << IPCG_SYSV_MSG;
+        sig->high[IPCG_SYSV_MSG] = high;
+        sig->n1[IPCG_SYSV_MSG] = (apr_uint64_t)mi.msgpool;   /* queues */
+        sig->n2[IPCG_SYSV_MSG] = (apr_uint64_t)mi.msgmap;    /* messages */
+        sig->n3[IPCG_SYSV_MSG] = (apr_uint64_t)mi.msgtql;    /* bytes */
+    }
+    if (statvfs(paths->devshm, &vfs) == 0
+        && apr_stat(&fi, paths->devshm,
+                    APR_FINFO_INODE | APR_FINFO_CTIME | APR_FINFO_MTIME, p)
+           == APR_SUCCESS) {
+        sig->read |= (1 << IPCG_POSIX_SHM) | (1 << IPCG_POSIX_SEM);
+        sig->devshm_blocks = (apr_uint64_t)(vfs.f_blocks - vfs.f_bfree);
+        sig->devshm_files = (apr_uint64_t)(vfs.f_files - vfs.f_ffree);
+        sig->devshm_ino = (apr_uint64_t)fi.inode;
+        sig->devshm_mtime = fi.mtime;
+        sig->devshm_ctime = fi.ctime;
+    }
+}
+
+int ipcg_signature_same(const ipcg_signature_t *a, const ipcg_signature_t *b)
+{
+    int k;
+
+    if (a->read != b->read || a->devshm_blocks != b->devshm_blocks
+        || a->devshm_files != b->devshm_files || a->devshm_ino != b->devshm_ino
+        || a->devshm_mtime != b->devshm_mtime
+        || a->devshm_ctime != b->devshm_ctime) {
+        return 0;
+    }
+    for (k = 0; k < 3; k++) {
+        if (a->high[k] != b->high[k] || a->n1[k] != b->n1[k]
+            || a->n2[k] != b->n2[k] || a->n3[k] != b->n3[k]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The fields of a SysV object's ipc_perm that a scan shows. */
+static int perm_unchanged(const ipcg_obj_t *rec, const struct ipc_perm *perm)
+{
+    return (apr_int32_t)perm->__key == rec->key && perm->cuid == rec->cuid
+           && perm->uid == rec->uid && perm->gid == rec->gid
+           && (perm->mode & 0777) == (rec->mode & 0777);
+}
+
+/* The answer of an IPC_STAT that failed: gone, or cannot tell. */
+static int stat_failed(void)
+{
+    return (errno == EINVAL || errno == EIDRM) ? 0 : -1;
+}
+
+int ipcg_obj_unchanged(apr_pool_t *p, const ipcg_paths_t *paths,
+                       const ipcg_obj_t *rec)
+{
+    switch (rec->kind) {
+    case IPCG_SYSV_SEM: {
+        struct semid_ds ds;
+        union sig_semun arg;
+        arg.buf = &ds;
+        if (semctl((int)rec->id, 0, IPC_STAT, arg) == -1) {
+            return stat_failed();
+        }
+        return perm_unchanged(rec, &ds.sem_perm)
+               && (apr_int64_t)ds.sem_ctime == rec->ctime
+               && (apr_uint64_t)ds.sem_nsems == rec->size;
+    }
+    case IPCG_SYSV_SHM: {
+        struct shmid_ds ds;
+        if (shmctl((int)rec->id, IPC_STAT, &ds) == -1) {
+            return stat_failed();
+        }
+        return perm_unchanged(rec, &ds.shm_perm)
+               && (apr_int64_t)ds.shm_ctime == rec->ctime
+               && (apr_uint64_t)ds.shm_segsz == rec->size
+               && (apr_uint64_t)ds.shm_nattch == rec->nattch;
+    }
+    case IPCG_SYSV_MSG: {
+        struct msqid_ds ds;
+        if (msgctl((int)rec->id, IPC_STAT, &ds) == -1) {
+            return stat_failed();
+        }
+        return perm_unchanged(rec, &ds.msg_perm)
+               && (apr_int64_t)ds.msg_ctime == rec->ctime;
+    }
+    default: {
+        apr_finfo_t fi;
+        apr_status_t rv;
+        const char *full = apr_pstrcat(p, paths->devshm, "/", rec->name,
+                                       NULL);
+        rv = apr_stat(&fi, full,
+                      APR_FINFO_LINK | APR_FINFO_TYPE | APR_FINFO_INODE
+                      | APR_FINFO_OWNER | APR_FINFO_SIZE | APR_FINFO_CTIME,
+                      p);
+        if (APR_STATUS_IS_ENOENT(rv)) {
+            return 0;
+        }
+        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+            return -1;
+        }
+        return fi.filetype == APR_REG && (apr_uint64_t)fi.inode == rec->ino
+               && (apr_uint32_t)fi.user == rec->uid
+               && (apr_uint32_t)fi.group == rec->gid
+               && (apr_uint64_t)fi.size == rec->size
+               && apr_time_sec(fi.ctime) == rec->ctime;
+    }
     }
 }

@@ -9,7 +9,7 @@
 #include "ipcguard/ipcg_table.h"
 
 #define TABLE_MAGIC 0x47435049u   /* "IPCG" */
-#define TABLE_VERSION 1u
+#define TABLE_VERSION 2u
 /* A reader yields for its first tries, then sleeps a millisecond between
  * tries, and gives up only after a second: on a busy machine the writer
  * (the parent) can lose its CPU in the middle of a publish for far longer
@@ -24,6 +24,10 @@ struct ipcg_table_t {
     apr_uint32_t cap_objs, cap_decisions, cap_procs;
     apr_uint32_t n_objs, n_decisions, n_procs;
     apr_uint64_t total_size;
+    /* the report's ?auto lines, rendered by the writer (0: none) */
+    apr_uint32_t auto_len, auto_uptime_at;
+    apr_int64_t auto_started;
+    char auto_text[IPCG_TABLE_AUTO_MAX];
     ipcg_report_t rep;
     /* followed by the three arrays, each aligned for its type */
 };
@@ -185,6 +189,91 @@ apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v)
             return APR_SUCCESS;
         }
         apr_pool_clear(copy);
+    }
+    return APR_EAGAIN;
+}
+
+apr_status_t ipcg_table_read_report(ipcg_table_t *t, ipcg_report_t *rep)
+{
+    apr_time_t start = 0;
+    int tries;
+
+    if (t == NULL || t->magic != TABLE_MAGIC || t->version != TABLE_VERSION) {
+        return APR_EINVAL;
+    }
+    for (tries = 0; tries == 0 || back_off(tries, &start); tries++) {
+        apr_uint32_t s1, s2;
+
+        s1 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        if (s1 & 1) {
+            continue;       /* the writer is at work */
+        }
+        *rep = t->rep;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        s2 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        if (s1 == s2) {
+            return APR_SUCCESS;
+        }
+    }
+    return APR_EAGAIN;
+}
+
+apr_status_t ipcg_table_publish_auto(ipcg_table_t *t, const char *text,
+                                     apr_size_t len, apr_size_t uptime_at,
+                                     apr_int64_t started)
+{
+    int fits = len <= sizeof(t->auto_text) && uptime_at <= len;
+
+    __atomic_add_fetch(&t->seq, 1, __ATOMIC_ACQ_REL);   /* now odd */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    if (fits) {
+        memcpy(t->auto_text, text, len);
+    }
+    t->auto_len = fits ? (apr_uint32_t)len : 0;
+    t->auto_uptime_at = fits ? (apr_uint32_t)uptime_at : 0;
+    t->auto_started = started;
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_add_fetch(&t->seq, 1, __ATOMIC_RELEASE);   /* even again */
+    return fits ? APR_SUCCESS : APR_ENOSPC;
+}
+
+apr_status_t ipcg_table_read_auto(ipcg_table_t *t, char *buf, apr_size_t cap,
+                                  apr_size_t *len, apr_size_t *uptime_at,
+                                  apr_int64_t *started)
+{
+    apr_time_t start = 0;
+    int tries;
+
+    if (t == NULL || t->magic != TABLE_MAGIC || t->version != TABLE_VERSION) {
+        return APR_EINVAL;
+    }
+    for (tries = 0; tries == 0 || back_off(tries, &start); tries++) {
+        apr_uint32_t s1, s2, n, at;
+
+        s1 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        if (s1 & 1) {
+            continue;       /* the writer is at work */
+        }
+        n = t->auto_len;
+        at = t->auto_uptime_at;
+        if (n > sizeof(t->auto_text) || at > n) {
+            continue;       /* torn */
+        }
+        if (n > cap) {
+            return APR_ENOSPC;
+        }
+        memcpy(buf, t->auto_text, n);
+        *started = t->auto_started;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        s2 = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        if (s1 == s2) {
+            if (n == 0) {
+                return APR_ENOENT;
+            }
+            *len = n;
+            *uptime_at = at;
+            return APR_SUCCESS;
+        }
     }
     return APR_EAGAIN;
 }

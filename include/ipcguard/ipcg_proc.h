@@ -37,6 +37,9 @@ typedef struct {
     apr_uint64_t map_bytes;
     apr_uint64_t map_dev, map_ino;
     ipcg_map_kind_e map_kind;
+    /* what moves in stat when the memory figures above can: fields 10
+     * (minflt), 12 (majflt), 23 (vsize) and 24 (rss); 0 when absent */
+    apr_uint64_t minflt, majflt, vsize, rss_pages;
 } ipcg_proc_t;
 
 /** Parse the text of /proc/<pid>/stat (comm may hold spaces and ')'). */
@@ -94,6 +97,33 @@ const char *ipcg_proc_exe(apr_pool_t *p, const ipcg_paths_t *paths,
  * caller). 1 yes, 0 no. */
 int ipcg_proc_is_httpd(apr_pool_t *p, const ipcg_paths_t *paths,
                        apr_int64_t pid, const ipcg_exe_t *httpd);
+/** What was read of each process's memory (status and maps) in the last
+ * round, to read them again only for processes that are new or whose
+ * counters moved. */
+typedef struct ipcg_proc_memo_t ipcg_proc_memo_t;
+
+/** An empty memo in its own subpool of @a p. */
+ipcg_proc_memo_t *ipcg_proc_memo_create(apr_pool_t *p);
+
+/** Like ipcg_proc_read(memory set) for the process @a st (its stat, just
+ * read): status and maps are read only when the memo does not know the
+ * process from the last round with the same start time and the same
+ * minflt, majflt, vsize and rss (a mapping made or dropped moves vsize,
+ * a page of it touched moves minflt and rss); otherwise the memory
+ * figures are the last round's. Returns APR_SUCCESS or the read's error
+ * (the process exited). */
+apr_status_t ipcg_proc_read_memo(apr_pool_t *p, const ipcg_paths_t *paths,
+                                 ipcg_proc_memo_t *m, const ipcg_proc_t *st,
+                                 ipcg_proc_t *pr);
+
+/** End a round: forget the processes not read in it. With @a forget_all,
+ * forget every one, so that the next round reads them all. */
+void ipcg_proc_memo_round(ipcg_proc_memo_t *m, int forget_all);
+
+/** Status and maps read, and memory figures reused, since the memo was
+ * made. */
+void ipcg_proc_memo_counts(const ipcg_proc_memo_t *m, apr_uint64_t *read,
+                           apr_uint64_t *reused);
 
 /** Read the boot id into @a buf (37 bytes). */
 apr_status_t ipcg_boot_id(apr_pool_t *p, const ipcg_paths_t *paths,

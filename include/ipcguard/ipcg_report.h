@@ -178,12 +178,24 @@ void ipcg_report_system(apr_pool_t *p, const ipcg_paths_t *paths,
                         const char *bc_path, const ipcg_snapshot_t *snap,
                         ipcg_report_t *r);
 
+/** The limits and the beancounters of @a bc_path alone into @a r (what
+ * ipcg_report_system does but the usage, which needs a scan). */
+void ipcg_report_limits(apr_pool_t *p, const ipcg_paths_t *paths,
+                        const char *bc_path, ipcg_report_t *r);
+
 /** List @a reg (this instance's objects) in @a v and count every object of
  * @a snap by class: registered ones by their class, the rest as foreign
  * (listed too when @a show_foreign). */
 void ipcg_report_objects(apr_pool_t *p, const apr_array_header_t *reg,
                          const ipcg_snapshot_t *snap, int show_foreign,
                          ipcg_view_t *v);
+
+/** As ipcg_report_procs, reading each process's status and maps only
+ * when @a memo (NULL: always) says they can have changed; the caller ends
+ * the round with ipcg_proc_memo_round. */
+void ipcg_report_procs_memo(apr_pool_t *p, const ipcg_paths_t *paths,
+                            apr_int64_t root, ipcg_proc_memo_t *memo,
+                            ipcg_view_t *v);
 
 /** A history sample of @a r at @a t: its counts by kind and class and,
  * for each limit, what is used and the part of it that is not the

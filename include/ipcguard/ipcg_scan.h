@@ -146,6 +146,41 @@ apr_status_t ipcg_scan_objects(apr_pool_t *p, const ipcg_paths_t *paths,
  * msgsnd) must be @a pid. */
 int ipcg_obj_maybe_by(const ipcg_obj_t *o, apr_int64_t pid,
                       apr_uint32_t euid, apr_uint32_t alt_uid);
+/** What the kernel says about its IPC tables as a whole, in a handful of
+ * system calls and without listing a single object: for each SysV table
+ * the highest index in use and its counts (SEM_INFO: sets, semaphores;
+ * SHM_INFO: segments, pages; MSG_INFO: queues, messages, bytes), and for
+ * /dev/shm the blocks and inodes in use (statvfs) and the directory's
+ * inode, change and modification times (a file made, removed or renamed
+ * there moves them). Two equal signatures mean no object came or went in
+ * between, except where one vanished and another took its place with the
+ * same counts and index: that is left to a full scan now and then. */
+typedef struct {
+    int read;                     /**< bit (1 << kind) per table read */
+    apr_int64_t high[3];          /**< SysV: highest index in use */
+    apr_uint64_t n1[3], n2[3], n3[3]; /**< SysV: the counts above */
+    apr_uint64_t devshm_blocks, devshm_files;  /**< in use */
+    apr_uint64_t devshm_ino;
+    apr_int64_t devshm_mtime, devshm_ctime;    /**< microseconds */
+} ipcg_signature_t;
+
+/** Read the signature of the live system (SysV) and of @a paths->devshm. */
+void ipcg_scan_signature(apr_pool_t *p, const ipcg_paths_t *paths,
+                         ipcg_signature_t *sig);
+
+/** 1 if @a a and @a b are the same signature (the same tables read, the
+ * same figures), else 0. */
+int ipcg_signature_same(const ipcg_signature_t *a, const ipcg_signature_t *b);
+
+/** Ask the kernel about the one object @a rec, as a scan recorded it:
+ * IPC_STAT by its id (SysV) or lstat by its name (POSIX). 1 if it is still
+ * there and nothing a scan shows of it moved (key, creator, owner, mode,
+ * change time, size; a segment's attach count); 0 if it is gone, replaced
+ * or changed; -1 if the kernel cannot tell. The times of its last
+ * operations are not compared: an accept mutex moves them on every
+ * request. */
+int ipcg_obj_unchanged(apr_pool_t *p, const ipcg_paths_t *paths,
+                       const ipcg_obj_t *rec);
 
 #ifdef __cplusplus
 }

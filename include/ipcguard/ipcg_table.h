@@ -22,6 +22,9 @@ extern "C" {
 
 typedef struct ipcg_table_t ipcg_table_t;
 
+/** Room for the report's ?auto lines kept ready in the table. */
+#define IPCG_TABLE_AUTO_MAX 16384
+
 /** Bytes needed for a table of these capacities. */
 apr_size_t ipcg_table_size(apr_uint32_t cap_objs, apr_uint32_t cap_decisions,
                            apr_uint32_t cap_procs);
@@ -39,6 +42,30 @@ void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v);
  * the writer kept it busy for over a second, APR_EINVAL if @a t is not
  * a table. */
 apr_status_t ipcg_table_read(ipcg_table_t *t, apr_pool_t *p, ipcg_view_t *v);
+
+/** Copy only the fixed report (counters, summary, limits, forecasts:
+ * about 13 KB) out of @a t, consistent under the same seqlock, without
+ * the object, decision and process lists. For readers that print only
+ * the report, such as the lines added to /server-status. Returns as
+ * ipcg_table_read does. */
+apr_status_t ipcg_table_read_report(ipcg_table_t *t, ipcg_report_t *rep);
+
+/** Keep @a text (@a len bytes: the report's ?auto lines, as the writer
+ * rendered them, without the one line that changes by itself, Uptime,
+ * which belongs at @a uptime_at and is computed from @a started) ready for
+ * readers that print only those lines. Text longer than
+ * IPCG_TABLE_AUTO_MAX is not kept (APR_ENOSPC): readers then find none. */
+apr_status_t ipcg_table_publish_auto(ipcg_table_t *t, const char *text,
+                                     apr_size_t len, apr_size_t uptime_at,
+                                     apr_int64_t started);
+
+/** Copy the ready ?auto text into @a buf (of @a cap bytes), consistent
+ * under the seqlock: its length, where the Uptime line goes and the start
+ * it counts from. APR_ENOENT when none was published, otherwise as
+ * ipcg_table_read. */
+apr_status_t ipcg_table_read_auto(ipcg_table_t *t, char *buf, apr_size_t cap,
+                                  apr_size_t *len, apr_size_t *uptime_at,
+                                  apr_int64_t *started);
 
 /** The current generation (even when stable); for tests. */
 apr_uint32_t ipcg_table_generation(const ipcg_table_t *t);

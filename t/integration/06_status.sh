@@ -96,6 +96,16 @@ check_match "/server-status?auto gains IPCGuard lines" "^IPCGuardSemSetsUsed: [0
 check_eq "every IPCGuard line is an integer or a plain word, no dots" "" \
   "$(grep '^IPCGuard' <<<"$ssa" | grep -Ev '^IPCGuard[A-Za-z0-9]+: [A-Za-z0-9]+$')"
 check_match "mod_status's own lines are still there" "^Scoreboard: " "$ssa"
+# the lines kept ready in the table are /ipc-status?auto's keys, all of
+# them, in the same order, with the same values where nothing moves
+ipa=$(http a "/ipc-status?auto")
+check_eq "/server-status?auto has every /ipc-status?auto key, in order" \
+  "$(awk -F': ' '{ print "IPCGuard" $1 }' <<<"$ipa" | tr '\n' ' ')" \
+  "$(grep '^IPCGuard' <<<"$ssa" | awk -F': ' '{ print $1 }' | tr '\n' ' ')"
+check_eq "the same instance, pid and limits" \
+  "$(grep -E '^(Instance|ServerPid|SemSetsLimit|ShmMaxBytes):' <<<"$ipa" | sed 's/^/IPCGuard/')" \
+  "$(grep -E '^IPCGuard(Instance|ServerPid|SemSetsLimit|ShmMaxBytes):' <<<"$ssa")"
+check_match "IPCGuardUptime counts from the start" "^IPCGuardUptime: [0-9]+$" "$ssa"
 
 # 1,000 runtime objects: the metrics stay bounded
 series_before=$(grep -vc '^#' "$T/m1")

@@ -632,6 +632,183 @@ START_TEST(names_and_identity)
 }
 END_TEST
 
+START_TEST(signature_sees_devshm_change)
+{
+    /* the kernel's summary of /dev/shm moves when a file is made, grows
+     * or goes; two readings with nothing in between are the same */
+    char dir[] = "/tmp/ipcg-unit-sig.XXXXXX";
+    ipcg_paths_t paths;
+    ipcg_signature_t a, b, c;
+    const char *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    paths.proc = "/proc";
+    paths.devshm = dir;
+    paths.beancounters = "";
+    ipcg_scan_signature(pool, &paths, &a);
+    ck_assert(a.read & (1 << IPCG_POSIX_SHM));
+    ck_assert(a.read & (1 << IPCG_SYSV_SEM));   /* SEM_INFO answers */
+    b = a;
+    ck_assert(ipcg_signature_same(&a, &b));
+    f = apr_pstrcat(pool, dir, "/made", NULL);
+    write_text(f, "x");
+    ipcg_scan_signature(pool, &paths, &b);
+    c = a;          /* only /dev/shm compared: the host's SysV may move */
+    memcpy(c.high, b.high, sizeof(c.high));
+    memcpy(c.n1, b.n1, sizeof(c.n1));
+    memcpy(c.n2, b.n2, sizeof(c.n2));
+    memcpy(c.n3, b.n3, sizeof(c.n3));
+    ck_assert_msg(!ipcg_signature_same(&c, &b),
+                  "a file made in /dev/shm must change the signature");
+    b.n1[IPCG_SYSV_SEM]++;
+    c = b;
+    c.n1[IPCG_SYSV_SEM]--;
+    ck_assert(!ipcg_signature_same(&b, &c));   /* a set more or less */
+    ck_assert_int_eq(unlink(f), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+    paths.devshm = "/nonexistent-ipcg-dir";
+    ipcg_scan_signature(pool, &paths, &c);
+    ck_assert(!(c.read & (1 << IPCG_POSIX_SHM)));
+}
+END_TEST
+
+START_TEST(obj_unchanged_asks_the_kernel)
+{
+    char dir[] = "/tmp/ipcg-unit-unch.XXXXXX";
+    ipcg_paths_t paths;
+    ipcg_snapshot_t snap;
+    ipcg_signature_t before, after;
+    ipcg_obj_t rec, gone;
+    const char *f;
+    FILE *fp;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    paths.proc = "/proc";
+    paths.devshm = dir;
+    paths.beancounters = "";
+    f = apr_pstrcat(pool, dir, "/seg", NULL);
+    write_text(f, "1234");
+    ipcg_snapshot_init(pool, &snap);
+    ck_assert_int_eq(ipcg_scan_devshm(pool, &paths, &snap), APR_SUCCESS);
+    ck_assert_int_eq(snap.objs->nelts, 1);
+    rec = APR_ARRAY_IDX(snap.objs, 0, ipcg_obj_t);
+    ck_assert_int_eq(ipcg_obj_unchanged(pool, &paths, &rec), 1);
+    fp = fopen(f, "a");             /* it grew */
+    ck_assert_ptr_nonnull(fp);
+    fputs("5678", fp);
+    fclose(fp);
+    ck_assert_int_eq(ipcg_obj_unchanged(pool, &paths, &rec), 0);
+    ipcg_scan_signature(pool, &paths, &before);
+    ck_assert_int_eq(unlink(f), 0);  /* and went */
+    ck_assert_int_eq(ipcg_obj_unchanged(pool, &paths, &rec), 0);
+    /* another file by the same name may get the same inode number on
+     * some file systems, so the object alone cannot always tell; the
+     * directory's times in the signature do (file system clocks tick in
+     * jiffies: wait past one) */
+    apr_sleep(apr_time_from_msec(30));
+    write_text(f, "12345678");
+    ipcg_scan_signature(pool, &paths, &after);
+    ck_assert(before.devshm_mtime != after.devshm_mtime
+              || before.devshm_ctime != after.devshm_ctime);
+    ck_assert_int_eq(unlink(f), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+    /* a SysV id that no set has: IPC_STAT says EINVAL, so gone */
+    memset(&gone, 0, sizeof(gone));
+    gone.kind = IPCG_SYSV_SEM;
+    gone.id = 0x7ffffffe;
+    ck_assert_int_eq(ipcg_obj_unchanged(pool, &paths, &gone), 0);
+    gone.kind = IPCG_SYSV_SHM;
+    ck_assert_int_eq(ipcg_obj_unchanged(pool, &paths, &gone), 0);
+    gone.kind = IPCG_SYSV_MSG;
+    ck_assert_int_eq(ipcg_obj_unchanged(pool, &paths, &gone), 0);
+}
+END_TEST
+
+/* /proc/<pid>/stat of a fixture process with the given counters. */
+static void fx_stat(const char *procdir, int pid, int minflt, int vsize)
+{
+    write_text(apr_psprintf(pool, "%s/%d/stat", procdir, pid),
+               apr_psprintf(pool, "%d (httpd) S 1 %d %d 0 -1 4194560 %d 0 "
+                            "0 0 5 6 0 0 20 0 1 0 4242 %d 300 "
+                            "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 "
+                            "17 1 0 0 0 0 0\n", pid, pid, pid, minflt, vsize));
+}
+
+START_TEST(proc_memo_reads_only_what_moved)
+{
+    char dir[] = "/tmp/ipcg-unit-memo.XXXXXX";
+    ipcg_paths_t paths;
+    ipcg_proc_memo_t *m;
+    ipcg_proc_t st, pr;
+    apr_uint64_t reads, reused;
+    const char *maps1 = "7f0000000000-7f0000004000 rw-s 00000000 00:01 9 "
+                        "/dev/zero (deleted)\n";
+    const char *maps2 = "7f0000000000-7f0000008000 rw-s 00000000 00:01 9 "
+                        "/dev/zero (deleted)\n";
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    paths.proc = apr_pstrcat(pool, dir, "/proc", NULL);
+    paths.devshm = "/dev/shm";
+    paths.beancounters = "";
+    ck_assert_int_eq(mkdir(paths.proc, 0700), 0);
+    ck_assert_int_eq(mkdir(apr_pstrcat(pool, paths.proc, "/40", NULL), 0700),
+                     0);
+    fx_stat(paths.proc, 40, 100, 8192);
+    write_text(apr_pstrcat(pool, paths.proc, "/40/status", NULL),
+               "Name:\thttpd\nUid:\t0\t0\t0\t0\nRssShmem:\t     12 kB\n");
+    write_text(apr_pstrcat(pool, paths.proc, "/40/maps", NULL), maps1);
+    m = ipcg_proc_memo_create(pool);
+
+    /* new: read */
+    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 40, 0, &st), APR_SUCCESS);
+    ck_assert_uint_eq(st.minflt, 100);
+    ck_assert_uint_eq(st.vsize, 8192);
+    ck_assert_uint_eq(st.rss_pages, 300);
+    ck_assert_int_eq(ipcg_proc_read_memo(pool, &paths, m, &st, &pr),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(pr.shared_anon, 16384);
+    ck_assert_uint_eq(pr.rss_shmem.v, 12 * 1024);
+    ipcg_proc_memo_round(m, 0);
+
+    /* counters still: the last figures, maps not read (it changed
+     * behind the counters' back, which only the backstop sees) */
+    write_text(apr_pstrcat(pool, paths.proc, "/40/maps", NULL), maps2);
+    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 40, 0, &st), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_proc_read_memo(pool, &paths, m, &st, &pr),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(pr.shared_anon, 16384);
+    ipcg_proc_memo_counts(m, &reads, &reused);
+    ck_assert_uint_eq(reads, 1);
+    ck_assert_uint_eq(reused, 1);
+    ipcg_proc_memo_round(m, 0);
+
+    /* a counter moved: read again */
+    fx_stat(paths.proc, 40, 101, 16384);
+    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 40, 0, &st), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_proc_read_memo(pool, &paths, m, &st, &pr),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(pr.shared_anon, 32768);
+    ipcg_proc_memo_round(m, 0);
+
+    /* the backstop forgets every process: read again though still */
+    write_text(apr_pstrcat(pool, paths.proc, "/40/maps", NULL), maps1);
+    ipcg_proc_memo_round(m, 1);
+    ck_assert_int_eq(ipcg_proc_read_memo(pool, &paths, m, &st, &pr),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(pr.shared_anon, 16384);
+    ipcg_proc_memo_round(m, 0);
+
+    /* a process not seen in a round is forgotten */
+    ipcg_proc_memo_round(m, 0);
+    ck_assert_int_eq(ipcg_proc_read_memo(pool, &paths, m, &st, &pr),
+                     APR_SUCCESS);
+    ipcg_proc_memo_counts(m, &reads, &reused);
+    ck_assert_uint_eq(reads, 4);
+    ck_assert_uint_eq(reused, 1);
+    ck_assert_int_eq(system(apr_pstrcat(pool, "rm -rf ", dir, NULL)), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("parse");
@@ -653,6 +830,9 @@ int main(void)
     ADD_TEST(tc, proc_stat_status_maps);
     ADD_TEST(tc, posix_users_many_mappings);
     ADD_TEST(tc, proc_tree_and_liveness);
+    ADD_TEST(tc, signature_sees_devshm_change);
+    ADD_TEST(tc, obj_unchanged_asks_the_kernel);
+    ADD_TEST(tc, proc_memo_reads_only_what_moved);
     ADD_TEST(tc, zombie_is_dead);
     ADD_TEST(tc, numbers_and_files);
     ADD_TEST(tc, conf_values);

@@ -274,6 +274,89 @@ START_TEST(table_readers_never_see_a_torn_copy)
 }
 END_TEST
 
+START_TEST(table_report_reader_copies_only_the_report)
+{
+    /* the report alone, the same as the whole read gives, and a torn
+     * report never: a writer alternates two views while the parent reads */
+    apr_size_t size = ipcg_table_size(64, 4, 4);
+    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ipcg_table_t *t = ipcg_table_init(mem, size, 64, 4, 4);
+    ipcg_view_t a = view(10, 1), b = view(60, 2), whole;
+    ipcg_report_t rep;
+    pid_t writer;
+    int i, torn = 0;
+
+    b.rep.pid = 3000;
+    b.rep.scans_total = 77;
+    a.rep.scans_total = 5;
+    ipcg_table_publish(t, &a);
+    ck_assert_int_eq(ipcg_table_read_report(t, &rep), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_table_read(t, pool, &whole), APR_SUCCESS);
+    ck_assert_int_eq(memcmp(&rep, &whole.rep, sizeof(rep)), 0);
+    writer = fork();
+    if (writer == 0) {
+        for (i = 0; i < 200000; i++) {
+            ipcg_table_publish(t, (i & 1) ? &a : &b);
+        }
+        _exit(0);
+    }
+    for (i = 0; i < 200000; i++) {
+        if (ipcg_table_read_report(t, &rep) == APR_SUCCESS
+            && !((rep.pid == 2975 && rep.scans_total == 5)
+                 || (rep.pid == 3000 && rep.scans_total == 77))) {
+            torn++;
+        }
+    }
+    waitpid(writer, NULL, 0);
+    ck_assert_int_eq(torn, 0);
+    memset(mem, 0, 16);
+    ck_assert_int_eq(ipcg_table_read_report(t, &rep), APR_EINVAL);
+    munmap(mem, size);
+}
+END_TEST
+
+START_TEST(table_keeps_the_auto_text)
+{
+    apr_size_t size = ipcg_table_size(8, 2, 2);
+    void *mem = apr_pcalloc(pool, size);
+    ipcg_table_t *t = ipcg_table_init(mem, size, 8, 2, 2);
+    char buf[IPCG_TABLE_AUTO_MAX], *big;
+    apr_size_t len = 0, at = 0;
+    apr_int64_t started = 0;
+    const char *text = "IPCGuardInstance: x\nIPCGuardServerPid: 7\n"
+                       "IPCGuardGeneration: 1\n";
+
+    /* none yet: the reader is told so, not given an empty text */
+    ck_assert_int_eq(ipcg_table_read_auto(t, buf, sizeof(buf), &len, &at,
+                                          &started), APR_ENOENT);
+    ck_assert_int_eq(ipcg_table_publish_auto(t, text, strlen(text), 42, 99),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ipcg_table_read_auto(t, buf, sizeof(buf), &len, &at,
+                                          &started), APR_SUCCESS);
+    ck_assert_uint_eq(len, strlen(text));
+    ck_assert_int_eq(memcmp(buf, text, len), 0);
+    ck_assert_uint_eq(at, 42);
+    ck_assert_int_eq(started, 99);
+    /* a buffer too small is refused, not overrun */
+    ck_assert_int_eq(ipcg_table_read_auto(t, buf, 10, &len, &at, &started),
+                     APR_ENOSPC);
+    /* a text too long is not kept, and an Uptime place past the end is
+     * refused */
+    big = apr_pcalloc(pool, IPCG_TABLE_AUTO_MAX + 1);
+    memset(big, 'a', IPCG_TABLE_AUTO_MAX + 1);
+    ck_assert_int_eq(ipcg_table_publish_auto(t, big, IPCG_TABLE_AUTO_MAX + 1,
+                                             0, 1), APR_ENOSPC);
+    ck_assert_int_eq(ipcg_table_read_auto(t, buf, sizeof(buf), &len, &at,
+                                          &started), APR_ENOENT);
+    ck_assert_int_eq(ipcg_table_publish_auto(t, text, 5, 6, 1), APR_ENOSPC);
+    ck_assert_uint_eq(ipcg_table_generation(t) % 2, 0);
+    memset(mem, 0, 16);
+    ck_assert_int_eq(ipcg_table_read_auto(t, buf, sizeof(buf), &len, &at,
+                                          &started), APR_EINVAL);
+}
+END_TEST
+
 /* The sequence word of the table follows its magic and version: odd
  * while the writer is at work. */
 static volatile apr_uint32_t *seq_word(void *mem)
@@ -337,6 +420,8 @@ int main(void)
     ADD_TEST(tc, table_publish_and_read);
     ADD_TEST(tc, table_readers_never_see_a_torn_copy);
     ADD_TEST(tc, table_readers_wait_out_a_slow_writer);
+    ADD_TEST(tc, table_report_reader_copies_only_the_report);
+    ADD_TEST(tc, table_keeps_the_auto_text);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
