@@ -132,21 +132,38 @@ removed=$(curl -s http://127.0.0.1/ipc-status?json | jq .cleanup.removed_count)
 [ "${removed:-0}" -ge 1 ] && [ "$removed" -ge "$left" ] && ok "the page shows the cleanup ($removed removed)" || no "the page shows removed_count $removed, leaked $left"
 now=$(awk 'NR > 1' /proc/sysvipc/sem | wc -l)
 [ "$now" -le "$n" ] && ok "the sets do not pile up ($now now, $n at the first start)" || no "sets pile up: $now now, $n at the first start"
-# a signalling process of the live server says nothing of the module's
-out=$(apache2ctl graceful 2>&1)
-grep -qE 'ipcguard\(|\[ipcguard' <<<"$out" && { no "apache2ctl graceful prints nothing of the module's"; said "$out"; } \
-  || ok "apache2ctl graceful prints nothing of the module's"
+# what operators run against a live server says nothing of the module's
+# and changes nothing: the sets, the state directory
+sets=$(awk 'NR > 1 { print $2, $NF }' /proc/sysvipc/sem | sort)
+files=$(ls -l --time-style=+%s.%N /run/ipcguard 2>&1 | md5sum)
+for form in "configtest" "-t -D DUMP_RUN_CFG" "-S" "-M" "-V" "start" "graceful"; do
+  # shellcheck disable=SC2086
+  out=$(apache2ctl $form 2>&1)
+  if grep -qE 'ipcguard\(|\[ipcguard' <<<"$out"; then
+    no "apache2ctl $form prints nothing of the module's"; said "$out"
+  else ok "apache2ctl $form prints nothing of the module's"; fi
+  if [ "$form" != graceful ]; then
+    now=$(awk 'NR > 1 { print $2, $NF }' /proc/sysvipc/sem | sort)
+    [ "$now" = "$sets" ] && [ "$(ls -l --time-style=+%s.%N /run/ipcguard 2>&1 | md5sum)" = "$files" ] \
+      && ok "apache2ctl $form changes no set and no state file" \
+      || no "apache2ctl $form changed the sets or the state directory"
+  fi
+done
 pids=$(server_pids)
-out=$(apache2ctl stop 2>&1)
-grep -qE 'ipcguard\(|\[ipcguard' <<<"$out" && { no "apache2ctl stop prints nothing of the module's"; said "$out"; } \
-  || ok "apache2ctl stop prints nothing of the module's"
+out=$(apache2ctl graceful-stop 2>&1)
+grep -qE 'ipcguard\(|\[ipcguard' <<<"$out" && { no "apache2ctl graceful-stop prints nothing of the module's"; said "$out"; } \
+  || ok "apache2ctl graceful-stop prints nothing of the module's"
 for i in $(seq 1 100); do
   alive=""
   for p in $pids; do [ -d "/proc/$p" ] && alive="$alive $p"; done
   [ -z "$alive" ] && break
   sleep 0.1
 done
-[ -z "$alive" ] && ok "apache2ctl stop ends every process of the server" || no "apache2ctl stop: still alive:$alive"
+[ -z "$alive" ] && ok "apache2ctl graceful-stop ends every process of the server" || no "apache2ctl graceful-stop: still alive:$alive"
+left=$(awk 'NR > 1' /proc/sysvipc/sem | wc -l)
+[ "$left" = 0 ] && ok "the stop leaves no set" || no "the stop leaves $left sets"
+state=$(ls /run/ipcguard/*.state 2>/dev/null)
+[ -z "$state" ] && ok "a clean stop removes the state file" || no "a clean stop left $state"
 new=$(tail -n +"$((lines0 + 1))" "$errlog")
 if grep -E 'Identifier removed|AH00144|AH00050|ipcguard\(107\)' <<<"$new"; then
   no "the error log shows no lost lock and no second server"
