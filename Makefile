@@ -212,7 +212,7 @@ FUZZERS := state history proc conf
 CLANG ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(APR_CFLAGS) -Iinclude
 FUZZ_SRC_state := src/ipcg_state.c src/ipcg_util.c src/ipcg_obj.c
-FUZZ_SRC_history := src/ipcg_history.c src/ipcg_state.c src/ipcg_util.c \
+FUZZ_SRC_history := src/ipcg_history.c src/ipcg_state.c src/ipcg_util.c src/ipcg_units.c \
                     src/ipcg_obj.c
 FUZZ_SRC_proc := src/ipcg_scan.c src/ipcg_proc.c src/ipcg_limits.c \
                  src/ipcg_util.c src/ipcg_obj.c src/ipcg_probe.c

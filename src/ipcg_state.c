@@ -653,10 +653,19 @@ static apr_status_t parse_obj(pctx_t *c, char *s, ipcg_obj_t *o)
  * range, a misplaced field) it leaves to parse_obj(), which then says
  * exactly what is wrong. */
 
-/* "name=" at *s: step over it. */
+/* "name=" at *s: step over it. Compared byte by byte, so that a short
+ * last line stops the comparison at its newline instead of reading past
+ * the end of the text. */
 static int fast_key(const char **s, const char *name, apr_size_t len)
 {
-    if (memcmp(*s, name, len) != 0 || (*s)[len] != '=') {
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        if ((*s)[i] != name[i]) {
+            return 0;
+        }
+    }
+    if ((*s)[len] != '=') {
         return 0;
     }
     *s += len + 1;
