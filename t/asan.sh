@@ -19,7 +19,8 @@ make -s -C "$out/tree" module tool unit EXTRA_CFLAGS="$san" \
   ASAN_OPTIONS=detect_leaks=1
 cat > "$out/apache2" <<WRAP
 #!/bin/sh
-export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+# the sanitizer runtimes first, then whatever the test preloads itself
+export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)\${LD_PRELOAD:+ \$LD_PRELOAD}"
 # httpd keeps its pools until exit by design: leaks are not errors here
 export ASAN_OPTIONS="detect_leaks=0:log_path=$out/logs/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:log_path=$out/logs/ubsan"
