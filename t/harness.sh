@@ -415,3 +415,26 @@ ns_stop() {
   PARENT[$name]=""
   NSINIT[$name]=""
 }
+
+# "kind id-or-name" of every object the kernel has in this namespace
+kernel_set() {
+  { awk 'NR > 1 { print "sysv-sem", $2 }' /proc/sysvipc/sem
+    awk 'NR > 1 { print "sysv-shm", $2 }' /proc/sysvipc/shm
+    awk 'NR > 1 { print "sysv-msg", $2 }' /proc/sysvipc/msg
+    for f in /dev/shm/*; do [ -f "$f" ] && echo "posix-shm ${f#/dev/shm/}"; done
+  } | sort
+}
+# registry_set [NAME]: the same of what instance NAME (default a) lists as
+# its own or its application's
+registry_set() {
+  http "${1:-a}" "/ipc-status?json" | jq -r '.objects[] | select(.class != "foreign") | "\(.kind) \(.id // .name)"' | sort
+}
+# converged [NAME]: poll (at most 10 s) until the registry equals the kernel
+converged() {
+  local i
+  for i in $(seq 1 50); do
+    [ "$(kernel_set)" == "$(registry_set "${1:-a}")" ] && return 0
+    sleep 0.2
+  done
+  return 1
+}

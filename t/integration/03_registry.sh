@@ -11,26 +11,6 @@ EXTRA_CONF="IPCGTestPostConfig shm
 IPCGTestPostConfig msg" full_conf a
 httpd_start a || { fail "the full configuration starts"; finish; exit 1; }
 
-# "kind id-or-name" of every object the kernel has
-kernel_set() {
-  { awk 'NR > 1 { print "sysv-sem", $2 }' /proc/sysvipc/sem
-    awk 'NR > 1 { print "sysv-shm", $2 }' /proc/sysvipc/shm
-    awk 'NR > 1 { print "sysv-msg", $2 }' /proc/sysvipc/msg
-    for f in /dev/shm/*; do [ -f "$f" ] && echo "posix-shm ${f#/dev/shm/}"; done
-  } | sort
-}
-# poll (at most 10 s) until the registry equals the kernel's objects
-converged() {
-  local i
-  for i in $(seq 1 50); do
-    [ "$(kernel_set)" == "$(registry_set)" ] && return 0
-    sleep 0.2
-  done
-  return 1
-}
-registry_set() {
-  http a "/ipc-status?json" | jq -r '.objects[] | select(.class != "foreign") | "\(.kind) \(.id // .name)"' | sort
-}
 modules() {
   http a "/ipc-status?json" | jq -r '.objects[] | "\(.kind) \(.module) \(.phase)"' | sort | uniq -c | awk '{ print $1, $2, $3, $4 }'
 }

@@ -47,23 +47,6 @@ ctl() { APACHE_CONFDIR=$T/a apache2ctl "$@"; }
 
 # "id ctime" of every set: what must not change under a signal
 sem_ids() { awk 'NR > 1 { print $2, $NF - 0 }' /proc/sysvipc/sem | sort; }
-kernel_set() {
-  { awk 'NR > 1 { print "sysv-sem", $2 }' /proc/sysvipc/sem
-    awk 'NR > 1 { print "sysv-shm", $2 }' /proc/sysvipc/shm
-    for f in /dev/shm/*; do [ -f "$f" ] && echo "posix-shm ${f#/dev/shm/}"; done
-  } | sort
-}
-registry_set() {
-  http a "/ipc-status?json" | jq -r '.objects[] | select(.class != "foreign") | "\(.kind) \(.id // .name)"' | sort
-}
-converged() {
-  local i
-  for i in $(seq 1 50); do
-    [ "$(kernel_set)" == "$(registry_set)" ] && return 0
-    sleep 0.2
-  done
-  return 1
-}
 files_sum() { md5sum "$T"/state/* 2>/dev/null; }
 use_rewrite_lock() {
   local i

@@ -23,23 +23,6 @@ RewriteEngine On
 RewriteMap echo prg:/bin/cat
 ScoreBoardFile $T/a/run/scoreboard
 CONF
-kernel_set() {
-  { awk 'NR > 1 { print "sysv-sem", $2 }' /proc/sysvipc/sem
-    awk 'NR > 1 { print "sysv-shm", $2 }' /proc/sysvipc/shm
-    for f in /dev/shm/*; do [ -f "$f" ] && echo "posix-shm ${f#/dev/shm/}"; done
-  } | sort
-}
-registry_set() {
-  http a "/ipc-status?json" | jq -r '.objects[] | select(.class != "foreign") | "\(.kind) \(.id // .name)"' | sort
-}
-converged() {
-  local i
-  for i in $(seq 1 50); do
-    [ "$(kernel_set)" == "$(registry_set)" ] && return 0
-    sleep 0.2
-  done
-  return 1
-}
 check_exact() {
   if converged; then ok "$1: the registry equals the kernel"
   else fail "$1: kernel '$(kernel_set | tr '\n' ' ')', registry '$(registry_set | tr '\n' ' ')'"; fi
