@@ -1,6 +1,7 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 /* The machine formats: mod_status-style ?auto, JSON and Prometheus. */
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,16 +70,13 @@ void ipcg_render_auto(apr_pool_t *p, const ipcg_view_t *v, const char *prefix,
     ipcg_render_auto_at(p, v, prefix, apr_time_sec(apr_time_now()), out);
 }
 
-void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
-                         const char *prefix, apr_int64_t now, ipcg_out_t *out)
+static void auto_identity(apr_pool_t *p, const ipcg_report_t *r,
+                          const char *prefix, ipcg_out_t *out, apr_int64_t now)
 {
-    const ipcg_report_t *r = &v->rep;
-    const ipcg_limits_t *l = &r->limits;
     static const char *const kind_keys[IPCG_KIND_COUNT] = {
         "SysvSemSets", "SysvShmSegments", "SysvMsgQueues", "PosixShmObjects",
         "PosixSemObjects"
     };
-    apr_uint32_t i;
     int k;
 
     outf(out, p, "%sInstance: %s\n", prefix,
@@ -100,6 +98,14 @@ void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
            r->count[k][IPCG_CLASS_INSTANCE]
            + r->count[k][IPCG_CLASS_APPLICATION]);
     }
+}
+
+static void auto_limits(apr_pool_t *p, const ipcg_report_t *r,
+                        const char *prefix, ipcg_out_t *out)
+{
+    const ipcg_limits_t *l = &r->limits;
+    apr_uint32_t i;
+
     kv(out, p, prefix, "SemSetsUsed", r->usage.count[IPCG_SYSV_SEM]);
     kv_num(out, p, prefix, "SemSetsLimit", &l->semmni);
     kv(out, p, prefix, "SemaphoresUsed", r->usage.sem_total);
@@ -131,6 +137,11 @@ void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
         }
         kv(out, p, prefix, apr_pstrcat(p, res, "Failcnt", NULL), b->failcnt);
     }
+}
+
+static void auto_counters(apr_pool_t *p, const ipcg_report_t *r,
+                          const char *prefix, ipcg_out_t *out)
+{
     kv(out, p, prefix, "CleanupRan", r->cleanup.ran ? 1 : 0);
     kv(out, p, prefix, "CleanupRemoved", r->cleanup.removed_count);
     kv(out, p, prefix, "CleanupKept", r->cleanup.kept_count);
@@ -153,6 +164,13 @@ void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
     kv(out, p, prefix, "RemovedTotal", r->removed_total);
     kv(out, p, prefix, "RegistryDropped", r->objs_dropped);
     kv(out, p, prefix, "OutsideRemovalsTotal", r->outside_removals_total);
+}
+
+static void auto_forecasts(apr_pool_t *p, const ipcg_report_t *r,
+                           const char *prefix, ipcg_out_t *out)
+{
+    apr_uint32_t i;
+
     for (i = 0; i < r->forecast_rows; i++) {
         const ipcg_forecast_t *f = &r->forecast[i];
         const char *key;
@@ -167,6 +185,15 @@ void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
                (apr_uint64_t)f->seconds_to_full);
         }
     }
+}
+
+void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
+                         const char *prefix, apr_int64_t now, ipcg_out_t *out)
+{
+    auto_identity(p, &v->rep, prefix, out, now);
+    auto_limits(p, &v->rep, prefix, out);
+    auto_counters(p, &v->rep, prefix, out);
+    auto_forecasts(p, &v->rep, prefix, out);
 }
 
 /* ---- JSON ---- */
@@ -325,12 +352,10 @@ static void json_verdict(apr_pool_t *p, const ipcg_view_t *v,
     outs(out, "]");
 }
 
-void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
+static void json_instance(apr_pool_t *p, const ipcg_view_t *v,
+                          ipcg_out_t *out)
 {
     const ipcg_report_t *r = &v->rep;
-    const ipcg_limits_t *l = &r->limits;
-    apr_uint32_t b;
-    int i, k, c;
 
     outf(out, p, "{\"instance\":{\"id\":\"%s\",\"pid\":%" APR_INT64_T_FMT
          ",\"started\":%" APR_INT64_T_FMT ",\"generation\":%" APR_UINT64_T_FMT
@@ -343,6 +368,15 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
          r->user_mode ? "user" : "root",
          ipcg_cleanup_name(r->mode), r->updated, r->scan_seconds,
          r->warn_percent, r->show_foreign ? "true" : "false");
+}
+
+static void json_limits(apr_pool_t *p, const ipcg_view_t *v,
+                        ipcg_out_t *out)
+{
+    const ipcg_report_t *r = &v->rep;
+    const ipcg_limits_t *l = &r->limits;
+    apr_uint32_t b;
+
     outf(out, p, "\"limits\":{\"semmni\":%s,\"semmns\":%s,\"semmsl\":%s,"
          "\"semopm\":%s,\"shmmni\":%s,\"shmall\":%s,\"shmmax\":%s,"
          "\"msgmni\":%s,\"msgmax\":%s,\"msgmnb\":%s,\"page_size\":%s,"
@@ -375,6 +409,14 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
         outs(out, "]}");
     }
     outs(out, "},\n");
+}
+
+static void json_usage(apr_pool_t *p, const ipcg_view_t *v,
+                       ipcg_out_t *out)
+{
+    const ipcg_report_t *r = &v->rep;
+    int k, c;
+
     outf(out, p, "\"usage\":{\"sem_sets\":%" APR_UINT64_T_FMT ",\"semaphores\":%"
          APR_UINT64_T_FMT ",\"shm_segments\":%" APR_UINT64_T_FMT
          ",\"shm_bytes\":%" APR_UINT64_T_FMT ",\"shm_pages\":%"
@@ -398,6 +440,14 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
     }
     outf(out, p, ",\"listed\":%d,\"dropped\":%" APR_UINT64_T_FMT "},\n",
          v->objs->nelts, r->objs_dropped);
+}
+
+static void json_objects_cleanup(apr_pool_t *p, const ipcg_view_t *v,
+                                 ipcg_out_t *out)
+{
+    const ipcg_report_t *r = &v->rep;
+    int i;
+
     outs(out, "\"objects\":[");
     for (i = 0; i < v->objs->nelts; i++) {
         outs(out, i ? ",\n{" : "\n{");
@@ -422,6 +472,14 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
     json_decisions(p, out, v, IPCG_DEC_KEPT);
     outs(out, "},\n\"orphans\":");
     json_decisions(p, out, v, IPCG_DEC_ORPHAN);
+}
+
+static void json_processes(apr_pool_t *p, const ipcg_view_t *v,
+                           ipcg_out_t *out)
+{
+    const ipcg_report_t *r = &v->rep;
+    int i;
+
     outs(out, ",\n\"processes\":[");
     for (i = 0; i < v->procs->nelts; i++) {
         const ipcg_proc_t *pr = &APR_ARRAY_IDX(v->procs, i, ipcg_proc_t);
@@ -445,6 +503,14 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
          r->scans_total, r->warnings_total, r->child_reaped_total,
          r->removed_total, r->orphans, r->orphans_provable, r->procs_dropped,
          r->outside_removals_total);
+}
+
+static void json_trends(apr_pool_t *p, const ipcg_view_t *v,
+                        ipcg_out_t *out)
+{
+    const ipcg_report_t *r = &v->rep;
+    apr_uint32_t b;
+
     outf(out, p, ",\n\"trends\":{\"window_seconds\":%" APR_INT64_T_FMT
          ",\"horizon_seconds\":%" APR_INT64_T_FMT ",\"forecasts\":[",
          r->forecast_window, r->forecast_horizon);
@@ -485,6 +551,16 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
              ipcg_json_str(p, e->name), ipcg_json_str(p, e->module),
              ipcg_phase_name(e->phase));
     }
+}
+
+void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
+{
+    json_instance(p, v, out);
+    json_limits(p, v, out);
+    json_usage(p, v, out);
+    json_objects_cleanup(p, v, out);
+    json_processes(p, v, out);
+    json_trends(p, v, out);
     outs(out, "],\n");
     json_verdict(p, v, out);
     outs(out, "}\n");
@@ -538,6 +614,91 @@ static void sample_num(ipcg_out_t *out, apr_pool_t *p, const char *name,
     }
 }
 
+/* A family whose samples are numbers the report holds: the limits and
+ * their use by resource, and the counters with no label. */
+typedef struct {
+    const char *labels;         /* NULL: a sample without labels */
+    apr_size_t offset;          /* of an apr_uint64_t in ipcg_report_t */
+} metric_field;
+
+typedef struct {
+    const char *name, *type, *help;
+    metric_field fields[4];     /* up to the first with offset 0 */
+} metric_family;
+
+#define REP(f) offsetof(ipcg_report_t, f)
+
+static const metric_family process_families[] = {
+    { "ipcguard_processes", "gauge", "Processes of this server's tree",
+      { { NULL, REP(proc_count) } } },
+    { "ipcguard_process_shared_memory_bytes", "gauge",
+      "Shared memory of this server's processes: resident (RssShmem) "
+      "and mapped by type",
+      { { "type=\"rss\"", REP(proc_rss_shmem) },
+        { "type=\"anon\"", REP(proc_shared_anon) },
+        { "type=\"sysv\"", REP(proc_shared_sysv) },
+        { "type=\"posix\"", REP(proc_shared_posix) } } },
+    { "ipcguard_scans_total", "counter",
+      "Scans of the IPC tables by the parent", { { NULL, REP(scans_total) } } },
+    { "ipcguard_warnings_total", "counter", "Early warnings logged",
+      { { NULL, REP(warnings_total) } } },
+    { "ipcguard_child_reaped_objects_total", "counter",
+      "Objects of exited children removed",
+      { { NULL, REP(child_reaped_total) } } },
+    { "ipcguard_removed_objects_total", "counter",
+      "Objects removed by the module since the parent started",
+      { { NULL, REP(removed_total) } } },
+    { "ipcguard_registry_dropped_objects", "gauge",
+      "Objects that did not fit the status table",
+      { { NULL, REP(objs_dropped) } } },
+    { "ipcguard_outside_removals_total", "counter",
+      "Objects of this server removed by something outside httpd "
+      "while it ran", { { NULL, REP(outside_removals_total) } } },
+};
+
+/* The kernel limits by resource, as offsets of ipcg_num_t in ipcg_limits_t. */
+typedef struct {
+    const char *resource;
+    apr_size_t offset;
+} limit_field;
+
+#define LIM(f) offsetof(ipcg_limits_t, f)
+
+static const limit_field limit_fields[] = {
+    { "semmni", LIM(semmni) }, { "semmns", LIM(semmns) },
+    { "semmsl", LIM(semmsl) }, { "semopm", LIM(semopm) },
+    { "shmmni", LIM(shmmni) }, { "shmall_pages", LIM(shmall) },
+    { "shmmax_bytes", LIM(shmmax) }, { "msgmni", LIM(msgmni) },
+    { "devshm_bytes", LIM(devshm_size) },
+};
+
+static void sample_u64(ipcg_out_t *out, apr_pool_t *p, const char *name,
+                       const char *labels, apr_uint64_t v)
+{
+    if (labels) {
+        outf(out, p, "%s{%s} %" APR_UINT64_T_FMT "\n", name, labels, v);
+    }
+    else {
+        outf(out, p, "%s %" APR_UINT64_T_FMT "\n", name, v);
+    }
+}
+
+static void metric_families(ipcg_out_t *out, apr_pool_t *p,
+                            const ipcg_report_t *r,
+                            const metric_family *fam, apr_size_t n)
+{
+    apr_size_t i, j;
+
+    for (i = 0; i < n; i++) {
+        family(out, p, fam[i].name, fam[i].type, fam[i].help);
+        for (j = 0; j < 4 && fam[i].fields[j].offset; j++) {
+            const metric_field *f = &fam[i].fields[j];
+            sample_u64(out, p, fam[i].name, f->labels,
+                       *(const apr_uint64_t *)((const char *)r + f->offset));
+        }
+    }
+}
+
 typedef struct {
     const char *module;
     apr_uint64_t count[IPCG_KIND_COUNT];
@@ -549,22 +710,10 @@ static int cmp_mod(const void *a, const void *b)
                   ((const mod_count *)b)->module);
 }
 
-void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
-                         ipcg_out_t *out)
+static void metrics_objects(ipcg_out_t *out, apr_pool_t *p,
+                            const ipcg_report_t *r)
 {
-    const ipcg_report_t *r = &v->rep;
-    const ipcg_limits_t *l = &r->limits;
-    apr_hash_t *mods = apr_hash_make(p);
-    apr_hash_index_t *hi;
-    apr_array_header_t *list;
-    mod_count other;
-    ipcg_num_t n;
-    apr_uint32_t b;
-    int i, k, c, distinct = 0;
-
-    family(out, p, "ipcguard_up", "gauge",
-           "1 when the module's parent has published a report");
-    outf(out, p, "ipcguard_up %d\n", r->pid > 0 ? 1 : 0);
+    int k, c;
 
     family(out, p, "ipcguard_objects", "gauge",
            "IPC objects on the system by kind and class");
@@ -575,8 +724,19 @@ void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
                  ipcg_class_name(c), r->count[k][c]);
         }
     }
+}
 
-    /* per module: bounded to METRICS_MAX_MODULES names, sorted */
+/* This server's objects counted per module, sorted by name: at most
+ * METRICS_MAX_MODULES names, the rest counted last as "other". */
+static apr_array_header_t *count_by_module(apr_pool_t *p,
+                                           const ipcg_view_t *v)
+{
+    apr_hash_t *mods = apr_hash_make(p);
+    apr_hash_index_t *hi;
+    apr_array_header_t *list;
+    mod_count other;
+    int i, distinct = 0;
+
     memset(&other, 0, sizeof(other));
     other.module = "other";
     for (i = 0; i < v->objs->nelts; i++) {
@@ -606,6 +766,15 @@ void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
     }
     qsort(list->elts, (size_t)list->nelts, sizeof(mod_count), cmp_mod);
     *(mod_count *)apr_array_push(list) = other;
+    return list;
+}
+
+static void metrics_modules(ipcg_out_t *out, apr_pool_t *p,
+                            const ipcg_view_t *v)
+{
+    apr_array_header_t *list = count_by_module(p, v);
+    int i, k;
+
     family(out, p, "ipcguard_module_objects", "gauge",
            "This server's objects by the module that made them (at most 64 "
            "module names; the rest are module=\"other\")");
@@ -620,133 +789,150 @@ void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
                  ipcg_kind_name(k), m->count[k]);
         }
     }
+}
+
+static void metrics_limits(ipcg_out_t *out, apr_pool_t *p,
+                           const ipcg_report_t *r)
+{
+    const ipcg_limits_t *l = &r->limits;
+    const struct {
+        const char *labels;
+        apr_uint64_t v;
+    } used[] = {
+        { "resource=\"semmni\"", r->usage.count[IPCG_SYSV_SEM] },
+        { "resource=\"semmns\"", r->usage.sem_total },
+        { "resource=\"shmmni\"", r->usage.count[IPCG_SYSV_SHM] },
+        { "resource=\"shmall_pages\"", r->usage.shm_pages },
+        { "resource=\"msgmni\"", r->usage.count[IPCG_SYSV_MSG] },
+    };
+    apr_size_t i;
 
     family(out, p, "ipcguard_limit", "gauge",
            "Kernel IPC limits (count, pages or bytes as the resource says)");
-    sample_num(out, p, "ipcguard_limit", "resource=\"semmni\"", &l->semmni);
-    sample_num(out, p, "ipcguard_limit", "resource=\"semmns\"", &l->semmns);
-    sample_num(out, p, "ipcguard_limit", "resource=\"semmsl\"", &l->semmsl);
-    sample_num(out, p, "ipcguard_limit", "resource=\"semopm\"", &l->semopm);
-    sample_num(out, p, "ipcguard_limit", "resource=\"shmmni\"", &l->shmmni);
-    sample_num(out, p, "ipcguard_limit", "resource=\"shmall_pages\"",
-               &l->shmall);
-    sample_num(out, p, "ipcguard_limit", "resource=\"shmmax_bytes\"",
-               &l->shmmax);
-    sample_num(out, p, "ipcguard_limit", "resource=\"msgmni\"", &l->msgmni);
-    sample_num(out, p, "ipcguard_limit", "resource=\"devshm_bytes\"",
-               &l->devshm_size);
-
+    for (i = 0; i < sizeof(limit_fields) / sizeof(limit_fields[0]); i++) {
+        sample_num(out, p, "ipcguard_limit",
+                   apr_psprintf(p, "resource=\"%s\"", limit_fields[i].resource),
+                   (const ipcg_num_t *)((const char *)l
+                                        + limit_fields[i].offset));
+    }
     family(out, p, "ipcguard_used", "gauge",
            "System-wide usage of each limit, in the limit's unit");
-    n.present = 1;
-    n.v = r->usage.count[IPCG_SYSV_SEM];
-    sample_num(out, p, "ipcguard_used", "resource=\"semmni\"", &n);
-    n.v = r->usage.sem_total;
-    sample_num(out, p, "ipcguard_used", "resource=\"semmns\"", &n);
-    n.v = r->usage.count[IPCG_SYSV_SHM];
-    sample_num(out, p, "ipcguard_used", "resource=\"shmmni\"", &n);
-    n.v = r->usage.shm_pages;
-    sample_num(out, p, "ipcguard_used", "resource=\"shmall_pages\"", &n);
-    n.v = r->usage.count[IPCG_SYSV_MSG];
-    sample_num(out, p, "ipcguard_used", "resource=\"msgmni\"", &n);
+    for (i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
+        sample_u64(out, p, "ipcguard_used", used[i].labels, used[i].v);
+    }
     sample_num(out, p, "ipcguard_used", "resource=\"devshm_bytes\"",
                &l->devshm_used);
-
     family(out, p, "ipcguard_system_shmem_bytes", "gauge",
            "Shmem in /proc/meminfo");
     if (l->meminfo_shmem.present) {
-        outf(out, p, "ipcguard_system_shmem_bytes %" APR_UINT64_T_FMT "\n",
-             l->meminfo_shmem.v);
+        sample_u64(out, p, "ipcguard_system_shmem_bytes", NULL,
+                   l->meminfo_shmem.v);
     }
+}
 
-    if (r->bc_present && r->bc_rows) {
-        family(out, p, "ipcguard_beancounter", "gauge",
-               "user_beancounters rows (held, maxheld, barrier, limit; in "
-               "the resource's unit; unlimited values omitted)");
-        for (b = 0; b < r->bc_rows; b++) {
-            const ipcg_bc_row_t *row = &r->bc[b];
-            const char *res = label(p, row->resource);
-            outf(out, p, "ipcguard_beancounter{resource=\"%s\",field=\"held\"}"
-                 " %" APR_UINT64_T_FMT "\n", res, row->held);
-            outf(out, p, "ipcguard_beancounter{resource=\"%s\","
-                 "field=\"maxheld\"} %" APR_UINT64_T_FMT "\n", res,
-                 row->maxheld);
-            if (!row->barrier_unlimited) {
-                outf(out, p, "ipcguard_beancounter{resource=\"%s\","
-                     "field=\"barrier\"} %" APR_UINT64_T_FMT "\n", res,
-                     row->barrier);
-            }
-            if (!row->limit_unlimited) {
-                outf(out, p, "ipcguard_beancounter{resource=\"%s\","
-                     "field=\"limit\"} %" APR_UINT64_T_FMT "\n", res,
-                     row->limit);
-            }
+static void bc_field(ipcg_out_t *out, apr_pool_t *p, const char *res,
+                     const char *field, apr_uint64_t v)
+{
+    outf(out, p, "ipcguard_beancounter{resource=\"%s\",field=\"%s\"} %"
+         APR_UINT64_T_FMT "\n", res, field, v);
+}
+
+static void metrics_beancounters(ipcg_out_t *out, apr_pool_t *p,
+                                 const ipcg_report_t *r)
+{
+    apr_uint32_t b;
+
+    if (!r->bc_present || !r->bc_rows) {
+        return;
+    }
+    family(out, p, "ipcguard_beancounter", "gauge",
+           "user_beancounters rows (held, maxheld, barrier, limit; in "
+           "the resource's unit; unlimited values omitted)");
+    for (b = 0; b < r->bc_rows; b++) {
+        const ipcg_bc_row_t *row = &r->bc[b];
+        const char *res = label(p, row->resource);
+        bc_field(out, p, res, "held", row->held);
+        bc_field(out, p, res, "maxheld", row->maxheld);
+        if (!row->barrier_unlimited) {
+            bc_field(out, p, res, "barrier", row->barrier);
         }
-        family(out, p, "ipcguard_beancounter_failures_total", "counter",
-               "user_beancounters failcnt: allocations refused");
-        for (b = 0; b < r->bc_rows; b++) {
-            outf(out, p, "ipcguard_beancounter_failures_total{resource=\"%s\"}"
-                 " %" APR_UINT64_T_FMT "\n", label(p, r->bc[b].resource),
-                 r->bc[b].failcnt);
+        if (!row->limit_unlimited) {
+            bc_field(out, p, res, "limit", row->limit);
         }
     }
+    family(out, p, "ipcguard_beancounter_failures_total", "counter",
+           "user_beancounters failcnt: allocations refused");
+    for (b = 0; b < r->bc_rows; b++) {
+        outf(out, p, "ipcguard_beancounter_failures_total{resource=\"%s\"}"
+             " %" APR_UINT64_T_FMT "\n", label(p, r->bc[b].resource),
+             r->bc[b].failcnt);
+    }
+}
 
+static void metrics_cleanup(ipcg_out_t *out, apr_pool_t *p,
+                            const ipcg_report_t *r)
+{
     family(out, p, "ipcguard_cleanup_removed_objects", "gauge",
            "Objects the last startup cleanup removed");
-    outf(out, p, "ipcguard_cleanup_removed_objects %u\n",
-         r->cleanup.removed_count);
+    sample_u64(out, p, "ipcguard_cleanup_removed_objects", NULL,
+               r->cleanup.removed_count);
     family(out, p, "ipcguard_cleanup_kept_objects", "gauge",
            "Objects the last startup cleanup kept");
-    outf(out, p, "ipcguard_cleanup_kept_objects %u\n", r->cleanup.kept_count);
+    sample_u64(out, p, "ipcguard_cleanup_kept_objects", NULL,
+               r->cleanup.kept_count);
     family(out, p, "ipcguard_cleanup_duration_seconds", "gauge",
            "Time the last startup cleanup took");
     outf(out, p, "ipcguard_cleanup_duration_seconds %.6f\n",
          (double)r->cleanup.duration_us / 1e6);
     family(out, p, "ipcguard_orphan_candidates", "gauge",
            "Objects of earlier runs without a state file");
-    outf(out, p, "ipcguard_orphan_candidates{provable=\"true\"} %"
-         APR_UINT64_T_FMT "\n", r->orphans_provable);
-    outf(out, p, "ipcguard_orphan_candidates{provable=\"false\"} %"
-         APR_UINT64_T_FMT "\n", r->orphans - r->orphans_provable);
-    family(out, p, "ipcguard_processes", "gauge",
-           "Processes of this server's tree");
-    outf(out, p, "ipcguard_processes %" APR_UINT64_T_FMT "\n", r->proc_count);
-    family(out, p, "ipcguard_process_shared_memory_bytes", "gauge",
-           "Shared memory of this server's processes: resident (RssShmem) "
-           "and mapped by type");
-    outf(out, p, "ipcguard_process_shared_memory_bytes{type=\"rss\"} %"
-         APR_UINT64_T_FMT "\n", r->proc_rss_shmem);
-    outf(out, p, "ipcguard_process_shared_memory_bytes{type=\"anon\"} %"
-         APR_UINT64_T_FMT "\n", r->proc_shared_anon);
-    outf(out, p, "ipcguard_process_shared_memory_bytes{type=\"sysv\"} %"
-         APR_UINT64_T_FMT "\n", r->proc_shared_sysv);
-    outf(out, p, "ipcguard_process_shared_memory_bytes{type=\"posix\"} %"
-         APR_UINT64_T_FMT "\n", r->proc_shared_posix);
-    family(out, p, "ipcguard_scans_total", "counter",
-           "Scans of the IPC tables by the parent");
-    outf(out, p, "ipcguard_scans_total %" APR_UINT64_T_FMT "\n",
-         r->scans_total);
-    family(out, p, "ipcguard_warnings_total", "counter",
-           "Early warnings logged");
-    outf(out, p, "ipcguard_warnings_total %" APR_UINT64_T_FMT "\n",
-         r->warnings_total);
-    family(out, p, "ipcguard_child_reaped_objects_total", "counter",
-           "Objects of exited children removed");
-    outf(out, p, "ipcguard_child_reaped_objects_total %" APR_UINT64_T_FMT
-         "\n", r->child_reaped_total);
-    family(out, p, "ipcguard_removed_objects_total", "counter",
-           "Objects removed by the module since the parent started");
-    outf(out, p, "ipcguard_removed_objects_total %" APR_UINT64_T_FMT "\n",
-         r->removed_total);
-    family(out, p, "ipcguard_registry_dropped_objects", "gauge",
-           "Objects that did not fit the status table");
-    outf(out, p, "ipcguard_registry_dropped_objects %" APR_UINT64_T_FMT "\n",
-         r->objs_dropped);
-    family(out, p, "ipcguard_outside_removals_total", "counter",
-           "Objects of this server removed by something outside httpd "
-           "while it ran");
-    outf(out, p, "ipcguard_outside_removals_total %" APR_UINT64_T_FMT "\n",
-         r->outside_removals_total);
+    sample_u64(out, p, "ipcguard_orphan_candidates", "provable=\"true\"",
+               r->orphans_provable);
+    sample_u64(out, p, "ipcguard_orphan_candidates", "provable=\"false\"",
+               r->orphans - r->orphans_provable);
+}
+
+/* One sample per forecast row, labelled by its resource. */
+typedef enum {
+    FORECAST_UNCLEANED,
+    FORECAST_RATE,
+    FORECAST_SECONDS_TO_FULL
+} forecast_value_e;
+
+static void forecast_family(ipcg_out_t *out, apr_pool_t *p,
+                            const ipcg_report_t *r, const char *name,
+                            const char *help, forecast_value_e what)
+{
+    apr_uint32_t b;
+
+    family(out, p, name, "gauge", help);
+    for (b = 0; b < r->forecast_rows; b++) {
+        const ipcg_forecast_t *f = &r->forecast[b];
+        const char *value;
+        switch (what) {
+        case FORECAST_UNCLEANED:
+            value = apr_psprintf(p, "%" APR_UINT64_T_FMT, f->uncleaned);
+            break;
+        case FORECAST_RATE:
+            value = apr_psprintf(p, "%.9g", f->rate);
+            break;
+        default:
+            value = f->seconds_to_full >= 0
+                        ? apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                       f->seconds_to_full)
+                        : "+Inf";
+            break;
+        }
+        outf(out, p, "%s{resource=\"%s\"} %s\n", name, label(p, f->name),
+             value);
+    }
+}
+
+static void metrics_trends(ipcg_out_t *out, apr_pool_t *p,
+                           const ipcg_report_t *r)
+{
+    apr_uint32_t b;
+
     family(out, p, "ipcguard_objects_growth_per_second", "gauge",
            "Growth rate of the count of IPC objects by kind and class "
            "(Theil-Sen slope over the forecast window)");
@@ -756,34 +942,37 @@ void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
              "class=\"%s\"} %.9g\n", ipcg_kind_name(ct->kind),
              ipcg_class_name(ct->cls), ct->rate);
     }
-    if (r->forecast_rows) {
-        family(out, p, "ipcguard_uncleaned", "gauge",
-               "Usage of a limit that httpd does not clean up (other "
-               "programs' objects, application objects, orphans)");
-        for (b = 0; b < r->forecast_rows; b++) {
-            outf(out, p, "ipcguard_uncleaned{resource=\"%s\"} %"
-                 APR_UINT64_T_FMT "\n", label(p, r->forecast[b].name),
-                 r->forecast[b].uncleaned);
-        }
-        family(out, p, "ipcguard_growth_per_second", "gauge",
-               "Growth rate of the uncleaned usage of a limit (Theil-Sen "
-               "slope over the forecast window)");
-        for (b = 0; b < r->forecast_rows; b++) {
-            outf(out, p, "ipcguard_growth_per_second{resource=\"%s\"} %.9g\n",
-                 label(p, r->forecast[b].name), r->forecast[b].rate);
-        }
-        family(out, p, "ipcguard_forecast_seconds_to_full", "gauge",
-               "Time until a limit is full at the growth rate; +Inf when "
-               "it is not growing");
-        for (b = 0; b < r->forecast_rows; b++) {
-            const ipcg_forecast_t *f = &r->forecast[b];
-            outf(out, p, "ipcguard_forecast_seconds_to_full{resource=\"%s\"}"
-                 " %s\n", label(p, f->name),
-                 f->seconds_to_full >= 0
-                     ? apr_psprintf(p, "%" APR_INT64_T_FMT, f->seconds_to_full)
-                     : "+Inf");
-        }
+    if (!r->forecast_rows) {
+        return;
     }
+    forecast_family(out, p, r, "ipcguard_uncleaned",
+                    "Usage of a limit that httpd does not clean up (other "
+                    "programs' objects, application objects, orphans)",
+                    FORECAST_UNCLEANED);
+    forecast_family(out, p, r, "ipcguard_growth_per_second",
+                    "Growth rate of the uncleaned usage of a limit (Theil-Sen "
+                    "slope over the forecast window)", FORECAST_RATE);
+    forecast_family(out, p, r, "ipcguard_forecast_seconds_to_full",
+                    "Time until a limit is full at the growth rate; +Inf when "
+                    "it is not growing", FORECAST_SECONDS_TO_FULL);
+}
+
+void ipcg_render_metrics(apr_pool_t *p, const ipcg_view_t *v,
+                         ipcg_out_t *out)
+{
+    const ipcg_report_t *r = &v->rep;
+
+    family(out, p, "ipcguard_up", "gauge",
+           "1 when the module's parent has published a report");
+    outf(out, p, "ipcguard_up %d\n", r->pid > 0 ? 1 : 0);
+    metrics_objects(out, p, r);
+    metrics_modules(out, p, v);
+    metrics_limits(out, p, r);
+    metrics_beancounters(out, p, r);
+    metrics_cleanup(out, p, r);
+    metric_families(out, p, r, process_families,
+                    sizeof(process_families) / sizeof(process_families[0]));
+    metrics_trends(out, p, r);
 }
 
 static int cmp_proc(const void *a, const void *b)
