@@ -85,8 +85,49 @@ const char *ipcg_reason_name(ipcg_reason_e r)
     return (unsigned)r < IPCG_WHY_COUNT ? reason_names[r] : "unknown";
 }
 
-void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
+/* The texts with nothing to fill in. */
+static const char *const fixed_texts[IPCG_WHY_COUNT] = {
+    [IPCG_WHY_GONE] = "already gone",
+    [IPCG_WHY_NOT_CANDIDATE] = "no orphan candidate: keyed, POSIX, or not "
+                               "the run User's",
+    [IPCG_WHY_LIVE_INSTANCE] = "registered by a live instance",
+    [IPCG_WHY_OTHER_STATE] = "recorded in another instance's state file: "
+                             "left to that instance's cleanup",
+    [IPCG_WHY_MAP_UNKNOWN] = "cannot tell who maps it",
+    [IPCG_WHY_NO_PID] = "no process ever operated on it: its creator "
+                        "cannot be proven dead",
+    [IPCG_WHY_PROCS_UNKNOWN] = "cannot list processes to rule out a live "
+                               "server without the module",
+    [IPCG_WHY_PROBE_FAILED] = "cannot probe it",
+    [IPCG_WHY_REMOVE_FAILED] = "removal failed",
+};
+
+/* The texts that name the verdict's pid. */
+static const char *const pid_texts[IPCG_WHY_COUNT] = {
+    [IPCG_WHY_RUN_ALIVE] = "httpd pid %" APR_INT64_T_FMT " of this "
+                           "instance is still running",
+    [IPCG_WHY_RUN_UNKNOWN] = "cannot tell whether httpd pid %"
+                             APR_INT64_T_FMT " is alive",
+    [IPCG_WHY_OWNER_ALIVE] = "its owner pid %" APR_INT64_T_FMT " still runs",
+    [IPCG_WHY_OWNER_UNKNOWN] = "cannot tell whether its owner pid %"
+                               APR_INT64_T_FMT " runs",
+    [IPCG_WHY_LIVE_PID] = "used by live pid %" APR_INT64_T_FMT,
+    [IPCG_WHY_PID_UNKNOWN] = "cannot tell whether pid %" APR_INT64_T_FMT
+                             " is alive",
+    [IPCG_WHY_MAPPED] = "mapped or open by pid %" APR_INT64_T_FMT,
+    [IPCG_WHY_OTHER_HTTPD] = "httpd pid %" APR_INT64_T_FMT " runs without "
+                             "the module: its objects cannot be told from "
+                             "orphans",
+};
+
+/* The texts that need more of the verdict than one pid. */
+static void detailed_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
 {
+    const char *who = v->reason == IPCG_WHY_RECORDED_OWNER
+                          ? "recorded owner uid %u (creator %u, group %u) is"
+                          : "owned by uid %u (creator %u, group %u),";
+    char owner[96];
+
     switch (v->reason) {
     case IPCG_WHY_DEAD:
         apr_snprintf(buf, len, "%s", v->path == IPCG_PATH_ORPHAN
@@ -94,29 +135,16 @@ void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
                      : v->path == IPCG_PATH_CHILD
                      ? "its child exited and nothing uses it" : "dead");
         break;
-    case IPCG_WHY_GONE:
-        apr_snprintf(buf, len, "already gone");
-        break;
-    case IPCG_WHY_NOT_CANDIDATE:
-        apr_snprintf(buf, len, "no orphan candidate: keyed, POSIX, or not "
-                     "the run User's");
-        break;
     case IPCG_WHY_CLASS:
         apr_snprintf(buf, len, "%s-owned: never removed automatically",
                      ipcg_class_name(v->cls));
         break;
     case IPCG_WHY_RECORDED_OWNER:
-        apr_snprintf(buf, len, "recorded owner uid %u (creator %u, group %u) "
-                     "is %s the run User (uid %u, group %u)",
-                     (unsigned)v->uid, (unsigned)v->cuid, (unsigned)v->gid,
-                     v->user_only ? "not" : "neither root nor",
-                     (unsigned)v->run_uid, (unsigned)v->run_gid);
-        break;
     case IPCG_WHY_OWNER:
-        apr_snprintf(buf, len, "owned by uid %u (creator %u, group %u), "
-                     "%s the run User (uid %u, group %u)",
-                     (unsigned)v->uid, (unsigned)v->cuid, (unsigned)v->gid,
-                     v->user_only ? "not" : "neither root nor",
+        apr_snprintf(owner, sizeof(owner), who, (unsigned)v->uid,
+                     (unsigned)v->cuid, (unsigned)v->gid);
+        apr_snprintf(buf, len, "%s %s the run User (uid %u, group %u)",
+                     owner, v->user_only ? "not" : "neither root nor",
                      (unsigned)v->run_uid, (unsigned)v->run_gid);
         break;
     case IPCG_WHY_CHANGED:
@@ -125,14 +153,6 @@ void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
                      "; recorded ctime %" APR_INT64_T_FMT ", size %"
                      APR_UINT64_T_FMT ")", v->ctime, v->size, v->rec_ctime,
                      v->rec_size);
-        break;
-    case IPCG_WHY_RUN_ALIVE:
-        apr_snprintf(buf, len, "httpd pid %" APR_INT64_T_FMT " of this "
-                     "instance is still running", v->pid);
-        break;
-    case IPCG_WHY_RUN_UNKNOWN:
-        apr_snprintf(buf, len, "cannot tell whether httpd pid %"
-                     APR_INT64_T_FMT " is alive", v->pid);
         break;
     case IPCG_WHY_SURVIVORS:
         if (v->pid > 0) {
@@ -144,21 +164,6 @@ void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
             apr_snprintf(buf, len, "the old run's processes survive (%"
                          APR_UINT64_T_FMT " of them)", v->count);
         }
-        break;
-    case IPCG_WHY_OWNER_ALIVE:
-        apr_snprintf(buf, len, "its owner pid %" APR_INT64_T_FMT " still "
-                     "runs", v->pid);
-        break;
-    case IPCG_WHY_OWNER_UNKNOWN:
-        apr_snprintf(buf, len, "cannot tell whether its owner pid %"
-                     APR_INT64_T_FMT " runs", v->pid);
-        break;
-    case IPCG_WHY_LIVE_INSTANCE:
-        apr_snprintf(buf, len, "registered by a live instance");
-        break;
-    case IPCG_WHY_OTHER_STATE:
-        apr_snprintf(buf, len, "recorded in another instance's state file: "
-                     "left to that instance's cleanup");
         break;
     case IPCG_WHY_ATTACHED:
         apr_snprintf(buf, len, "attached by %" APR_UINT64_T_FMT
@@ -172,33 +177,6 @@ void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
         apr_snprintf(buf, len, "names more than %d pids: not all can be "
                      "checked", IPCG_PROBE_MAX_PIDS);
         break;
-    case IPCG_WHY_LIVE_PID:
-        apr_snprintf(buf, len, "used by live pid %" APR_INT64_T_FMT, v->pid);
-        break;
-    case IPCG_WHY_PID_UNKNOWN:
-        apr_snprintf(buf, len, "cannot tell whether pid %" APR_INT64_T_FMT
-                     " is alive", v->pid);
-        break;
-    case IPCG_WHY_MAP_UNKNOWN:
-        apr_snprintf(buf, len, "cannot tell who maps it");
-        break;
-    case IPCG_WHY_MAPPED:
-        apr_snprintf(buf, len, "mapped or open by pid %" APR_INT64_T_FMT,
-                     v->pid);
-        break;
-    case IPCG_WHY_NO_PID:
-        apr_snprintf(buf, len, "no process ever operated on it: its creator "
-                     "cannot be proven dead");
-        break;
-    case IPCG_WHY_OTHER_HTTPD:
-        apr_snprintf(buf, len, "httpd pid %" APR_INT64_T_FMT " runs without "
-                     "the module: its objects cannot be told from orphans",
-                     v->pid);
-        break;
-    case IPCG_WHY_PROCS_UNKNOWN:
-        apr_snprintf(buf, len, "cannot list processes to rule out a live "
-                     "server without the module");
-        break;
     case IPCG_WHY_REPORT_MODE:
         if (v->path == IPCG_PATH_ORPHAN) {
             apr_snprintf(buf, len, "every pid it names is dead");
@@ -208,23 +186,41 @@ void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
                          ipcg_cleanup_name(v->mode));
         }
         break;
-    case IPCG_WHY_PROBE_FAILED:
-        apr_snprintf(buf, len, "cannot probe it");
-        break;
-    case IPCG_WHY_REMOVE_FAILED:
     default:
         apr_snprintf(buf, len, "removal failed");
         break;
     }
 }
 
+void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
+{
+    unsigned r = (unsigned)v->reason;
+
+    if (r < IPCG_WHY_COUNT && fixed_texts[r]) {
+        apr_snprintf(buf, len, "%s", fixed_texts[r]);
+    }
+    else if (r < IPCG_WHY_COUNT && pid_texts[r]) {
+        apr_snprintf(buf, len, pid_texts[r], v->pid);
+    }
+    else {
+        detailed_text(v, buf, len);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* What the context learns about processes, once per run               */
 
+/* Whether a question about processes may take the answer the context
+ * already has, or must ask the kernel again. */
+typedef enum {
+    LOOKUP_CACHED,
+    LOOKUP_FRESH
+} lookup_e;
+
 /* Whether a pid an object names is alive. The kernel keeps no start time
  * with those pids: any live process with the pid counts as a user, so a
- * reused pid errs on the side of keeping. @a fresh asks again. */
-static int pid_alive(ipcg_reap_ctx_t *c, apr_int64_t pid, int fresh)
+ * reused pid errs on the side of keeping. LOOKUP_FRESH asks again. */
+static int pid_alive(ipcg_reap_ctx_t *c, apr_int64_t pid, lookup_e lookup)
 {
     pid_answer_t *ans;
 
@@ -235,7 +231,7 @@ static int pid_alive(ipcg_reap_ctx_t *c, apr_int64_t pid, int fresh)
         return c->o.alive(c->o.alive_baton, pid);
     }
     ans = apr_hash_get(c->alive, &pid, sizeof(pid));
-    if (ans && !fresh) {
+    if (ans && lookup == LOOKUP_CACHED) {
         return ans->alive;
     }
     if (ans == NULL) {
@@ -259,7 +255,7 @@ static void pid_refresh(ipcg_reap_ctx_t *c, apr_int64_t pid)
     }
     ans = apr_hash_get(c->alive, &pid, sizeof(pid));
     if (ans == NULL || ans->round != c->round) {
-        pid_alive(c, pid, 1);
+        pid_alive(c, pid, LOOKUP_FRESH);
     }
 }
 
@@ -276,10 +272,10 @@ static const apr_array_header_t *procs_of(ipcg_reap_ctx_t *c)
 }
 
 /* Who maps or holds each /dev/shm file; NULL when it cannot be told.
- * @a fresh looks again (the final check before an unlink). */
-static apr_hash_t *users_of(ipcg_reap_ctx_t *c, int fresh)
+ * LOOKUP_FRESH looks again (the final check before an unlink). */
+static apr_hash_t *users_of(ipcg_reap_ctx_t *c, lookup_e lookup)
 {
-    if (!c->users_done || fresh) {
+    if (!c->users_done || lookup == LOOKUP_FRESH) {
         c->users_done = 1;
         if (ipcg_posix_users(c->pool, c->o.paths, &c->users)
             != APR_SUCCESS) {
@@ -598,7 +594,7 @@ static apr_int64_t survivor_user(ipcg_reap_ctx_t *c, const ipcg_use_t *use,
             }
         }
     }
-    if (is_posix(&use->now) && users_of(c, 0) != NULL) {
+    if (is_posix(&use->now) && users_of(c, LOOKUP_CACHED) != NULL) {
         apr_int64_t *pid = apr_hash_get(c->users, &use->now.ino,
                                         sizeof(apr_uint64_t));
         if (pid) {
@@ -622,15 +618,190 @@ static const char *slot_text(char *buf, apr_size_t len, const ipcg_obj_t *x)
     return buf;
 }
 
-static void judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
-                  const ipcg_obj_t *rec, const ipcg_use_t *use,
-                  ipcg_verdict_t *v, int fresh)
+/* Each step of the judgement below returns 1 when it has decided (the
+ * verdict is filled in) and 0 when the next step must look. */
+
+/* 1. one of ours to judge at all; 2. owned by root or the run User and
+ * Group, as recorded and now; 3. the object that was recorded or
+ * scanned, not a later one. */
+static int judge_identity(const ipcg_subject_t *s, const ipcg_obj_t *rec,
+                          const ipcg_use_t *use, ipcg_verdict_t *v)
 {
-    apr_hash_t *slots;
-    const char *slot;
+    if (s->path == IPCG_PATH_ORPHAN) {
+        if (rec->kind > IPCG_SYSV_MSG || rec->key != 0
+            || rec->uid != s->run_uid
+            || !id_ok(rec->cuid, s->run_uid, s->user_only)) {
+            v->verdict = IPCG_VERDICT_SKIP;
+            v->reason = IPCG_WHY_NOT_CANDIDATE;
+            return 1;
+        }
+    }
+    else if (rec->cls != IPCG_CLASS_INSTANCE) {
+        keep(v, IPCG_WHY_CLASS);
+        return 1;
+    }
+    if (!owner_ok(s, rec)) {
+        keep(v, IPCG_WHY_RECORDED_OWNER);
+        v->uid = rec->uid;
+        v->cuid = rec->cuid;
+        v->gid = rec->gid;
+        return 1;
+    }
+    if (!use->exists) {
+        v->verdict = IPCG_VERDICT_GONE;
+        v->reason = IPCG_WHY_GONE;
+        return 1;
+    }
+    if (!owner_ok(s, &use->now)) {
+        keep(v, IPCG_WHY_OWNER);
+        v->uid = use->now.uid;
+        v->cuid = use->now.cuid;
+        v->gid = use->now.gid;
+        return 1;
+    }
+    if (!ipcg_obj_same(rec, &use->now)) {
+        keep(v, IPCG_WHY_CHANGED);
+        v->ctime = use->now.ctime;
+        v->size = use->now.size;
+        return 1;
+    }
+    return 0;
+}
+
+/* 4. whoever made it is dead: the run at startup, the owning child after
+ * it exits (orphans: their creator, in judge_orphan()). */
+static int judge_maker(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
+                       const ipcg_obj_t *rec, const ipcg_use_t *use,
+                       ipcg_verdict_t *v)
+{
+    int a;
+
+    switch (s->path) {
+    case IPCG_PATH_STARTUP:
+        if (s->run == IPCG_RUN_ALIVE || s->run == IPCG_RUN_UNKNOWN) {
+            keep(v, s->run == IPCG_RUN_ALIVE ? IPCG_WHY_RUN_ALIVE
+                                             : IPCG_WHY_RUN_UNKNOWN);
+            return 1;
+        }
+        if (s->run == IPCG_RUN_SURVIVORS) {
+            keep(v, IPCG_WHY_SURVIVORS);
+            v->count = s->survivors ? (apr_uint64_t)s->survivors->nelts : 0;
+            v->pid = survivor_user(c, use, s->survivors);
+            return 1;
+        }
+        return 0;
+    case IPCG_PATH_CHILD:
+        /* pid plus start time: a process that reused the pid is not it */
+        a = rec->owner_start == IPCG_OWNER_GONE ? 0
+            : ipcg_proc_alive(c->pool, c->o.paths, rec->owner_pid,
+                              rec->owner_start);
+        if (a != 0) {
+            keep(v, a > 0 ? IPCG_WHY_OWNER_ALIVE : IPCG_WHY_OWNER_UNKNOWN);
+            v->pid = rec->owner_pid;
+            return 1;
+        }
+        return 0;
+    case IPCG_PATH_ORPHAN:
+    default:
+        return 0;
+    }
+}
+
+/* 5. no live instance has it registered (orphans: nor another
+ * instance's state file). */
+static int judge_registered(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
+                            const ipcg_obj_t *rec, ipcg_verdict_t *v)
+{
+    apr_hash_t *slots = ipcg_live_slots(c, NULL);
     char slotbuf[IPCG_NAME_MAX + 32];
+    const char *slot;
+
+    if (!apr_hash_count(slots) && !apr_hash_count(c->other_slots)) {
+        return 0;
+    }
+    slot = slot_text(slotbuf, sizeof(slotbuf), rec);
+    if (apr_hash_get(slots, slot, APR_HASH_KEY_STRING)) {
+        keep(v, IPCG_WHY_LIVE_INSTANCE);
+        return 1;
+    }
+    if (s->path == IPCG_PATH_ORPHAN
+        && apr_hash_get(c->other_slots, slot, APR_HASH_KEY_STRING)) {
+        keep(v, IPCG_WHY_OTHER_STATE);
+        return 1;
+    }
+    return 0;
+}
+
+/* 6. nothing uses it: no attachment, no waiter, no live pid it names,
+ * no process that maps or holds it open. */
+static int judge_unused(ipcg_reap_ctx_t *c, const ipcg_obj_t *rec,
+                        const ipcg_use_t *use, ipcg_verdict_t *v,
+                        lookup_e lookup)
+{
     int i, a;
 
+    if (use->nattch > 0) {
+        keep(v, IPCG_WHY_ATTACHED);
+        v->count = use->nattch;
+        return 1;
+    }
+    if (use->waiters > 0) {
+        keep(v, IPCG_WHY_WAITERS);
+        v->count = use->waiters;
+        return 1;
+    }
+    if (use->pids_truncated) {
+        keep(v, IPCG_WHY_TOO_MANY_PIDS);
+        return 1;
+    }
+    for (i = 0; i < use->npids; i++) {
+        a = pid_alive(c, use->pids[i], lookup);
+        if (a != 0) {
+            keep(v, a > 0 ? IPCG_WHY_LIVE_PID : IPCG_WHY_PID_UNKNOWN);
+            v->pid = use->pids[i];
+            return 1;
+        }
+    }
+    if (is_posix(rec)) {
+        apr_hash_t *users = users_of(c, lookup);
+        apr_int64_t *pid;
+        if (users == NULL) {
+            keep(v, IPCG_WHY_MAP_UNKNOWN);
+            return 1;
+        }
+        pid = apr_hash_get(users, &use->now.ino, sizeof(apr_uint64_t));
+        if (pid) {
+            keep(v, IPCG_WHY_MAPPED);
+            v->pid = *pid;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 7. orphans: a creator proven dead, and no httpd that could own it. */
+static int judge_orphan(ipcg_reap_ctx_t *c, const ipcg_use_t *use,
+                        ipcg_verdict_t *v)
+{
+    apr_int64_t other;
+
+    if (use->npids == 0) {
+        keep(v, IPCG_WHY_NO_PID);
+        return 1;
+    }
+    other = other_httpd(c);
+    if (other != 0) {
+        keep(v, other > 0 ? IPCG_WHY_OTHER_HTTPD : IPCG_WHY_PROCS_UNKNOWN);
+        v->pid = other > 0 ? other : 0;
+        return 1;
+    }
+    return 0;
+}
+
+static void judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
+                  const ipcg_obj_t *rec, const ipcg_use_t *use,
+                  ipcg_verdict_t *v, lookup_e lookup)
+{
     memset(v, 0, sizeof(*v));
     v->path = s->path;
     v->run_uid = s->run_uid;
@@ -641,141 +812,11 @@ static void judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
     v->rec_ctime = rec->ctime;
     v->rec_size = rec->size;
 
-    /* 1. one of ours to judge at all */
-    if (s->path == IPCG_PATH_ORPHAN) {
-        if (rec->kind > IPCG_SYSV_MSG || rec->key != 0
-            || rec->uid != s->run_uid
-            || !id_ok(rec->cuid, s->run_uid, s->user_only)) {
-            v->verdict = IPCG_VERDICT_SKIP;
-            v->reason = IPCG_WHY_NOT_CANDIDATE;
-            return;
-        }
-    }
-    else if (rec->cls != IPCG_CLASS_INSTANCE) {
-        keep(v, IPCG_WHY_CLASS);
+    if (judge_identity(s, rec, use, v) || judge_maker(c, s, rec, use, v)
+        || judge_registered(c, s, rec, v)
+        || judge_unused(c, rec, use, v, lookup)
+        || (s->path == IPCG_PATH_ORPHAN && judge_orphan(c, use, v))) {
         return;
-    }
-    /* 2. owned by root or the run User and Group, as recorded and now */
-    if (!owner_ok(s, rec)) {
-        keep(v, IPCG_WHY_RECORDED_OWNER);
-        v->uid = rec->uid;
-        v->cuid = rec->cuid;
-        v->gid = rec->gid;
-        return;
-    }
-    if (!use->exists) {
-        v->verdict = IPCG_VERDICT_GONE;
-        v->reason = IPCG_WHY_GONE;
-        return;
-    }
-    if (!owner_ok(s, &use->now)) {
-        keep(v, IPCG_WHY_OWNER);
-        v->uid = use->now.uid;
-        v->cuid = use->now.cuid;
-        v->gid = use->now.gid;
-        return;
-    }
-    /* 3. the object that was recorded or scanned, not a later one */
-    if (!ipcg_obj_same(rec, &use->now)) {
-        keep(v, IPCG_WHY_CHANGED);
-        v->ctime = use->now.ctime;
-        v->size = use->now.size;
-        return;
-    }
-    /* 4. whoever made it is dead */
-    switch (s->path) {
-    case IPCG_PATH_STARTUP:
-        if (s->run == IPCG_RUN_ALIVE || s->run == IPCG_RUN_UNKNOWN) {
-            keep(v, s->run == IPCG_RUN_ALIVE ? IPCG_WHY_RUN_ALIVE
-                                             : IPCG_WHY_RUN_UNKNOWN);
-            return;
-        }
-        if (s->run == IPCG_RUN_SURVIVORS) {
-            keep(v, IPCG_WHY_SURVIVORS);
-            v->count = s->survivors ? (apr_uint64_t)s->survivors->nelts : 0;
-            v->pid = survivor_user(c, use, s->survivors);
-            return;
-        }
-        break;
-    case IPCG_PATH_CHILD:
-        /* pid plus start time: a process that reused the pid is not it */
-        a = rec->owner_start == IPCG_OWNER_GONE ? 0
-            : ipcg_proc_alive(c->pool, c->o.paths, rec->owner_pid,
-                              rec->owner_start);
-        if (a != 0) {
-            keep(v, a > 0 ? IPCG_WHY_OWNER_ALIVE : IPCG_WHY_OWNER_UNKNOWN);
-            v->pid = rec->owner_pid;
-            return;
-        }
-        break;
-    case IPCG_PATH_ORPHAN:
-    default:
-        break;              /* below: its creator, and no other httpd */
-    }
-    /* 5. no live instance has it registered */
-    slots = ipcg_live_slots(c, NULL);
-    slot = (apr_hash_count(slots) || apr_hash_count(c->other_slots))
-           ? slot_text(slotbuf, sizeof(slotbuf), rec) : NULL;
-    if (slot && apr_hash_get(slots, slot, APR_HASH_KEY_STRING)) {
-        keep(v, IPCG_WHY_LIVE_INSTANCE);
-        return;
-    }
-    if (slot && s->path == IPCG_PATH_ORPHAN
-        && apr_hash_get(c->other_slots, slot, APR_HASH_KEY_STRING)) {
-        keep(v, IPCG_WHY_OTHER_STATE);
-        return;
-    }
-    /* 6. nothing uses it */
-    if (use->nattch > 0) {
-        keep(v, IPCG_WHY_ATTACHED);
-        v->count = use->nattch;
-        return;
-    }
-    if (use->waiters > 0) {
-        keep(v, IPCG_WHY_WAITERS);
-        v->count = use->waiters;
-        return;
-    }
-    if (use->pids_truncated) {
-        keep(v, IPCG_WHY_TOO_MANY_PIDS);
-        return;
-    }
-    for (i = 0; i < use->npids; i++) {
-        a = pid_alive(c, use->pids[i], fresh);
-        if (a != 0) {
-            keep(v, a > 0 ? IPCG_WHY_LIVE_PID : IPCG_WHY_PID_UNKNOWN);
-            v->pid = use->pids[i];
-            return;
-        }
-    }
-    if (is_posix(rec)) {
-        apr_hash_t *users = users_of(c, fresh);
-        apr_int64_t *pid;
-        if (users == NULL) {
-            keep(v, IPCG_WHY_MAP_UNKNOWN);
-            return;
-        }
-        pid = apr_hash_get(users, &use->now.ino, sizeof(apr_uint64_t));
-        if (pid) {
-            keep(v, IPCG_WHY_MAPPED);
-            v->pid = *pid;
-            return;
-        }
-    }
-    /* 7. orphans: a creator proven dead, and no httpd that could own it */
-    if (s->path == IPCG_PATH_ORPHAN) {
-        apr_int64_t other;
-        if (use->npids == 0) {
-            keep(v, IPCG_WHY_NO_PID);
-            return;
-        }
-        other = other_httpd(c);
-        if (other != 0) {
-            keep(v, other > 0 ? IPCG_WHY_OTHER_HTTPD
-                              : IPCG_WHY_PROCS_UNKNOWN);
-            v->pid = other > 0 ? other : 0;
-            return;
-        }
     }
     /* 8. the mode allows removal */
     if (c->o.mode < (s->path == IPCG_PATH_ORPHAN ? IPCG_CLEANUP_ORPHANS
@@ -791,7 +832,7 @@ void ipcg_reap_judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
                      const ipcg_obj_t *rec, const ipcg_use_t *use,
                      ipcg_verdict_t *v)
 {
-    judge(c, s, rec, use, v, 0);
+    judge(c, s, rec, use, v, LOOKUP_CACHED);
 }
 
 /* ------------------------------------------------------------------ */
@@ -849,7 +890,7 @@ static void remove_posix(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
         /* judged under the recorded name: the same inode, owner and
          * creator, and nobody maps or holds it, asked afresh */
         ipcg_strlcpy(use.now.name, rec->name, sizeof(use.now.name));
-        judge(c, s, rec, &use, v, 1);
+        judge(c, s, rec, &use, v, LOOKUP_FRESH);
     }
     else {
         keep(v, IPCG_WHY_PROBE_FAILED);
@@ -918,7 +959,7 @@ void ipcg_reap_remove(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
         v->rv = rv;
         return;
     }
-    judge(c, s, rec, &use, v, 1);
+    judge(c, s, rec, &use, v, LOOKUP_FRESH);
     if (v->verdict != IPCG_VERDICT_REMOVE) {
         return;
     }
@@ -966,7 +1007,7 @@ static void batch_flush(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
     for (i = 0; i < c->nbatch; i++) {
         pending_t *pd = &c->batch[i];
         if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
-            judge(c, s, pd->rec, &pd->use, &pd->v, 0);
+            judge(c, s, pd->rec, &pd->use, &pd->v, LOOKUP_CACHED);
             if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
                 rmid_checked(c, pd->rec, &pd->v);
             }
