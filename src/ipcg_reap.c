@@ -1276,6 +1276,165 @@ static void startup_settle(void *baton, pending_t *pd)
     }
 }
 
+/* Ends a startup cleanup that removes nothing, with the summary already
+ * written: logged at @a level with @a tag. */
+static void startup_stop(ipcg_cleanup_t *res, apr_time_t t0,
+                         ipcg_outcome_e outcome, int level, int tag)
+{
+    res->outcome = outcome;
+    ipcg_log(level, 0, tag, "%s", res->summary);
+    finish(res, t0);
+}
+
+/* Reads the state file of the last run and checks that it is this
+ * instance's record; 0 (the cleanup stopped, its summary written) when it
+ * is missing or refused, or when no process can be listed. */
+static int startup_load(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
+                        apr_time_t t0, const char *path, ipcg_state_t *st)
+{
+    const ipcg_reap_opts_t *o = &c->o;
+    const char *why = NULL;
+    apr_status_t rv;
+
+    memset(st, 0, sizeof(*st));
+    rv = ipcg_state_read(c->pool, path, o->trust_uid, st, &why);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        apr_snprintf(res->summary, sizeof(res->summary), "no state file %s: "
+                     "the last run stopped cleanly or never ran with the "
+                     "module", path);
+        startup_stop(res, t0, IPCG_OUTCOME_NO_STATE, IPCG_LOG_INFO, 10);
+        return 0;
+    }
+    if (rv != APR_SUCCESS) {
+        /* the reason is in the message: an APR code adds nothing */
+        apr_snprintf(res->summary, sizeof(res->summary), "refusing state "
+                     "file %s: %s; nothing removed", path,
+                     why ? why : "unreadable");
+        startup_stop(res, t0, IPCG_OUTCOME_REFUSED, IPCG_LOG_WARNING, 11);
+        return 0;
+    }
+    if (o->instance && strcmp(st->instance, o->instance) != 0) {
+        apr_snprintf(res->summary, sizeof(res->summary), "refusing state "
+                     "file %s: it names instance %s, not %s; nothing removed",
+                     path, st->instance, o->instance);
+        startup_stop(res, t0, IPCG_OUTCOME_REFUSED, IPCG_LOG_WARNING, 12);
+        return 0;
+    }
+    if (o->trust_uid != 0 && st->run_uid != o->trust_uid) {
+        /* a server that never was root runs as the user it was started
+         * as: a file of that user naming another run User is no record of
+         * this instance's runs */
+        apr_snprintf(res->summary, sizeof(res->summary), "refusing state "
+                     "file %s: it records run User uid %u, but a server not "
+                     "started as root runs as uid %u; nothing removed", path,
+                     (unsigned)st->run_uid, (unsigned)o->trust_uid);
+        startup_stop(res, t0, IPCG_OUTCOME_REFUSED, IPCG_LOG_WARNING, 11);
+        return 0;
+    }
+    res->previous_pid = st->pid;
+    res->previous_start = st->started;
+    res->previous_written = st->written;
+    if (procs_of(c) == NULL) {
+        apr_snprintf(res->summary, sizeof(res->summary), "cannot list "
+                     "processes in %s/: nothing removed", o->paths->proc);
+        startup_stop(res, t0, IPCG_OUTCOME_UNKNOWN, IPCG_LOG_WARNING, 13);
+        return 0;
+    }
+    return 1;
+}
+
+static void log_survivors(apr_pool_t *p, const ipcg_state_t *st,
+                          const apr_array_header_t *survivors)
+{
+    const char *list = "";
+    int i;
+
+    for (i = 0; i < survivors->nelts; i++) {
+        const ipcg_proc_t *pr = &APR_ARRAY_IDX(survivors, i, ipcg_proc_t);
+        list = apr_psprintf(p, "%s%s%" APR_INT64_T_FMT " (%s)", list,
+                            i ? ", " : "", pr->pid, pr->comm);
+    }
+    ipcg_log(IPCG_LOG_WARNING, 0, 15, "httpd pid %" APR_INT64_T_FMT
+             " of this instance died but its processes %s survive: "
+             "removing nothing; stop them (kill by pid) and start httpd "
+             "again, or run 'ipcguardctl clean' once they are gone",
+             st->pid, list);
+}
+
+/* Probes and judges every recorded object in the file's order, SysV ones
+ * in batches, POSIX ones one by one (renamed aside, checked again,
+ * unlinked), and settles each. */
+static void startup_walk(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
+                         startup_run_t *run)
+{
+    const apr_array_header_t *objs = run->st->objs;
+    apr_status_t rv;
+    int i;
+
+    for (i = 0; i < objs->nelts; i++) {
+        const ipcg_obj_t *rec = &APR_ARRAY_IDX(objs, i, ipcg_obj_t);
+        pending_t one, *pd;
+
+        if (is_posix(rec)) {
+            /* in the file's order: what waits is settled first */
+            batch_flush(c, subj, startup_settle, run);
+            pd = &one;
+        }
+        else {
+            pd = batch_add(c);
+        }
+        pd->rec = rec;
+        pd->idx = i;
+        rv = ipcg_probe(c->pool, c->o.paths, rec, &pd->use);
+        pd->probe_failed = rv != APR_SUCCESS;
+        if (rv != APR_SUCCESS) {
+            memset(&pd->v, 0, sizeof(pd->v));
+            pd->v.path = IPCG_PATH_STARTUP;
+            keep(&pd->v, IPCG_WHY_PROBE_FAILED);
+            pd->v.rv = rv;
+        }
+        else {
+            ipcg_reap_judge(c, subj, rec, &pd->use, &pd->v);
+        }
+        if (pd == &one) {
+            if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
+                ipcg_reap_remove(c, subj, rec, &pd->v);
+            }
+            startup_settle(run, pd);
+        }
+        else if (c->nbatch == BATCH_MAX) {
+            batch_flush(c, subj, startup_settle, run);
+        }
+    }
+    batch_flush(c, subj, startup_settle, run);
+}
+
+static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
+                            const ipcg_state_t *st, ipcg_run_e state,
+                            int gone)
+{
+    if (state == IPCG_RUN_SURVIVORS) {
+        apr_snprintf(res->summary, sizeof(res->summary), "%s: removed "
+                     "nothing, kept %u", run_text(p, state, st),
+                     res->kept_count);
+    }
+    else if (res->removed_count) {
+        apr_snprintf(res->summary, sizeof(res->summary), "removed %u stale "
+                     "IPC object%s (%s) left by httpd pid %" APR_INT64_T_FMT
+                     " (unclean stop after %s); kept %u%s",
+                     res->removed_count, res->removed_count == 1 ? "" : "s",
+                     kinds_phrase(p, res), st->pid, when(p, st->written),
+                     res->kept_count, gone_phrase(p, gone));
+    }
+    else {
+        apr_snprintf(res->summary, sizeof(res->summary), "removed no IPC "
+                     "object left by httpd pid %" APR_INT64_T_FMT " (unclean "
+                     "stop after %s); kept %u%s", st->pid,
+                     when(p, st->written), res->kept_count,
+                     gone_phrase(p, gone));
+    }
+}
+
 void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
                        apr_array_header_t *decisions,
                        apr_array_header_t *carried)
@@ -1284,12 +1443,10 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     const ipcg_reap_opts_t *o = &c->o;
     apr_time_t t0 = apr_time_now();
     ipcg_state_t st;
-    const char *path, *why = NULL;
-    apr_status_t rv;
+    const char *path;
     apr_array_header_t *survivors;
     ipcg_subject_t subj;
     startup_run_t run;
-    int i, gone = 0;
 
     memset(res, 0, sizeof(*res));
     res->ran = 1;
@@ -1303,58 +1460,7 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     }
     path = o->state_file ? o->state_file
                          : ipcg_state_path(p, o->state_dir, o->instance);
-    memset(&st, 0, sizeof(st));
-    rv = ipcg_state_read(p, path, o->trust_uid, &st, &why);
-    if (APR_STATUS_IS_ENOENT(rv)) {
-        apr_snprintf(res->summary, sizeof(res->summary), "no state file %s: "
-                     "the last run stopped cleanly or never ran with the "
-                     "module", path);
-        res->outcome = IPCG_OUTCOME_NO_STATE;
-        ipcg_log(IPCG_LOG_INFO, 0, 10, "%s", res->summary);
-        finish(res, t0);
-        return;
-    }
-    if (rv != APR_SUCCESS) {
-        apr_snprintf(res->summary, sizeof(res->summary), "refusing state "
-                     "file %s: %s; nothing removed", path,
-                     why ? why : "unreadable");
-        res->outcome = IPCG_OUTCOME_REFUSED;
-        /* the reason is in the message: an APR code adds nothing */
-        ipcg_log(IPCG_LOG_WARNING, 0, 11, "%s", res->summary);
-        finish(res, t0);
-        return;
-    }
-    if (o->instance && strcmp(st.instance, o->instance) != 0) {
-        apr_snprintf(res->summary, sizeof(res->summary), "refusing state "
-                     "file %s: it names instance %s, not %s; nothing removed",
-                     path, st.instance, o->instance);
-        res->outcome = IPCG_OUTCOME_REFUSED;
-        ipcg_log(IPCG_LOG_WARNING, 0, 12, "%s", res->summary);
-        finish(res, t0);
-        return;
-    }
-    if (o->trust_uid != 0 && st.run_uid != o->trust_uid) {
-        /* a server that never was root runs as the user it was started
-         * as: a file of that user naming another run User is no record of
-         * this instance's runs */
-        apr_snprintf(res->summary, sizeof(res->summary), "refusing state "
-                     "file %s: it records run User uid %u, but a server not "
-                     "started as root runs as uid %u; nothing removed", path,
-                     (unsigned)st.run_uid, (unsigned)o->trust_uid);
-        res->outcome = IPCG_OUTCOME_REFUSED;
-        ipcg_log(IPCG_LOG_WARNING, 0, 11, "%s", res->summary);
-        finish(res, t0);
-        return;
-    }
-    res->previous_pid = st.pid;
-    res->previous_start = st.started;
-    res->previous_written = st.written;
-    if (procs_of(c) == NULL) {
-        apr_snprintf(res->summary, sizeof(res->summary), "cannot list "
-                     "processes in %s/: nothing removed", o->paths->proc);
-        res->outcome = IPCG_OUTCOME_UNKNOWN;
-        ipcg_log(IPCG_LOG_WARNING, 0, 13, "%s", res->summary);
-        finish(res, t0);
+    if (!startup_load(c, res, t0, path, &st)) {
         return;
     }
     survivors = apr_array_make(p, 4, sizeof(ipcg_proc_t));
@@ -1370,27 +1476,15 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     if (subj.run == IPCG_RUN_ALIVE || subj.run == IPCG_RUN_UNKNOWN) {
         apr_snprintf(res->summary, sizeof(res->summary), "%s: nothing to "
                      "clean up", run_text(p, subj.run, &st));
-        ipcg_log(subj.run == IPCG_RUN_ALIVE ? IPCG_LOG_INFO
-                                            : IPCG_LOG_WARNING, 0,
-                 14, "%s", res->summary);
-        res->outcome = subj.run == IPCG_RUN_ALIVE ? IPCG_OUTCOME_ALIVE
-                                                  : IPCG_OUTCOME_UNKNOWN;
         res->ran = 0;
-        finish(res, t0);
+        startup_stop(res, t0, subj.run == IPCG_RUN_ALIVE
+                                  ? IPCG_OUTCOME_ALIVE : IPCG_OUTCOME_UNKNOWN,
+                     subj.run == IPCG_RUN_ALIVE ? IPCG_LOG_INFO
+                                                : IPCG_LOG_WARNING, 14);
         return;
     }
     if (subj.run == IPCG_RUN_SURVIVORS) {
-        const char *list = "";
-        for (i = 0; i < survivors->nelts; i++) {
-            const ipcg_proc_t *pr = &APR_ARRAY_IDX(survivors, i, ipcg_proc_t);
-            list = apr_psprintf(p, "%s%s%" APR_INT64_T_FMT " (%s)", list,
-                                i ? ", " : "", pr->pid, pr->comm);
-        }
-        ipcg_log(IPCG_LOG_WARNING, 0, 15, "httpd pid %" APR_INT64_T_FMT
-                 " of this instance died but its processes %s survive: "
-                 "removing nothing; stop them (kill by pid) and start httpd "
-                 "again, or run 'ipcguardctl clean' once they are gone",
-                 st.pid, list);
+        log_survivors(p, &st, survivors);
     }
     memset(&run, 0, sizeof(run));
     run.c = c;
@@ -1400,70 +1494,15 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     run.carried = carried;
     run.removed = apr_pcalloc(p, (apr_size_t)st.objs->nelts + 1);
     reserve(decisions, st.objs->nelts);
-    for (i = 0; i < st.objs->nelts; i++) {
-        const ipcg_obj_t *rec = &APR_ARRAY_IDX(st.objs, i, ipcg_obj_t);
-        pending_t one, *pd;
-
-        if (is_posix(rec)) {
-            /* in the file's order: what waits is settled first */
-            batch_flush(c, &subj, startup_settle, &run);
-            pd = &one;
-        }
-        else {
-            pd = batch_add(c);
-        }
-        pd->rec = rec;
-        pd->idx = i;
-        rv = ipcg_probe(p, o->paths, rec, &pd->use);
-        pd->probe_failed = rv != APR_SUCCESS;
-        if (rv != APR_SUCCESS) {
-            memset(&pd->v, 0, sizeof(pd->v));
-            pd->v.path = IPCG_PATH_STARTUP;
-            keep(&pd->v, IPCG_WHY_PROBE_FAILED);
-            pd->v.rv = rv;
-        }
-        else {
-            ipcg_reap_judge(c, &subj, rec, &pd->use, &pd->v);
-        }
-        if (pd == &one) {
-            if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
-                /* renamed aside, checked again, unlinked */
-                ipcg_reap_remove(c, &subj, rec, &pd->v);
-            }
-            startup_settle(&run, pd);
-        }
-        else if (c->nbatch == BATCH_MAX) {
-            batch_flush(c, &subj, startup_settle, &run);
-        }
-    }
-    batch_flush(c, &subj, startup_settle, &run);
+    startup_walk(c, &subj, &run);
     res->kept_count = run.kept;
-    gone = run.gone;
     if (run.nremoved) {
         rewrite_state(p, path, &st, run.removed, run.nremoved);
     }
     finish(res, t0);
     res->outcome = subj.run == IPCG_RUN_SURVIVORS ? IPCG_OUTCOME_SURVIVORS
                                                   : IPCG_OUTCOME_DONE;
-    if (subj.run == IPCG_RUN_SURVIVORS) {
-        apr_snprintf(res->summary, sizeof(res->summary), "%s: removed "
-                     "nothing, kept %u", run_text(p, subj.run, &st),
-                     res->kept_count);
-    }
-    else if (res->removed_count) {
-        apr_snprintf(res->summary, sizeof(res->summary), "removed %u stale "
-                     "IPC object%s (%s) left by httpd pid %" APR_INT64_T_FMT
-                     " (unclean stop after %s); kept %u%s",
-                     res->removed_count, res->removed_count == 1 ? "" : "s",
-                     kinds_phrase(p, res), st.pid, when(p, st.written),
-                     res->kept_count, gone_phrase(p, gone));
-    }
-    else {
-        apr_snprintf(res->summary, sizeof(res->summary), "removed no IPC "
-                     "object left by httpd pid %" APR_INT64_T_FMT " (unclean "
-                     "stop after %s); kept %u%s", st.pid, when(p, st.written),
-                     res->kept_count, gone_phrase(p, gone));
-    }
+    startup_summary(p, res, &st, subj.run, run.gone);
     ipcg_log(IPCG_LOG_NOTICE, 0, 21, "%s (%s mode, %" APR_INT64_T_FMT " us)",
              res->summary, ipcg_cleanup_name(o->mode), res->duration_us);
 }
