@@ -460,13 +460,14 @@ static apr_status_t decode(pctx_t *c, const char *name, const char *s,
     return APR_SUCCESS;
 }
 
-static apr_status_t parse_value(pctx_t *c, const field_t *f, const char *s,
-                                void *base)
+/* The numbers: canonical decimal in the field's range; the mode: four
+ * octal digits. */
+static apr_status_t parse_number(pctx_t *c, const field_t *f, const char *s,
+                                 void *base)
 {
     apr_uint64_t u = 0;
     apr_int64_t i = 0;
     apr_status_t rv;
-    int v;
 
     switch (f->type) {
     case T_U64:
@@ -486,13 +487,23 @@ static apr_status_t parse_value(pctx_t *c, const field_t *f, const char *s,
             *AT(base, f, apr_int32_t) = (apr_int32_t)i;
         }
         return rv;
-    case T_MODE:
+    default:
         if (strlen(s) != 4 || strspn(s, "01234567") != 4) {
             return bad(c, "bad value for %s (not four octal digits)",
                        f->name);
         }
         *AT(base, f, apr_uint32_t) = (apr_uint32_t)strtoul(s, NULL, 8);
         return APR_SUCCESS;
+    }
+}
+
+/* The words: a kind, a phase or a class by its name. */
+static apr_status_t parse_word(pctx_t *c, const field_t *f, const char *s,
+                               void *base)
+{
+    int v;
+
+    switch (f->type) {
     case T_KIND:
         if ((v = ipcg_kind_parse(s)) < 0) {
             return bad(c, "unknown kind '%s'", shown(c->p, s));
@@ -505,12 +516,22 @@ static apr_status_t parse_value(pctx_t *c, const field_t *f, const char *s,
         }
         *AT(base, f, ipcg_phase_e) = (ipcg_phase_e)v;
         return APR_SUCCESS;
-    case T_CLASS:
+    default:
         if ((v = ipcg_class_parse(s)) < 0) {
             return bad(c, "unknown class '%s'", shown(c->p, s));
         }
         *AT(base, f, ipcg_class_e) = (ipcg_class_e)v;
         return APR_SUCCESS;
+    }
+}
+
+/* The texts: percent-encoded strings, an object name, an instance id. */
+static apr_status_t parse_text(pctx_t *c, const field_t *f, const char *s,
+                               void *base)
+{
+    apr_status_t rv;
+
+    switch (f->type) {
     case T_STR:
         return decode(c, f->name, s, AT(base, f, char), f->size);
     case T_NAME: {
@@ -534,13 +555,35 @@ static apr_status_t parse_value(pctx_t *c, const field_t *f, const char *s,
         }
         return rv;
     }
-    case T_HEX16:
+    default:
         if (!is_hex16(s)) {
             return bad(c, "bad value for %s (not 16 lower-case hex digits)",
                        f->name);
         }
         memcpy(AT(base, f, char), s, 17);
         return APR_SUCCESS;
+    }
+}
+
+static apr_status_t parse_value(pctx_t *c, const field_t *f, const char *s,
+                                void *base)
+{
+    switch (f->type) {
+    case T_U64:
+    case T_I64:
+    case T_U32:
+    case T_I32:
+    case T_MODE:
+        return parse_number(c, f, s, base);
+    case T_KIND:
+    case T_PHASE:
+    case T_CLASS:
+        return parse_word(c, f, s, base);
+    case T_STR:
+    case T_NAME:
+    case T_PSTR:
+    case T_HEX16:
+        return parse_text(c, f, s, base);
     }
     return bad(c, "internal error: field %s", f->name);
 }
@@ -766,14 +809,14 @@ static int fast_word(const char **s, char *out, apr_size_t cap)
     do { if (!fast_key(&s, name, sizeof(name) - 1)) return 0; } while (0)
 #define FAST_NEXT() do { if (!fast_end(&s, 0)) return 0; } while (0)
 
-/* The obj line @a s (what follows "obj ") into @a o; 0: let parse_obj()
- * judge it. */
-static int fast_obj(const char *s, ipcg_obj_t *o)
+/* The obj line's fields from kind to cgid, and the separator after
+ * them; @a sp moves past what was read. */
+static int fast_obj_head(const char **sp, ipcg_obj_t *o)
 {
+    const char *s = *sp;
     char word[32];
-    int v, posix;
+    int v;
 
-    memset(o, 0, sizeof(*o));
     FAST_KEY("kind");
     if (!fast_word(&s, word, sizeof(word))
         || (v = ipcg_kind_parse(word)) < 0) {
@@ -808,6 +851,16 @@ static int fast_obj(const char *s, ipcg_obj_t *o)
     FAST_KEY("cgid");
     FAST_U(o->cgid, APR_UINT32_MAX);
     FAST_NEXT();
+    *sp = s;
+    return 1;
+}
+
+/* The obj line's fields from size to the end of the line. */
+static int fast_obj_tail(const char *s, ipcg_obj_t *o)
+{
+    char word[32];
+    int v, posix;
+
     FAST_KEY("size");
     FAST_U(o->size, APR_UINT64_MAX);
     FAST_NEXT();
@@ -851,6 +904,14 @@ static int fast_obj(const char *s, ipcg_obj_t *o)
     posix = o->kind == IPCG_POSIX_SHM || o->kind == IPCG_POSIX_SEM;
     return posix ? (o->id == -1 && o->name[0] != '\0')
                  : (o->id >= 0 && o->name[0] == '\0');
+}
+
+/* The obj line @a s (what follows "obj ") into @a o; 0: let parse_obj()
+ * judge it. */
+static int fast_obj(const char *s, ipcg_obj_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    return fast_obj_head(&s, o) && fast_obj_tail(s, o);
 }
 
 #undef FAST_U
