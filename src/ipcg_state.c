@@ -964,14 +964,156 @@ static int count_lines(const char *text, apr_size_t len)
     return n;
 }
 
+/* Where the parse is: which header line comes next, whether the end line
+ * was read, and the text before the current line (for the checksum). */
+typedef struct {
+    int next_hdr;               /* -1: the version line is next */
+    int ended;
+    const char *text;
+    apr_size_t before;          /* bytes before the current line */
+} ppos_t;
+
+/* The file as a whole: not empty, no NUL byte, a final newline. */
+static apr_status_t check_text(pctx_t *c, const char *text, apr_size_t len)
+{
+    const char *nul;
+
+    if (len == 0) {
+        return bad(c, "empty file");
+    }
+    if ((nul = memchr(text, '\0', len)) != NULL) {
+        c->lineno = count_lines(text, (apr_size_t)(nul - text));
+        return bad(c, "NUL byte");
+    }
+    if (text[len - 1] != '\n') {
+        c->lineno = count_lines(text, len);
+        return bad(c, "missing final newline (truncated?)");
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t parse_version(pctx_t *c, const char *key,
+                                  const char *val)
+{
+    apr_uint64_t v = 0;
+    apr_status_t rv;
+
+    if (strcmp(key, "ipcguard-state") != 0 || val == NULL) {
+        return bad(c, "not an ipcguard state file (expected "
+                   "'ipcguard-state %d')", IPCG_STATE_VERSION);
+    }
+    if ((rv = get_u64(c, "version", val, APR_UINT64_MAX, &v))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    if (v != IPCG_STATE_VERSION) {
+        return bad(c, "unsupported version %" APR_UINT64_T_FMT
+                   " (this reader knows %d)", v, IPCG_STATE_VERSION);
+    }
+    return APR_SUCCESS;
+}
+
+/* Header line @a h of header_fields, which must be the next one. */
+static apr_status_t parse_header(pctx_t *c, ipcg_state_t *st, ppos_t *pos,
+                                 int h, const char *key, const char *val)
+{
+    apr_status_t rv;
+
+    if (h < pos->next_hdr) {
+        return bad(c, "duplicate header line '%s'", key);
+    }
+    if (h > pos->next_hdr) {
+        return bad(c, "missing header line '%s' (found '%s')",
+                   header_fields[pos->next_hdr].name, key);
+    }
+    if (val == NULL) {
+        return bad(c, "no value for %s", key);
+    }
+    if ((rv = parse_value(c, &header_fields[h], val, st)) != APR_SUCCESS) {
+        return rv;
+    }
+    pos->next_hdr++;
+    return APR_SUCCESS;
+}
+
+/* An obj or end line, after every header line. @a o: the place the fast
+ * path took for this obj line, or NULL. */
+static apr_status_t parse_body(pctx_t *c, ipcg_state_t *st, ppos_t *pos,
+                               const char *key, char *val, ipcg_obj_t *o)
+{
+    apr_status_t rv;
+
+    if (pos->next_hdr < N_HEADER) {
+        return bad(c, "missing header line '%s' (found '%s')",
+                   header_fields[pos->next_hdr].name, key);
+    }
+    if (val == NULL) {
+        return bad(c, "%s line without fields", key);
+    }
+    if (key[0] == 'o') {
+        return parse_obj(c, val, o ? o : apr_array_push(st->objs));
+    }
+    if ((rv = parse_end(c, val, st->objs->nelts, pos->text, pos->before))
+        != APR_SUCCESS) {
+        return rv;
+    }
+    pos->ended = 1;
+    return APR_SUCCESS;
+}
+
+/* One line the fast path did not take, from a copy split at its first
+ * space into key and value. */
+static apr_status_t parse_line(pctx_t *c, ipcg_state_t *st, ppos_t *pos,
+                               char *key, ipcg_obj_t *o)
+{
+    char *val = NULL, *sp;
+    int h;
+
+    if ((sp = strchr(key, ' ')) != NULL) {
+        *sp = '\0';
+        val = sp + 1;
+    }
+    if (pos->next_hdr < 0) {
+        apr_status_t rv = parse_version(c, key, val);
+        pos->next_hdr = rv == APR_SUCCESS ? 0 : -1;
+        return rv;
+    }
+    if (strcmp(key, "ipcguard-state") == 0) {
+        return bad(c, "duplicate header line 'ipcguard-state'");
+    }
+    if ((h = find_field(header_fields, N_HEADER, key)) >= 0) {
+        return parse_header(c, st, pos, h, key, val);
+    }
+    if (strcmp(key, "obj") == 0 || strcmp(key, "end") == 0) {
+        return parse_body(c, st, pos, key, val, o);
+    }
+    if (key[0] == '\0') {
+        return bad(c, "empty line or line starting with a space");
+    }
+    return bad(c, "unknown key '%s'", shown(c->p, key));
+}
+
+/* What a text without its end line lacks. */
+static apr_status_t missing_end(pctx_t *c, const ppos_t *pos)
+{
+    c->lineno++;
+    if (pos->next_hdr < 0) {
+        return bad(c, "missing header line 'ipcguard-state' (truncated?)");
+    }
+    if (pos->next_hdr < N_HEADER) {
+        return bad(c, "missing header line '%s' (truncated?)",
+                   header_fields[pos->next_hdr].name);
+    }
+    return bad(c, "missing end line (truncated?)");
+}
+
 apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
                               apr_size_t len, ipcg_state_t *st,
                               const char **why)
 {
     pctx_t c;
-    const char *ignored = NULL, *nul, *line, *end;
-    int next_hdr = -1;      /* -1: the version line is next */
-    int ended = 0;
+    ppos_t pos;
+    const char *ignored = NULL, *line, *end;
     apr_status_t rv;
 
     c.p = p;
@@ -980,34 +1122,27 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
     memset(st, 0, sizeof(*st));
     st->pidfile = "";
     st->objs = apr_array_make(p, 16, sizeof(ipcg_obj_t));
-    if (len == 0) {
-        return bad(&c, "empty file");
-    }
-    if ((nul = memchr(text, '\0', len)) != NULL) {
-        c.lineno = count_lines(text, (apr_size_t)(nul - text));
-        return bad(&c, "NUL byte");
-    }
-    if (text[len - 1] != '\n') {
-        c.lineno = count_lines(text, len);
-        return bad(&c, "missing final newline (truncated?)");
+    if ((rv = check_text(&c, text, len)) != APR_SUCCESS) {
+        return rv;
     }
     /* room for every line at once: no copying as the array grows */
     st->objs = apr_array_make(p, count_lines(text, len), sizeof(ipcg_obj_t));
+    memset(&pos, 0, sizeof(pos));
+    pos.next_hdr = -1;
+    pos.text = text;
     end = text + len;
     c.lineno = 0;
     for (line = text; line < end; ) {
         const char *nl = memchr(line, '\n', (apr_size_t)(end - line));
-        char *key, *val, *sp;
         ipcg_obj_t *o = NULL;
-        int h;
 
         c.lineno++;
-        if (ended) {
+        if (pos.ended) {
             return bad(&c, "data after the end line");
         }
         /* an obj line is read where it is; the others, and any obj line
          * the fast path leaves to the strict one, from a copy */
-        if (next_hdr == N_HEADER && nl - line > 4
+        if (pos.next_hdr == N_HEADER && nl - line > 4
             && memcmp(line, "obj ", 4) == 0) {
             o = apr_array_push(st->objs);
             if (fast_obj(line + 4, o)) {
@@ -1015,96 +1150,15 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
                 continue;
             }
         }
-        key = apr_pstrmemdup(p, line, (apr_size_t)(nl - line));
-        if ((sp = strchr(key, ' ')) != NULL) {
-            *sp = '\0';
-            val = sp + 1;
-        }
-        else {
-            val = NULL;
-        }
-        if (next_hdr < 0) {
-            apr_uint64_t v = 0;
-            if (strcmp(key, "ipcguard-state") != 0 || val == NULL) {
-                return bad(&c, "not an ipcguard state file (expected "
-                           "'ipcguard-state %d')", IPCG_STATE_VERSION);
-            }
-            if ((rv = get_u64(&c, "version", val, APR_UINT64_MAX, &v))
-                != APR_SUCCESS) {
-                return rv;
-            }
-            if (v != IPCG_STATE_VERSION) {
-                return bad(&c, "unsupported version %" APR_UINT64_T_FMT
-                           " (this reader knows %d)", v, IPCG_STATE_VERSION);
-            }
-            next_hdr = 0;
-        }
-        else if (strcmp(key, "ipcguard-state") == 0) {
-            return bad(&c, "duplicate header line 'ipcguard-state'");
-        }
-        else if ((h = find_field(header_fields, N_HEADER, key)) >= 0) {
-            if (h < next_hdr) {
-                return bad(&c, "duplicate header line '%s'", key);
-            }
-            if (h > next_hdr) {
-                return bad(&c, "missing header line '%s' (found '%s')",
-                           header_fields[next_hdr].name, key);
-            }
-            if (val == NULL) {
-                return bad(&c, "no value for %s", key);
-            }
-            if ((rv = parse_value(&c, &header_fields[h], val, st))
-                != APR_SUCCESS) {
-                return rv;
-            }
-            next_hdr++;
-        }
-        else if (strcmp(key, "obj") == 0 || strcmp(key, "end") == 0) {
-            if (next_hdr < N_HEADER) {
-                return bad(&c, "missing header line '%s' (found '%s')",
-                           header_fields[next_hdr].name, key);
-            }
-            if (val == NULL) {
-                return bad(&c, "%s line without fields", key);
-            }
-            if (key[0] == 'o') {
-                if (o == NULL) {
-                    o = apr_array_push(st->objs);
-                }
-                if ((rv = parse_obj(&c, val, o)) != APR_SUCCESS) {
-                    return rv;
-                }
-            }
-            else {
-                if ((rv = parse_end(&c, val, st->objs->nelts, text,
-                                    (apr_size_t)(line - text)))
-                    != APR_SUCCESS) {
-                    return rv;
-                }
-                ended = 1;
-            }
-        }
-        else if (key[0] == '\0') {
-            return bad(&c, "empty line or line starting with a space");
-        }
-        else {
-            return bad(&c, "unknown key '%s'", shown(p, key));
+        pos.before = (apr_size_t)(line - text);
+        rv = parse_line(&c, st, &pos,
+                        apr_pstrmemdup(p, line, (apr_size_t)(nl - line)), o);
+        if (rv != APR_SUCCESS) {
+            return rv;
         }
         line = nl + 1;
     }
-    if (!ended) {
-        c.lineno++;
-        if (next_hdr < 0) {
-            return bad(&c, "missing header line 'ipcguard-state' "
-                       "(truncated?)");
-        }
-        if (next_hdr < N_HEADER) {
-            return bad(&c, "missing header line '%s' (truncated?)",
-                       header_fields[next_hdr].name);
-        }
-        return bad(&c, "missing end line (truncated?)");
-    }
-    return APR_SUCCESS;
+    return pos.ended ? APR_SUCCESS : missing_end(&c, &pos);
 }
 
 /* ------------------------------------------------------------------ */
