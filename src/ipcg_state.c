@@ -1472,23 +1472,14 @@ apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
     return ipcg_state_parse(p, text, len, st, why);
 }
 
-apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
-                                    apr_uint32_t owner_uid, char **textp,
-                                    apr_size_t *lenp, const char **why)
+/* The file by its path, and its directory: not a link, a regular file
+ * of @a owner_uid that nobody else may write, not too large. */
+static apr_status_t path_safe(apr_pool_t *p, const char *path,
+                              apr_uint32_t owner_uid, const char **why)
 {
     apr_finfo_t fi;
-    struct stat sb;
-    const char *ignored = NULL;
-    apr_size_t got = 0, want;
     apr_status_t rv;
-    char *text;
-    int fd;
 
-    if (why == NULL) {
-        why = &ignored;
-    }
-    *textp = NULL;
-    *lenp = 0;
     rv = apr_stat(&fi, path, APR_FINFO_LINK | APR_FINFO_TYPE
                              | APR_FINFO_OWNER | APR_FINFO_PROT
                              | APR_FINFO_SIZE, p);
@@ -1515,15 +1506,20 @@ apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
         return rv;
     }
     rv = dir_safe(p, dirname_of(p, path), owner_uid, why);
-    if (rv != APR_SUCCESS) {
-        return APR_EACCES;
-    }
+    return rv == APR_SUCCESS ? APR_SUCCESS : APR_EACCES;
+}
 
-    /* What was checked may have been swapped since: open without
-     * following a link, without blocking on a FIFO, and check what was
-     * opened. */
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
-                    | O_CLOEXEC);
+/* What was checked may have been swapped since: opens without following
+ * a link, without blocking on a FIFO, and checks what was opened. The
+ * descriptor in @a fdp and what it is in @a sb. */
+static apr_status_t open_safe(apr_pool_t *p, const char *path,
+                              apr_uint32_t owner_uid, int *fdp,
+                              struct stat *sb, const char **why)
+{
+    apr_status_t rv;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
+                        | O_CLOEXEC);
+
     if (fd < 0) {
         int e = errno;
         if (e == ENOENT) {
@@ -1538,23 +1534,34 @@ apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
         *why = apr_psprintf(p, "cannot open: %s", err(p, rv));
         return rv;
     }
-    if (fstat(fd, &sb) != 0) {
+    if (fstat(fd, sb) != 0) {
         rv = APR_FROM_OS_ERROR(errno);
         close(fd);
         *why = apr_psprintf(p, "cannot stat what was opened: %s", err(p, rv));
         return APR_EACCES;
     }
-    rv = file_safe(p, S_ISLNK(sb.st_mode), S_ISREG(sb.st_mode),
-                   stat_type(sb.st_mode), (apr_uint32_t)sb.st_uid,
-                   (unsigned)(sb.st_mode & 07777),
-                   (apr_uint64_t)sb.st_size, owner_uid, why);
+    rv = file_safe(p, S_ISLNK(sb->st_mode), S_ISREG(sb->st_mode),
+                   stat_type(sb->st_mode), (apr_uint32_t)sb->st_uid,
+                   (unsigned)(sb->st_mode & 07777),
+                   (apr_uint64_t)sb->st_size, owner_uid, why);
     if (rv != APR_SUCCESS) {
         close(fd);
         return rv;
     }
-    /* one byte more than fstat said tells a file that grew */
-    want = (apr_size_t)sb.st_size + 1;
-    text = apr_palloc(p, want + 1);
+    *fdp = fd;
+    return APR_SUCCESS;
+}
+
+/* Reads up to @a size bytes and one more, which tells a file that grew;
+ * closes @a fd. */
+static apr_status_t read_exactly(apr_pool_t *p, int fd, apr_size_t size,
+                                 char **textp, apr_size_t *lenp,
+                                 const char **why)
+{
+    apr_size_t got = 0, want = size + 1;
+    char *text = apr_palloc(p, want + 1);
+    apr_status_t rv;
+
     while (got < want) {
         ssize_t n = read(fd, text + got, want - got);
         if (n < 0 && errno == EINTR) {
@@ -1572,7 +1579,7 @@ apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
         got += (apr_size_t)n;
     }
     close(fd);
-    if (got > (apr_size_t)sb.st_size) {
+    if (got > size) {
         *why = "changed while it was read";
         return APR_EACCES;
     }
@@ -1580,6 +1587,28 @@ apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
     *textp = text;
     *lenp = got;
     return APR_SUCCESS;
+}
+
+apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
+                                    apr_uint32_t owner_uid, char **textp,
+                                    apr_size_t *lenp, const char **why)
+{
+    struct stat sb;
+    const char *ignored = NULL;
+    apr_status_t rv;
+    int fd = -1;
+
+    if (why == NULL) {
+        why = &ignored;
+    }
+    *textp = NULL;
+    *lenp = 0;
+    if ((rv = path_safe(p, path, owner_uid, why)) != APR_SUCCESS
+        || (rv = open_safe(p, path, owner_uid, &fd, &sb, why))
+           != APR_SUCCESS) {
+        return rv;
+    }
+    return read_exactly(p, fd, (apr_size_t)sb.st_size, textp, lenp, why);
 }
 
 apr_status_t ipcg_state_remove(apr_pool_t *p, const char *path)
