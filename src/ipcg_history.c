@@ -366,6 +366,116 @@ static apr_status_t parse_event(hctx_t *c, char *rest, ipcg_event_t *e)
     return APR_SUCCESS;
 }
 
+/* Header line @a stage (0 to 5) into @a h. */
+static apr_status_t history_header(hctx_t *c, ipcg_history_t *h, int stage,
+                                   char *line)
+{
+    static const char *const names[6] = {
+        "ipcguard-history", "instance", "pid", "started", "exited",
+        "outside_total"
+    };
+    apr_uint64_t ver;
+    const char *v = header_value(c, line, names[stage]);
+
+    if (v == NULL) {
+        return APR_EGENERAL;
+    }
+    switch (stage) {
+    case 0:
+        if (!canon_u64(v, &ver) || ver != IPCG_HISTORY_VERSION) {
+            return hbad(c, "an unknown version");
+        }
+        break;
+    case 1:
+        if (strlen(v) != 16 || strspn(v, "0123456789abcdef") != 16) {
+            return hbad(c, "the instance is 16 hex digits");
+        }
+        memcpy(h->instance, v, 17);
+        break;
+    case 2:
+        if (!canon_i64(v, &h->pid) || h->pid <= 0) {
+            return hbad(c, "a bad pid");
+        }
+        break;
+    case 3:
+        if (!canon_i64(v, &h->started) || h->started < 0) {
+            return hbad(c, "a bad start time");
+        }
+        break;
+    case 4:
+        if (!canon_i64(v, &h->exited) || h->exited < 0) {
+            return hbad(c, "a bad exit time");
+        }
+        break;
+    default:
+        if (!canon_u64(v, &h->outside_total)) {
+            return hbad(c, "a bad count of outside removals");
+        }
+        break;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t history_sample(hctx_t *c, ipcg_history_t *h, char *rest)
+{
+    ipcg_sample_t s;
+    const ipcg_sample_t *prev;
+
+    if (parse_sample(c, rest, &s) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    prev = h->samples->nelts
+           ? &APR_ARRAY_IDX(h->samples, h->samples->nelts - 1, ipcg_sample_t)
+           : NULL;
+    if (prev && prev->t >= s.t) {
+        return hbad(c, "samples out of order");
+    }
+    if (h->samples->nelts >= IPCG_HISTORY_CAP) {
+        return hbad(c, "too many samples");
+    }
+    *(ipcg_sample_t *)apr_array_push(h->samples) = s;
+    return APR_SUCCESS;
+}
+
+static apr_status_t history_event(hctx_t *c, ipcg_history_t *h, char *rest)
+{
+    ipcg_event_t e;
+
+    if (parse_event(c, rest, &e) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    if (h->events->nelts >= IPCG_EVENTS_MAX) {
+        return hbad(c, "too many events");
+    }
+    *(ipcg_event_t *)apr_array_push(h->events) = e;
+    return APR_SUCCESS;
+}
+
+/* A line after the header: samples (before any event), events, the end
+ * line that counts the lines before it. */
+static apr_status_t history_body(hctx_t *c, ipcg_history_t *h, int *stage,
+                                 char *line, int *ended)
+{
+    apr_int64_t n;
+
+    if (strncmp(line, "sample ", 7) == 0 && *stage == 6) {
+        return history_sample(c, h, line + 7);
+    }
+    if (strncmp(line, "event ", 6) == 0) {
+        *stage = 7;
+        return history_event(c, h, line + 6);
+    }
+    if (strncmp(line, "end ", 4) == 0) {
+        if (!canon_i64(line + 4, &n) || n != c->line - 1) {
+            return hbad(c, "the end line does not count the lines "
+                           "(a truncated file?)");
+        }
+        *ended = 1;
+        return APR_SUCCESS;
+    }
+    return hbad(c, "a line out of place");
+}
+
 apr_status_t ipcg_history_parse(apr_pool_t *p, const char *text,
                                 apr_size_t len, ipcg_history_t *h,
                                 const char **why)
@@ -373,9 +483,8 @@ apr_status_t ipcg_history_parse(apr_pool_t *p, const char *text,
     const char *ignored = NULL;
     hctx_t c;
     char *buf, *line, *next, *end;
-    const char *v;
     int stage = 0, ended = 0;
-    apr_uint64_t ver;
+    apr_status_t rv;
 
     if (why == NULL) {
         why = &ignored;
@@ -403,99 +512,15 @@ apr_status_t ipcg_history_parse(apr_pool_t *p, const char *text,
             || line[strlen(line) - 1] == ' ') {
             return hbad(&c, "an empty line or stray whitespace");
         }
-        switch (stage) {
-        case 0:
-            if ((v = header_value(&c, line, "ipcguard-history")) == NULL) {
-                return APR_EGENERAL;
-            }
-            if (!canon_u64(v, &ver) || ver != IPCG_HISTORY_VERSION) {
-                return hbad(&c, "an unknown version");
-            }
-            break;
-        case 1:
-            if ((v = header_value(&c, line, "instance")) == NULL) {
-                return APR_EGENERAL;
-            }
-            if (strlen(v) != 16 || strspn(v, "0123456789abcdef") != 16) {
-                return hbad(&c, "the instance is 16 hex digits");
-            }
-            memcpy(h->instance, v, 17);
-            break;
-        case 2:
-            if ((v = header_value(&c, line, "pid")) == NULL) {
-                return APR_EGENERAL;
-            }
-            if (!canon_i64(v, &h->pid) || h->pid <= 0) {
-                return hbad(&c, "a bad pid");
-            }
-            break;
-        case 3:
-            if ((v = header_value(&c, line, "started")) == NULL) {
-                return APR_EGENERAL;
-            }
-            if (!canon_i64(v, &h->started) || h->started < 0) {
-                return hbad(&c, "a bad start time");
-            }
-            break;
-        case 4:
-            if ((v = header_value(&c, line, "exited")) == NULL) {
-                return APR_EGENERAL;
-            }
-            if (!canon_i64(v, &h->exited) || h->exited < 0) {
-                return hbad(&c, "a bad exit time");
-            }
-            break;
-        case 5:
-            if ((v = header_value(&c, line, "outside_total")) == NULL) {
-                return APR_EGENERAL;
-            }
-            if (!canon_u64(v, &h->outside_total)) {
-                return hbad(&c, "a bad count of outside removals");
-            }
-            break;
-        default:
-            if (strncmp(line, "sample ", 7) == 0 && stage == 6) {
-                ipcg_sample_t s;
-                const ipcg_sample_t *prev;
-                if (parse_sample(&c, line + 7, &s) != APR_SUCCESS) {
-                    return APR_EGENERAL;
-                }
-                prev = h->samples->nelts
-                       ? &APR_ARRAY_IDX(h->samples, h->samples->nelts - 1,
-                                        ipcg_sample_t) : NULL;
-                if (prev && prev->t >= s.t) {
-                    return hbad(&c, "samples out of order");
-                }
-                if (h->samples->nelts >= IPCG_HISTORY_CAP) {
-                    return hbad(&c, "too many samples");
-                }
-                *(ipcg_sample_t *)apr_array_push(h->samples) = s;
-                continue;
-            }
-            if (strncmp(line, "event ", 6) == 0) {
-                ipcg_event_t e;
-                stage = 7;
-                if (parse_event(&c, line + 6, &e) != APR_SUCCESS) {
-                    return APR_EGENERAL;
-                }
-                if (h->events->nelts >= IPCG_EVENTS_MAX) {
-                    return hbad(&c, "too many events");
-                }
-                *(ipcg_event_t *)apr_array_push(h->events) = e;
-                continue;
-            }
-            if (strncmp(line, "end ", 4) == 0) {
-                apr_int64_t n;
-                if (!canon_i64(line + 4, &n) || n != c.line - 1) {
-                    return hbad(&c, "the end line does not count the lines "
-                                    "(a truncated file?)");
-                }
-                ended = 1;
-                continue;
-            }
-            return hbad(&c, "a line out of place");
+        if (stage < 6) {
+            rv = history_header(&c, h, stage++, line);
         }
-        stage++;
+        else {
+            rv = history_body(&c, h, &stage, line, &ended);
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
     }
     if (!ended) {
         return hbad(&c, "no end line (a truncated file?)");
