@@ -155,6 +155,73 @@ static int bc_num(const char *s, apr_uint64_t *v, int *unlimited)
     return 1;
 }
 
+/* The first line, "Version: 2.5". */
+static apr_status_t bc_version(ipcg_bc_t *bc, char *buf)
+{
+    char *last, *tok;
+
+    if (strncmp(buf, "Version:", 8) != 0) {
+        return APR_EINVAL;
+    }
+    tok = apr_strtok(buf + 8, " \t", &last);
+    if (tok == NULL || apr_strtok(NULL, " \t", &last) != NULL) {
+        return APR_EINVAL;
+    }
+    ipcg_strlcpy(bc->version, tok, sizeof(bc->version));
+    return APR_SUCCESS;
+}
+
+/* A row after the first line: six fields, or seven where "101:" starts a
+ * container's block. A line that is no row counts in bad_lines; blank
+ * lines and the column header count nowhere. */
+static void bc_row(ipcg_bc_t *bc, char *buf)
+{
+    ipcg_bc_row_t row;
+    char *f[8], *last, *tok;
+    int n = 0, i = 0;
+
+    for (tok = apr_strtok(buf, " \t\r", &last); tok && n < 8;
+         tok = apr_strtok(NULL, " \t\r", &last)) {
+        f[n++] = tok;
+    }
+    /* the column header: "uid  resource  held  maxheld ..." */
+    if (n == 0 || (tok == NULL && strcmp(f[0], "uid") == 0)) {
+        return;
+    }
+    if (tok != NULL || (n != 6 && n != 7)) {
+        bc->bad_lines++;
+        return;
+    }
+    if (n == 7) {
+        apr_size_t l = strlen(f[0]);
+        apr_int64_t uid;
+        if (l < 2 || f[0][l - 1] != ':') {
+            bc->bad_lines++;
+            return;
+        }
+        f[0][l - 1] = '\0';
+        if (ipcg_parse_i64(f[0], &uid) != APR_SUCCESS || uid < 0) {
+            bc->bad_lines++;
+            return;
+        }
+        if (bc->uid == -1) {
+            bc->uid = uid;
+        }
+        i = 1;
+    }
+    memset(&row, 0, sizeof(row));
+    if (ipcg_strlcpy(row.resource, f[i], sizeof(row.resource))
+        || !bc_num(f[i + 1], &row.held, NULL)
+        || !bc_num(f[i + 2], &row.maxheld, NULL)
+        || !bc_num(f[i + 3], &row.barrier, &row.barrier_unlimited)
+        || !bc_num(f[i + 4], &row.limit, &row.limit_unlimited)
+        || !bc_num(f[i + 5], &row.failcnt, NULL)) {
+        bc->bad_lines++;
+        return;
+    }
+    *(ipcg_bc_row_t *)apr_array_push(bc->rows) = row;
+}
+
 apr_status_t ipcg_parse_beancounters(apr_pool_t *p, const char *text,
                                      ipcg_bc_t *bc)
 {
@@ -168,84 +235,26 @@ apr_status_t ipcg_parse_beancounters(apr_pool_t *p, const char *text,
         const char *nl = strchr(line, '\n');
         apr_size_t len = nl ? (apr_size_t)(nl - line) : strlen(line);
         char buf[BC_LINE_MAX + 1];
-        char *f[8], *last, *tok;
-        int n = 0, i = 0;
-
-        const char *start = line;
 
         lineno++;
-        line = nl ? nl + 1 : NULL;
         if (len > BC_LINE_MAX) {
             if (lineno == 1) {
                 return APR_EINVAL;
             }
             bc->bad_lines++;
+            line = nl ? nl + 1 : NULL;
             continue;
         }
-        memcpy(buf, start, len);
+        memcpy(buf, line, len);
         buf[len] = '\0';
+        line = nl ? nl + 1 : NULL;
         if (lineno == 1) {
-            /* "Version: 2.5" */
-            if (strncmp(buf, "Version:", 8) != 0) {
+            if (bc_version(bc, buf) != APR_SUCCESS) {
                 return APR_EINVAL;
             }
-            tok = apr_strtok(buf + 8, " \t", &last);
-            if (tok == NULL || apr_strtok(NULL, " \t", &last) != NULL) {
-                return APR_EINVAL;
-            }
-            ipcg_strlcpy(bc->version, tok, sizeof(bc->version));
-            continue;
         }
-        for (tok = apr_strtok(buf, " \t\r", &last); tok && n < 8;
-             tok = apr_strtok(NULL, " \t\r", &last)) {
-            f[n++] = tok;
-        }
-        if (n == 0) {
-            continue;
-        }
-        if (tok != NULL) {
-            bc->bad_lines++;
-            continue;
-        }
-        /* the column header: "uid  resource  held  maxheld ..." */
-        if (strcmp(f[0], "uid") == 0) {
-            continue;
-        }
-        if (n == 7) {
-            /* "101:" starts a container's block */
-            apr_size_t l = strlen(f[0]);
-            apr_int64_t uid;
-            if (l < 2 || f[0][l - 1] != ':') {
-                bc->bad_lines++;
-                continue;
-            }
-            f[0][l - 1] = '\0';
-            if (ipcg_parse_i64(f[0], &uid) != APR_SUCCESS || uid < 0) {
-                bc->bad_lines++;
-                continue;
-            }
-            if (bc->uid == -1) {
-                bc->uid = uid;
-            }
-            i = 1;
-        }
-        else if (n != 6) {
-            bc->bad_lines++;
-            continue;
-        }
-        {
-            ipcg_bc_row_t row;
-            memset(&row, 0, sizeof(row));
-            if (ipcg_strlcpy(row.resource, f[i], sizeof(row.resource))
-                || !bc_num(f[i + 1], &row.held, NULL)
-                || !bc_num(f[i + 2], &row.maxheld, NULL)
-                || !bc_num(f[i + 3], &row.barrier, &row.barrier_unlimited)
-                || !bc_num(f[i + 4], &row.limit, &row.limit_unlimited)
-                || !bc_num(f[i + 5], &row.failcnt, NULL)) {
-                bc->bad_lines++;
-                continue;
-            }
-            *(ipcg_bc_row_t *)apr_array_push(bc->rows) = row;
+        else {
+            bc_row(bc, buf);
         }
     }
     if (lineno == 0) {
