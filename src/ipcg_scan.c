@@ -140,6 +140,55 @@ static int get_id(const char *s, apr_int64_t *out)
     return 1;
 }
 
+/* uid gid cuid cgid, in that order from @a f. */
+static int get_owners(char **f, ipcg_obj_t *obj)
+{
+    return get_u32(f[0], &obj->uid) && get_u32(f[1], &obj->gid)
+           && get_u32(f[2], &obj->cuid) && get_u32(f[3], &obj->cgid);
+}
+
+/* key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime
+ * ctime [rss swap] */
+static int shm_fields(char **f, int n, ipcg_obj_t *obj)
+{
+    apr_int64_t dtime;          /* read only to refuse a line where */
+    apr_uint64_t swap;          /* they are no numbers */
+
+    return (n == 14 || n == 16)
+           && get_u64(f[3], &obj->size) && get_pid(f[4], &obj->cpid)
+           && get_pid(f[5], &obj->lpid) && get_u64(f[6], &obj->nattch)
+           && get_owners(f + 7, obj)
+           && get_i64(f[11], &obj->otime) && get_i64(f[13], &obj->ctime)
+           && (n == 14 || get_u64(f[14], &obj->rss))
+           && get_i64(f[12], &dtime) && (n == 14 || get_u64(f[15], &swap));
+}
+
+/* key semid perms nsems uid gid cuid cgid otime ctime */
+static int sem_fields(char **f, int n, ipcg_obj_t *obj)
+{
+    return n == 10 && get_u64(f[3], &obj->size) && get_owners(f + 4, obj)
+           && get_i64(f[8], &obj->otime) && get_i64(f[9], &obj->ctime);
+}
+
+/* key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime
+ * ctime; otime is the later of stime and rtime */
+static int msg_fields(char **f, int n, ipcg_obj_t *obj)
+{
+    apr_int64_t rtime;
+
+    if (n != 14 || !get_u64(f[3], &obj->size)
+        || !get_u64(f[4], &obj->nattch) || !get_pid(f[5], &obj->cpid)
+        || !get_pid(f[6], &obj->lpid) || !get_owners(f + 7, obj)
+        || !get_i64(f[11], &obj->otime) || !get_i64(f[13], &obj->ctime)
+        || !get_i64(f[12], &rtime)) {
+        return 0;
+    }
+    if (rtime > obj->otime) {
+        obj->otime = rtime;
+    }
+    return 1;
+}
+
 apr_status_t ipcg_parse_sysv_line(ipcg_kind_e kind, const char *line,
                                   ipcg_obj_t *obj)
 {
@@ -163,60 +212,19 @@ apr_status_t ipcg_parse_sysv_line(ipcg_kind_e kind, const char *line,
     obj->cls = IPCG_CLASS_FOREIGN;
     obj->phase = IPCG_PHASE_UNKNOWN;
     ipcg_strlcpy(obj->module, "unknown", sizeof(obj->module));
-    ok = get_key(f[0], &obj->key) && get_id(f[1], &obj->id)
-         && get_mode(f[2], &obj->mode);
-    if (!ok) {
+    if (!get_key(f[0], &obj->key) || !get_id(f[1], &obj->id)
+        || !get_mode(f[2], &obj->mode)) {
         return APR_EGENERAL;
     }
     switch (kind) {
     case IPCG_SYSV_SHM:
-        /* key shmid perms size cpid lpid nattch uid gid cuid cgid atime
-         * dtime ctime [rss swap] */
-        if (n != 14 && n != 16) {
-            return APR_EGENERAL;
-        }
-        ok = get_u64(f[3], &obj->size) && get_pid(f[4], &obj->cpid)
-             && get_pid(f[5], &obj->lpid) && get_u64(f[6], &obj->nattch)
-             && get_u32(f[7], &obj->uid) && get_u32(f[8], &obj->gid)
-             && get_u32(f[9], &obj->cuid) && get_u32(f[10], &obj->cgid)
-             && get_i64(f[11], &obj->otime) && get_i64(f[13], &obj->ctime)
-             && (n == 14 || get_u64(f[14], &obj->rss));
-        {
-            /* read only to refuse a line where they are no numbers */
-            apr_int64_t dtime;
-            apr_uint64_t swap;
-            ok = ok && get_i64(f[12], &dtime)
-                 && (n == 14 || get_u64(f[15], &swap));
-        }
+        ok = shm_fields(f, n, obj);
         break;
     case IPCG_SYSV_SEM:
-        /* key semid perms nsems uid gid cuid cgid otime ctime */
-        if (n != 10) {
-            return APR_EGENERAL;
-        }
-        ok = get_u64(f[3], &obj->size) && get_u32(f[4], &obj->uid)
-             && get_u32(f[5], &obj->gid) && get_u32(f[6], &obj->cuid)
-             && get_u32(f[7], &obj->cgid) && get_i64(f[8], &obj->otime)
-             && get_i64(f[9], &obj->ctime);
+        ok = sem_fields(f, n, obj);
         break;
     case IPCG_SYSV_MSG:
-        /* key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime
-         * rtime ctime */
-        if (n != 14) {
-            return APR_EGENERAL;
-        }
-        ok = get_u64(f[3], &obj->size) && get_u64(f[4], &obj->nattch)
-             && get_pid(f[5], &obj->cpid) && get_pid(f[6], &obj->lpid)
-             && get_u32(f[7], &obj->uid) && get_u32(f[8], &obj->gid)
-             && get_u32(f[9], &obj->cuid) && get_u32(f[10], &obj->cgid)
-             && get_i64(f[11], &obj->otime) && get_i64(f[13], &obj->ctime);
-        {
-            apr_int64_t rtime;
-            ok = ok && get_i64(f[12], &rtime);
-            if (ok && rtime > obj->otime) {
-                obj->otime = rtime;
-            }
-        }
+        ok = msg_fields(f, n, obj);
         break;
     default:
         return APR_EGENERAL;
