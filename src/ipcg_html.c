@@ -16,47 +16,18 @@
 #define outf ipcg_out_printf
 #define esc ipcg_html_escape
 
-#define utf8_len ipcg_utf8_len
+static const char *const html_special[128] = {
+    ['&'] = "&amp;", ['"'] = "&quot;", ['\''] = "&#39;", ['<'] = "&lt;",
+    ['>'] = "&gt;",
+};
+
+/* HTML: the five markup bytes as references; control bytes and bytes that
+ * are not UTF-8 visible, as their value. */
+static const ipcg_escaping_t html_escaping = { html_special, "\\x%02x", 6 };
 
 const char *ipcg_html_escape(apr_pool_t *p, const char *s)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    apr_size_t j = 0;
-    char *o;
-
-    /* most text needs nothing: printable ASCII without the five */
-    for (; *u >= 0x20 && *u < 0x7f && *u != '&' && *u != '"' && *u != '\''
-           && *u != '<' && *u != '>'; u++) {
-    }
-    if (*u == '\0') {
-        return s;
-    }
-    u = (const unsigned char *)s;
-    o = apr_palloc(p, strlen(s) * 6 + 1);
-
-    while (*u) {
-        const char *ref = *u == '&' ? "&amp;" : *u == '"' ? "&quot;"
-                          : *u == '\'' ? "&#39;" : *u == '<' ? "&lt;"
-                          : *u == '>' ? "&gt;" : NULL;
-        int l;
-        if (ref) {
-            apr_size_t n = strlen(ref);
-            memcpy(o + j, ref, n);
-            j += n;
-            u++;
-        }
-        else if (*u >= 0x20 && *u != 0x7f && (l = utf8_len(u)) > 0) {
-            memcpy(o + j, u, (apr_size_t)l);
-            j += (apr_size_t)l;
-            u += l;
-        }
-        else {
-            /* a control byte, or not UTF-8: visible, as its value */
-            j += (apr_size_t)apr_snprintf(o + j, 5, "\\x%02x", *u++);
-        }
-    }
-    o[j] = '\0';
-    return o;
+    return ipcg_escape(p, s, &html_escaping);
 }
 
 #define local_time ipcg_local_time

@@ -198,35 +198,18 @@ void ipcg_render_auto_at(apr_pool_t *p, const ipcg_view_t *v,
 
 /* ---- JSON ---- */
 
-#define utf8_len ipcg_utf8_len
+static const char *const json_special[128] = {
+    ['"'] = "\\\"", ['\\'] = "\\\\",
+};
+
+/* JSON: '"' and '\\' escaped, control bytes and bytes that are not UTF-8
+ * as \\u00XX (the byte's value as a code point). */
+static const ipcg_escaping_t json_escaping = { json_special, "\\u%04x", 6 };
 
 const char *ipcg_json_str(apr_pool_t *p, const char *s)
 {
-    apr_size_t n = strlen(s), j = 0;
-    char *o = apr_palloc(p, n * 6 + 3);
-    const unsigned char *u = (const unsigned char *)s;
-
-    o[j++] = '"';
-    while (*u) {
-        int l;
-        if (*u == '"' || *u == '\\') {
-            o[j++] = '\\';
-            o[j++] = (char)*u++;
-        }
-        else if (*u >= 0x20 && *u != 0x7f && (l = utf8_len(u)) > 0) {
-            memcpy(o + j, u, (apr_size_t)l);
-            j += (apr_size_t)l;
-            u += l;
-        }
-        else {
-            /* a control byte, or not UTF-8: the byte's value as a code
-             * point */
-            j += (apr_size_t)apr_snprintf(o + j, 7, "\\u%04x", *u++);
-        }
-    }
-    o[j++] = '"';
-    o[j] = '\0';
-    return o;
+    return apr_pstrcat(p, "\"", ipcg_escape(p, s, &json_escaping), "\"",
+                       NULL);
 }
 
 static const char *jnum(apr_pool_t *p, const ipcg_num_t *n)
@@ -568,36 +551,17 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
 
 /* ---- Prometheus ---- */
 
-/* A label value: \\, \" and \n escaped; bytes that are not UTF-8 as '?'. */
+static const char *const label_special[128] = {
+    ['\\'] = "\\\\", ['"'] = "\\\"", ['\n'] = "\\n",
+};
+
+/* A label value: \\, \" and \n escaped; other control bytes and bytes
+ * that are not UTF-8 as '?'. */
+static const ipcg_escaping_t label_escaping = { label_special, "?", 2 };
+
 static const char *label(apr_pool_t *p, const char *s)
 {
-    apr_size_t n = strlen(s), j = 0;
-    char *o = apr_palloc(p, n * 2 + 1);
-    const unsigned char *u = (const unsigned char *)s;
-
-    while (*u) {
-        int l;
-        if (*u == '\\' || *u == '"') {
-            o[j++] = '\\';
-            o[j++] = (char)*u++;
-        }
-        else if (*u == '\n') {
-            o[j++] = '\\';
-            o[j++] = 'n';
-            u++;
-        }
-        else if (*u >= 0x20 && *u != 0x7f && (l = utf8_len(u)) > 0) {
-            memcpy(o + j, u, (apr_size_t)l);
-            j += (apr_size_t)l;
-            u += l;
-        }
-        else {
-            o[j++] = '?';           /* a control byte, or not UTF-8 */
-            u++;
-        }
-    }
-    o[j] = '\0';
-    return o;
+    return ipcg_escape(p, s, &label_escaping);
 }
 
 static void family(ipcg_out_t *out, apr_pool_t *p, const char *name,

@@ -1,6 +1,8 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 /* Numbers and times for people (ipcg_units.h). */
 
+#include <string.h>
+
 #include <apr_strings.h>
 #include <apr_time.h>
 
@@ -136,4 +138,50 @@ int ipcg_utf8_len(const unsigned char *s)
         return 0;
     }
     return n;
+}
+
+/* Whether @a u needs nothing: printable ASCII without a special byte. */
+static int escape_free(const unsigned char *u, const ipcg_escaping_t *e)
+{
+    for (; *u; u++) {
+        if (*u < 0x20 || *u >= 0x7f || e->special[*u]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *ipcg_escape(apr_pool_t *p, const char *s,
+                        const ipcg_escaping_t *e)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t j = 0;
+    char *o;
+
+    if (escape_free(u, e)) {
+        return s;
+    }
+    o = apr_palloc(p, strlen(s) * e->worst + 1);
+    while (*u) {
+        const char *ref = *u < 0x80 ? e->special[*u] : NULL;
+        int l;
+        if (ref) {
+            apr_size_t n = strlen(ref);
+            memcpy(o + j, ref, n);
+            j += n;
+            u++;
+        }
+        else if (*u >= 0x20 && *u != 0x7f && (l = ipcg_utf8_len(u)) > 0) {
+            memcpy(o + j, u, (apr_size_t)l);
+            j += (apr_size_t)l;
+            u += l;
+        }
+        else {
+            /* a control byte, or not UTF-8 */
+            j += (apr_size_t)apr_snprintf(o + j, e->worst + 1, e->other,
+                                          (unsigned)*u++);
+        }
+    }
+    o[j] = '\0';
+    return o;
 }

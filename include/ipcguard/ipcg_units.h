@@ -17,6 +17,25 @@ extern "C" {
  * it is not one (overlong, surrogate, beyond U+10FFFF, cut short). */
 int ipcg_utf8_len(const unsigned char *s);
 
+/** How one output language escapes text: the one escaping loop
+ * (ipcg_escape()) serves JSON, Prometheus labels and HTML. */
+typedef struct {
+    /** per ASCII byte: what it becomes, or NULL to keep it (control
+     * bytes without an entry are written with @a other) */
+    const char *const *special;
+    /** printf format, with the byte as unsigned, for a control byte or a
+     * byte that does not start valid UTF-8 */
+    const char *other;
+    /** the most bytes one input byte becomes */
+    apr_size_t worst;
+} ipcg_escaping_t;
+
+/** @a s escaped as @a e says: bytes in e->special replaced, valid UTF-8
+ * kept, anything else written with e->other. Returns @a s itself when
+ * nothing needs escaping. */
+const char *ipcg_escape(apr_pool_t *p, const char *s,
+                        const ipcg_escaping_t *e);
+
 /** 31900 -> "31,900". */
 const char *ipcg_grouped(apr_pool_t *p, apr_uint64_t v);
 
