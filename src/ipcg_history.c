@@ -105,70 +105,28 @@ static int plain_char(unsigned char c)
 /* Bytes other than [A-Za-z0-9._] as %XX; the empty string as "-". */
 static const char *enc(apr_pool_t *p, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    char *out, *o;
+    apr_size_t n = strlen(s);
+    char *out;
 
-    if (*s == '\0') {
+    if (n == 0) {
         return "-";
     }
-    out = apr_palloc(p, strlen(s) * 3 + 1);
-    for (o = out; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (plain_char(c)) {
-            *o++ = (char)c;
-        }
-        else {
-            *o++ = '%';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-    }
-    *o = '\0';
+    out = apr_palloc(p, n * 3 + 1);
+    ipcg_pct_encode(out, s, n, plain_char);
     return out;
-}
-
-static int hexdigit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 /* The inverse of enc(), refusing anything enc() would not write. */
 static int dec(const char *s, char *out, apr_size_t cap)
 {
-    apr_size_t n = 0;
+    const char *at;
 
     if (strcmp(s, "-") == 0) {
         out[0] = '\0';
         return 1;
     }
-    for (; *s; n++) {
-        unsigned char c;
-        if (n + 1 >= cap) {
-            return 0;
-        }
-        if (*s == '%') {
-            int hi = hexdigit(s[1]), lo = hi < 0 ? -1 : hexdigit(s[2]);
-            if (lo < 0) {
-                return 0;
-            }
-            c = (unsigned char)(hi * 16 + lo);
-            if (plain_char(c) || c == '\0') {
-                return 0;
-            }
-            s += 3;
-        }
-        else if (plain_char((unsigned char)*s)) {
-            c = (unsigned char)*s++;
-        }
-        else {
-            return 0;
-        }
-        out[n] = (char)c;
-    }
-    out[n] = '\0';
-    return n > 0;
+    return ipcg_pct_decode(s, out, cap, plain_char, &at) == IPCG_PCT_OK
+           && out[0] != '\0';
 }
 
 char *ipcg_history_format(apr_pool_t *p, const ipcg_history_t *h,
@@ -240,21 +198,12 @@ static apr_status_t hbad(hctx_t *c, const char *what)
 /* A decimal number exactly as the writer prints it. */
 static int canon_i64(const char *s, apr_int64_t *out)
 {
-    const char *d = *s == '-' ? s + 1 : s;
-
-    if (*d == '\0' || (d[0] == '0' && d[1] != '\0')
-        || (s != d && d[0] == '0')) {
-        return 0;
-    }
-    return ipcg_parse_i64(s, out) == APR_SUCCESS;
+    return ipcg_canon_i64(s, out) == NULL;
 }
 
 static int canon_u64(const char *s, apr_uint64_t *out)
 {
-    if (*s == '\0' || *s == '-' || *s == '+' || (s[0] == '0' && s[1] != '\0')) {
-        return 0;
-    }
-    return ipcg_parse_u64(s, out) == APR_SUCCESS;
+    return ipcg_canon_u64(s, out) == NULL;
 }
 
 /* "name value" with exactly this name. */

@@ -114,29 +114,22 @@ static int must_escape(unsigned char c)
     return c < 0x21 || c > 0x7e || c == '%' || c == '=';
 }
 
+static int plain_byte(unsigned char c)
+{
+    return !must_escape(c);
+}
+
 /* Append @a s (at most @a max bytes of it, fixed buffers may lack their
  * NUL) percent-encoded, %XX in upper case. */
 static void sb_add_enc(sbuf_t *b, const char *s, apr_size_t max)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    apr_size_t i, n = 0;
+    apr_size_t n = 0;
 
     while (n < max && s[n] != '\0') {
         n++;
     }
     sb_reserve(b, 3 * n);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (must_escape(c)) {
-            b->buf[b->len++] = '%';
-            b->buf[b->len++] = hex[c >> 4];
-            b->buf[b->len++] = hex[c & 15];
-        }
-        else {
-            b->buf[b->len++] = (char)c;
-        }
-    }
-    b->buf[b->len] = '\0';
+    b->len += ipcg_pct_encode(b->buf + b->len, s, n, plain_byte);
 }
 
 /* A short, printable rendering of text taken from a file, for messages
@@ -354,32 +347,13 @@ static apr_status_t bad(pctx_t *c, const char *fmt, ...)
     return APR_EGENERAL;
 }
 
-/* A number as format_value writes it: digits, no leading zero, no '+',
- * a '-' only before a number that is not zero. NULL if fine, else why. */
-static const char *noncanonical(const char *s, int sign_ok)
-{
-    if (sign_ok && *s == '-') {
-        s++;
-        if (*s == '0') {
-            return "not a canonical number";
-        }
-    }
-    if (*s == '\0' || strspn(s, "0123456789") != strlen(s)) {
-        return "not a number";
-    }
-    if (s[0] == '0' && s[1] != '\0') {
-        return "leading zero";
-    }
-    return NULL;
-}
-
 static apr_status_t get_u64(pctx_t *c, const char *name, const char *s,
                             apr_uint64_t max, apr_uint64_t *out)
 {
-    const char *e = noncanonical(s, 0);
     apr_uint64_t v = 0;
+    const char *e = ipcg_canon_u64(s, &v);
 
-    if (e == NULL && (ipcg_parse_u64(s, &v) != APR_SUCCESS || v > max)) {
+    if (e == NULL && v > max) {
         e = "out of range";
     }
     if (e) {
@@ -392,11 +366,10 @@ static apr_status_t get_u64(pctx_t *c, const char *name, const char *s,
 static apr_status_t get_i64(pctx_t *c, const char *name, const char *s,
                             apr_int64_t lo, apr_int64_t hi, apr_int64_t *out)
 {
-    const char *e = noncanonical(s, 1);
     apr_int64_t v = 0;
+    const char *e = ipcg_canon_i64(s, &v);
 
-    if (e == NULL && (ipcg_parse_i64(s, &v) != APR_SUCCESS || v < lo
-                      || v > hi)) {
+    if (e == NULL && (v < lo || v > hi)) {
         e = "out of range";
     }
     if (e) {
@@ -406,58 +379,36 @@ static apr_status_t get_i64(pctx_t *c, const char *name, const char *s,
     return APR_SUCCESS;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'A' && ch <= 'F') {
-        return ch - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Decode @a s into @a out of @a cap bytes (NUL included). Only what
  * sb_add_enc() writes is accepted, so that formatting gives the same
  * bytes back: upper-case escapes, each for a byte that needs one. */
 static apr_status_t decode(pctx_t *c, const char *name, const char *s,
                            char *out, apr_size_t cap)
 {
-    apr_size_t j = 0;
+    const char *at = s;
+    char hx[3];
 
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (j + 1 >= cap) {
-            return bad(c, "%s longer than %lu bytes", name,
-                       (unsigned long)(cap - 1));
-        }
-        if (ch == '%') {
-            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-            unsigned v;
-            if (hi < 0 || lo < 0) {
-                return bad(c, "bad percent-escape in %s", name);
-            }
-            v = (unsigned)(hi * 16 + lo);
-            if (v == 0) {
-                return bad(c, "NUL byte in %s", name);
-            }
-            if (!must_escape((unsigned char)v)) {
-                return bad(c, "bad percent-escape in %s (%%%c%c stands for "
-                           "'%c', which is written as it is)", name, s[1],
-                           s[2], (char)v);
-            }
-            out[j++] = (char)v;
-            s += 2;
-        }
-        else if (must_escape(ch)) {
-            return bad(c, "unescaped byte 0x%02X in %s", (unsigned)ch, name);
-        }
-        else {
-            out[j++] = (char)ch;
-        }
+    switch (ipcg_pct_decode(s, out, cap, plain_byte, &at)) {
+    case IPCG_PCT_OK:
+        return APR_SUCCESS;
+    case IPCG_PCT_TOO_LONG:
+        return bad(c, "%s longer than %lu bytes", name,
+                   (unsigned long)(cap - 1));
+    case IPCG_PCT_BAD_ESCAPE:
+        return bad(c, "bad percent-escape in %s", name);
+    case IPCG_PCT_NUL:
+        return bad(c, "NUL byte in %s", name);
+    case IPCG_PCT_NEEDLESS:
+        hx[0] = at[1];
+        hx[1] = at[2];
+        hx[2] = '\0';
+        return bad(c, "bad percent-escape in %s (%%%c%c stands for '%c', "
+                   "which is written as it is)", name, at[1], at[2],
+                   (char)strtoul(hx, NULL, 16));
+    default:
+        return bad(c, "unescaped byte 0x%02X in %s",
+                   (unsigned)(unsigned char)*at, name);
     }
-    out[j] = '\0';
-    return APR_SUCCESS;
 }
 
 /* The numbers: canonical decimal in the field's range; the mode: four

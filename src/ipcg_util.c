@@ -65,6 +65,114 @@ apr_status_t ipcg_parse_i64(const char *s, apr_int64_t *out)
     return APR_SUCCESS;
 }
 
+/* The shape of a canonical decimal; NULL if fine, else why not. */
+static const char *noncanonical(const char *s, int sign_ok)
+{
+    if (sign_ok && *s == '-') {
+        s++;
+        if (*s == '0') {
+            return "not a canonical number";
+        }
+    }
+    if (*s == '\0' || strspn(s, "0123456789") != strlen(s)) {
+        return "not a number";
+    }
+    if (s[0] == '0' && s[1] != '\0') {
+        return "leading zero";
+    }
+    return NULL;
+}
+
+const char *ipcg_canon_u64(const char *s, apr_uint64_t *out)
+{
+    const char *e = noncanonical(s, 0);
+
+    if (e == NULL && ipcg_parse_u64(s, out) != APR_SUCCESS) {
+        e = "out of range";
+    }
+    return e;
+}
+
+const char *ipcg_canon_i64(const char *s, apr_int64_t *out)
+{
+    const char *e = noncanonical(s, 1);
+
+    if (e == NULL && ipcg_parse_i64(s, out) != APR_SUCCESS) {
+        e = "out of range";
+    }
+    return e;
+}
+
+apr_size_t ipcg_pct_encode(char *out, const char *s, apr_size_t n,
+                           ipcg_pct_plain_fn *plain)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    apr_size_t i, j = 0;
+
+    for (i = 0; i < n && s[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (plain(c)) {
+            out[j++] = (char)c;
+        }
+        else {
+            out[j++] = '%';
+            out[j++] = hex[c >> 4];
+            out[j++] = hex[c & 15];
+        }
+    }
+    out[j] = '\0';
+    return j;
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+    if (ch >= 'A' && ch <= 'F') {
+        return ch - 'A' + 10;
+    }
+    return -1;
+}
+
+ipcg_pct_e ipcg_pct_decode(const char *s, char *out, apr_size_t cap,
+                           ipcg_pct_plain_fn *plain, const char **at)
+{
+    apr_size_t j = 0;
+
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        *at = s;
+        if (j + 1 >= cap) {
+            return IPCG_PCT_TOO_LONG;
+        }
+        if (ch == '%') {
+            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+            unsigned v;
+            if (hi < 0 || lo < 0) {
+                return IPCG_PCT_BAD_ESCAPE;
+            }
+            v = (unsigned)(hi * 16 + lo);
+            if (v == 0) {
+                return IPCG_PCT_NUL;
+            }
+            if (plain((unsigned char)v)) {
+                return IPCG_PCT_NEEDLESS;
+            }
+            out[j++] = (char)v;
+            s += 2;
+        }
+        else if (!plain(ch)) {
+            return IPCG_PCT_UNESCAPED;
+        }
+        else {
+            out[j++] = (char)ch;
+        }
+    }
+    out[j] = '\0';
+    return IPCG_PCT_OK;
+}
+
 apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,
                             char **text, apr_size_t *len)
 {

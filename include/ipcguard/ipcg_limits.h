@@ -86,6 +86,40 @@ apr_status_t ipcg_parse_u64(const char *s, apr_uint64_t *out);
 /** Parse a whole signed decimal with no junk and no overflow. */
 apr_status_t ipcg_parse_i64(const char *s, apr_int64_t *out);
 
+/** A decimal exactly as the state and history files write it: digits,
+ * no leading zero, no '+'; for the signed one a '-' only before a number
+ * that is not zero. NULL when @a s is one (then in @a out), else why not:
+ * "not a number", "not a canonical number", "leading zero" or
+ * "out of range". */
+const char *ipcg_canon_u64(const char *s, apr_uint64_t *out);
+/** The same, signed. */
+const char *ipcg_canon_i64(const char *s, apr_int64_t *out);
+
+/** The bytes a file format writes as they are; the others as %XX. */
+typedef int ipcg_pct_plain_fn(unsigned char c);
+
+/** The first @a n bytes of @a s (fewer at a NUL) percent-encoded, %XX in
+ * upper case, into @a out, which has room for 3 * @a n + 1 bytes; the
+ * length written, without the NUL that ends it. */
+apr_size_t ipcg_pct_encode(char *out, const char *s, apr_size_t n,
+                           ipcg_pct_plain_fn *plain);
+
+/** What ipcg_pct_decode() found. */
+typedef enum {
+    IPCG_PCT_OK,
+    IPCG_PCT_TOO_LONG,      /**< more than @a cap - 1 bytes */
+    IPCG_PCT_BAD_ESCAPE,    /**< '%' without two upper-case hex digits */
+    IPCG_PCT_NUL,           /**< %00 */
+    IPCG_PCT_NEEDLESS,      /**< an escape for a plain byte */
+    IPCG_PCT_UNESCAPED      /**< a byte that is not plain, as it is */
+} ipcg_pct_e;
+
+/** @a s decoded into @a out of @a cap bytes (NUL included), accepting only
+ * what ipcg_pct_encode() writes, so that encoding gives the same bytes
+ * back. On failure @a at points at the offending input. */
+ipcg_pct_e ipcg_pct_decode(const char *s, char *out, apr_size_t cap,
+                           ipcg_pct_plain_fn *plain, const char **at);
+
 /** Read a small text file whole (at most @a max bytes) into a NUL-ended
  * buffer from @a p. Bigger files are APR_ENOSPC: never half-read. */
 apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,
