@@ -319,26 +319,6 @@ apr_status_t ipcg_scan_sysv(apr_pool_t *p, const ipcg_paths_t *paths,
     return APR_SUCCESS;
 }
 
-/* APR's permission bits back to the octal mode the kernel shows. */
-static apr_uint32_t unix_mode(apr_fileperms_t perms)
-{
-    apr_uint32_t mode = 0;
-
-    if (perms & APR_USETID) mode |= 04000;
-    if (perms & APR_GSETID) mode |= 02000;
-    if (perms & APR_WSTICKY) mode |= 01000;
-    if (perms & APR_UREAD) mode |= 0400;
-    if (perms & APR_UWRITE) mode |= 0200;
-    if (perms & APR_UEXECUTE) mode |= 0100;
-    if (perms & APR_GREAD) mode |= 040;
-    if (perms & APR_GWRITE) mode |= 020;
-    if (perms & APR_GEXECUTE) mode |= 010;
-    if (perms & APR_WREAD) mode |= 04;
-    if (perms & APR_WWRITE) mode |= 02;
-    if (perms & APR_WEXECUTE) mode |= 01;
-    return mode;
-}
-
 static int devshm_entry(apr_pool_t *p, const ipcg_paths_t *paths,
                         const char *name, ipcg_obj_t *obj, int *cut);
 
@@ -790,7 +770,7 @@ static int devshm_entry(apr_pool_t *p, const ipcg_paths_t *paths,
     obj->kind = strncmp(name, "sem.", 4) == 0 ? IPCG_POSIX_SEM
                                                : IPCG_POSIX_SHM;
     obj->id = -1;
-    obj->mode = unix_mode(fi.protection);
+    obj->mode = ipcg_unix_mode(fi.protection);
     obj->uid = obj->cuid = (apr_uint32_t)fi.user;
     obj->gid = obj->cgid = (apr_uint32_t)fi.group;
     obj->size = (apr_uint64_t)fi.size;

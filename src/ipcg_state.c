@@ -1118,25 +1118,6 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
 #define PERM_0600 (APR_FPROT_UREAD | APR_FPROT_UWRITE)
 #define PERM_0700 (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE)
 
-static unsigned unix_perms(apr_fileperms_t perms)
-{
-    unsigned mode = 0;
-
-    if (perms & APR_FPROT_USETID) mode |= 04000;
-    if (perms & APR_FPROT_GSETID) mode |= 02000;
-    if (perms & APR_FPROT_WSTICKY) mode |= 01000;
-    if (perms & APR_FPROT_UREAD) mode |= 0400;
-    if (perms & APR_FPROT_UWRITE) mode |= 0200;
-    if (perms & APR_FPROT_UEXECUTE) mode |= 0100;
-    if (perms & APR_FPROT_GREAD) mode |= 040;
-    if (perms & APR_FPROT_GWRITE) mode |= 020;
-    if (perms & APR_FPROT_GEXECUTE) mode |= 010;
-    if (perms & APR_FPROT_WREAD) mode |= 04;
-    if (perms & APR_FPROT_WWRITE) mode |= 02;
-    if (perms & APR_FPROT_WEXECUTE) mode |= 01;
-    return mode;
-}
-
 static const char *type_name(apr_filetype_e t)
 {
     switch (t) {
@@ -1213,7 +1194,7 @@ static apr_status_t dir_safe(apr_pool_t *p, const char *dir,
                             uid_name(p, owner_uid));
         return APR_EACCES;
     }
-    mode = unix_perms(fi.protection);
+    mode = ipcg_unix_mode(fi.protection);
     if (mode & 022) {
         *why = apr_psprintf(p, "directory %s is group- or world-writable "
                             "(mode %04o)", dir, mode);
@@ -1451,7 +1432,7 @@ static apr_status_t path_safe(apr_pool_t *p, const char *path,
     }
     rv = file_safe(p, fi.filetype == APR_LNK, fi.filetype == APR_REG,
                    type_name(fi.filetype), (apr_uint32_t)fi.user,
-                   unix_perms(fi.protection), (apr_uint64_t)fi.size,
+                   ipcg_unix_mode(fi.protection), (apr_uint64_t)fi.size,
                    owner_uid, why);
     if (rv != APR_SUCCESS) {
         return rv;

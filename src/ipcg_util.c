@@ -226,3 +226,27 @@ apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,
     }
     return APR_SUCCESS;
 }
+
+apr_uint32_t ipcg_unix_mode(apr_fileperms_t perms)
+{
+    static const struct {
+        apr_fileperms_t apr;
+        apr_uint32_t unix_bit;
+    } bits[] = {
+        { APR_FPROT_USETID, 04000 }, { APR_FPROT_GSETID, 02000 },
+        { APR_FPROT_WSTICKY, 01000 }, { APR_FPROT_UREAD, 0400 },
+        { APR_FPROT_UWRITE, 0200 }, { APR_FPROT_UEXECUTE, 0100 },
+        { APR_FPROT_GREAD, 040 }, { APR_FPROT_GWRITE, 020 },
+        { APR_FPROT_GEXECUTE, 010 }, { APR_FPROT_WREAD, 04 },
+        { APR_FPROT_WWRITE, 02 }, { APR_FPROT_WEXECUTE, 01 },
+    };
+    apr_uint32_t mode = 0;
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+        if (perms & bits[i].apr) {
+            mode |= bits[i].unix_bit;
+        }
+    }
+    return mode;
+}

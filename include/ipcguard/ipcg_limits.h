@@ -9,6 +9,8 @@
 #ifndef IPCG_LIMITS_H
 #define IPCG_LIMITS_H
 
+#include <apr_file_info.h>
+
 #include "ipcguard/ipcg_scan.h"
 
 #ifdef __cplusplus
@@ -119,6 +121,9 @@ typedef enum {
  * back. On failure @a at points at the offending input. */
 ipcg_pct_e ipcg_pct_decode(const char *s, char *out, apr_size_t cap,
                            ipcg_pct_plain_fn *plain, const char **at);
+
+/** APR's permission bits back to the octal mode the kernel shows. */
+apr_uint32_t ipcg_unix_mode(apr_fileperms_t perms);
 
 /** Read a small text file whole (at most @a max bytes) into a NUL-ended
  * buffer from @a p. Bigger files are APR_ENOSPC: never half-read. */
