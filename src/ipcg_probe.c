@@ -17,6 +17,7 @@
 
 #include "ipcguard/ipcg_limits.h"
 #include "ipcguard/ipcg_probe.h"
+#include "ipcguard/ipcg_proc.h"
 
 /* glibc leaves union semun to the caller */
 union ipcg_semun {
@@ -54,6 +55,29 @@ static void fill_perm(ipcg_obj_t *o, const struct ipc_perm *perm)
     o->mode = perm->mode & 07777;
 }
 
+/* After a failed IPC_STAT: an object that is gone is no error (exists
+ * stays 0). */
+static apr_status_t stat_failed(void)
+{
+    return (errno == EINVAL || errno == EIDRM) ? APR_SUCCESS
+                                               : APR_FROM_OS_ERROR(errno);
+}
+
+/* What every SysV object's IPC_STAT tells, and the two pids it names. */
+static void found(ipcg_use_t *use, const struct ipc_perm *perm,
+                  apr_uint64_t size, apr_int64_t ctime, apr_int64_t cpid,
+                  apr_int64_t lpid)
+{
+    use->exists = 1;
+    fill_perm(&use->now, perm);
+    use->now.size = size;
+    use->now.ctime = ctime;
+    use->now.cpid = cpid;
+    use->now.lpid = lpid;
+    add_pid(use, cpid);
+    add_pid(use, lpid);
+}
+
 static apr_status_t probe_sem(const ipcg_obj_t *obj, ipcg_use_t *use)
 {
     struct semid_ds ds;
@@ -63,10 +87,7 @@ static apr_status_t probe_sem(const ipcg_obj_t *obj, ipcg_use_t *use)
 
     arg.buf = &ds;
     if (semctl(id, 0, IPC_STAT, arg) == -1) {
-        if (errno == EINVAL || errno == EIDRM) {
-            return APR_SUCCESS;           /* gone */
-        }
-        return APR_FROM_OS_ERROR(errno);
+        return stat_failed();
     }
     use->exists = 1;
     fill_perm(&use->now, &ds.sem_perm);
@@ -78,11 +99,11 @@ static apr_status_t probe_sem(const ipcg_obj_t *obj, ipcg_use_t *use)
         int ncnt = semctl(id, (int)i, GETNCNT);
         int zcnt = semctl(id, (int)i, GETZCNT);
         if (pid == -1 || ncnt == -1 || zcnt == -1) {
-            if (errno == EINVAL || errno == EIDRM) {
-                use->exists = 0;
-                return APR_SUCCESS;
+            apr_status_t rv = stat_failed();
+            if (rv == APR_SUCCESS) {
+                use->exists = 0;            /* gone meanwhile */
             }
-            return APR_FROM_OS_ERROR(errno);
+            return rv;
         }
         use->waiters += (apr_uint64_t)ncnt + (apr_uint64_t)zcnt;
         add_pid(use, pid);
@@ -95,22 +116,13 @@ static apr_status_t probe_shm(const ipcg_obj_t *obj, ipcg_use_t *use)
     struct shmid_ds ds;
 
     if (shmctl((int)obj->id, IPC_STAT, &ds) == -1) {
-        if (errno == EINVAL || errno == EIDRM) {
-            return APR_SUCCESS;
-        }
-        return APR_FROM_OS_ERROR(errno);
+        return stat_failed();
     }
-    use->exists = 1;
-    fill_perm(&use->now, &ds.shm_perm);
-    use->now.size = ds.shm_segsz;
-    use->now.ctime = ds.shm_ctime;
+    found(use, &ds.shm_perm, ds.shm_segsz, ds.shm_ctime, ds.shm_cpid,
+          ds.shm_lpid);
     use->now.otime = ds.shm_atime;
     use->now.nattch = ds.shm_nattch;
-    use->now.cpid = ds.shm_cpid;
-    use->now.lpid = ds.shm_lpid;
     use->nattch = ds.shm_nattch;
-    add_pid(use, ds.shm_cpid);
-    add_pid(use, ds.shm_lpid);
     return APR_SUCCESS;
 }
 
@@ -119,20 +131,11 @@ static apr_status_t probe_msg(const ipcg_obj_t *obj, ipcg_use_t *use)
     struct msqid_ds ds;
 
     if (msgctl((int)obj->id, IPC_STAT, &ds) == -1) {
-        if (errno == EINVAL || errno == EIDRM) {
-            return APR_SUCCESS;
-        }
-        return APR_FROM_OS_ERROR(errno);
+        return stat_failed();
     }
-    use->exists = 1;
-    fill_perm(&use->now, &ds.msg_perm);
-    use->now.size = ds.__msg_cbytes;
+    found(use, &ds.msg_perm, ds.__msg_cbytes, ds.msg_ctime, ds.msg_lspid,
+          ds.msg_lrpid);
     use->now.nattch = ds.msg_qnum;
-    use->now.ctime = ds.msg_ctime;
-    use->now.cpid = ds.msg_lspid;
-    use->now.lpid = ds.msg_lrpid;
-    add_pid(use, ds.msg_lspid);
-    add_pid(use, ds.msg_lrpid);
     return APR_SUCCESS;
 }
 
@@ -234,6 +237,23 @@ static int other_device(const char *s, dev_t shm_dev)
            || (apr_uint64_t)min != (apr_uint64_t)minor(shm_dev);
 }
 
+/* The first pid found for inode @a ino is its user. */
+static void add_user(apr_pool_t *p, apr_hash_t *users, apr_uint64_t ino,
+                     apr_int64_t pid)
+{
+    apr_uint64_t *k;
+    apr_int64_t *v;
+
+    if (apr_hash_get(users, &ino, sizeof(ino)) != NULL) {
+        return;
+    }
+    k = apr_palloc(p, sizeof(*k));
+    v = apr_palloc(p, sizeof(*v));
+    *k = ino;
+    *v = pid;
+    apr_hash_set(users, k, sizeof(*k), v);
+}
+
 static void maps_users(apr_pool_t *p, const char *text, const char *prefix,
                        apr_int64_t pid, dev_t shm_dev, apr_hash_t *users)
 {
@@ -268,13 +288,7 @@ static void maps_users(apr_pool_t *p, const char *text, const char *prefix,
                     *sp = '\0';
                 }
                 if (ipcg_parse_u64(buf, &ino) == APR_SUCCESS && ino) {
-                    apr_uint64_t *k = apr_palloc(p, sizeof(*k));
-                    apr_int64_t *v = apr_palloc(p, sizeof(*v));
-                    *k = ino;
-                    *v = pid;
-                    if (apr_hash_get(users, k, sizeof(*k)) == NULL) {
-                        apr_hash_set(users, k, sizeof(*k), v);
-                    }
+                    add_user(p, users, ino, pid);
                 }
             }
         }
@@ -282,77 +296,66 @@ static void maps_users(apr_pool_t *p, const char *text, const char *prefix,
     }
 }
 
+/* The walk of every process's maps and open descriptors for files in
+ * /dev/shm: the first pid found for each inode. */
+typedef struct {
+    apr_pool_t *p;
+    const ipcg_paths_t *paths;
+    const char *prefix;         /* " <devshm>/" in a maps line */
+    dev_t dev;                  /* /dev/shm's device */
+    apr_hash_t *users;
+    apr_int64_t pid;
+    const char *fddir;
+} users_walk_t;
+
+/* One open descriptor: stat follows the link to the file itself. */
+static void fd_user(void *baton, apr_pool_t *sub, const apr_finfo_t *e)
+{
+    users_walk_t *w = baton;
+    struct stat st;
+
+    if (e->name[0] == '.'
+        || stat(apr_pstrcat(sub, w->fddir, "/", e->name, NULL), &st) != 0
+        || st.st_dev != w->dev) {
+        return;
+    }
+    add_user(w->p, w->users, (apr_uint64_t)st.st_ino, w->pid);
+}
+
+static void proc_users(void *baton, apr_pool_t *sub, apr_int64_t pid)
+{
+    users_walk_t *w = baton;
+    char *text;
+
+    if (ipcg_read_file(sub, apr_psprintf(sub, "%s/%" APR_INT64_T_FMT "/maps",
+                                         w->paths->proc, pid),
+                       (apr_size_t)64 * 1024 * 1024, &text, NULL)
+        == APR_SUCCESS) {
+        maps_users(w->p, text, w->prefix, pid, w->dev, w->users);
+    }
+    w->pid = pid;
+    w->fddir = apr_psprintf(sub, "%s/%" APR_INT64_T_FMT "/fd", w->paths->proc,
+                            pid);
+    ipcg_dir_each(sub, w->fddir, APR_FINFO_NAME, fd_user, w);
+}
+
 apr_status_t ipcg_posix_users(apr_pool_t *p, const ipcg_paths_t *paths,
                               apr_hash_t **users)
 {
-    apr_dir_t *dir;
-    apr_finfo_t dent;
-    apr_status_t rv;
-    apr_pool_t *sub;
     struct stat shm_st;
-    const char *prefix = apr_pstrcat(p, " ", paths->devshm, "/", NULL);
+    users_walk_t w;
 
     *users = apr_hash_make(p);
     if (stat(paths->devshm, &shm_st) != 0) {
         return APR_FROM_OS_ERROR(errno);
     }
-    rv = apr_dir_open(&dir, paths->proc, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    apr_pool_create(&sub, p);
-    for (;;) {
-        apr_int64_t pid;
-        char *text;
-        const char *fddir;
-        apr_dir_t *fds;
-
-        rv = apr_dir_read(&dent, APR_FINFO_NAME, dir);
-        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
-            break;
-        }
-        if (dent.name == NULL || ipcg_parse_i64(dent.name, &pid) != APR_SUCCESS
-            || pid <= 0) {
-            continue;
-        }
-        apr_pool_clear(sub);
-        if (ipcg_read_file(sub, apr_psprintf(sub, "%s/%s/maps", paths->proc,
-                                             dent.name),
-                           (apr_size_t)64 * 1024 * 1024, &text, NULL)
-            == APR_SUCCESS) {
-            maps_users(p, text, prefix, pid, shm_st.st_dev, *users);
-        }
-        /* open descriptors: stat follows the link to the file itself */
-        fddir = apr_psprintf(sub, "%s/%s/fd", paths->proc, dent.name);
-        if (apr_dir_open(&fds, fddir, sub) == APR_SUCCESS) {
-            apr_finfo_t fdent;
-            for (;;) {
-                struct stat st;
-                rv = apr_dir_read(&fdent, APR_FINFO_NAME, fds);
-                if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
-                    break;
-                }
-                if (fdent.name == NULL || fdent.name[0] == '.') {
-                    continue;
-                }
-                if (stat(apr_pstrcat(sub, fddir, "/", fdent.name, NULL), &st)
-                        == 0
-                    && st.st_dev == shm_st.st_dev) {
-                    apr_uint64_t *k = apr_palloc(p, sizeof(*k));
-                    apr_int64_t *v = apr_palloc(p, sizeof(*v));
-                    *k = (apr_uint64_t)st.st_ino;
-                    *v = pid;
-                    if (apr_hash_get(*users, k, sizeof(*k)) == NULL) {
-                        apr_hash_set(*users, k, sizeof(*k), v);
-                    }
-                }
-            }
-            apr_dir_close(fds);
-        }
-    }
-    apr_pool_destroy(sub);
-    apr_dir_close(dir);
-    return APR_SUCCESS;
+    memset(&w, 0, sizeof(w));
+    w.p = p;
+    w.paths = paths;
+    w.prefix = apr_pstrcat(p, " ", paths->devshm, "/", NULL);
+    w.dev = shm_st.st_dev;
+    w.users = *users;
+    return ipcg_proc_each(p, paths, proc_users, &w);
 }
 
 apr_status_t ipcg_remove(apr_pool_t *p, const ipcg_paths_t *paths,

@@ -283,41 +283,60 @@ apr_status_t ipcg_proc_read(apr_pool_t *p, const ipcg_paths_t *paths,
     return APR_SUCCESS;
 }
 
+typedef struct {
+    ipcg_proc_fn *fn;
+    void *baton;
+} proc_walk_t;
+
+static void proc_entry(void *baton, apr_pool_t *sub, const apr_finfo_t *e)
+{
+    proc_walk_t *w = baton;
+    apr_int64_t pid;
+
+    if (ipcg_parse_i64(e->name, &pid) == APR_SUCCESS && pid > 0) {
+        w->fn(w->baton, sub, pid);
+    }
+}
+
+apr_status_t ipcg_proc_each(apr_pool_t *p, const ipcg_paths_t *paths,
+                            ipcg_proc_fn *fn, void *baton)
+{
+    proc_walk_t w;
+
+    w.fn = fn;
+    w.baton = baton;
+    return ipcg_dir_each(p, paths->proc, APR_FINFO_NAME, proc_entry, &w);
+}
+
+typedef struct {
+    const ipcg_paths_t *paths;
+    apr_array_header_t *procs;
+} proc_list_t;
+
+static void list_one(void *baton, apr_pool_t *sub, apr_int64_t pid)
+{
+    proc_list_t *l = baton;
+    ipcg_proc_t pr;
+
+    /* a process may exit between the listing and the read */
+    if (ipcg_proc_read(sub, l->paths, pid, 0, &pr) == APR_SUCCESS) {
+        *(ipcg_proc_t *)apr_array_push(l->procs) = pr;
+    }
+}
+
 apr_status_t ipcg_proc_list(apr_pool_t *p, const ipcg_paths_t *paths,
                             apr_array_header_t **procs)
 {
-    apr_dir_t *dir;
-    apr_finfo_t dent;
+    proc_list_t l;
     apr_status_t rv;
-    apr_pool_t *sub;
 
-    rv = apr_dir_open(&dir, paths->proc, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    l.paths = paths;
+    l.procs = apr_array_make(p, 256, sizeof(ipcg_proc_t));
+    rv = ipcg_proc_each(p, paths, list_one, &l);
+    if (rv == APR_SUCCESS) {
+        *procs = l.procs;
     }
-    *procs = apr_array_make(p, 256, sizeof(ipcg_proc_t));
-    apr_pool_create(&sub, p);
-    for (;;) {
-        apr_int64_t pid;
-        ipcg_proc_t pr;
-
-        rv = apr_dir_read(&dent, APR_FINFO_NAME, dir);
-        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
-            break;
-        }
-        if (dent.name == NULL || ipcg_parse_i64(dent.name, &pid) != APR_SUCCESS
-            || pid <= 0) {
-            continue;
-        }
-        apr_pool_clear(sub);
-        /* a process may exit between the listing and the read */
-        if (ipcg_proc_read(sub, paths, pid, 0, &pr) == APR_SUCCESS) {
-            *(ipcg_proc_t *)apr_array_push(*procs) = pr;
-        }
-    }
-    apr_pool_destroy(sub);
-    apr_dir_close(dir);
-    return APR_SUCCESS;
+    return rv;
 }
 
 apr_array_header_t *ipcg_proc_tree(apr_pool_t *p,

@@ -322,43 +322,38 @@ apr_status_t ipcg_scan_sysv(apr_pool_t *p, const ipcg_paths_t *paths,
 static int devshm_entry(apr_pool_t *p, const ipcg_paths_t *paths,
                         const char *name, ipcg_obj_t *obj, int *cut);
 
+typedef struct {
+    const ipcg_paths_t *paths;
+    ipcg_snapshot_t *snap;
+} devshm_walk_t;
+
+static void devshm_one(void *baton, apr_pool_t *sub, const apr_finfo_t *e)
+{
+    devshm_walk_t *w = baton;
+    ipcg_obj_t obj;
+    int cut;
+
+    if (devshm_entry(sub, w->paths, e->name, &obj, &cut)) {
+        *(ipcg_obj_t *)apr_array_push(w->snap->objs) = obj;
+    }
+    else if (cut) {
+        w->snap->bad_lines++;
+    }
+}
+
 apr_status_t ipcg_scan_devshm(apr_pool_t *p, const ipcg_paths_t *paths,
                               ipcg_snapshot_t *snap)
 {
-    apr_dir_t *dir;
-    apr_finfo_t dent;
+    devshm_walk_t w;
     apr_status_t rv;
-    apr_pool_t *sub;
 
-    rv = apr_dir_open(&dir, paths->devshm, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    w.paths = paths;
+    w.snap = snap;
+    rv = ipcg_dir_each(p, paths->devshm, APR_FINFO_NAME, devshm_one, &w);
+    if (rv == APR_SUCCESS) {
+        snap->kinds_read |= (1 << IPCG_POSIX_SHM) | (1 << IPCG_POSIX_SEM);
     }
-    snap->kinds_read |= (1 << IPCG_POSIX_SHM) | (1 << IPCG_POSIX_SEM);
-    apr_pool_create(&sub, p);
-    for (;;) {
-        ipcg_obj_t obj;
-        int cut;
-
-        rv = apr_dir_read(&dent, APR_FINFO_NAME, dir);
-        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
-            break;                      /* APR_ENOENT: the end */
-        }
-        if (dent.name == NULL || strcmp(dent.name, ".") == 0
-            || strcmp(dent.name, "..") == 0) {
-            continue;
-        }
-        apr_pool_clear(sub);
-        if (devshm_entry(sub, paths, dent.name, &obj, &cut)) {
-            *(ipcg_obj_t *)apr_array_push(snap->objs) = obj;
-        }
-        else if (cut) {
-            snap->bad_lines++;
-        }
-    }
-    apr_pool_destroy(sub);
-    apr_dir_close(dir);
-    return APR_SUCCESS;
+    return rv;
 }
 
 apr_status_t ipcg_scan_all(apr_pool_t *p, const ipcg_paths_t *paths,

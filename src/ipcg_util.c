@@ -250,3 +250,33 @@ apr_uint32_t ipcg_unix_mode(apr_fileperms_t perms)
     }
     return mode;
 }
+
+apr_status_t ipcg_dir_each(apr_pool_t *p, const char *dir,
+                           apr_int32_t wanted, ipcg_dir_fn *fn, void *baton)
+{
+    apr_dir_t *d;
+    apr_finfo_t dent;
+    apr_status_t rv;
+    apr_pool_t *sub;
+
+    rv = apr_dir_open(&d, dir, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_pool_create(&sub, p);
+    for (;;) {
+        rv = apr_dir_read(&dent, wanted, d);
+        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+            break;                      /* APR_ENOENT: the end */
+        }
+        if (dent.name == NULL || strcmp(dent.name, ".") == 0
+            || strcmp(dent.name, "..") == 0) {
+            continue;
+        }
+        apr_pool_clear(sub);
+        fn(baton, sub, &dent);
+    }
+    apr_pool_destroy(sub);
+    apr_dir_close(d);
+    return APR_SUCCESS;
+}

@@ -125,6 +125,18 @@ ipcg_pct_e ipcg_pct_decode(const char *s, char *out, apr_size_t cap,
 /** APR's permission bits back to the octal mode the kernel shows. */
 apr_uint32_t ipcg_unix_mode(apr_fileperms_t perms);
 
+/** What ipcg_dir_each() calls for one entry; @a sub is cleared before
+ * each call. */
+typedef void ipcg_dir_fn(void *baton, apr_pool_t *sub,
+                         const apr_finfo_t *entry);
+
+/** Calls @a fn for every entry of @a dir but "." and "..", as
+ * apr_dir_read() gives it with @a wanted (APR_FINFO_NAME and more). An
+ * error while reading ends the walk as its end does; only a directory
+ * that cannot be opened is an error. */
+apr_status_t ipcg_dir_each(apr_pool_t *p, const char *dir,
+                           apr_int32_t wanted, ipcg_dir_fn *fn, void *baton);
+
 /** Read a small text file whole (at most @a max bytes) into a NUL-ended
  * buffer from @a p. Bigger files are APR_ENOSPC: never half-read. */
 apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,

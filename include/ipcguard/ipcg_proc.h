@@ -55,6 +55,14 @@ apr_status_t ipcg_parse_proc_maps(const char *text, ipcg_proc_t *pr);
 apr_status_t ipcg_proc_read(apr_pool_t *p, const ipcg_paths_t *paths,
                             apr_int64_t pid, int memory, ipcg_proc_t *pr);
 
+/** What ipcg_proc_each() calls for one process. */
+typedef void ipcg_proc_fn(void *baton, apr_pool_t *sub, apr_int64_t pid);
+
+/** Calls @a fn for every process in paths->proc (the one walk of /proc),
+ * with @a sub cleared before each call. */
+apr_status_t ipcg_proc_each(apr_pool_t *p, const ipcg_paths_t *paths,
+                            ipcg_proc_fn *fn, void *baton);
+
 /** All processes' stat (no memory), as ipcg_proc_t. */
 apr_status_t ipcg_proc_list(apr_pool_t *p, const ipcg_paths_t *paths,
                             apr_array_header_t **procs);
