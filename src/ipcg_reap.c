@@ -838,6 +838,19 @@ void ipcg_reap_judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
 /* ------------------------------------------------------------------ */
 /* Removing exactly what was checked                                    */
 
+/* @a name for a log line: its printable ASCII bytes, '?' for the others
+ * (the name may hold anything), cut to @a size - 1 bytes. */
+static void printable(char *safe, apr_size_t size, const char *name)
+{
+    apr_size_t i;
+
+    for (i = 0; i < size - 1 && name[i]; i++) {
+        unsigned char c = (unsigned char)name[i];
+        safe[i] = (char)((c < 0x20 || c >= 0x7f) ? '?' : c);
+    }
+    safe[i] = '\0';
+}
+
 static int valid_name(const char *name)
 {
     return name[0] != '\0' && strchr(name, '/') == NULL
@@ -909,12 +922,7 @@ static void remove_posix(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
     rv = rename_noreplace(aside, path);
     if (rv != APR_SUCCESS) {
         char safe[IPCG_NAME_MAX];
-        apr_size_t i;
-        for (i = 0; i < sizeof(safe) - 1 && rec->name[i]; i++) {
-            unsigned char ch = (unsigned char)rec->name[i];
-            safe[i] = (char)((ch < 0x20 || ch >= 0x7f) ? '?' : ch);
-        }
-        safe[i] = '\0';
+        printable(safe, sizeof(safe), rec->name);
         ipcg_log(IPCG_LOG_WARNING, rv, 25, "could not give %s/%s its name "
                  "back after the check before its removal failed; it stays "
                  "as %s", dir, safe, aside);
@@ -1026,12 +1034,7 @@ static void describe(char *buf, apr_size_t len, const ipcg_obj_t *x)
         /* the name may hold anything: the log shows it escaped by httpd,
          * and here only its printable bytes */
         char safe[IPCG_NAME_MAX];
-        apr_size_t i;
-        for (i = 0; i < sizeof(safe) - 1 && x->name[i]; i++) {
-            unsigned char c = (unsigned char)x->name[i];
-            safe[i] = (char)((c < 0x20 || c >= 0x7f) ? '?' : c);
-        }
-        safe[i] = '\0';
+        printable(safe, sizeof(safe), x->name);
         apr_snprintf(buf, len, "%s %s (%s, %s)", ipcg_kind_name(x->kind),
                      safe, x->module, ipcg_phase_name(x->phase));
     }
