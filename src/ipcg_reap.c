@@ -1090,28 +1090,25 @@ static const char *gone_phrase(apr_pool_t *p, int gone)
 
 static const char *kinds_phrase(apr_pool_t *p, const ipcg_cleanup_t *res)
 {
+    const struct {
+        unsigned count;
+        const char *what;
+    } kinds[] = {
+        { res->removed_sem, "semaphore set" },
+        { res->removed_shm, "shared memory segment" },
+        { res->removed_msg, "message queue" },
+        { res->removed_posix, "/dev/shm file" },
+    };
     const char *s = "";
     const char *sep = "";
+    apr_size_t i;
 
-    if (res->removed_sem) {
-        s = apr_psprintf(p, "%s%s%u semaphore set%s", s, sep,
-                         res->removed_sem, res->removed_sem == 1 ? "" : "s");
-        sep = ", ";
-    }
-    if (res->removed_shm) {
-        s = apr_psprintf(p, "%s%s%u shared memory segment%s", s, sep,
-                         res->removed_shm, res->removed_shm == 1 ? "" : "s");
-        sep = ", ";
-    }
-    if (res->removed_msg) {
-        s = apr_psprintf(p, "%s%s%u message queue%s", s, sep,
-                         res->removed_msg, res->removed_msg == 1 ? "" : "s");
-        sep = ", ";
-    }
-    if (res->removed_posix) {
-        s = apr_psprintf(p, "%s%s%u /dev/shm file%s", s, sep,
-                         res->removed_posix,
-                         res->removed_posix == 1 ? "" : "s");
+    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (kinds[i].count) {
+            s = apr_psprintf(p, "%s%s%u %s%s", s, sep, kinds[i].count,
+                             kinds[i].what, kinds[i].count == 1 ? "" : "s");
+            sep = ", ";
+        }
     }
     return s;
 }
