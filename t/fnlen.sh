@@ -41,6 +41,7 @@ start == 0 {
 }
 END {
     if (bad) {
+        fflush()
         printf "error: function longer than %d lines (file:function:lines above)\n", limit > "/dev/stderr"
         exit 1
     }
