@@ -85,39 +85,75 @@ const char *ipcg_reason_name(ipcg_reason_e r)
     return (unsigned)r < IPCG_WHY_COUNT ? reason_names[r] : "unknown";
 }
 
+/* A text per reason, in a table looked up by reason. */
+typedef struct {
+    ipcg_reason_e why;
+    const char *text;
+} reason_text_t;
+
+static const char *text_for(const reason_text_t *t, apr_size_t n,
+                            ipcg_reason_e why)
+{
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (t[i].why == why) {
+            return t[i].text;
+        }
+    }
+    return NULL;
+}
+
 /* The texts with nothing to fill in. */
-static const char *const fixed_texts[IPCG_WHY_COUNT] = {
-    [IPCG_WHY_GONE] = "already gone",
-    [IPCG_WHY_NOT_CANDIDATE] = "no orphan candidate: keyed, POSIX, or not "
-                               "the run User's",
-    [IPCG_WHY_LIVE_INSTANCE] = "registered by a live instance",
-    [IPCG_WHY_OTHER_STATE] = "recorded in another instance's state file: "
-                             "left to that instance's cleanup",
-    [IPCG_WHY_MAP_UNKNOWN] = "cannot tell who maps it",
-    [IPCG_WHY_NO_PID] = "no process ever operated on it: its creator "
-                        "cannot be proven dead",
-    [IPCG_WHY_PROCS_UNKNOWN] = "cannot list processes to rule out a live "
-                               "server without the module",
-    [IPCG_WHY_PROBE_FAILED] = "cannot probe it",
-    [IPCG_WHY_REMOVE_FAILED] = "removal failed",
+static const reason_text_t fixed_texts[] = {
+    { IPCG_WHY_GONE,
+      "already gone" },
+    { IPCG_WHY_NOT_CANDIDATE,
+      "no orphan candidate: keyed, POSIX, or not "
+      "the run User's" },
+    { IPCG_WHY_LIVE_INSTANCE,
+      "registered by a live instance" },
+    { IPCG_WHY_OTHER_STATE,
+      "recorded in another instance's state file: "
+      "left to that instance's cleanup" },
+    { IPCG_WHY_MAP_UNKNOWN,
+      "cannot tell who maps it" },
+    { IPCG_WHY_NO_PID,
+      "no process ever operated on it: its creator "
+      "cannot be proven dead" },
+    { IPCG_WHY_PROCS_UNKNOWN,
+      "cannot list processes to rule out a live "
+      "server without the module" },
+    { IPCG_WHY_PROBE_FAILED,
+      "cannot probe it" },
+    { IPCG_WHY_REMOVE_FAILED,
+      "removal failed" },
 };
 
 /* The texts that name the verdict's pid. */
-static const char *const pid_texts[IPCG_WHY_COUNT] = {
-    [IPCG_WHY_RUN_ALIVE] = "httpd pid %" APR_INT64_T_FMT " of this "
-                           "instance is still running",
-    [IPCG_WHY_RUN_UNKNOWN] = "cannot tell whether httpd pid %"
-                             APR_INT64_T_FMT " is alive",
-    [IPCG_WHY_OWNER_ALIVE] = "its owner pid %" APR_INT64_T_FMT " still runs",
-    [IPCG_WHY_OWNER_UNKNOWN] = "cannot tell whether its owner pid %"
-                               APR_INT64_T_FMT " runs",
-    [IPCG_WHY_LIVE_PID] = "used by live pid %" APR_INT64_T_FMT,
-    [IPCG_WHY_PID_UNKNOWN] = "cannot tell whether pid %" APR_INT64_T_FMT
-                             " is alive",
-    [IPCG_WHY_MAPPED] = "mapped or open by pid %" APR_INT64_T_FMT,
-    [IPCG_WHY_OTHER_HTTPD] = "httpd pid %" APR_INT64_T_FMT " runs without "
-                             "the module: its objects cannot be told from "
-                             "orphans",
+static const reason_text_t pid_texts[] = {
+    { IPCG_WHY_RUN_ALIVE,
+      "httpd pid %" APR_INT64_T_FMT " of this "
+      "instance is still running" },
+    { IPCG_WHY_RUN_UNKNOWN,
+      "cannot tell whether httpd pid %"
+      APR_INT64_T_FMT " is alive" },
+    { IPCG_WHY_OWNER_ALIVE,
+      "its owner pid %" APR_INT64_T_FMT " still runs" },
+    { IPCG_WHY_OWNER_UNKNOWN,
+      "cannot tell whether its owner pid %"
+      APR_INT64_T_FMT " runs" },
+    { IPCG_WHY_LIVE_PID,
+      "used by live pid %" APR_INT64_T_FMT },
+    { IPCG_WHY_PID_UNKNOWN,
+      "cannot tell whether pid %" APR_INT64_T_FMT
+      " is alive" },
+    { IPCG_WHY_MAPPED,
+      "mapped or open by pid %" APR_INT64_T_FMT },
+    { IPCG_WHY_OTHER_HTTPD,
+      "httpd pid %" APR_INT64_T_FMT " runs without "
+      "the module: its objects cannot be told from "
+      "orphans" },
 };
 
 /* The texts that need more of the verdict than one pid. */
@@ -194,13 +230,17 @@ static void detailed_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
 
 void ipcg_verdict_text(const ipcg_verdict_t *v, char *buf, apr_size_t len)
 {
-    unsigned r = (unsigned)v->reason;
+    const char *fixed = text_for(fixed_texts, sizeof(fixed_texts)
+                                              / sizeof(fixed_texts[0]),
+                                 v->reason);
+    const char *pid = text_for(pid_texts, sizeof(pid_texts)
+                                          / sizeof(pid_texts[0]), v->reason);
 
-    if (r < IPCG_WHY_COUNT && fixed_texts[r]) {
-        apr_snprintf(buf, len, "%s", fixed_texts[r]);
+    if (fixed) {
+        apr_snprintf(buf, len, "%s", fixed);
     }
-    else if (r < IPCG_WHY_COUNT && pid_texts[r]) {
-        apr_snprintf(buf, len, pid_texts[r], v->pid);
+    else if (pid) {
+        apr_snprintf(buf, len, pid, v->pid);
     }
     else {
         detailed_text(v, buf, len);

@@ -1535,6 +1535,7 @@ apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
     }
     *textp = NULL;
     *lenp = 0;
+    memset(&sb, 0, sizeof(sb));
     if ((rv = path_safe(p, path, owner_uid, why)) != APR_SUCCESS
         || (rv = open_safe(p, path, owner_uid, &fd, &sb, why))
            != APR_SUCCESS) {
