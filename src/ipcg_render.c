@@ -425,19 +425,25 @@ static void json_usage(apr_pool_t *p, const ipcg_view_t *v,
          v->objs->nelts, r->objs_dropped);
 }
 
-static void json_objects_cleanup(apr_pool_t *p, const ipcg_view_t *v,
-                                 ipcg_out_t *out)
+static void json_objects(apr_pool_t *p, const apr_array_header_t *objs,
+                         ipcg_out_t *out)
 {
-    const ipcg_report_t *r = &v->rep;
     int i;
 
     outs(out, "\"objects\":[");
-    for (i = 0; i < v->objs->nelts; i++) {
+    for (i = 0; i < objs->nelts; i++) {
         outs(out, i ? ",\n{" : "\n{");
-        json_obj_fields(p, out, &APR_ARRAY_IDX(v->objs, i, ipcg_obj_t));
+        json_obj_fields(p, out, &APR_ARRAY_IDX(objs, i, ipcg_obj_t));
         outs(out, "}");
     }
     outs(out, "],\n");
+}
+
+static void json_cleanup(apr_pool_t *p, const ipcg_view_t *v,
+                         ipcg_out_t *out)
+{
+    const ipcg_report_t *r = &v->rep;
+
     outf(out, p, "\"cleanup\":{\"ran\":%s,\"outcome\":\"%s\",\"mode\":\"%s\","
          "\"at\":%" APR_INT64_T_FMT ",\"removed_count\":%u,\"kept_count\":%u,"
          "\"duration_us\":%" APR_INT64_T_FMT ",\"previous_pid\":%"
@@ -541,7 +547,8 @@ void ipcg_render_json(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
     json_instance(p, v, out);
     json_limits(p, v, out);
     json_usage(p, v, out);
-    json_objects_cleanup(p, v, out);
+    json_objects(p, v->objs, out);
+    json_cleanup(p, v, out);
     json_processes(p, v, out);
     json_trends(p, v, out);
     outs(out, "],\n");
