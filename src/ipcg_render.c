@@ -139,9 +139,41 @@ static void auto_limits(apr_pool_t *p, const ipcg_report_t *r,
     }
 }
 
+/* An apr_uint64_t of the report by its offset: the tables below name
+ * the report's counters once for ?auto and once for ?metrics. */
+static apr_uint64_t rep_u64(const ipcg_report_t *r, apr_size_t offset)
+{
+    return *(const apr_uint64_t *)((const char *)r + offset);
+}
+
+static const struct {
+    const char *key;
+    apr_size_t offset;
+} auto_counter_fields[] = {
+    { "OrphanCandidates", offsetof(ipcg_report_t, orphans) },
+    { "OrphansProvable", offsetof(ipcg_report_t, orphans_provable) },
+    { "Processes", offsetof(ipcg_report_t, proc_count) },
+    { "ProcessesRssShmemBytes", offsetof(ipcg_report_t, proc_rss_shmem) },
+    { "ProcessesSharedAnonBytes",
+      offsetof(ipcg_report_t, proc_shared_anon) },
+    { "ProcessesSharedSysvBytes",
+      offsetof(ipcg_report_t, proc_shared_sysv) },
+    { "ProcessesSharedPosixBytes",
+      offsetof(ipcg_report_t, proc_shared_posix) },
+    { "ScansTotal", offsetof(ipcg_report_t, scans_total) },
+    { "WarningsTotal", offsetof(ipcg_report_t, warnings_total) },
+    { "ChildReapedTotal", offsetof(ipcg_report_t, child_reaped_total) },
+    { "RemovedTotal", offsetof(ipcg_report_t, removed_total) },
+    { "RegistryDropped", offsetof(ipcg_report_t, objs_dropped) },
+    { "OutsideRemovalsTotal",
+      offsetof(ipcg_report_t, outside_removals_total) },
+};
+
 static void auto_counters(apr_pool_t *p, const ipcg_report_t *r,
                           const char *prefix, ipcg_out_t *out)
 {
+    apr_size_t i;
+
     kv(out, p, prefix, "CleanupRan", r->cleanup.ran ? 1 : 0);
     kv(out, p, prefix, "CleanupRemoved", r->cleanup.removed_count);
     kv(out, p, prefix, "CleanupKept", r->cleanup.kept_count);
@@ -151,19 +183,11 @@ static void auto_counters(apr_pool_t *p, const ipcg_report_t *r,
     kv(out, p, prefix, "CleanupPreviousPid",
        (apr_uint64_t)(r->cleanup.previous_pid > 0 ? r->cleanup.previous_pid
                                                   : 0));
-    kv(out, p, prefix, "OrphanCandidates", r->orphans);
-    kv(out, p, prefix, "OrphansProvable", r->orphans_provable);
-    kv(out, p, prefix, "Processes", r->proc_count);
-    kv(out, p, prefix, "ProcessesRssShmemBytes", r->proc_rss_shmem);
-    kv(out, p, prefix, "ProcessesSharedAnonBytes", r->proc_shared_anon);
-    kv(out, p, prefix, "ProcessesSharedSysvBytes", r->proc_shared_sysv);
-    kv(out, p, prefix, "ProcessesSharedPosixBytes", r->proc_shared_posix);
-    kv(out, p, prefix, "ScansTotal", r->scans_total);
-    kv(out, p, prefix, "WarningsTotal", r->warnings_total);
-    kv(out, p, prefix, "ChildReapedTotal", r->child_reaped_total);
-    kv(out, p, prefix, "RemovedTotal", r->removed_total);
-    kv(out, p, prefix, "RegistryDropped", r->objs_dropped);
-    kv(out, p, prefix, "OutsideRemovalsTotal", r->outside_removals_total);
+    for (i = 0; i < sizeof(auto_counter_fields)
+                    / sizeof(auto_counter_fields[0]); i++) {
+        kv(out, p, prefix, auto_counter_fields[i].key,
+           rep_u64(r, auto_counter_fields[i].offset));
+    }
 }
 
 static void auto_forecasts(apr_pool_t *p, const ipcg_report_t *r,
@@ -665,7 +689,7 @@ static void metric_families(ipcg_out_t *out, apr_pool_t *p,
         for (j = 0; j < 4 && fam[i].fields[j].offset; j++) {
             const metric_field *f = &fam[i].fields[j];
             sample_u64(out, p, fam[i].name, f->labels,
-                       *(const apr_uint64_t *)((const char *)r + f->offset));
+                       rep_u64(r, f->offset));
         }
     }
 }
