@@ -39,14 +39,6 @@ guard-core:
 	@if grep -nE '#[[:space:]]*include[[:space:]]*[<"](httpd|http_[a-z_]+|ap_[a-z_]+|util_[a-z_]+|mpm_[a-z_]+|scoreboard)\.h' src/*.c include/ipcguard/*.h; then \
 	  echo "error: the core (src/, include/ipcguard/) must not include httpd headers" >&2; exit 1; fi
 
-# No function grows past 100 lines in the core, the glue or the tool;
-# the guard first proves on made-up files that it catches one.
-.PHONY: guard-fnlen
-all: guard-fnlen
-guard-fnlen:
-	@sh t/fnlen_test.sh
-	@sh t/fnlen.sh src/*.c tools/*.c mod_ipcguard*.c
-
 module: .libs/mod_ipcguard.so
 
 .libs/mod_ipcguard.so: mod_ipcguard.c $(CORE_SRC) $(CORE_HDR) | guard-core
@@ -265,3 +257,11 @@ deb:
 # where IPCGUARD_TEST_SYSTEM=1, as on CI's disposable machines).
 test-system: deb
 	@bash t/system/package.sh
+
+# No function grows past 100 lines in the core, the glue or the tool;
+# the guard first proves on made-up files that it catches one.
+.PHONY: guard-fnlen
+all: guard-fnlen
+guard-fnlen:
+	@sh t/fnlen_test.sh
+	@sh t/fnlen.sh src/*.c tools/*.c mod_ipcguard*.c
