@@ -215,16 +215,15 @@ static const char *set_value(cmd_parms *cmd, void *dc, const char *arg)
 static const char *set_flag(cmd_parms *cmd, void *dc, int flag)
 {
     const apr_size_t *offset = cmd->info;
-    ipcg_server_conf *c = ap_get_module_config(cmd->server->module_config,
-                                               &ipcguard_module);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     (void)dc;
-    if (err) {
-        return err;
+    if (err == NULL) {
+        char *c = ap_get_module_config(cmd->server->module_config,
+                                       &ipcguard_module);
+        *(int *)(void *)(c + *offset) = flag;
     }
-    *(int *)(void *)((char *)c + *offset) = flag;
-    return NULL;
+    return err;
 }
 
 /* cmd->info is not const in httpd's command_rec: the slots are only read */

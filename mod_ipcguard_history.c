@@ -55,70 +55,47 @@ void ipcgm_watch_generation(void)
     ipcgm.g->last_seen_at = apr_time_sec(apr_time_now());
 }
 
+/* Say that @a o of this server was removed from outside httpd. */
+static void log_outside(apr_pool_t *p, server_rec *s, const ipcg_obj_t *o,
+                        const ipcg_event_t *ev)
+{
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                 "ipcguard(301): %s %s%s (%s, %s) of this server (pid %"
+                 APR_INT64_T_FMT ") was removed by something outside "
+                 "httpd while the server ran: last seen %s, found gone "
+                 "%s; httpd did not remove it. The usual causes: an "
+                 "ipcrm loop in cron, ExecStartPre=/ExecStopPost= "
+                 "commands, systemd's RemoveIPC=yes, or a logind logout "
+                 "of the server's User. What used it fails from now on "
+                 "(prefork: AH00144, couldn't grab the accept mutex)",
+                 ipcg_kind_name(o->kind),
+                 o->id >= 0 ? "id " : "",
+                 o->id >= 0
+                     ? apr_psprintf(p, "%" APR_INT64_T_FMT " key 0x%08x",
+                                    o->id, (unsigned)o->key)
+                     : ap_escape_logitem(p, o->name),
+                 o->module, ipcg_phase_name(o->phase), ev->server_pid,
+                 ipcg_local_time(p, ev->last_seen),
+                 ipcg_local_time(p, ev->found));
+}
+
 /* A watched object that @a snap no longer has was removed by someone
- * else: say so once, and keep the event. */
+ * else (ipcg_outside_find): say so once, and keep the event. */
 void ipcgm_check_outside(apr_pool_t *p, server_rec *s,
-                          const ipcg_snapshot_t *snap)
+                         const ipcg_snapshot_t *snap)
 {
     apr_int64_t now = apr_time_sec(apr_time_now());
-    apr_hash_t *idx;
-    apr_hash_index_t *hi;
-    int found = 0;
+    apr_array_header_t *gone = apr_array_make(p, 4, sizeof(ipcg_outside_t));
+    int i, found;
 
-    if (ipcgm.g->watch == NULL || apr_hash_count(ipcgm.g->watch) == 0) {
-        ipcgm.g->last_seen_at = now;
-        return;
-    }
-    idx = ipcg_snapshot_index(p, snap);
-    for (hi = apr_hash_first(p, ipcgm.g->watch); hi; hi = apr_hash_next(hi)) {
-        const void *key;
-        void *val;
-        const ipcg_obj_t *o, *cur;
-        ipcg_event_t ev;
-
-        apr_hash_this(hi, &key, NULL, &val);
-        o = val;
-        if (!(snap->kinds_read & (1 << o->kind))) {
-            continue;
-        }
-        cur = apr_hash_get(idx, key, APR_HASH_KEY_STRING);
-        if (cur && ipcg_obj_continues(o, cur)) {
-            continue;
-        }
-        memset(&ev, 0, sizeof(ev));
-        ev.found = now;
-        ev.last_seen = ipcgm.g->last_seen_at;
-        ev.server_pid = ipcgm.g->pid;
-        ev.kind = o->kind;
-        ev.id = o->id;
-        ev.key = o->key;
-        ev.phase = o->phase;
-        ipcg_strlcpy(ev.module, o->module, sizeof(ev.module));
-        ipcg_strlcpy(ev.name, o->name, sizeof(ev.name));
-        ipcg_history_add_event(&ipcgm.g->hist, &ev);
+    found = ipcg_outside_find(p, ipcgm.g->watch, snap, now,
+                              ipcgm.g->last_seen_at, ipcgm.g->pid, gone);
+    for (i = 0; i < gone->nelts; i++) {
+        const ipcg_outside_t *g = &APR_ARRAY_IDX(gone, i, ipcg_outside_t);
+        ipcg_history_add_event(&ipcgm.g->hist, &g->ev);
         ipcgm.g->outside_total++;
         ipcgm.g->hist.outside_total = ipcgm.g->outside_total;
-        found++;
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-                     "ipcguard(301): %s %s%s (%s, %s) of this server (pid %"
-                     APR_INT64_T_FMT ") was removed by something outside "
-                     "httpd while the server ran: last seen %s, found gone "
-                     "%s; httpd did not remove it. The usual causes: an "
-                     "ipcrm loop in cron, ExecStartPre=/ExecStopPost= "
-                     "commands, systemd's RemoveIPC=yes, or a logind logout "
-                     "of the server's User. What used it fails from now on "
-                     "(prefork: AH00144, couldn't grab the accept mutex)",
-                     ipcg_kind_name(o->kind),
-                     o->id >= 0 ? "id " : "",
-                     o->id >= 0
-                         ? apr_psprintf(p, "%" APR_INT64_T_FMT " key 0x%08x",
-                                        o->id, (unsigned)o->key)
-                         : ap_escape_logitem(p, o->name),
-                     o->module, ipcg_phase_name(o->phase), ipcgm.g->pid,
-                     ipcg_local_time(p, ev.last_seen),
-                     ipcg_local_time(p, now));
-        /* reported once */
-        apr_hash_set(ipcgm.g->watch, key, APR_HASH_KEY_STRING, NULL);
+        log_outside(p, s, g->obj, &g->ev);
     }
     ipcgm.g->last_seen_at = now;
     if (found) {
@@ -194,33 +171,21 @@ void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf)
     }
 }
 
-/* A sample of now; forecasts from it and the history into @a v. */
+/* A sample of now; forecasts from it and the history into @a v; the
+ * sample kept in the history. */
 void ipcgm_trends(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
-                   ipcg_view_t *v)
+                  ipcg_view_t *v)
 {
     ipcg_sample_t *smp = apr_palloc(p, sizeof(*smp));
     ipcg_report_t *r = &v->rep;
     apr_int64_t spacing = cf->forecast_window / IPCG_FORECAST_POINTS;
-    int i;
 
     ipcg_report_sample(r, ipcgm.g->reg, apr_time_sec(apr_time_now()), smp);
-    r->forecast_window = cf->forecast_window;
-    r->forecast_horizon = cf->forecast_horizon;
-    r->forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
-        &ipcgm.g->hist, smp, cf->forecast_window, r->forecast,
-        IPCG_SERIES_MAX);
-    ipcg_class_trends(&ipcgm.g->hist, smp, cf->forecast_window,
-                      r->class_trend);
-    ipcg_report_chart(&ipcgm.g->hist, smp, r);
+    ipcg_report_trends(&ipcgm.g->hist, smp, cf->forecast_window,
+                       cf->forecast_horizon, ipcgm.g->outside_total, r);
     if (ipcg_history_add_sample(&ipcgm.g->hist, smp,
                                 spacing < 1 ? 1 : spacing)) {
         ipcgm.g->hist_dirty = 1;
-    }
-    r->outside_removals_total = ipcgm.g->outside_total;
-    r->event_rows = 0;
-    for (i = 0; i < ipcgm.g->hist.events->nelts && i < IPCG_EVENTS_MAX; i++) {
-        r->events[r->event_rows++] = APR_ARRAY_IDX(ipcgm.g->hist.events, i,
-                                                   ipcg_event_t);
     }
     if (ipcgm.g->hist_dirty) {
         ipcgm_history_save(p, s);

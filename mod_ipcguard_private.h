@@ -61,6 +61,9 @@
 #include "ipcguard/ipcg_table.h"
 #include "ipcguard/ipcg_units.h"
 #include "ipcguard/ipcg_verdict.h"
+#include "ipcguard/ipcg_warn.h"
+#include "ipcguard/ipcg_outside.h"
+#include "ipcguard/ipcg_trends.h"
 
 /* every file's log lines carry the module's name and LogLevel */
 APLOG_USE_MODULE(ipcguard);
