@@ -32,15 +32,29 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
 .PHONY: all module tool testmodule unit integration test deps demo demo-crash demo-stop clean bench bench-start cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system \
-        guard-core
+        guard-core guard-length
 
-all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj $(BUILD)/slowexit.so
+all: guard-core guard-length module tool testmodule $(BUILD)/ipcg_mkobj $(BUILD)/slowexit.so
 
 # The core must stay independent of httpd: it is shared with ipcguardctl
 # and unit-tested without a server.
 guard-core:
 	@if grep -nE '#[[:space:]]*include[[:space:]]*[<"](httpd|http_[a-z_]+|ap_[a-z_]+|util_[a-z_]+|mpm_[a-z_]+|scoreboard)\.h' src/*.c include/ipcguard/*.h; then \
 	  echo "error: the core (src/, include/ipcguard/) must not include httpd headers" >&2; exit 1; fi
+
+# No function of the glue or the tool longer than FUNC_MAX lines (from
+# its name to its closing brace): a longer one does more than one thing.
+FUNC_MAX ?= 80
+LENGTH_CHECKED := $(GLUE_SRC) tools/ipcguardctl.c
+guard-length:
+	@awk -v max=$(FUNC_MAX) ' \
+	  FNR == 1 { name = "" } \
+	  /^[A-Za-z_].*\(/ && !/;[[:space:]]*$$/ { name = $$0; at = FNR } \
+	  /^}/ && name != "" { n = FNR - at + 1; \
+	    if (n > max) { printf "%s:%d: %d lines (limit %d): %s\n", \
+	      FILENAME, at, n, max, name; bad = 1 } name = "" } \
+	  END { exit bad }' $(LENGTH_CHECKED) \
+	  || { echo "error: a function is longer than $(FUNC_MAX) lines" >&2; exit 1; }
 
 module: .libs/mod_ipcguard.so
 
