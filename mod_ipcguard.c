@@ -39,17 +39,13 @@
 
 #include "mod_ipcguard_private.h"
 
+/* pconf's cleanup: what belongs to the generation that ends goes with it
+ * (the table's memory is pconf's, the brackets are built again). */
 static apr_status_t clear_generation(void *data)
 {
     (void)data;
     ipcgm.table = NULL;
-    ipcgm.bracket.marked = 0;
-    memset(&ipcgm.bracket.mark, 0, sizeof(ipcgm.bracket.mark));
-    if (ipcgm.bracket.pool) {
-        apr_pool_destroy(ipcgm.bracket.pool);
-        ipcgm.bracket.pool = NULL;
-    }
-    memset(ipcgm.bracket.names, 0, sizeof(ipcgm.bracket.names));
+    ipcgm_brackets_clear();
     return APR_SUCCESS;
 }
 

@@ -51,6 +51,18 @@ void ipcgm_bracket_baseline(void)
     ipcgm.bracket.marked = 1;
 }
 
+/* The end of a generation: its brackets and their names go. */
+void ipcgm_brackets_clear(void)
+{
+    ipcgm.bracket.marked = 0;
+    memset(&ipcgm.bracket.mark, 0, sizeof(ipcgm.bracket.mark));
+    if (ipcgm.bracket.pool) {
+        apr_pool_destroy(ipcgm.bracket.pool);
+        ipcgm.bracket.pool = NULL;
+    }
+    memset(ipcgm.bracket.names, 0, sizeof(ipcgm.bracket.names));
+}
+
 /* One bracket: what appeared since the last one, and can have been made
  * by this process, was made by the entry that ran in between. Another
  * program's objects made meanwhile have another creator or another pid

@@ -252,6 +252,7 @@ void ipcgm_state_write(apr_pool_t *p, server_rec *s);
 int ipcgm_first_pass(void);
 int ipcgm_in_real_pass(void);
 void ipcgm_bracket_baseline(void);
+void ipcgm_brackets_clear(void);
 void ipcgm_wrap_hooks(apr_pool_t *pconf, apr_pool_t *ptemp);
 
 /* mod_ipcguard_start.c */
