@@ -20,6 +20,9 @@ APR_CFLAGS := $(shell $(APR_CONFIG) --cflags --cppflags --includes)
 APR_LIBS   := $(shell $(APR_CONFIG) --link-ld --libs)
 CORE_SRC := $(sort $(wildcard src/*.c))
 CORE_HDR := $(wildcard include/ipcguard/*.h)
+# the httpd glue: the module record and hooks, one file per concern
+GLUE_SRC := mod_ipcguard.c $(sort $(wildcard mod_ipcguard_*.c))
+GLUE_HDR := mod_ipcguard_private.h
 BUILD    := build
 CORE_OBJ := $(patsubst src/%.c,$(BUILD)/core/%.o,$(CORE_SRC))
 UNIT_SRC := $(sort $(wildcard t/unit/test_*.c))
@@ -29,9 +32,9 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
 .PHONY: all module tool testmodule unit integration test deps demo demo-crash demo-stop clean bench bench-start cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system \
-        guard-core
+        guard-core guard-length
 
-all: guard-core module tool testmodule $(BUILD)/ipcg_mkobj $(BUILD)/slowexit.so
+all: guard-core guard-length module tool testmodule $(BUILD)/ipcg_mkobj $(BUILD)/slowexit.so
 
 # The core must stay independent of httpd: it is shared with ipcguardctl
 # and unit-tested without a server.
@@ -39,26 +42,40 @@ guard-core:
 	@if grep -nE '#[[:space:]]*include[[:space:]]*[<"](httpd|http_[a-z_]+|ap_[a-z_]+|util_[a-z_]+|mpm_[a-z_]+|scoreboard)\.h' src/*.c include/ipcguard/*.h; then \
 	  echo "error: the core (src/, include/ipcguard/) must not include httpd headers" >&2; exit 1; fi
 
+# No function of the glue or the tool longer than FUNC_MAX lines (from
+# its name to its closing brace): a longer one does more than one thing.
+FUNC_MAX ?= 80
+LENGTH_CHECKED := $(GLUE_SRC) tools/ipcguardctl.c
+guard-length:
+	@awk -v max=$(FUNC_MAX) ' \
+	  FNR == 1 { name = "" } \
+	  /^[A-Za-z_].*\(/ && !/;[[:space:]]*$$/ { name = $$0; at = FNR } \
+	  /^}/ && name != "" { n = FNR - at + 1; \
+	    if (n > max) { printf "%s:%d: %d lines (limit %d): %s\n", \
+	      FILENAME, at, n, max, name; bad = 1 } name = "" } \
+	  END { exit bad }' $(LENGTH_CHECKED) \
+	  || { echo "error: a function is longer than $(FUNC_MAX) lines" >&2; exit 1; }
+
 module: .libs/mod_ipcguard.so
 
-.libs/mod_ipcguard.so: mod_ipcguard.c $(CORE_SRC) $(CORE_HDR) | guard-core
-	$(APXS) -c -o mod_ipcguard.la -Iinclude \
+.libs/mod_ipcguard.so: $(GLUE_SRC) $(GLUE_HDR) $(CORE_SRC) $(CORE_HDR) | guard-core
+	$(APXS) -c -o mod_ipcguard.la -I. -Iinclude \
 	  $(foreach f,$(WARN) $(CFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
 	  $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
-	  mod_ipcguard.c $(CORE_SRC)
+	  $(GLUE_SRC) $(CORE_SRC)
 
 testmodule: t/.libs/mod_ipcg_test.so $(BUILD)/alt/.libs/mod_ipcguard.so
 
 # The module again, built as a later release whose state carried across
 # generations has another layout: the upgrade test swaps it in under a
 # running server. Built from a copy, so that its objects stay apart.
-$(BUILD)/alt/.libs/mod_ipcguard.so: mod_ipcguard.c $(CORE_SRC) $(CORE_HDR)
+$(BUILD)/alt/.libs/mod_ipcguard.so: $(GLUE_SRC) $(GLUE_HDR) $(CORE_SRC) $(CORE_HDR)
 	rm -rf $(BUILD)/alt && mkdir -p $(BUILD)/alt
-	cp -r mod_ipcguard.c src include $(BUILD)/alt/
-	cd $(BUILD)/alt && $(APXS) -c -o mod_ipcguard.la -Iinclude \
+	cp -r $(GLUE_SRC) $(GLUE_HDR) src include $(BUILD)/alt/
+	cd $(BUILD)/alt && $(APXS) -c -o mod_ipcguard.la -I. -Iinclude \
 	  $(foreach f,$(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -DIPCG_CARRIED_TEST_LAYOUT,-Wc,$(f)) \
 	  $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
-	  mod_ipcguard.c $(CORE_SRC) >/dev/null
+	  $(GLUE_SRC) $(CORE_SRC) >/dev/null
 
 t/.libs/mod_ipcg_test.so: t/mod_ipcg_test.c
 	$(APXS) -c -o t/mod_ipcg_test.la $(foreach f,$(WARN) $(CFLAGS),-Wc,$(f)) \
@@ -165,7 +182,7 @@ cppcheck: check-rules
 	  --std=c99 -Iinclude $(shell $(APR_CONFIG) --includes) \
 	  --suppress=missingIncludeSystem --suppress=varFuncNullUB \
 	  --suppress=toomanyconfigs --inline-suppr \
-	  src/ mod_ipcguard.c tools/ipcguardctl.c
+	  src/ $(GLUE_SRC) tools/ipcguardctl.c
 
 # clang-tidy with the checks of .clang-tidy (clang-analyzer, bugprone,
 # cert, misc); any finding fails. Left out there, and why:
@@ -178,7 +195,7 @@ TIDY_FLAGS = -Iinclude $(shell $(APR_CONFIG) --includes --cppflags) \
              -I$(shell $(APXS) -q INCLUDEDIR) -D_GNU_SOURCE
 tidy:
 	@mkdir -p $(BUILD)
-	@{ $(CLANG_TIDY) --quiet $(CORE_SRC) mod_ipcguard.c tools/ipcguardctl.c \
+	@{ $(CLANG_TIDY) --quiet $(CORE_SRC) $(GLUE_SRC) tools/ipcguardctl.c \
 	    -- $(TIDY_FLAGS) 2>&1; echo $$? > $(BUILD)/tidy.rc; } \
 	  | grep -v 'warnings\? generated\.$$'; \
 	  rc=$$(cat $(BUILD)/tidy.rc); \

@@ -34,6 +34,7 @@
 #include "ipcguard/ipcg_registry.h"
 #include "ipcguard/ipcg_report.h"
 #include "ipcguard/ipcg_state.h"
+#include "ipcguard/ipcg_trends.h"
 #include "ipcguard/ipcg_verdict.h"
 
 #define EXIT_REFUSED 3
@@ -267,7 +268,6 @@ static void status_trends(apr_pool_t *p, const ctl_opts *c,
     const char *why = NULL;
     char id[17];
     apr_status_t rv;
-    int i;
 
     ipcg_state_instance_id(c->pidfile, id);
     rv = ipcg_history_read(p, ipcg_history_path(p, c->state_dir, id),
@@ -280,17 +280,8 @@ static void status_trends(apr_pool_t *p, const ctl_opts *c,
         ipcg_history_init(p, &h);
     }
     ipcg_report_sample(r, reg, apr_time_sec(apr_time_now()), now);
-    r->forecast_window = IPCG_DEFAULT_FORECAST_WINDOW;
-    r->forecast_horizon = IPCG_DEFAULT_FORECAST_HORIZON;
-    r->forecast_rows = (apr_uint32_t)ipcg_forecast_compute(
-        &h, now, r->forecast_window, r->forecast, IPCG_SERIES_MAX);
-    ipcg_class_trends(&h, now, r->forecast_window, r->class_trend);
-    ipcg_report_chart(&h, now, r);
-    r->outside_removals_total = h.outside_total;
-    for (i = 0; i < h.events->nelts && i < IPCG_EVENTS_MAX; i++) {
-        r->events[r->event_rows++] = APR_ARRAY_IDX(h.events, i,
-                                                   ipcg_event_t);
-    }
+    ipcg_report_trends(&h, now, IPCG_DEFAULT_FORECAST_WINDOW,
+                       IPCG_DEFAULT_FORECAST_HORIZON, h.outside_total, r);
 }
 
 /* The page /ipc-status shows, for this host, without a server signature. */
@@ -310,6 +301,73 @@ static void status_html(apr_pool_t *p, const ipcg_view_t *v, ipcg_out_t *out)
     ipcg_render_html(p, v, &o, out);
 }
 
+/* The registry as the state file at @a path records it, with what still
+ * exists of it in @a snap appended to @a reg, and the run it names in
+ * @a r. Returns whether the file was read. */
+static int status_registry(apr_pool_t *p, const char *path,
+                           const ipcg_snapshot_t *snap, ipcg_state_t *st,
+                           ipcg_report_t *r, apr_array_header_t *reg)
+{
+    apr_hash_t *live;
+    const char *why = NULL;
+    int i;
+
+    memset(st, 0, sizeof(*st));
+    if (ipcg_state_read(p, path, (apr_uint32_t)geteuid(), st, &why)
+        != APR_SUCCESS) {
+        if (why) {
+            fprintf(stderr, "ipcguardctl: state file %s: %s\n", path, why);
+        }
+        return 0;
+    }
+    /* by slot, not a search per object: a state file can list thousands */
+    live = ipcg_snapshot_index(p, snap);
+    memcpy(r->instance, st->instance, sizeof(r->instance));
+    r->pid = st->pid;
+    r->starttime = st->starttime;
+    r->started = st->started;
+    r->generation = st->generation;
+    r->updated = st->written;
+    for (i = 0; i < st->objs->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(st->objs, i, ipcg_obj_t);
+        const ipcg_obj_t *now = apr_hash_get(live, ipcg_obj_slot(p, o),
+                                             APR_HASH_KEY_STRING);
+        ipcg_obj_t x = *o;
+        if (now == NULL || !ipcg_obj_continues(o, now)) {
+            continue;                 /* gone since the file was written */
+        }
+        x.nattch = now->nattch;
+        x.lpid = now->lpid;
+        *(ipcg_obj_t *)apr_array_push(reg) = x;
+    }
+    return 1;
+}
+
+/* @a v on stdout in the format the options ask for. */
+static void status_render(apr_pool_t *p, const ctl_opts *c,
+                          const ipcg_view_t *v)
+{
+    ipcg_out_t out = { out_stdout, NULL };
+
+    if (c->json) {
+        ipcg_render_json(p, v, &out);
+    }
+    else if (c->metrics) {
+        ipcg_render_metrics(p, v, &out);
+    }
+    else if (c->html) {
+        status_html(p, v, &out);
+    }
+    else if (c->autofmt) {
+        ipcg_render_auto(p, v, "", &out);
+    }
+    else {
+        ipcg_render_text(p, v, isatty(STDOUT_FILENO) ? IPCG_TEXT_ANSI
+                                                     : IPCG_TEXT_PLAIN,
+                         &out);
+    }
+}
+
 /* The report, built the way the module's parent builds it, with the state
  * file standing for the registry. */
 static int cmd_status(apr_pool_t *p, const ctl_opts *c)
@@ -319,10 +377,9 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
     ipcg_report_t *r = &v.rep;
     ipcg_state_t st;
     apr_array_header_t *reg = apr_array_make(p, 16, sizeof(ipcg_obj_t));
-    const char *path, *why = NULL;
-    ipcg_out_t out = { out_stdout, NULL };
+    const char *path;
     apr_uint32_t uid = 0, gid = 0;
-    int i, have_state = 0;
+    int have_state;
 
     memset(&v, 0, sizeof(v));
     v.objs = apr_array_make(p, 16, sizeof(ipcg_obj_t));
@@ -343,35 +400,7 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
         ipcg_state_instance_id(c->pidfile, id);
         path = ipcg_state_path(p, c->state_dir, id);
     }
-    memset(&st, 0, sizeof(st));
-    if (ipcg_state_read(p, path, (apr_uint32_t)geteuid(), &st, &why)
-        == APR_SUCCESS) {
-        /* by slot, not a search per object: a state file can list
-         * thousands */
-        apr_hash_t *live = ipcg_snapshot_index(p, &snap);
-        have_state = 1;
-        memcpy(r->instance, st.instance, sizeof(r->instance));
-        r->pid = st.pid;
-        r->starttime = st.starttime;
-        r->started = st.started;
-        r->generation = st.generation;
-        r->updated = st.written;
-        for (i = 0; i < st.objs->nelts; i++) {
-            const ipcg_obj_t *o = &APR_ARRAY_IDX(st.objs, i, ipcg_obj_t);
-            const ipcg_obj_t *now = apr_hash_get(live, ipcg_obj_slot(p, o),
-                                                 APR_HASH_KEY_STRING);
-            ipcg_obj_t x = *o;
-            if (now == NULL || !ipcg_obj_continues(o, now)) {
-                continue;                 /* gone since the file was written */
-            }
-            x.nattch = now->nattch;
-            x.lpid = now->lpid;
-            *(ipcg_obj_t *)apr_array_push(reg) = x;
-        }
-    }
-    else if (why) {
-        fprintf(stderr, "ipcguardctl: state file %s: %s\n", path, why);
-    }
+    have_state = status_registry(p, path, &snap, &st, r, reg);
     r->show_foreign = 1;
     r->warn_percent = IPCG_DEFAULT_WARN_PERCENT;
     ipcg_report_system(p, &c->paths, c->beancounters, &snap, r);
@@ -381,23 +410,7 @@ static int cmd_status(apr_pool_t *p, const ctl_opts *c)
         ipcg_report_procs(p, &c->paths, st.pid, &v);
     }
     status_trends(p, c, reg, r);
-    if (c->json) {
-        ipcg_render_json(p, &v, &out);
-    }
-    else if (c->metrics) {
-        ipcg_render_metrics(p, &v, &out);
-    }
-    else if (c->html) {
-        status_html(p, &v, &out);
-    }
-    else if (c->autofmt) {
-        ipcg_render_auto(p, &v, "", &out);
-    }
-    else {
-        ipcg_render_text(p, &v, isatty(STDOUT_FILENO) ? IPCG_TEXT_ANSI
-                                                      : IPCG_TEXT_PLAIN,
-                         &out);
-    }
+    status_render(p, c, &v);
     return 0;
 }
 
@@ -456,6 +469,85 @@ static int cmd_clean(apr_pool_t *p, const ctl_opts *c)
     }
 }
 
+/* One option into @a c: -1 to go on, else the exit status. */
+static int set_option(ctl_opts *c, int ch, const char *arg)
+{
+    const char *err;
+
+    switch (ch) {
+    case 'j': c->json = 1; break;
+    case 'm': c->metrics = 1; break;
+    case 'a': c->autofmt = 1; break;
+    case 'H': c->html = 1; break;
+    case 'n': c->dry_run = 1; break;
+    case 's': c->state_file = arg; break;
+    case 'd':
+        if ((err = ipcg_conf_dir(arg)) != NULL) {
+            fprintf(stderr, "ipcguardctl: --state-dir %s: %s\n", arg, err);
+            return EXIT_USAGE;
+        }
+        c->state_dir = arg;
+        break;
+    case 'p': c->pidfile = arg; break;
+    case 'o': c->orphans = 1; break;
+    case 'u': c->user = arg; break;
+    case 'g': c->group = arg; break;
+    case 'x': c->httpd = arg; break;
+    case 'b':
+        if ((err = ipcg_conf_path_or_none(arg, &c->beancounters)) != NULL) {
+            fprintf(stderr, "ipcguardctl: --beancounters %s: %s\n", arg,
+                    err);
+            return EXIT_USAGE;
+        }
+        break;
+    case 'P': c->paths.proc = arg; break;
+    case 'D': c->paths.devshm = arg; break;
+    case 'v': verbosity = IPCG_LOG_INFO; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* "ipcguardctl COMMAND [OPTIONS]": the command first, then options; the
+ * command taken out of @a argv, or NULL when the options come first. */
+static const char *command_first(apr_pool_t *p, int *argc,
+                                 const char *const **argv)
+{
+    const char **rest;
+    const char *cmd;
+    int k;
+
+    if (*argc < 2 || (*argv)[1][0] == '-') {
+        return NULL;
+    }
+    rest = apr_palloc(p, sizeof(char *) * (apr_size_t)*argc);
+    cmd = (*argv)[1];
+    rest[0] = (*argv)[0];
+    for (k = 2; k < *argc; k++) {
+        rest[k - 1] = (*argv)[k];
+    }
+    (*argc)--;
+    *argv = rest;
+    return cmd;
+}
+
+static int run_command(apr_pool_t *p, const char *cmd, const ctl_opts *c)
+{
+    if (strcmp(cmd, "list") == 0) {
+        return cmd_list(p, c);
+    }
+    if (strcmp(cmd, "status") == 0) {
+        return cmd_status(p, c);
+    }
+    if (strcmp(cmd, "clean") == 0) {
+        return cmd_clean(p, c);
+    }
+    fprintf(stderr, "ipcguardctl: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}
+
 int main(int argc, const char *const *argv)
 {
     static const apr_getopt_option_t options[] = {
@@ -481,7 +573,7 @@ int main(int argc, const char *const *argv)
     apr_pool_t *p;
     apr_getopt_t *os;
     ctl_opts c;
-    const char *cmd = NULL, *arg, *err;
+    const char *cmd, *arg;
     int ch, rc;
     apr_status_t rv;
 
@@ -496,80 +588,23 @@ int main(int argc, const char *const *argv)
     c.pidfile = "/var/run/apache2/apache2.pid";
     c.httpd = "/usr/sbin/apache2";
     c.beancounters = IPCG_DEFAULT_BEANCOUNTERS;
-    /* "ipcguardctl COMMAND [OPTIONS]": the command first, then options */
-    if (argc >= 2 && argv[1][0] != '-') {
-        const char **rest = apr_palloc(p, sizeof(char *) * (apr_size_t)argc);
-        int k;
-        cmd = argv[1];
-        rest[0] = argv[0];
-        for (k = 2; k < argc; k++) {
-            rest[k - 1] = argv[k];
-        }
-        argc--;
-        argv = rest;
-    }
+    cmd = command_first(p, &argc, &argv);
     apr_getopt_init(&os, p, argc, argv);
     while ((rv = apr_getopt_long(os, options, &ch, &arg)) == APR_SUCCESS) {
-        switch (ch) {
-        case 'j': c.json = 1; break;
-        case 'm': c.metrics = 1; break;
-        case 'a': c.autofmt = 1; break;
-        case 'H': c.html = 1; break;
-        case 'n': c.dry_run = 1; break;
-        case 's': c.state_file = arg; break;
-        case 'd':
-            if ((err = ipcg_conf_dir(arg)) != NULL) {
-                fprintf(stderr, "ipcguardctl: --state-dir %s: %s\n", arg, err);
-                return EXIT_USAGE;
-            }
-            c.state_dir = arg;
-            break;
-        case 'p': c.pidfile = arg; break;
-        case 'o': c.orphans = 1; break;
-        case 'u': c.user = arg; break;
-        case 'g': c.group = arg; break;
-        case 'x': c.httpd = arg; break;
-        case 'b':
-            if ((err = ipcg_conf_path_or_none(arg, &c.beancounters)) != NULL) {
-                fprintf(stderr, "ipcguardctl: --beancounters %s: %s\n", arg,
-                        err);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'P': c.paths.proc = arg; break;
-        case 'D': c.paths.devshm = arg; break;
-        case 'v': verbosity = IPCG_LOG_INFO; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return EXIT_USAGE;
+        if ((rc = set_option(&c, ch, arg)) >= 0) {
+            return rc;
         }
     }
-    if (rv != APR_EOF) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (cmd == NULL && os->ind < argc) {
+    if (cmd == NULL && rv == APR_EOF && os->ind < argc) {
         cmd = argv[os->ind++];
     }
-    if (cmd == NULL || os->ind < argc) {
+    if (rv != APR_EOF || cmd == NULL || os->ind < argc) {
         usage(stderr);
         return EXIT_USAGE;
     }
     ipcg_log_set(log_stderr, NULL);
     ipcg_log_set_level(verbosity);
-    if (strcmp(cmd, "list") == 0) {
-        rc = cmd_list(p, &c);
-    }
-    else if (strcmp(cmd, "status") == 0) {
-        rc = cmd_status(p, &c);
-    }
-    else if (strcmp(cmd, "clean") == 0) {
-        rc = cmd_clean(p, &c);
-    }
-    else {
-        fprintf(stderr, "ipcguardctl: unknown command '%s'\n", cmd);
-        usage(stderr);
-        rc = EXIT_USAGE;
-    }
+    rc = run_command(p, cmd, &c);
     apr_pool_destroy(p);
     return rc;
 }

@@ -174,10 +174,11 @@ if [ -n "$cores" ] && command -v gdb >/dev/null; then
   stacks=$(for c in $cores; do
     gdb -q -batch -ex 'bt' "$APACHE2" "$T/cores/$c" 2>&1 | grep '^#'
   done)
-  # a frame of the module: "at mod_ipcguard.c:N", "at src/ipcg_*.c:N" or
+  # a frame of the module: "at mod_ipcguard.c:N", "at mod_ipcguard_watch.c:N",
+  # "at src/ipcg_*.c:N" or
   # "from .../mod_ipcguard.so"
   check_nomatch "no crash in the module's code" \
-    "mod_ipcguard\.(c|so)|ipcg_[a-z]+\.c" "$stacks"
+    "mod_ipcguard(_[a-z]+)?\.(c|so)|ipcg_[a-z]+\.c" "$stacks"
   for c in $cores; do
     echo "# core $c: $(gdb -q -batch -ex 'bt 2' "$APACHE2" "$T/cores/$c" 2>&1 | grep '^#' | awk '!seen[$0]++' |
       awk '{ f = $4; if (f == "??") f = $NF; sub(".*/", "", f); printf "%s ", f }')"

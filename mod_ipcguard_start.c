@@ -1,0 +1,271 @@
+/* Licensed to the Apache Software Foundation (ASF) under one or more
+ * contributor license agreements; and licensed under the Apache License,
+ * Version 2.0 (the "License"); you may not use this file except in
+ * compliance with the License. You may obtain a copy of the License at
+ * http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * mod_ipcguard: the start: the startup cleanup of the first pass, this
+ * instance's identity and state file, becoming the parent, taking the
+ * registry back after an in-place upgrade.
+ */
+
+#include "mod_ipcguard_private.h"
+
+/* Say once (per ten minutes) that the state directory cannot be used. */
+static void state_dir_unusable(apr_pool_t *p, server_rec *s,
+                               const ipcg_settings *cf, const char *why)
+{
+    ipcgm_log_once(s, APLOG_ERR, 105, "state directory", apr_psprintf(p,
+             "IPCGuardStateDir: %s; no cleanup and no state or history "
+             "file in %s", why ? why : "unusable", cf->state_dir));
+    ipcgm.g->state_path[0] = '\0';
+    ipcgm.g->hist_path[0] = '\0';
+}
+
+void ipcgm_identify_instance(apr_pool_t *p, server_rec *s,
+                              const ipcg_settings *cf)
+{
+    const char *pidfile = ap_runtime_dir_relative(p, ap_pid_fname
+                                                      ? ap_pid_fname
+                                                      : DEFAULT_PIDLOG);
+    const char *why = NULL;
+
+    ipcg_strlcpy(ipcgm.g->pidfile, pidfile ? pidfile : "",
+                 sizeof(ipcgm.g->pidfile));
+    ipcg_state_instance_id(ipcgm.g->pidfile, ipcgm.g->instance);
+    ipcg_strlcpy(ipcgm.g->state_path,
+                 ipcg_state_path(p, cf->state_dir, ipcgm.g->instance),
+                 sizeof(ipcgm.g->state_path));
+    /* the serving process's later passes: only a directory that is still
+     * safe (this user's, writable by no one else) gets the files; the
+     * first pass leaves that to the startup cleanup, since it may be a
+     * process that only signals a server */
+    if (!ipcgm_first_pass()
+        && ipcg_state_dir_ensure(p, cf->state_dir, ipcgm_trust_uid(), &why)
+           != APR_SUCCESS) {
+        state_dir_unusable(p, s, cf, why);
+    }
+}
+
+void ipcgm_fill_opts(apr_pool_t *p, const ipcg_settings *cf,
+                      ipcg_reap_opts_t *o)
+{
+    char exe[1024];
+    ssize_t n;
+
+    memset(o, 0, sizeof(*o));
+    o->mode = cf->cleanup;
+    o->run_uid = ipcgm_run_user();
+    o->run_gid = ipcgm_run_group();
+    o->trust_uid = ipcgm_trust_uid();
+    o->self_pid = getpid();
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        o->self_exe = apr_pstrdup(p, exe);
+    }
+    o->paths = &ipcgm.paths;
+    o->state_dir = cf->state_dir;
+    o->instance = ipcgm.g->instance;
+}
+
+/* The startup cleanup: first pass, normal runs only. */
+static void startup_cleanup(apr_pool_t *p, server_rec *s,
+                            const ipcg_settings *cf)
+{
+    ipcg_reap_opts_t o;
+    ipcg_reap_ctx_t *ctx;
+    apr_array_header_t *carried;
+    const char *why = NULL;
+    int i;
+
+    ipcgm.g->startup_done = 1;
+    if (ipcgm.started_as_root) {
+        ipcgm_log_to_httpd(s, APLOG_INFO, 0, apr_psprintf(p,
+                     "ipcguard(104): started as root: state in %s, trusted "
+                     "when owned by root; cleans up after this instance's "
+                     "runs, their objects owned by root or the run User "
+                     "(uid %u, gid %u)", cf->state_dir,
+                     (unsigned)ipcgm_run_user(),
+                     (unsigned)ipcgm_run_group()));
+    }
+    else {
+        ipcgm_log_to_httpd(s, APLOG_NOTICE, 0, apr_psprintf(p,
+                     "ipcguard(104): not started as root: runs as uid %u, "
+                     "gid %u (User and Group do not apply); state in %s, "
+                     "trusted only when owned by uid %u; cleans up after "
+                     "this instance's runs, only objects of uid %u",
+                     (unsigned)ipcgm_run_user(), (unsigned)ipcgm_run_group(),
+                     cf->state_dir, (unsigned)ipcgm_trust_uid(),
+                     (unsigned)ipcgm_run_user()));
+    }
+    if (ipcg_state_dir_ensure(p, cf->state_dir, ipcgm_trust_uid(), &why)
+        != APR_SUCCESS) {
+        state_dir_unusable(p, s, cf, why);
+        apr_snprintf(ipcgm.g->cleanup.summary,
+                     sizeof(ipcgm.g->cleanup.summary),
+                     "state directory %s unusable: no cleanup", cf->state_dir);
+        return;
+    }
+    ipcgm_fill_opts(p, cf, &o);
+    /* one context for this cleanup, gone with its pool */
+    ctx = ipcg_reap_ctx_make(p, &o);
+    carried = apr_array_make(p, 4, sizeof(ipcg_obj_t));
+    ipcgm.g->decisions->nelts = 0;
+    ipcg_reap_startup(ctx, &ipcgm.g->cleanup, ipcgm.g->decisions, carried);
+    ipcgm.g->removed_total += ipcgm.g->cleanup.removed_count;
+    ipcgm_history_load(p, cf);
+    for (i = 0; i < carried->nelts; i++) {
+        ipcgm_registry_add(&APR_ARRAY_IDX(carried, i, ipcg_obj_t));
+    }
+    /* while this instance's earlier parent runs (or may run), every
+     * object of its user may be that server's: no orphan pass at all */
+    if (cf->cleanup >= IPCG_CLEANUP_REPORT
+        && ipcgm.g->cleanup.outcome != IPCG_OUTCOME_ALIVE
+        && ipcgm.g->cleanup.outcome != IPCG_OUTCOME_UNKNOWN) {
+        ipcg_snapshot_t snap;
+        apr_hash_t *mine = apr_hash_make(p);
+        apr_time_t t0 = apr_time_now();
+        int removed;
+
+        for (i = 0; i < ipcgm.g->decisions->nelts; i++) {
+            const ipcg_obj_t *x = &APR_ARRAY_IDX(ipcgm.g->decisions, i,
+                                                 ipcg_decision_t).obj;
+            apr_hash_set(mine, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
+        }
+        for (i = 0; i < ipcgm.g->reg->nelts; i++) {
+            const ipcg_obj_t *x = &APR_ARRAY_IDX(ipcgm.g->reg, i, ipcg_obj_t);
+            apr_hash_set(mine, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
+        }
+        ipcgm_scan(p, &snap);
+        removed = ipcg_reap_orphans(ctx, &snap, mine, ipcgm.g->decisions,
+                                    &ipcgm.g->orphans,
+                                    &ipcgm.g->orphans_provable);
+        ipcgm.g->removed_total += (apr_uint64_t)removed;
+        ipcgm.g->cleanup.duration_us += (apr_int64_t)(apr_time_now() - t0);
+    }
+}
+
+/* A restart has loaded this release into a parent that another release
+ * ran until now (a package upgrade, then a graceful restart): the startup
+ * cleanup is long done, and the registry comes back from this server's
+ * own state file, which records every object it knew. */
+void ipcgm_recover_after_upgrade(apr_pool_t *p, server_rec *s)
+{
+    ipcg_state_t st;
+    const char *why = NULL;
+    int i, n = 0;
+
+    ipcgm.g->startup_done = 1;
+    ipcgm.g->rebuilt = 0;
+    if (ipcgm.g->state_path[0]
+        && ipcg_state_read(p, ipcgm.g->state_path, ipcgm_trust_uid(), &st,
+                           &why)
+           == APR_SUCCESS
+        && st.pid == getpid()) {
+        ipcgm.g->started = st.started;
+        for (i = 0; i < st.objs->nelts; i++) {
+            ipcgm_registry_add(&APR_ARRAY_IDX(st.objs, i, ipcg_obj_t));
+            n++;
+        }
+    }
+    ipcg_strlcpy(ipcgm.g->cleanup.summary, "the module was upgraded in place: "
+                 "the last startup cleanup's record was not carried over",
+                 sizeof(ipcgm.g->cleanup.summary));
+    ipcgm_log_to_httpd(s, APLOG_INFO, 0, apr_psprintf(p,
+                 "ipcguard(110): mod_ipcguard was replaced under the running "
+                 "server (what it carried has layout %u, shape %"
+                 APR_UINT64_T_FMT
+                 "; this release's is %u, shape %" APR_UINT64_T_FMT "): "
+                 "%d object(s) taken back from %s%s%s",
+                 ipcgm.g->rebuilt_layout, ipcgm.g->rebuilt_size,
+                 IPCG_CARRIED_LAYOUT, ipcgm_carried_shape(), n,
+                 ipcgm.g->state_path[0] ? ipcgm.g->state_path
+                                        : "no state file",
+                 why ? ": " : "", why ? why : ""));
+}
+
+/* The first configuration pass has reached open_logs: httpd's
+ * ap_signal_server() has let this process go on, so it is the one that
+ * will serve (unless binding or a later hook fails; then what the cleanup
+ * did is still recorded truly in the state file). Runs before any
+ * open_logs entry, so before the MPM creates its accept mutex. */
+void ipcgm_become_server(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
+{
+    ipcg_settings cf;
+
+    ipcgm_settings_of(s, &cf);
+    ipcgm.log_pending = 1;
+    /* if httpd gives up before its error log is open (a port in use, say),
+     * what the cleanup said still goes out, to stderr */
+    apr_pool_cleanup_register(pconf, s, ipcgm_flush_on_exit,
+                              apr_pool_cleanup_null);
+    startup_cleanup(ptemp, s, &cf);
+    /* what the cleanup removed is no allocation of the first entry */
+    ipcgm_bracket_baseline();
+    ipcgm_claim_parent(s);
+}
+
+/* At the start of every real configuration pass: this process is the
+ * parent for good (httpd detached in pre_config), and may record state
+ * unless another live server owns the file. */
+void ipcgm_claim_parent(server_rec *s)
+{
+    apr_pool_t *p;
+    ipcg_proc_t me;
+    ipcg_state_t other;
+    const char *why;
+
+    apr_pool_create(&p, ipcgm.g->pool);
+    ipcgm.g->pid = getpid();
+    if (ipcgm.g->started == 0) {
+        ipcgm.g->started = apr_time_sec(apr_time_now());
+    }
+    if (ipcg_proc_read(p, &ipcgm.paths, ipcgm.g->pid, 0, &me) == APR_SUCCESS) {
+        ipcgm.g->starttime = me.starttime;
+    }
+    /* never overwrite the state of another live server that shares this
+     * PidFile (a configuration error httpd itself will report). The
+     * process that detached this one (httpd -k start, apachectl start)
+     * recorded the first pass and may still be exiting (mod_perl's
+     * teardown is slow): it is this server, not another one */
+    ipcgm.g->state_clash = 0;
+    if (ipcgm.g->state_path[0]
+        && ipcg_state_read(p, ipcgm.g->state_path, ipcgm_trust_uid(), &other,
+                           &why)
+           == APR_SUCCESS
+        && other.pid != ipcgm.g->pid && other.pid != (apr_int64_t)getppid()
+        && ipcg_proc_alive(p, &ipcgm.paths, other.pid, other.starttime) == 1) {
+        ipcgm.g->state_clash = 1;
+        /* before open_logs: a detached server's stderr is /dev/null, so
+         * the line waits for the error log */
+        ipcgm_log_to_httpd(s, APLOG_ERR, 0, apr_psprintf(p,
+                     "ipcguard(107): state file %s belongs to live httpd pid %"
+                     APR_INT64_T_FMT "; two servers share PidFile %s: this "
+                     "one keeps no state", ipcgm.g->state_path, other.pid,
+                     ipcgm.g->pidfile));
+    }
+    apr_pool_destroy(p);
+}
+
+/* After the last post_config entry: the generation's objects exist. */
+void ipcgm_after_post_config(server_rec *s)
+{
+    apr_pool_t *p;
+
+    apr_pool_create(&p, ipcgm.g->pool);
+    if (ipcgm.g->hist.pid != ipcgm.g->pid) {
+        /* this run's entry in the history */
+        memcpy(ipcgm.g->hist.instance, ipcgm.g->instance,
+               sizeof(ipcgm.g->hist.instance));
+        ipcgm.g->hist.pid = ipcgm.g->pid;
+        ipcgm.g->hist.started = ipcgm.g->started;
+        ipcgm.g->hist.exited = 0;
+        ipcgm.g->hist.outside_total = ipcgm.g->outside_total = 0;
+        ipcgm.g->hist_dirty = 1;
+    }
+    ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
+    apr_pool_destroy(p);
+}

@@ -1,0 +1,296 @@
+/* Licensed to the Apache Software Foundation (ASF) under one or more
+ * contributor license agreements; and licensed under the Apache License,
+ * Version 2.0 (the "License"); you may not use this file except in
+ * compliance with the License. You may obtain a copy of the License at
+ * http://www.apache.org/licenses/LICENSE-2.0
+ */
+
+/*
+ * mod_ipcguard: scans and publishing: the parent's full and quiet passes
+ * (monitor, child exits, the end of the startup), objects children made at
+ * runtime, the view the status table publishes.
+ */
+
+#include "mod_ipcguard_private.h"
+
+/* Read the kernel's tables; failures of single tables are tolerated. */
+void ipcgm_scan(apr_pool_t *p, ipcg_snapshot_t *snap)
+{
+    ipcg_snapshot_init(p, snap);
+    ipcg_scan_all(p, &ipcgm.paths, snap);
+}
+
+/* The pid that a fresh object names as its maker, 0 if none. */
+static apr_int64_t maker_of(apr_pool_t *p, const ipcg_obj_t *o)
+{
+    ipcg_use_t use;
+
+    switch (o->kind) {
+    case IPCG_SYSV_SHM:
+        return o->cpid;
+    case IPCG_SYSV_MSG:
+        return o->cpid ? o->cpid : o->lpid;
+    case IPCG_SYSV_SEM:
+        /* SETVAL and semop leave the caller's pid on the semaphore */
+        if (ipcg_probe(p, &ipcgm.paths, o, &use) == APR_SUCCESS && use.npids) {
+            return use.pids[0];
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Register the objects in @a snap that processes of this server made at
+ * runtime; @a extra_pid is a just-exited child (no longer in /proc).
+ * Returns how many were added. */
+int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
+                            apr_int64_t extra_pid)
+{
+    apr_array_header_t *procs = NULL, *tree;
+    apr_hash_t *ours = apr_hash_make(p);
+    apr_pool_t *np;
+    apr_hash_t *seen;
+    int i, added = 0;
+
+    if (ipcg_proc_list(p, &ipcgm.paths, &procs) != APR_SUCCESS) {
+        return 0;
+    }
+    tree = ipcg_proc_tree(p, procs, ipcgm.g->pid);
+    for (i = 0; i < tree->nelts; i++) {
+        apr_int64_t *k = apr_palloc(p, sizeof(*k));
+        *k = APR_ARRAY_IDX(tree, i, ipcg_proc_t).pid;
+        apr_hash_set(ours, k, sizeof(*k), k);
+    }
+    if (extra_pid > 0) {
+        apr_int64_t *k = apr_palloc(p, sizeof(*k));
+        *k = extra_pid;
+        apr_hash_set(ours, k, sizeof(*k), k);
+    }
+    apr_pool_create(&np, ipcgm.g->pool);
+    seen = apr_hash_make(np);
+    for (i = 0; i < snap->objs->nelts; i++) {
+        ipcg_obj_t o = APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
+        const char *slot = ipcg_obj_slot(np, &o);
+        apr_int64_t maker;
+
+        apr_hash_set(seen, slot, APR_HASH_KEY_STRING, "");
+        /* look at each object once: when it first appears */
+        if (apr_hash_get(ipcgm.g->seen, slot, APR_HASH_KEY_STRING)
+            || ipcg_registry_find(ipcgm.g->reg, &o) >= 0
+            || o.kind > IPCG_SYSV_MSG) {
+            continue;
+        }
+        maker = maker_of(p, &o);
+        if (maker <= 0 || !apr_hash_get(ours, &maker, sizeof(maker))) {
+            continue;
+        }
+        o.phase = IPCG_PHASE_RUNTIME;
+        o.cls = o.key == 0 ? IPCG_CLASS_INSTANCE : IPCG_CLASS_APPLICATION;
+        o.owner_pid = maker;
+        ipcg_strlcpy(o.module, "unknown", sizeof(o.module));
+        ipcgm_registry_add(&o);
+        added++;
+    }
+    apr_pool_destroy(ipcgm.g->seenpool);
+    ipcgm.g->seenpool = np;
+    ipcgm.g->seen = seen;
+    return added;
+}
+
+/* A full scan at least every this many monitor passes (five minutes at
+ * the default interval) when nothing seems to change: it catches what the
+ * kernel's counts cannot tell (an object made where another went, a
+ * foreign object's owner or attach count), and every process's maps are
+ * read again with it. With 10,000 objects a full scan costs about as
+ * much as a hundred quiet passes. */
+#define IPCG_FULL_SCAN_EVERY 30
+
+/* The server's processes with their shared memory; status and maps are
+ * read only for processes that are new or whose counters moved, and for
+ * every one at the backstop's full scans. */
+static void view_procs(apr_pool_t *p, ipcg_view_t *v)
+{
+    if (ipcgm.g->procmemo == NULL) {
+        ipcgm.g->procmemo = ipcg_proc_memo_create(ipcgm.g->pool);
+    }
+    if (ipcgm.g->backstop_due) {
+        ipcg_proc_memo_round(ipcgm.g->procmemo, 1);
+        ipcgm.g->backstop_due = 0;
+    }
+    ipcg_report_procs_memo(p, &ipcgm.paths, ipcgm.g->pid, ipcgm.g->procmemo,
+                           v);
+    ipcg_proc_memo_round(ipcgm.g->procmemo, 0);
+}
+
+/* The parent's own figures in the report. */
+static void view_counters(ipcg_report_t *r)
+{
+    r->cleanup = ipcgm.g->cleanup;
+    r->orphans = ipcgm.g->orphans;
+    r->orphans_provable = ipcgm.g->orphans_provable;
+    r->scans_total = ipcgm.g->scans_total;
+    r->warnings_total = ipcgm.g->warnings_total;
+    r->child_reaped_total = ipcgm.g->child_reaped_total;
+    r->removed_total = ipcgm.g->removed_total;
+}
+
+/* Build the view the table publishes. */
+static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
+                       const ipcg_snapshot_t *snap, ipcg_view_t *v)
+{
+    ipcg_report_t *r = &v->rep;
+
+    (void)s;
+    memset(v, 0, sizeof(*v));
+    v->objs = apr_array_make(p, ipcgm.g->reg->nelts + 8, sizeof(ipcg_obj_t));
+    v->decisions = apr_array_copy(p, ipcgm.g->decisions);
+    v->procs = apr_array_make(p, 16, sizeof(ipcg_proc_t));
+    memcpy(r->instance, ipcgm.g->instance, sizeof(r->instance));
+    r->pid = ipcgm.g->pid;
+    r->starttime = ipcgm.g->starttime;
+    r->started = ipcgm.g->started;
+    r->generation = (apr_uint64_t)ap_state_query(AP_SQ_CONFIG_GEN);
+    r->run_uid = ipcgm_run_user();
+    r->run_gid = ipcgm_run_group();
+    r->user_mode = !ipcgm.started_as_root;
+    r->mode = cf->cleanup;
+    r->show_foreign = cf->show_foreign;
+    r->warn_percent = cf->warn_percent;
+    r->scan_seconds = cf->scan_seconds;
+    r->updated = apr_time_sec(apr_time_now());
+    ipcg_report_system(p, &ipcgm.paths, cf->beancounters, snap, r);
+    ipcg_report_objects(p, ipcgm.g->reg, snap, cf->show_foreign, v);
+    view_procs(p, v);
+    view_counters(r);
+}
+
+/* Keep what a full scan published, for the quiet passes until the next. */
+static void keep_view(const ipcg_view_t *v)
+{
+    apr_pool_t *np;
+
+    if (ipcgm.g->kept_rep == NULL) {
+        ipcgm.g->kept_rep = apr_palloc(ipcgm.g->pool,
+                                       sizeof(*ipcgm.g->kept_rep));
+    }
+    *ipcgm.g->kept_rep = v->rep;
+    apr_pool_create(&np, ipcgm.g->pool);
+    ipcgm.g->kept_objs = apr_array_copy(np, v->objs);
+    if (ipcgm.g->keptpool) {
+        apr_pool_destroy(ipcgm.g->keptpool);
+    }
+    ipcgm.g->keptpool = np;
+}
+
+/* Publish @a v; the warnings on it on the monitor's passes. */
+static void publish(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
+                    ipcg_view_t *v, ipcgm_pass_e pass)
+{
+    ipcgm_trends(p, s, cf, v);
+    if (ipcgm.table) {
+        ipcg_table_publish(ipcgm.table, v);
+        ipcgm_publish_auto(p);
+    }
+    if (pass == IPCGM_PASS_MONITOR) {
+        ipcgm_early_warnings(p, s, cf, v);
+        ipcgm_forecast_warnings(p, s, cf, v);
+    }
+    if (ipcgm.g->reg->nelts > cf->max_objects) {
+        ipcgm_warn_once(s, "table", apr_psprintf(p,
+                        "the status table is full: this server has %d "
+                        "objects, IPCGuardMaxObjects is %d; /ipc-status "
+                        "lists the first %d and counts the rest",
+                        ipcgm.g->reg->nelts, cf->max_objects,
+                        cf->max_objects));
+    }
+}
+
+/* Rescan, keep the registry exact, publish; write the state file when the
+ * registry changed, or always on a recording pass (a new parent, a new
+ * run, a child's exit). */
+void ipcgm_refresh(apr_pool_t *p, server_rec *s, ipcgm_pass_e pass)
+{
+    ipcg_settings cf;
+    ipcg_snapshot_t snap;
+    ipcg_view_t v;
+    int changed;
+
+    ipcgm_settings_of(s, &cf);
+    /* the kernel's summary before the scan: whatever changes after it
+     * shows in the next one */
+    ipcg_scan_signature(p, &ipcgm.paths, &ipcgm.g->sig);
+    ipcgm.g->sig_valid = 1;
+    ipcgm.g->quiet_run = 0;
+    ipcgm.g->full_scans++;
+    ipcgm_scan(p, &snap);
+    ipcgm.g->scans_total++;
+    ipcgm_check_outside(p, s, &snap);
+    changed = ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
+    changed += ipcgm_register_runtime(p, &snap, 0);
+    build_view(p, s, &cf, &snap, &v);
+    publish(p, s, &cf, &v, pass);
+    keep_view(&v);
+    if (changed || pass == IPCGM_PASS_RECORD) {
+        ipcgm_registry_compact();
+        ipcgm_state_write(p, s);
+    }
+}
+
+/* Whether nothing came, went or changed since the last full scan, as far
+ * as the kernel's summary and a look at each object of this server tell:
+ * NULL if so, else why not. */
+const char *ipcgm_changed_since_full(apr_pool_t *p)
+{
+    ipcg_signature_t now;
+    int i;
+
+    if (!ipcgm.g->sig_valid || ipcgm.g->kept_rep == NULL) {
+        return "no full scan yet";
+    }
+    if (ipcgm.g->quiet_run >= IPCG_FULL_SCAN_EVERY - 1) {
+        ipcgm.g->backstop_due = 1;
+        return "the backstop's turn";
+    }
+    ipcg_scan_signature(p, &ipcgm.paths, &now);
+    if (!ipcg_signature_same(&now, &ipcgm.g->sig)) {
+        return "the kernel's counts moved";
+    }
+    for (i = 0; i < ipcgm.g->reg->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(ipcgm.g->reg, i, ipcg_obj_t);
+        if (ipcg_obj_unchanged(p, &ipcgm.paths, o) != 1) {
+            return "an object of this server changed";
+        }
+    }
+    return NULL;
+}
+
+/* Nothing came or went: publish what the last full scan found, with the
+ * limits, the processes, the counters and the trends of now. */
+void ipcgm_refresh_quiet(apr_pool_t *p, server_rec *s)
+{
+    ipcg_settings cf;
+    ipcg_view_t v;
+    ipcg_report_t *r = &v.rep;
+
+    ipcgm_settings_of(s, &cf);
+    ipcgm.g->scans_total++;
+    ipcgm.g->quiet_scans++;
+    ipcgm.g->quiet_run++;
+    /* every watched object was just seen, unchanged */
+    ipcgm.g->last_seen_at = apr_time_sec(apr_time_now());
+    memset(&v, 0, sizeof(v));
+    v.rep = *ipcgm.g->kept_rep;
+    v.objs = ipcgm.g->kept_objs;
+    v.decisions = apr_array_copy(p, ipcgm.g->decisions);
+    v.procs = apr_array_make(p, 16, sizeof(ipcg_proc_t));
+    r->mode = cf.cleanup;
+    r->show_foreign = cf.show_foreign;
+    r->warn_percent = cf.warn_percent;
+    r->scan_seconds = cf.scan_seconds;
+    r->updated = apr_time_sec(apr_time_now());
+    ipcg_report_limits(p, &ipcgm.paths, cf.beancounters, r);
+    view_procs(p, &v);
+    view_counters(r);
+    publish(p, s, &cf, &v, IPCGM_PASS_MONITOR);
+}
