@@ -63,10 +63,8 @@ static void log_outside(apr_pool_t *p, server_rec *s, const ipcg_obj_t *o,
                  "ipcguard(301): %s %s%s (%s, %s) of this server (pid %"
                  APR_INT64_T_FMT ") was removed by something outside "
                  "httpd while the server ran: last seen %s, found gone "
-                 "%s; httpd did not remove it. The usual causes: an "
-                 "ipcrm loop in cron, ExecStartPre=/ExecStopPost= "
-                 "commands, systemd's RemoveIPC=yes, or a logind logout "
-                 "of the server's User. What used it fails from now on "
+                 "%s; httpd did not remove it. The usual causes: "
+                 IPCG_OUTSIDE_CULPRITS ". What used it fails from now on "
                  "(prefork: AH00144, couldn't grab the accept mutex)",
                  ipcg_kind_name(o->kind),
                  o->id >= 0 ? "id " : "",
@@ -155,9 +153,8 @@ void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf)
         const char *msg = apr_psprintf(
             p, "the last run (httpd pid %" APR_INT64_T_FMT ") lost %d IPC "
             "object(s) to a removal from outside httpd while it ran (%s%s), "
-            "first at %s; %s. Look for what removes IPC objects: an ipcrm "
-            "loop in cron, ExecStartPre=/ExecStopPost=, systemd's "
-            "RemoveIPC=yes, a logind logout", h.pid, n, list,
+            "first at %s; %s. Look for what removes IPC objects: "
+            IPCG_OUTSIDE_CULPRITS, h.pid, n, list,
             n > 4 ? ", ..." : "",
             ipcg_local_time(p, APR_ARRAY_IDX(h.events, h.events->nelts - n,
                                         ipcg_event_t).found), how);

@@ -16,9 +16,7 @@
 #define DUP_SIMILAR(a, b) ((b) <= (a) + (a) / 8)
 
 const char ipcg_outside_causes[] =
-    "The usual causes: an ipcrm loop in cron, ExecStartPre=/ExecStopPost= "
-    "commands, systemd's RemoveIPC=yes, a logind logout of the server's "
-    "User. Find and stop it (RemoveIPC=no in logind.conf; no ipcrm of "
+    "The usual causes: " IPCG_OUTSIDE_CULPRITS ". Find and stop it (RemoveIPC=no in logind.conf; no ipcrm of "
     "objects that a live server holds).";
 
 const char *ipcg_level_name(ipcg_level_e level)

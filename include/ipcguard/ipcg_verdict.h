@@ -111,6 +111,12 @@ typedef enum {
 void ipcg_render_text(apr_pool_t *p, const ipcg_view_t *v,
                       ipcg_text_style_e style, ipcg_out_t *out);
 
+/** What usually removes a live server's IPC objects from outside httpd:
+ * the one list the page, the terminal and the error log name. */
+#define IPCG_OUTSIDE_CULPRITS                                               \
+    "an ipcrm loop in cron, ExecStartPre=/ExecStopPost= commands, "         \
+    "systemd's RemoveIPC=yes, a logind logout of the server's User"
+
 /** The usual causes of a removal from outside httpd, and the fix. */
 extern const char ipcg_outside_causes[];
 

@@ -29,7 +29,7 @@ done
 check_cmp "the err line comes within one monitor interval (10 s)" "${seen:-999}" -le $((t0 + 11))
 log=$(errlog a)
 check_match "one err line names the object, the server and the usual causes" \
-  "\[ipcguard:error\] .*ipcguard\(301\): sysv-sem id $mapset key 0x00000000 \(mod_rewrite.c, post_config\) of this server \(pid $pid\) was removed by something outside httpd while the server ran: last seen [0-9-]+ [0-9:]+, found gone [0-9-]+ [0-9:]+; httpd did not remove it\. The usual causes: an ipcrm loop in cron, ExecStartPre=/ExecStopPost= commands, systemd's RemoveIPC=yes, or a logind logout" \
+  "\[ipcguard:error\] .*ipcguard\(301\): sysv-sem id $mapset key 0x00000000 \(mod_rewrite.c, post_config\) of this server \(pid $pid\) was removed by something outside httpd while the server ran: last seen [0-9-]+ [0-9:]+, found gone [0-9-]+ [0-9:]+; httpd did not remove it\. The usual causes: an ipcrm loop in cron, ExecStartPre=/ExecStopPost= commands, systemd's RemoveIPC=yes, a logind logout of the server's User\\. What used it fails" \
   "$log"
 check_eq "exactly one err line" 1 "$(grep -c 'ipcguard(301)' <<<"$log")"
 json=$(http a "/ipc-status?json")
