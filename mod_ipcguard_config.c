@@ -179,9 +179,11 @@ static const char *parse_arg(cmd_parms *cmd, const directive_slot *d,
     case ARG_PATH_OR_NONE:
         return ipcg_conf_path_or_none(arg, field);
     case ARG_DURATION:
-        return ipcg_conf_duration(cmd->pool, arg, d->lo, d->hi, 0, field);
+        return ipcg_conf_duration(cmd->pool, arg, d->lo, d->hi,
+                                  IPCG_DURATION_ONLY, field);
     case ARG_DURATION_OR_OFF:
-        return ipcg_conf_duration(cmd->pool, arg, d->lo, d->hi, 1, field);
+        return ipcg_conf_duration(cmd->pool, arg, d->lo, d->hi,
+                                  IPCG_DURATION_OR_OFF, field);
     }
     return "unknown directive kind";
 }

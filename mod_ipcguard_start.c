@@ -223,7 +223,8 @@ void ipcgm_claim_parent(server_rec *s)
     if (ipcgm.g->started == 0) {
         ipcgm.g->started = apr_time_sec(apr_time_now());
     }
-    if (ipcg_proc_read(p, &ipcgm.paths, ipcgm.g->pid, 0, &me) == APR_SUCCESS) {
+    if (ipcg_proc_read(p, &ipcgm.paths, ipcgm.g->pid, IPCG_PROC_IDENTITY,
+                       &me) == APR_SUCCESS) {
         ipcgm.g->starttime = me.starttime;
     }
     /* never overwrite the state of another live server that shares this

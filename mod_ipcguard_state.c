@@ -190,8 +190,8 @@ void ipcgm_state_write(apr_pool_t *p, server_rec *s)
     st.starttime = ipcgm.g->starttime;
     {
         ipcg_proc_t me;
-        if (ipcg_proc_read(p, &ipcgm.paths, ipcgm.g->pid, 0, &me)
-            == APR_SUCCESS) {
+        if (ipcg_proc_read(p, &ipcgm.paths, ipcgm.g->pid, IPCG_PROC_IDENTITY,
+                           &me) == APR_SUCCESS) {
             st.pgrp = me.pgrp;
             st.session = me.session;
         }

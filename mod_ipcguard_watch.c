@@ -115,12 +115,12 @@ static void view_procs(apr_pool_t *p, ipcg_view_t *v)
         ipcgm.g->procmemo = ipcg_proc_memo_create(ipcgm.g->pool);
     }
     if (ipcgm.g->backstop_due) {
-        ipcg_proc_memo_round(ipcgm.g->procmemo, 1);
+        ipcg_proc_memo_round(ipcgm.g->procmemo, IPCG_MEMO_FORGET_ALL);
         ipcgm.g->backstop_due = 0;
     }
     ipcg_report_procs_memo(p, &ipcgm.paths, ipcgm.g->pid, ipcgm.g->procmemo,
                            v);
-    ipcg_proc_memo_round(ipcgm.g->procmemo, 0);
+    ipcg_proc_memo_round(ipcgm.g->procmemo, IPCG_MEMO_KEEP_READ);
 }
 
 /* The parent's own figures in the report. */

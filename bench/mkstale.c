@@ -88,7 +88,8 @@ int main(int argc, char **argv)
         ipcg_proc_t pr;
         int tries;
         for (tries = 0; tries < 1000; tries++) {
-            if (ipcg_proc_read(p, &paths, child, 0, &pr) == APR_SUCCESS) {
+            if (ipcg_proc_read(p, &paths, child, IPCG_PROC_IDENTITY, &pr)
+                == APR_SUCCESS) {
                 child_start = pr.starttime;
                 break;
             }

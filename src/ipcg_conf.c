@@ -111,8 +111,8 @@ const char *ipcg_conf_dir(const char *arg)
 }
 
 const char *ipcg_conf_duration(apr_pool_t *p, const char *arg,
-                               apr_int64_t lo, apr_int64_t hi, int off_ok,
-                               apr_int64_t *out)
+                               apr_int64_t lo, apr_int64_t hi,
+                               ipcg_duration_off_e off, apr_int64_t *out)
 {
     char buf[24];
     apr_size_t len;
@@ -121,12 +121,14 @@ const char *ipcg_conf_duration(apr_pool_t *p, const char *arg,
                                    APR_INT64_T_FMT "s to %" APR_INT64_T_FMT
                                    "d: digits with an optional unit s, m, h "
                                    "or d (90, 15m, 6h, 7d)%s", lo,
-                                   hi / 86400, off_ok ? ", or off" : "");
+                                   hi / 86400,
+                                   off == IPCG_DURATION_OR_OFF ? ", or off"
+                                                               : "");
 
     if (arg == NULL || (len = strlen(arg)) == 0 || len >= sizeof(buf)) {
         return msg;
     }
-    if (off_ok && strcasecmp(arg, "off") == 0) {
+    if (off == IPCG_DURATION_OR_OFF && strcasecmp(arg, "off") == 0) {
         *out = 0;
         return NULL;
     }

@@ -256,7 +256,8 @@ apr_status_t ipcg_parse_proc_maps(const char *text, ipcg_proc_t *pr)
 }
 
 apr_status_t ipcg_proc_read(apr_pool_t *p, const ipcg_paths_t *paths,
-                            apr_int64_t pid, int memory, ipcg_proc_t *pr)
+                            apr_int64_t pid, ipcg_proc_detail_e detail,
+                            ipcg_proc_t *pr)
 {
     const char *dir = apr_psprintf(p, "%s/%" APR_INT64_T_FMT, paths->proc,
                                    pid);
@@ -269,7 +270,7 @@ apr_status_t ipcg_proc_read(apr_pool_t *p, const ipcg_paths_t *paths,
         return rv;
     }
     rv = ipcg_parse_proc_stat(text, pr);
-    if (rv != APR_SUCCESS || !memory) {
+    if (rv != APR_SUCCESS || detail != IPCG_PROC_MEMORY) {
         return rv;
     }
     if (ipcg_read_file(p, apr_pstrcat(p, dir, "/status", NULL), STATUS_MAX,
@@ -319,7 +320,8 @@ static void list_one(void *baton, apr_pool_t *sub, apr_int64_t pid)
     ipcg_proc_t pr;
 
     /* a process may exit between the listing and the read */
-    if (ipcg_proc_read(sub, l->paths, pid, 0, &pr) == APR_SUCCESS) {
+    if (ipcg_proc_read(sub, l->paths, pid, IPCG_PROC_IDENTITY, &pr)
+        == APR_SUCCESS) {
         *(ipcg_proc_t *)apr_array_push(l->procs) = pr;
     }
 }
@@ -379,7 +381,7 @@ int ipcg_proc_alive(apr_pool_t *p, const ipcg_paths_t *paths,
         return 0;
     }
     apr_pool_create(&sub, p);
-    rv = ipcg_proc_read(sub, paths, pid, 0, &pr);
+    rv = ipcg_proc_read(sub, paths, pid, IPCG_PROC_IDENTITY, &pr);
     if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
         alive = -1;
     }
@@ -565,7 +567,7 @@ apr_status_t ipcg_proc_read_memo(apr_pool_t *p, const ipcg_paths_t *paths,
         m->reused++;
     }
     else {
-        rv = ipcg_proc_read(p, paths, st->pid, 1, pr);
+        rv = ipcg_proc_read(p, paths, st->pid, IPCG_PROC_MEMORY, pr);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -585,7 +587,7 @@ apr_status_t ipcg_proc_read_memo(apr_pool_t *p, const ipcg_paths_t *paths,
     return APR_SUCCESS;
 }
 
-void ipcg_proc_memo_round(ipcg_proc_memo_t *m, int forget_all)
+void ipcg_proc_memo_round(ipcg_proc_memo_t *m, ipcg_memo_round_e what)
 {
     apr_pool_t *tmp = m->last_pool;
 
@@ -595,7 +597,7 @@ void ipcg_proc_memo_round(ipcg_proc_memo_t *m, int forget_all)
     m->last = m->cur;
     m->cur_pool = tmp;
     m->cur = apr_hash_make(m->cur_pool);
-    if (forget_all) {
+    if (what == IPCG_MEMO_FORGET_ALL) {
         apr_pool_clear(m->last_pool);
         m->last = apr_hash_make(m->last_pool);
     }

@@ -1733,8 +1733,8 @@ void ipcg_reap_stamp_owners(ipcg_reap_ctx_t *c, apr_array_header_t *reg)
             continue;
         }
         apr_pool_create(&sub, c->pool);
-        if (ipcg_proc_read(sub, c->o.paths, x->owner_pid, 0, &pr)
-                == APR_SUCCESS
+        if (ipcg_proc_read(sub, c->o.paths, x->owner_pid, IPCG_PROC_IDENTITY,
+                           &pr) == APR_SUCCESS
             && pr.state != 'Z' && pr.state != 'X') {
             x->owner_start = pr.starttime;
         }

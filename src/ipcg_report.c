@@ -88,8 +88,9 @@ void ipcg_report_procs_memo(apr_pool_t *p, const ipcg_paths_t *paths,
     for (i = 0; i < tree->nelts; i++) {
         const ipcg_proc_t *st = &APR_ARRAY_IDX(tree, i, ipcg_proc_t);
         ipcg_proc_t pr;
-        apr_status_t rv = memo ? ipcg_proc_read_memo(p, paths, memo, st, &pr)
-                               : ipcg_proc_read(p, paths, st->pid, 1, &pr);
+        apr_status_t rv =
+            memo ? ipcg_proc_read_memo(p, paths, memo, st, &pr)
+                 : ipcg_proc_read(p, paths, st->pid, IPCG_PROC_MEMORY, &pr);
         if (rv != APR_SUCCESS) {
             continue;                 /* exited since the listing */
         }

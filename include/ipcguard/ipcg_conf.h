@@ -57,12 +57,17 @@ const char *ipcg_conf_max_objects(const char *arg, int *out);
 const char *ipcg_conf_path_or_none(const char *arg, const char **out);
 /** An absolute path without "..", control characters or a trailing '/'. */
 const char *ipcg_conf_dir(const char *arg);
+/** Whether a duration directive takes "off". */
+typedef enum {
+    IPCG_DURATION_ONLY = 0,     /**< a duration, nothing else */
+    IPCG_DURATION_OR_OFF        /**< or "off", which gives 0 */
+} ipcg_duration_off_e;
+
 /** A duration: digits with an optional unit s, m, h or d ("90", "15m",
- * "6h", "7d"), from @a lo to @a hi seconds; "off" gives 0 when
- * @a off_ok. */
+ * "6h", "7d"), from @a lo to @a hi seconds, or "off" as @a off says. */
 const char *ipcg_conf_duration(apr_pool_t *p, const char *arg,
-                               apr_int64_t lo, apr_int64_t hi, int off_ok,
-                               apr_int64_t *out);
+                               apr_int64_t lo, apr_int64_t hi,
+                               ipcg_duration_off_e off, apr_int64_t *out);
 
 #ifdef __cplusplus
 }

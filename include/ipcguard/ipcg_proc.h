@@ -51,9 +51,16 @@ apr_status_t ipcg_parse_proc_status(const char *text, ipcg_proc_t *pr);
 /** Parse the text of /proc/<pid>/maps and add up the shared mappings. */
 apr_status_t ipcg_parse_proc_maps(const char *text, ipcg_proc_t *pr);
 
-/** Read stat (always) and, when @a memory is set, status and maps. */
+/** How much of a process ipcg_proc_read() reads. */
+typedef enum {
+    IPCG_PROC_IDENTITY = 0,     /**< stat only: pid, parent, start time */
+    IPCG_PROC_MEMORY            /**< stat, status and maps */
+} ipcg_proc_detail_e;
+
+/** Read stat and, with IPCG_PROC_MEMORY, status and maps. */
 apr_status_t ipcg_proc_read(apr_pool_t *p, const ipcg_paths_t *paths,
-                            apr_int64_t pid, int memory, ipcg_proc_t *pr);
+                            apr_int64_t pid, ipcg_proc_detail_e detail,
+                            ipcg_proc_t *pr);
 
 /** What ipcg_proc_each() calls for one process. */
 typedef void ipcg_proc_fn(void *baton, apr_pool_t *sub, apr_int64_t pid);
@@ -124,9 +131,14 @@ apr_status_t ipcg_proc_read_memo(apr_pool_t *p, const ipcg_paths_t *paths,
                                  ipcg_proc_memo_t *m, const ipcg_proc_t *st,
                                  ipcg_proc_t *pr);
 
-/** End a round: forget the processes not read in it. With @a forget_all,
- * forget every one, so that the next round reads them all. */
-void ipcg_proc_memo_round(ipcg_proc_memo_t *m, int forget_all);
+/** What the end of a round forgets. */
+typedef enum {
+    IPCG_MEMO_KEEP_READ = 0,    /**< the processes not read in the round */
+    IPCG_MEMO_FORGET_ALL        /**< every one: the next round reads all */
+} ipcg_memo_round_e;
+
+/** End a round of the memo. */
+void ipcg_proc_memo_round(ipcg_proc_memo_t *m, ipcg_memo_round_e what);
 
 /** Status and maps read, and memory figures reused, since the memo was
  * made. */

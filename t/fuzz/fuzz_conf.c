@@ -117,7 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     d = -7;
     if ((msg = ipcg_conf_duration(p, arg, IPCG_MIN_FORECAST_WINDOW,
-                                  IPCG_MAX_FORECAST_WINDOW, 0, &d)) == NULL) {
+                                  IPCG_MAX_FORECAST_WINDOW, IPCG_DURATION_ONLY,
+                                  &d)) == NULL) {
         if (d < IPCG_MIN_FORECAST_WINDOW || d > IPCG_MAX_FORECAST_WINDOW) {
             fail("a window out of range", arg);
         }
@@ -126,8 +127,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail("a refused window changed the value", arg);
     }
     d = -7;
-    if ((msg = ipcg_conf_duration(p, arg, 60, IPCG_MAX_FORECAST_HORIZON, 1,
-                                  &d)) == NULL) {
+    if ((msg = ipcg_conf_duration(p, arg, 60, IPCG_MAX_FORECAST_HORIZON,
+                                  IPCG_DURATION_OR_OFF, &d)) == NULL) {
         if (d != 0 && (d < 60 || d > IPCG_MAX_FORECAST_HORIZON)) {
             fail("a horizon out of range", arg);
         }

@@ -284,7 +284,7 @@ static void check_files(apr_pool_t *p, const char *text)
     /* a process */
     memset(&pr, 0, sizeof(pr));
     memset(&ref, 0, sizeof(ref));
-    rv = ipcg_proc_read(p, &tree, 4242, 1, &pr);
+    rv = ipcg_proc_read(p, &tree, 4242, IPCG_PROC_MEMORY, &pr);
     if (rv == APR_SUCCESS) {
         if (ipcg_parse_proc_stat(text, &ref) != APR_SUCCESS) {
             fail("a process was read from a stat that does not parse");

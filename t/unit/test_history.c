@@ -445,30 +445,45 @@ START_TEST(conf_duration)
 {
     apr_int64_t v = -5;
 
-    ck_assert_ptr_eq(ipcg_conf_duration(pool, "90", 10, 86400, 0, &v), NULL);
+    ck_assert_ptr_eq(ipcg_conf_duration(pool, "90", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
     ck_assert_int_eq(v, 90);
-    ck_assert_ptr_eq(ipcg_conf_duration(pool, "15m", 10, 86400, 0, &v), NULL);
+    ck_assert_ptr_eq(ipcg_conf_duration(pool, "15m", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
     ck_assert_int_eq(v, 900);
-    ck_assert_ptr_eq(ipcg_conf_duration(pool, "6h", 10, 86400, 0, &v), NULL);
+    ck_assert_ptr_eq(ipcg_conf_duration(pool, "6h", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
     ck_assert_int_eq(v, 21600);
-    ck_assert_ptr_eq(ipcg_conf_duration(pool, "1d", 10, 86400, 0, &v), NULL);
+    ck_assert_ptr_eq(ipcg_conf_duration(pool, "1d", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
     ck_assert_int_eq(v, 86400);
-    ck_assert_ptr_eq(ipcg_conf_duration(pool, "OFF", 60, 86400, 1, &v), NULL);
+    ck_assert_ptr_eq(ipcg_conf_duration(pool, "OFF", 60, 86400,
+                                        IPCG_DURATION_OR_OFF, &v), NULL);
     ck_assert_int_eq(v, 0);
     v = 7;
-    ck_assert_ptr_ne(ipcg_conf_duration(pool, "off", 60, 86400, 0, &v), NULL);
-    ck_assert_ptr_ne(ipcg_conf_duration(pool, "2d", 10, 86400, 0, &v), NULL);
-    ck_assert_ptr_ne(ipcg_conf_duration(pool, "9s", 10, 86400, 0, &v), NULL);
-    ck_assert_ptr_ne(ipcg_conf_duration(pool, "", 10, 86400, 0, &v), NULL);
-    ck_assert_ptr_ne(ipcg_conf_duration(pool, "h", 10, 86400, 0, &v), NULL);
-    ck_assert_ptr_ne(ipcg_conf_duration(pool, "-5m", 10, 86400, 0, &v), NULL);
-    ck_assert_ptr_ne(ipcg_conf_duration(pool, "5 m", 10, 86400, 0, &v), NULL);
-    ck_assert_ptr_ne(ipcg_conf_duration(pool, "5w", 10, 86400, 0, &v), NULL);
+    ck_assert_ptr_ne(ipcg_conf_duration(pool, "off", 60, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
+    ck_assert_ptr_ne(ipcg_conf_duration(pool, "2d", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
+    ck_assert_ptr_ne(ipcg_conf_duration(pool, "9s", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
+    ck_assert_ptr_ne(ipcg_conf_duration(pool, "", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
+    ck_assert_ptr_ne(ipcg_conf_duration(pool, "h", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
+    ck_assert_ptr_ne(ipcg_conf_duration(pool, "-5m", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
+    ck_assert_ptr_ne(ipcg_conf_duration(pool, "5 m", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
+    ck_assert_ptr_ne(ipcg_conf_duration(pool, "5w", 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
     ck_assert_ptr_ne(ipcg_conf_duration(pool, "99999999999999999999d", 10,
-                                        86400, 0, &v), NULL);
-    ck_assert_ptr_ne(ipcg_conf_duration(pool, NULL, 10, 86400, 0, &v), NULL);
+                                        86400, IPCG_DURATION_ONLY, &v), NULL);
+    ck_assert_ptr_ne(ipcg_conf_duration(pool, NULL, 10, 86400,
+                                        IPCG_DURATION_ONLY, &v), NULL);
     ck_assert_int_eq(v, 7);                       /* untouched on error */
-    ck_assert_str_eq(ipcg_conf_duration(pool, "x", 10, 30 * 86400, 1, &v),
+    ck_assert_str_eq(ipcg_conf_duration(pool, "x", 10, 30 * 86400,
+                                        IPCG_DURATION_OR_OFF, &v),
                      "must be a duration from 10s to 30d: digits with an "
                      "optional unit s, m, h or d (90, 15m, 6h, 7d), or off");
 }

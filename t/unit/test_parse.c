@@ -373,7 +373,8 @@ START_TEST(proc_stat_status_maps)
     ipcg_paths_t paths = fx_paths();
     ipcg_proc_t pr;
 
-    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 4243, 1, &pr), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 4243, IPCG_PROC_MEMORY, &pr),
+                     APR_SUCCESS);
     ck_assert_int_eq(pr.pid, 4243);
     ck_assert_str_eq(pr.comm, "php) (cgi) x");
     ck_assert_int_eq(pr.ppid, 4242);
@@ -760,7 +761,8 @@ START_TEST(proc_memo_reads_only_what_moved)
     m = ipcg_proc_memo_create(pool);
 
     /* new: read */
-    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 40, 0, &st), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 40, IPCG_PROC_IDENTITY, &st),
+                     APR_SUCCESS);
     ck_assert_uint_eq(st.minflt, 100);
     ck_assert_uint_eq(st.vsize, 8192);
     ck_assert_uint_eq(st.rss_pages, 300);
@@ -768,38 +770,40 @@ START_TEST(proc_memo_reads_only_what_moved)
                      APR_SUCCESS);
     ck_assert_uint_eq(pr.shared_anon, 16384);
     ck_assert_uint_eq(pr.rss_shmem.v, 12 * 1024);
-    ipcg_proc_memo_round(m, 0);
+    ipcg_proc_memo_round(m, IPCG_MEMO_KEEP_READ);
 
     /* counters still: the last figures, maps not read (it changed
      * behind the counters' back, which only the backstop sees) */
     write_text(apr_pstrcat(pool, paths.proc, "/40/maps", NULL), maps2);
-    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 40, 0, &st), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 40, IPCG_PROC_IDENTITY, &st),
+                     APR_SUCCESS);
     ck_assert_int_eq(ipcg_proc_read_memo(pool, &paths, m, &st, &pr),
                      APR_SUCCESS);
     ck_assert_uint_eq(pr.shared_anon, 16384);
     ipcg_proc_memo_counts(m, &reads, &reused);
     ck_assert_uint_eq(reads, 1);
     ck_assert_uint_eq(reused, 1);
-    ipcg_proc_memo_round(m, 0);
+    ipcg_proc_memo_round(m, IPCG_MEMO_KEEP_READ);
 
     /* a counter moved: read again */
     fx_stat(paths.proc, 40, 101, 16384);
-    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 40, 0, &st), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 40, IPCG_PROC_IDENTITY, &st),
+                     APR_SUCCESS);
     ck_assert_int_eq(ipcg_proc_read_memo(pool, &paths, m, &st, &pr),
                      APR_SUCCESS);
     ck_assert_uint_eq(pr.shared_anon, 32768);
-    ipcg_proc_memo_round(m, 0);
+    ipcg_proc_memo_round(m, IPCG_MEMO_KEEP_READ);
 
     /* the backstop forgets every process: read again though still */
     write_text(apr_pstrcat(pool, paths.proc, "/40/maps", NULL), maps1);
-    ipcg_proc_memo_round(m, 1);
+    ipcg_proc_memo_round(m, IPCG_MEMO_FORGET_ALL);
     ck_assert_int_eq(ipcg_proc_read_memo(pool, &paths, m, &st, &pr),
                      APR_SUCCESS);
     ck_assert_uint_eq(pr.shared_anon, 16384);
-    ipcg_proc_memo_round(m, 0);
+    ipcg_proc_memo_round(m, IPCG_MEMO_KEEP_READ);
 
     /* a process not seen in a round is forgotten */
-    ipcg_proc_memo_round(m, 0);
+    ipcg_proc_memo_round(m, IPCG_MEMO_KEEP_READ);
     ck_assert_int_eq(ipcg_proc_read_memo(pool, &paths, m, &st, &pr),
                      APR_SUCCESS);
     ipcg_proc_memo_counts(m, &reads, &reused);
