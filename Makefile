@@ -219,8 +219,9 @@ valgrind: $(UNIT_BIN)
 #   proc     every parser of /proc and /sys text, the numbers beneath, and
 #            the readers of those files on a scratch tree
 #   conf     the directive parsers
+#   apps     the application record's parser (round trip to the same bytes)
 FUZZ_SECONDS ?= 30
-FUZZERS := state history proc conf
+FUZZERS := state history proc conf apps
 CLANG ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(APR_CFLAGS) -Iinclude
 FUZZ_SRC_state := src/ipcg_state.c src/ipcg_util.c src/ipcg_obj.c
@@ -229,6 +230,9 @@ FUZZ_SRC_history := src/ipcg_history.c src/ipcg_state.c src/ipcg_util.c src/ipcg
 FUZZ_SRC_proc := src/ipcg_scan.c src/ipcg_proc.c src/ipcg_limits.c \
                  src/ipcg_util.c src/ipcg_obj.c src/ipcg_probe.c
 FUZZ_SRC_conf := src/ipcg_conf.c src/ipcg_util.c
+FUZZ_SRC_apps := src/ipcg_adopt.c src/ipcg_state.c src/ipcg_util.c src/ipcg_obj.c \
+                 src/ipcg_registry.c src/ipcg_probe.c src/ipcg_scan.c \
+                 src/ipcg_proc.c src/ipcg_limits.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz_%: t/fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(CORE_HDR)

@@ -66,6 +66,7 @@ static apr_status_t on_pconf_cleanup(void *data)
     apr_pool_create(&p, ipcgm.g->pool);
     ipcgm_scan(p, &snap);
     ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
+    ipcgm_adopt_save(p, s);
     /* what the startup phases made goes with httpd's own cleanups (the
      * scoreboard's with the process pool, after this); what children made
      * at runtime and still exists would be lost without the file */

@@ -20,6 +20,8 @@
  *   mod_ipcguard_history.c  the history file, trends, outside removals
  *   mod_ipcguard_warn.c     the warnings in the error log
  *   mod_ipcguard_status.c   the handler and the mod_status section
+ *   mod_ipcguard_adopt.c    adoption of what the server's processes use,
+ *                           and the application record
  *
  * Only this glue includes httpd headers; the core (src/) is APR only.
  */
@@ -49,6 +51,7 @@
 #include "scoreboard.h"
 #include "unixd.h"
 
+#include "ipcguard/ipcg_adopt.h"
 #include "ipcguard/ipcg_conf.h"
 #include "ipcguard/ipcg_history.h"
 #include "ipcguard/ipcg_html.h"
@@ -81,7 +84,7 @@ extern module AP_MODULE_DECLARE_DATA ipcguard_module;
 /* a build for the upgrade test: another layout, as a later release has */
 #define IPCG_CARRIED_LAYOUT 1000u
 #else
-#define IPCG_CARRIED_LAYOUT 2u
+#define IPCG_CARRIED_LAYOUT 3u
 #endif
 #define IPCG_CAP_DECISIONS 512
 #define IPCG_CAP_PROCS 512
@@ -167,6 +170,9 @@ typedef struct {
     ipcg_report_t *kept_rep;    /* what the last full scan published */
     apr_array_header_t *kept_objs;
     apr_pool_t *keptpool;       /* holds kept_objs; replaced per full scan */
+    ipcg_adopt_t *adopt;        /* adoption's memo, in pool */
+    apr_uint64_t apps_sum;      /* FNV-1a of the application record last
+                                   written, 0: none yet */
 #ifdef IPCG_CARRIED_TEST_LAYOUT
     char test_pad[64];          /* moves nothing above, grows the struct */
 #endif
@@ -294,6 +300,12 @@ void ipcgm_early_warnings(apr_pool_t *p, server_rec *s,
                           const ipcg_settings *cf, const ipcg_view_t *v);
 void ipcgm_forecast_warnings(apr_pool_t *p, server_rec *s,
                              const ipcg_settings *cf, const ipcg_view_t *v);
+
+/* mod_ipcguard_adopt.c */
+int ipcgm_adopt_used(apr_pool_t *p, const ipcg_snapshot_t *snap,
+                     const apr_array_header_t *tree, apr_int64_t extra_pid);
+void ipcgm_adopt_save(apr_pool_t *p, server_rec *s);
+void ipcgm_adopt_load(apr_pool_t *p, server_rec *s, ipcg_reap_ctx_t *ctx);
 
 /* mod_ipcguard_status.c */
 void ipcgm_publish_auto(apr_pool_t *p);

@@ -120,6 +120,7 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     for (i = 0; i < carried->nelts; i++) {
         ipcgm_registry_add(&APR_ARRAY_IDX(carried, i, ipcg_obj_t));
     }
+    ipcgm_adopt_load(p, s, ctx);
     /* while this instance's earlier parent runs (or may run), every
      * object of its user may be that server's: no orphan pass at all */
     if (cf->cleanup >= IPCG_CLEANUP_REPORT

@@ -219,4 +219,5 @@ void ipcgm_state_write(apr_pool_t *p, server_rec *s)
     else {
         ipcgm_warn_rearm("state file");
     }
+    ipcgm_adopt_save(p, s);
 }

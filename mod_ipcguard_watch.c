@@ -92,6 +92,7 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
         ipcgm_registry_add(&o);
         added++;
     }
+    added += ipcgm_adopt_used(p, snap, tree, extra_pid);
     apr_pool_destroy(ipcgm.g->seenpool);
     ipcgm.g->seenpool = np;
     ipcgm.g->seen = seen;

@@ -1230,6 +1230,7 @@ typedef struct {
     apr_array_header_t *carried;
     char *removed;                  /* per recorded object: 1 removed */
     int nremoved, kept, gone;
+    int apps;                       /* kept as application-owned */
 } startup_run_t;
 
 /* Room for @a more elements at once: a run of thousands of decisions
@@ -1296,11 +1297,15 @@ static void startup_settle(void *baton, pending_t *pd)
         }
     }
     else if (v->reason != IPCG_WHY_REMOVE_FAILED) {
+        /* an application's object kept is the normal outcome: info */
+        int app = v->reason == IPCG_WHY_CLASS;
         if (desc[0] == '\0') {
             describe(desc, sizeof(desc), rec);
         }
         ipcg_verdict_text(v, reason, sizeof(reason));
-        ipcg_log(IPCG_LOG_WARNING, 0, 20, "keeping %s: %s", desc, reason);
+        ipcg_log(app ? IPCG_LOG_INFO : IPCG_LOG_WARNING, 0, app ? 26 : 20,
+                 "keeping %s: %s", desc, reason);
+        r->apps += app;
     }
     add_decision(r->decisions, IPCG_DEC_KEPT, rec, v);
     r->kept++;
@@ -1449,9 +1454,25 @@ static void startup_walk(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
     batch_flush(c, subj, startup_settle, run);
 }
 
+/* "kept 3", "kept 2 application objects", "kept 3 (2 application
+ * objects)", with what was already gone. */
+static const char *kept_phrase(apr_pool_t *p, unsigned kept, int apps,
+                               int gone)
+{
+    if (apps <= 0) {
+        return apr_psprintf(p, "kept %u%s", kept, gone_phrase(p, gone));
+    }
+    if ((unsigned)apps == kept) {
+        return apr_psprintf(p, "kept %d application object%s", apps,
+                            apps == 1 ? "" : "s");
+    }
+    return apr_psprintf(p, "kept %u (%d application object%s)%s", kept, apps,
+                        apps == 1 ? "" : "s", gone_phrase(p, gone));
+}
+
 static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
                             const ipcg_state_t *st, ipcg_run_e state,
-                            int gone)
+                            int gone, int apps)
 {
     if (state == IPCG_RUN_SURVIVORS) {
         apr_snprintf(res->summary, sizeof(res->summary), "%s: removed "
@@ -1461,17 +1482,17 @@ static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
     else if (res->removed_count) {
         apr_snprintf(res->summary, sizeof(res->summary), "removed %u stale "
                      "IPC object%s (%s) left by httpd pid %" APR_INT64_T_FMT
-                     " (unclean stop after %s); kept %u%s",
+                     " (unclean stop after %s); %s",
                      res->removed_count, res->removed_count == 1 ? "" : "s",
                      kinds_phrase(p, res), st->pid, when(p, st->written),
-                     res->kept_count, gone_phrase(p, gone));
+                     kept_phrase(p, res->kept_count, apps, gone));
     }
     else {
         apr_snprintf(res->summary, sizeof(res->summary), "removed no IPC "
                      "object left by httpd pid %" APR_INT64_T_FMT " (unclean "
-                     "stop after %s); kept %u%s", st->pid,
-                     when(p, st->written), res->kept_count,
-                     gone_phrase(p, gone));
+                     "stop after %s); %s", st->pid,
+                     when(p, st->written),
+                     kept_phrase(p, res->kept_count, apps, gone));
     }
 }
 
@@ -1542,7 +1563,7 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     finish(res, t0);
     res->outcome = subj.run == IPCG_RUN_SURVIVORS ? IPCG_OUTCOME_SURVIVORS
                                                   : IPCG_OUTCOME_DONE;
-    startup_summary(p, res, &st, subj.run, run.gone);
+    startup_summary(p, res, &st, subj.run, run.gone, run.apps);
     ipcg_log(IPCG_LOG_NOTICE, 0, 21, "%s (%s mode, %" APR_INT64_T_FMT " us)",
              res->summary, ipcg_cleanup_name(o->mode), res->duration_us);
 }

@@ -276,6 +276,10 @@ static void json_obj_fields(apr_pool_t *p, ipcg_out_t *out,
          o->kind == IPCG_SYSV_MSG ? 0 : o->nattch, o->cpid, o->lpid,
          o->ctime, ipcg_phase_name(o->phase), ipcg_json_str(p, o->module),
          ipcg_class_name(o->cls), o->owner_pid);
+    if (o->cls == IPCG_CLASS_APPLICATION && o->adopted > 0) {
+        /* when this server first saw its processes use it */
+        outf(out, p, ",\"adopted\":%" APR_INT64_T_FMT, o->adopted);
+    }
 }
 
 static void json_decisions(apr_pool_t *p, ipcg_out_t *out,

@@ -7,6 +7,7 @@
 
 #include <apr_strings.h>
 
+#include "ipcguard/ipcg_reap.h"
 #include "ipcguard/ipcg_units.h"
 #include "ipcguard/ipcg_verdict.h"
 
@@ -430,14 +431,15 @@ static const char *kept_reason(apr_pool_t *p, const ipcg_view_t *v)
         const ipcg_decision_t *d = &APR_ARRAY_IDX(v->decisions, i,
                                                   ipcg_decision_t);
         int n = 0;
-        if (d->what != IPCG_DEC_KEPT) {
+        if (d->what != IPCG_DEC_KEPT || d->code == IPCG_WHY_CLASS) {
             continue;
         }
         kept++;
         for (j = 0; j < v->decisions->nelts; j++) {
             const ipcg_decision_t *e = &APR_ARRAY_IDX(v->decisions, j,
                                                       ipcg_decision_t);
-            n += e->what == IPCG_DEC_KEPT && strcmp(e->reason, d->reason) == 0;
+            n += e->what == IPCG_DEC_KEPT && e->code != IPCG_WHY_CLASS
+                 && strcmp(e->reason, d->reason) == 0;
         }
         if (n > best_n) {
             best = d->reason;
@@ -455,7 +457,7 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
                              apr_array_header_t *a)
 {
     const ipcg_cleanup_t *c = &v->rep.cleanup;
-    apr_uint32_t gone = 0;
+    apr_uint32_t gone = 0, apps = 0, kept;
     int i;
     const char *run = c->previous_pid > 0
         ? apr_psprintf(p, "the run of pid %" APR_INT64_T_FMT, c->previous_pid)
@@ -466,7 +468,10 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
                                                   ipcg_decision_t);
         gone += d->what == IPCG_DEC_KEPT
                 && strcmp(d->reason, "already gone") == 0;
+        /* an application's object kept is the normal outcome */
+        apps += d->what == IPCG_DEC_KEPT && d->code == IPCG_WHY_CLASS;
     }
+    kept = c->kept_count > apps ? c->kept_count - apps : 0;
     switch (c->outcome) {
     case IPCG_OUTCOME_REFUSED:
     case IPCG_OUTCOME_ALIVE:
@@ -487,18 +492,18 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
     default:
         break;
     }
-    if (c->kept_count > 0 && gone == c->kept_count) {
+    if (kept > 0 && gone == kept) {
         find(a, IPCG_LEVEL_WARN, "kept", apr_psprintf(
                  p, "The startup cleanup after %s, which ended without "
                  "cleaning up, found %u of its objects already gone: removed "
                  "by something outside httpd while no server ran.", run,
                  gone), ipcg_outside_causes);
     }
-    else if (c->kept_count > 0) {
+    else if (kept > 0) {
         find(a, IPCG_LEVEL_WARN, "kept", apr_psprintf(
                  p, "The startup cleanup after %s, which ended without "
-                 "cleaning up, kept %u object%s%s.", run, c->kept_count,
-                 c->kept_count == 1 ? "" : "s", kept_reason(p, v)),
+                 "cleaning up, kept %u object%s%s.", run, kept,
+                 kept == 1 ? "" : "s", kept_reason(p, v)),
              "Kept objects are in use or not provably that run's; they "
              "count against the limits until what holds them exits. The "
              "cleanup table names each one and why; ipcguardctl clean "

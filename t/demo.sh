@@ -169,7 +169,7 @@ start_httpd() {
     if in_ns bash "$self" _parent >/dev/null && answers; then
       # the summary, then why anything was kept
       tail -c +"$((size + 1))" "$errlog" | grep -o 'ipcguard(021): .*' | tail -n 1 | sed 's/^/  /' || true
-      tail -c +"$((size + 1))" "$errlog" | grep -o 'ipcguard(020): .*' | sed 's/^/    /' || true
+      tail -c +"$((size + 1))" "$errlog" | grep -oE 'ipcguard\(02[06]\): .*' | sed 's/^/    /' || true
       return 0
     fi
     sleep 0.1

@@ -4,7 +4,7 @@
 set -e
 PKGS="apache2 apache2-dev check pkg-config curl jq util-linux iproute2 \
 procps clang clang-tidy valgrind cppcheck prometheus wrk \
-libapache2-mod-fcgid php-cgi debhelper dpkg-dev lintian git chromium"
+libapache2-mod-fcgid php-cgi libapache2-mod-php8.2 debhelper dpkg-dev lintian git chromium"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

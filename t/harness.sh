@@ -315,8 +315,8 @@ kernel_count() {
 }
 
 # The state files in $T/state (the history files stay across clean stops).
-state_files() {
-  ls -A "$T/state" | grep -v '\.history$'
+state_files() {   # the state files: not the history, not the application record
+  ls -A "$T/state" | grep -v -e '\.history$' -e '\.apps$'
 }
 
 # kill9_session SID: kill -9 every process of the session SID (httpd

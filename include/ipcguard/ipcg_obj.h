@@ -88,6 +88,10 @@ typedef struct {
     apr_uint64_t owner_start;     /**< its start time (/proc/<pid>/stat field
                                        22): 0 unknown, IPCG_OWNER_GONE known
                                        to have exited (not in state files) */
+    apr_int64_t adopted;          /**< application objects: when this
+                                       server first saw its processes use
+                                       it (epoch s, see ipcg_adopt.h); 0
+                                       otherwise (not in state files) */
     char module[IPCG_MODULE_MAX]; /**< allocating module, or "unknown" */
     char name[IPCG_NAME_MAX];     /**< POSIX name, empty for SysV */
 } ipcg_obj_t;

@@ -85,4 +85,6 @@ check_match "attribution survives restarts" "^1 sysv-sem mod_rewrite.c post_conf
 httpd_stop a
 check_eq "after a clean stop only the application's keyed set is left" "sysv-sem $id2" "$(kernel_set)"
 check_eq "a clean stop removes the state file" "" "$(state_files)"
+check_match "and keeps the application record, which names the keyed set" \
+  "^obj kind=sysv-sem id=$id2 " "$(cat "$T"/state/*.apps 2>/dev/null)"
 finish

@@ -47,8 +47,8 @@ if ! grep -q 'ipcguard(021): removed [1-9]' <<<"$summary"; then
 fi
 check_eq "the summary is the error log's line" 1 \
   "$(grep -cF "$summary" "$SANDBOX/logs/error.log")"
-check_match "and why the application's keyed set was kept" \
-  'ipcguard\(020\): keeping sysv-sem .*application-owned' "$out"
+check_match "and why the application's keyed set was kept (at info: no warning)" \
+  'ipcguard\(026\): keeping sysv-sem .*application-owned' "$out"
 check_match "it says what the kill -9 left behind" \
   'left behind in the sandbox: [1-9][0-9]* semaphore sets' "$out"
 check_match "it prints the command that crashes it again" 'make demo-crash' "$out"
