@@ -168,6 +168,11 @@ new=$(tail -n +"$((lines0 + 1))" "$errlog")
 if grep -E 'Identifier removed|AH00144|AH00050|ipcguard\(107\)' <<<"$new"; then
   no "the error log shows no lost lock and no second server"
 else ok "the error log shows no lost lock and no second server"; fi
+# purge: the module's state directory goes with the package
+dpkg --purge libapache2-mod-ipcguard >/dev/null 2>&1 \
+  && ok "the package purges" || no "dpkg --purge libapache2-mod-ipcguard failed"
+[ ! -e /run/ipcguard ] && ok "the purge removes /run/ipcguard" \
+  || no "the purge left /run/ipcguard: $(ls -A /run/ipcguard 2>&1 | tr '\n' ' ')"
 echo "$pass passed, $failn failed"
 [ "$failn" -eq 0 ]
 INNER
