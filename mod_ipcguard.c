@@ -64,7 +64,8 @@ static apr_status_t on_pconf_cleanup(void *data)
         return APR_SUCCESS;
     }
     apr_pool_create(&p, ipcgm.g->pool);
-    ipcgm_scan(p, &snap);
+    /* which of the registry's objects are left: asked for one by one */
+    ipcgm_scan_registry(p, &snap);
     ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
     ipcgm_adopt_save(p, s);
     /* what the startup phases made goes with httpd's own cleanups (the
@@ -115,7 +116,20 @@ static apr_status_t on_generation_end(void *data)
         s = NULL;
     }
     apr_pool_create(&p, ipcgm.g->pool);
-    ipcgm_scan(p, &snap);
+    /* only whether the watched objects still exist matters here: they
+     * are asked for one by one, the tables are not read */
+    ipcg_snapshot_init(p, &snap);
+    if (ipcgm.g->watch && apr_hash_count(ipcgm.g->watch)) {
+        apr_array_header_t *watched = apr_array_make(
+            p, (int)apr_hash_count(ipcgm.g->watch), sizeof(ipcg_obj_t));
+        apr_hash_index_t *hi;
+        for (hi = apr_hash_first(p, ipcgm.g->watch); hi;
+             hi = apr_hash_next(hi)) {
+            *(ipcg_obj_t *)apr_array_push(watched) =
+                *(const ipcg_obj_t *)apr_hash_this_val(hi);
+        }
+        ipcg_scan_objects(p, &ipcgm.paths, watched, &snap);
+    }
     ipcgm_check_outside(p, s, &snap);
     apr_pool_clear(ipcgm.g->watchpool);
     ipcgm.g->watch = apr_hash_make(ipcgm.g->watchpool);

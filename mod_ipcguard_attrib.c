@@ -33,6 +33,18 @@ int ipcgm_in_real_pass(void)
            && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG;
 }
 
+/* Whether pre_mpm runs in this generation after post_config. The Unix
+ * MPMs run it at the start and after a restart that was not graceful;
+ * after a graceful restart the scoreboard stays and pre_mpm is skipped.
+ * Their shared retained data says which restart this generation follows
+ * (was_graceful, set as the last generation's pconf was cleared). */
+int ipcgm_pre_mpm_follows(void)
+{
+    const ap_unixd_mpm_retained_data *rd = ap_unixd_mpm_get_retained_data();
+
+    return rd != NULL && !rd->was_graceful;
+}
+
 /* Where the brackets start from: what exists now is no module's of this
  * pass. Taken at the start of every configuration pass, and again after
  * anything of the module's own that makes or removes objects before the

@@ -253,10 +253,13 @@ void ipcgm_set_logger(server_rec *s);
 void ipcgm_registry_compact(void);
 void ipcgm_registry_add(const ipcg_obj_t *o);
 void ipcgm_state_write(apr_pool_t *p, server_rec *s);
+void ipcgm_scan_registry(apr_pool_t *p, ipcg_snapshot_t *snap);
+void ipcgm_record_registry(apr_pool_t *p, server_rec *s);
 
 /* mod_ipcguard_attrib.c */
 int ipcgm_first_pass(void);
 int ipcgm_in_real_pass(void);
+int ipcgm_pre_mpm_follows(void);
 void ipcgm_bracket_baseline(void);
 void ipcgm_brackets_clear(void);
 void ipcgm_wrap_hooks(apr_pool_t *pconf, apr_pool_t *ptemp);

@@ -252,7 +252,13 @@ void ipcgm_claim_parent(server_rec *s)
     apr_pool_destroy(p);
 }
 
-/* After the last post_config entry: the generation's objects exist. */
+/* After the last post_config entry: the generation's objects exist, and
+ * the brackets have recorded each as it came. In the first pass no child
+ * exists and nothing is published (there is no table yet): the registry
+ * is checked against the kernel and recorded, no table is read. A start,
+ * and a restart that is not graceful, read the tables once, after the
+ * last pre_mpm entry, before any child forks; a graceful restart skips
+ * pre_mpm, so it reads them here. */
 void ipcgm_after_post_config(server_rec *s)
 {
     apr_pool_t *p;
@@ -268,6 +274,19 @@ void ipcgm_after_post_config(server_rec *s)
         ipcgm.g->hist.outside_total = ipcgm.g->outside_total = 0;
         ipcgm.g->hist_dirty = 1;
     }
-    ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
+    if (!ipcgm_in_real_pass()) {
+        ipcgm_record_registry(p, s);
+        if (ipcgm.g->hist_dirty) {
+            ipcgm_history_save(p, s);
+        }
+    }
+    else if (ipcgm_pre_mpm_follows()) {
+        /* should no pre_mpm come after all, the monitor's first pass is
+         * a full one */
+        ipcgm.g->sig_valid = 0;
+    }
+    else {
+        ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
+    }
     apr_pool_destroy(p);
 }

@@ -162,6 +162,27 @@ void ipcgm_registry_compact(void)
     ipcgm.g->reg = na;
 }
 
+/* Just the registry's objects, read one by one by id or by name: the cost
+ * grows with this server's objects, not with what other programs hold. */
+void ipcgm_scan_registry(apr_pool_t *p, ipcg_snapshot_t *snap)
+{
+    ipcg_snapshot_init(p, snap);
+    ipcg_scan_objects(p, &ipcgm.paths, ipcgm.g->reg, snap);
+}
+
+/* Keep the registry exact against the kernel and record it, reading no
+ * table: what a startup step needs when there are no children yet to
+ * have made objects at runtime. */
+void ipcgm_record_registry(apr_pool_t *p, server_rec *s)
+{
+    ipcg_snapshot_t mine;
+
+    ipcgm_scan_registry(p, &mine);
+    ipcg_registry_reconcile(p, ipcgm.g->reg, &mine);
+    ipcgm_registry_compact();
+    ipcgm_state_write(p, s);
+}
+
 void ipcgm_registry_add(const ipcg_obj_t *o)
 {
     int i = ipcg_registry_find(ipcgm.g->reg, o);
