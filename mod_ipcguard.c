@@ -46,6 +46,7 @@ static apr_status_t clear_generation(void *data)
     (void)data;
     ipcgm.table = NULL;
     ipcgm_brackets_clear();
+    ipcgm_snapbuf_clear();
     return APR_SUCCESS;
 }
 

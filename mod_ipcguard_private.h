@@ -218,6 +218,17 @@ typedef struct {
         int index;                  /* brackets of that phase so far */
         apr_array_header_t *names[IPCG_PHASE_COUNT];  /* entries' names */
     } bracket;
+    /* The buffer full scans read the kernel's tables into
+     * (mod_ipcguard_watch.c): anonymous shared memory, which a fork does
+     * not write-protect, so a scan after children forked writes into it
+     * without copying a page. Made by the first full scan that finds it
+     * too small; cleared by pconf's cleanup at the end of the generation. */
+    struct {
+        apr_pool_t *pool;           /* holds the memory */
+        void *base;
+        int cap;                    /* room, in ipcg_obj_t */
+        int busy;                   /* a snapshot lives in it */
+    } snapbuf;
 } ipcgm_state_t;
 
 extern ipcgm_state_t ipcgm;
@@ -276,6 +287,7 @@ void ipcgm_claim_parent(server_rec *s);
 void ipcgm_after_post_config(server_rec *s);
 
 /* mod_ipcguard_watch.c */
+void ipcgm_snapbuf_clear(void);
 void ipcgm_scan(apr_pool_t *p, ipcg_snapshot_t *snap);
 int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
                            apr_int64_t extra_pid);

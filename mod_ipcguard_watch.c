@@ -13,10 +13,78 @@
 
 #include "mod_ipcguard_private.h"
 
-/* Read the kernel's tables; failures of single tables are tolerated. */
+/* The most objects the scan buffer is made for (about 47 MB of address
+ * space; only what a scan fills is ever touched) */
+#define IPCG_SNAPBUF_MAX 100000
+
+/* The end of the generation: the scan buffer goes. */
+void ipcgm_snapbuf_clear(void)
+{
+    if (ipcgm.snapbuf.pool) {
+        apr_pool_destroy(ipcgm.snapbuf.pool);
+    }
+    memset(&ipcgm.snapbuf, 0, sizeof(ipcgm.snapbuf));
+}
+
+static apr_status_t snapbuf_release(void *data)
+{
+    (void)data;
+    ipcgm.snapbuf.busy = 0;
+    return APR_SUCCESS;
+}
+
+/* Whether the scan buffer is free and has room for @a want objects;
+ * made (again) larger when it is free and too small. */
+static int snapbuf_ready(apr_uint64_t want)
+{
+    apr_shm_t *shm;
+    int cap;
+
+    if (ipcgm.snapbuf.busy || ipcgm.g == NULL) {
+        return 0;
+    }
+    if (want > IPCG_SNAPBUF_MAX) {
+        want = IPCG_SNAPBUF_MAX;
+    }
+    if ((apr_uint64_t)ipcgm.snapbuf.cap >= want && ipcgm.snapbuf.base) {
+        return 1;
+    }
+    ipcgm_snapbuf_clear();
+    /* room for what comes until the next scan */
+    cap = (int)want + (int)want / 4 + 64;
+    apr_pool_create(&ipcgm.snapbuf.pool, ipcgm.g->pool);
+    if (apr_shm_create(&shm, (apr_size_t)cap * sizeof(ipcg_obj_t), NULL,
+                       ipcgm.snapbuf.pool) != APR_SUCCESS) {
+        ipcgm_snapbuf_clear();
+        return 0;
+    }
+    ipcgm.snapbuf.base = apr_shm_baseaddr_get(shm);
+    ipcgm.snapbuf.cap = cap;
+    return 1;
+}
+
+/* Read the kernel's tables; failures of single tables are tolerated. The
+ * snapshot goes to the scan buffer unless another snapshot is in it (a
+ * scan within a scan); it is free again when @a p goes. */
 void ipcgm_scan(apr_pool_t *p, ipcg_snapshot_t *snap)
 {
-    ipcg_snapshot_init(p, snap);
+    ipcg_signature_t sig;
+    apr_uint64_t want;
+
+    /* how many objects there are, from the kernel's counts */
+    ipcg_scan_signature(p, &ipcgm.paths, &sig);
+    want = sig.n1[IPCG_SYSV_SEM] + sig.n1[IPCG_SYSV_SHM]
+           + sig.n1[IPCG_SYSV_MSG] + sig.devshm_files;
+    if (snapbuf_ready(want)) {
+        ipcg_snapshot_init_buf(p, snap, ipcgm.snapbuf.base,
+                               ipcgm.snapbuf.cap);
+        ipcgm.snapbuf.busy = 1;
+        apr_pool_cleanup_register(p, NULL, snapbuf_release,
+                                  apr_pool_cleanup_null);
+    }
+    else {
+        ipcg_snapshot_init(p, snap);
+    }
     ipcg_scan_all(p, &ipcgm.paths, snap);
 }
 

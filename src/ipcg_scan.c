@@ -39,6 +39,16 @@ void ipcg_snapshot_init(apr_pool_t *p, ipcg_snapshot_t *snap)
     snap->kinds_read = 0;
 }
 
+void ipcg_snapshot_init_buf(apr_pool_t *p, ipcg_snapshot_t *snap, void *buf,
+                            int cap)
+{
+    ipcg_snapshot_init(p, snap);
+    if (buf != NULL && cap > 0) {
+        snap->objs->elts = buf;
+        snap->objs->nalloc = cap;
+    }
+}
+
 /* Split @a line (copied) into at most MAX_FIELDS whitespace-separated
  * fields; returns the count, or -1 if there are more. */
 static int is_sep(char ch)

@@ -62,6 +62,13 @@ apr_status_t ipcg_scan_all(apr_pool_t *p, const ipcg_paths_t *paths,
 /** Start an empty snapshot. */
 void ipcg_snapshot_init(apr_pool_t *p, ipcg_snapshot_t *snap);
 
+/** Start an empty snapshot whose first @a cap objects go to @a buf (room
+ * for @a cap ipcg_obj_t, which must outlive the snapshot); more go to
+ * @a p. A caller that keeps one buffer for its scans does not touch new
+ * memory with each one. */
+void ipcg_snapshot_init_buf(apr_pool_t *p, ipcg_snapshot_t *snap, void *buf,
+                            int cap);
+
 /* ---- What appeared since a mark, without reading the tables ----------
  *
  * The kernel gives every new SysV object the next free index after the

@@ -70,6 +70,43 @@ START_TEST(sysv_shm_and_msg_real_capture)
 }
 END_TEST
 
+/* A snapshot in a caller's buffer: the objects land in it while they fit,
+ * the rest go to the pool, and nothing is lost or reordered either way. */
+START_TEST(snapshot_in_a_buffer)
+{
+    ipcg_paths_t paths = fx_paths();
+    ipcg_snapshot_t ref, small, big;
+    ipcg_obj_t *one = apr_pcalloc(pool, sizeof(ipcg_obj_t));
+    ipcg_obj_t *room = apr_pcalloc(pool, 64 * sizeof(ipcg_obj_t));
+    int i;
+
+    ipcg_snapshot_init(pool, &ref);
+    ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SEM, &ref);
+    ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SHM, &ref);
+    ck_assert_int_gt(ref.objs->nelts, 2);
+    ipcg_snapshot_init_buf(pool, &small, one, 1);
+    ck_assert_ptr_eq(small.objs->elts, one);
+    ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SEM, &small);
+    ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SHM, &small);
+    ck_assert_ptr_ne(small.objs->elts, one);
+    ipcg_snapshot_init_buf(pool, &big, room, 64);
+    ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SEM, &big);
+    ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SHM, &big);
+    ck_assert_ptr_eq(big.objs->elts, room);
+    ck_assert_int_eq(small.objs->nelts, ref.objs->nelts);
+    ck_assert_int_eq(big.objs->nelts, ref.objs->nelts);
+    for (i = 0; i < ref.objs->nelts; i++) {
+        const ipcg_obj_t *a = &APR_ARRAY_IDX(ref.objs, i, ipcg_obj_t);
+        ck_assert_msg(ipcg_obj_same(a, &APR_ARRAY_IDX(small.objs, i,
+                                                      ipcg_obj_t))
+                      && ipcg_obj_same(a, &APR_ARRAY_IDX(big.objs, i,
+                                                         ipcg_obj_t)),
+                      "object %d differs from the pool's snapshot (id %"
+                      APR_INT64_T_FMT ")", i, a->id);
+    }
+}
+END_TEST
+
 START_TEST(sysv_line_flags_and_old_format)
 {
     ipcg_obj_t o;
@@ -821,6 +858,7 @@ int main(void)
     tcase_add_checked_fixture(tc, pool_setup, pool_teardown);
     ADD_TEST(tc, sysv_sem_real_capture);
     ADD_TEST(tc, sysv_shm_and_msg_real_capture);
+    ADD_TEST(tc, snapshot_in_a_buffer);
     ADD_TEST(tc, sysv_line_flags_and_old_format);
     ADD_TEST(tc, sysv_hostile_lines);
     ADD_TEST(tc, sysv_short_lines);
