@@ -105,7 +105,6 @@ static apr_status_t on_generation_end(void *data)
 {
     server_rec *s = data;
     apr_pool_t *p;
-    ipcg_snapshot_t snap;
     int exiting = ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING;
 
     if (ipcgm.g == NULL || ipcgm.g->pid != getpid()) {
@@ -117,21 +116,7 @@ static apr_status_t on_generation_end(void *data)
         s = NULL;
     }
     apr_pool_create(&p, ipcgm.g->pool);
-    /* only whether the watched objects still exist matters here: they
-     * are asked for one by one, the tables are not read */
-    ipcg_snapshot_init(p, &snap);
-    if (ipcgm.g->watch && apr_hash_count(ipcgm.g->watch)) {
-        apr_array_header_t *watched = apr_array_make(
-            p, (int)apr_hash_count(ipcgm.g->watch), sizeof(ipcg_obj_t));
-        apr_hash_index_t *hi;
-        for (hi = apr_hash_first(p, ipcgm.g->watch); hi;
-             hi = apr_hash_next(hi)) {
-            *(ipcg_obj_t *)apr_array_push(watched) =
-                *(const ipcg_obj_t *)apr_hash_this_val(hi);
-        }
-        ipcg_scan_objects(p, &ipcgm.paths, watched, &snap);
-    }
-    ipcgm_check_outside(p, s, &snap);
+    ipcgm_check_outside(p, s);
     apr_pool_clear(ipcgm.g->watchpool);
     ipcgm.g->watch = apr_hash_make(ipcgm.g->watchpool);
     if (exiting) {
@@ -307,8 +292,8 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
         return;
     }
     apr_pool_create(&p, ipcgm.g->pool);
+    ipcgm_check_outside(p, s);
     ipcgm_scan(p, &snap);
-    ipcgm_check_outside(p, s, &snap);
     ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
     /* what the child made since the last scan is registered now, while
      * its pid still tells it was ours */

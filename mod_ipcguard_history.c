@@ -77,16 +77,30 @@ static void log_outside(apr_pool_t *p, server_rec *s, const ipcg_obj_t *o,
                  ipcg_local_time(p, ev->found));
 }
 
-/* A watched object that @a snap no longer has was removed by someone
- * else (ipcg_outside_find): say so once, and keep the event. */
-void ipcgm_check_outside(apr_pool_t *p, server_rec *s,
-                         const ipcg_snapshot_t *snap)
+/* A watched object that is gone, or whose slot holds another object, was
+ * removed by someone else (ipcg_outside_find): say so once, and keep the
+ * event. The watched objects are asked for one by one (by id, by name):
+ * the cost grows with this server's objects, not with the tables. */
+void ipcgm_check_outside(apr_pool_t *p, server_rec *s)
 {
     apr_int64_t now = apr_time_sec(apr_time_now());
     apr_array_header_t *gone = apr_array_make(p, 4, sizeof(ipcg_outside_t));
+    ipcg_snapshot_t snap;
     int i, found;
 
-    found = ipcg_outside_find(p, ipcgm.g->watch, snap, now,
+    ipcg_snapshot_init(p, &snap);
+    if (ipcgm.g->watch && apr_hash_count(ipcgm.g->watch)) {
+        apr_array_header_t *watched = apr_array_make(
+            p, (int)apr_hash_count(ipcgm.g->watch), sizeof(ipcg_obj_t));
+        apr_hash_index_t *hi;
+        for (hi = apr_hash_first(p, ipcgm.g->watch); hi;
+             hi = apr_hash_next(hi)) {
+            *(ipcg_obj_t *)apr_array_push(watched) =
+                *(const ipcg_obj_t *)apr_hash_this_val(hi);
+        }
+        ipcg_scan_objects(p, &ipcgm.paths, watched, &snap);
+    }
+    found = ipcg_outside_find(p, ipcgm.g->watch, &snap, now,
                               ipcgm.g->last_seen_at, ipcgm.g->pid, gone);
     for (i = 0; i < gone->nelts; i++) {
         const ipcg_outside_t *g = &APR_ARRAY_IDX(gone, i, ipcg_outside_t);

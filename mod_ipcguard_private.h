@@ -298,8 +298,7 @@ void ipcgm_refresh_quiet(apr_pool_t *p, server_rec *s);
 /* mod_ipcguard_history.c */
 void ipcgm_history_save(apr_pool_t *p, server_rec *s);
 void ipcgm_watch_generation(void);
-void ipcgm_check_outside(apr_pool_t *p, server_rec *s,
-                         const ipcg_snapshot_t *snap);
+void ipcgm_check_outside(apr_pool_t *p, server_rec *s);
 void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf);
 void ipcgm_trends(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
                   ipcg_view_t *v);

@@ -292,9 +292,9 @@ void ipcgm_refresh(apr_pool_t *p, server_rec *s, ipcgm_pass_e pass)
     ipcgm.g->sig_valid = 1;
     ipcgm.g->quiet_run = 0;
     ipcgm.g->full_scans++;
+    ipcgm_check_outside(p, s);
     ipcgm_scan(p, &snap);
     ipcgm.g->scans_total++;
-    ipcgm_check_outside(p, s, &snap);
     changed = ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
     changed += ipcgm_register_runtime(p, &snap, 0);
     build_view(p, s, &cf, &snap, &v);
