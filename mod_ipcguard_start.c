@@ -287,6 +287,9 @@ void ipcgm_after_post_config(server_rec *s)
     }
     else {
         ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
+        /* no pre_mpm to take the watch list after: the generation's
+         * startup-phase objects all exist now */
+        ipcgm_watch_generation();
     }
     apr_pool_destroy(p);
 }
