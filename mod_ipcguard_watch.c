@@ -89,10 +89,8 @@ void ipcgm_scan(apr_pool_t *p, ipcg_snapshot_t *snap)
 }
 
 /* The pid that a fresh object names as its maker, 0 if none. */
-static apr_int64_t maker_of(apr_pool_t *p, const ipcg_obj_t *o)
+static apr_int64_t maker_of(const ipcg_obj_t *o)
 {
-    ipcg_use_t use;
-
     switch (o->kind) {
     case IPCG_SYSV_SHM:
         return o->cpid;
@@ -100,10 +98,7 @@ static apr_int64_t maker_of(apr_pool_t *p, const ipcg_obj_t *o)
         return o->cpid ? o->cpid : o->lpid;
     case IPCG_SYSV_SEM:
         /* SETVAL and semop leave the caller's pid on the semaphore */
-        if (ipcg_probe(p, &ipcgm.paths, o, &use) == APR_SUCCESS && use.npids) {
-            return use.pids[0];
-        }
-        return 0;
+        return ipcg_probe_sem_maker(o);
     default:
         return 0;
     }
@@ -149,7 +144,7 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
             || o.kind > IPCG_SYSV_MSG) {
             continue;
         }
-        maker = maker_of(p, &o);
+        maker = maker_of(&o);
         if (maker <= 0 || !apr_hash_get(ours, &maker, sizeof(maker))) {
             continue;
         }

@@ -111,6 +111,27 @@ static apr_status_t probe_sem(const ipcg_obj_t *obj, ipcg_use_t *use)
     return APR_SUCCESS;
 }
 
+apr_int64_t ipcg_probe_sem_maker(const ipcg_obj_t *obj)
+{
+    struct semid_ds ds;
+    union ipcg_semun arg;
+    int id = (int)obj->id;
+    unsigned long i;
+
+    arg.buf = &ds;
+    if (semctl(id, 0, IPC_STAT, arg) == -1
+        || (apr_int64_t)ds.sem_ctime != obj->ctime) {
+        return 0;                   /* gone, or another set on the id */
+    }
+    for (i = 0; i < ds.sem_nsems; i++) {
+        int pid = semctl(id, (int)i, GETPID);
+        if (pid != 0) {
+            return pid > 0 ? pid : 0;
+        }
+    }
+    return 0;
+}
+
 static apr_status_t probe_shm(const ipcg_obj_t *obj, ipcg_use_t *use)
 {
     struct shmid_ds ds;

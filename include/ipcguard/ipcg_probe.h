@@ -27,6 +27,12 @@ typedef struct {
     int pids_truncated;         /**< it named more than IPCG_PROBE_MAX_PIDS */
 } ipcg_use_t;
 
+/** The pid a semaphore set @a obj names first (the SETVAL or semop of
+ * its first semaphore that has one): whoever made a fresh set. 0 when
+ * none, or when the id now holds another set (its ctime differs). Two
+ * system calls for a one-semaphore set, where ipcg_probe() takes four. */
+apr_int64_t ipcg_probe_sem_maker(const ipcg_obj_t *obj);
+
 /** Probe @a obj by its id (SysV, with IPC_STAT and, for semaphores,
  * GETPID/GETNCNT/GETZCNT per semaphore) or by its name (POSIX, lstat). */
 apr_status_t ipcg_probe(apr_pool_t *p, const ipcg_paths_t *paths,
