@@ -151,6 +151,10 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
         o.phase = IPCG_PHASE_RUNTIME;
         o.cls = o.key == 0 ? IPCG_CLASS_INSTANCE : IPCG_CLASS_APPLICATION;
         o.owner_pid = maker;
+        if (o.cls == IPCG_CLASS_APPLICATION) {
+            /* made by one of its processes: this server's from now on */
+            o.adopted = apr_time_sec(apr_time_now());
+        }
         ipcg_strlcpy(o.module, "unknown", sizeof(o.module));
         ipcgm_registry_add(&o);
         added++;
