@@ -384,29 +384,19 @@ void ipcg_apps_from(apr_pool_t *p, const apr_array_header_t *reg,
     }
 }
 
-/* Bytes a name holds as %XX: controls, space, '%', '=' and non-ASCII. */
-static int must_escape(unsigned char c)
+/* The bytes a name holds as they are; controls, space, '%', '=' and
+ * non-ASCII as %XX. */
+static int plain_byte(unsigned char c)
 {
-    return c <= 0x20 || c >= 0x7f || c == '%' || c == '=';
+    return c > 0x20 && c < 0x7f && c != '%' && c != '=';
 }
 
 static const char *encode(apr_pool_t *p, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = apr_palloc(p, strlen(s) * 3 + 1), *d = out;
+    apr_size_t n = strlen(s);
+    char *out = apr_palloc(p, n * 3 + 1);
 
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (must_escape(c)) {
-            *d++ = '%';
-            *d++ = hex[c >> 4];
-            *d++ = hex[c & 15];
-        }
-        else {
-            *d++ = (char)c;
-        }
-    }
-    *d = '\0';
+    ipcg_pct_encode(out, s, n, plain_byte);
     return out;
 }
 
@@ -466,99 +456,31 @@ static apr_status_t refuse(actx_t *c, const char *what)
     return APR_EGENERAL;
 }
 
-/* A canonical decimal: no sign unless @a sign_ok and negative, no
- * leading zero, within [lo, hi]. */
-static int canon_num(const char *s, int sign_ok, apr_int64_t lo,
-                     apr_int64_t hi, apr_int64_t *out)
+/* A canonical decimal within [lo, hi]: a sign only where @a lo is
+ * negative. */
+static int canon_num(const char *s, apr_int64_t lo, apr_int64_t hi,
+                     apr_int64_t *out)
 {
-    int neg = 0;
-    apr_uint64_t v = 0;
-    const char *d;
+    apr_uint64_t u;
 
-    if (sign_ok && *s == '-') {
-        neg = 1;
-        s++;
+    if (lo < 0) {
+        return ipcg_canon_i64(s, out) == NULL && *out >= lo && *out <= hi;
     }
-    if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0')
-        || (neg && s[0] == '0')) {
+    if (ipcg_canon_u64(s, &u) != NULL || u < (apr_uint64_t)lo
+        || u > (apr_uint64_t)hi) {
         return 0;
     }
-    for (d = s; *d; d++) {
-        if (*d < '0' || *d > '9' || d - s >= 19) {
-            return 0;
-        }
-        v = v * 10 + (apr_uint64_t)(*d - '0');
-    }
-    if (!neg && v > (apr_uint64_t)APR_INT64_MAX) {
-        return 0;
-    }
-    *out = neg ? -(apr_int64_t)v : (apr_int64_t)v;
-    return *out >= lo && *out <= hi;
-}
-
-/* An unsigned canonical decimal up to 2^64-1. */
-static int canon_u64(const char *s, apr_uint64_t *out)
-{
-    apr_uint64_t v = 0;
-    const char *d;
-
-    if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0')) {
-        return 0;
-    }
-    for (d = s; *d; d++) {
-        unsigned dig;
-        if (*d < '0' || *d > '9' || d - s >= 20) {
-            return 0;
-        }
-        dig = (unsigned)(*d - '0');
-        if (v > (APR_UINT64_MAX - dig) / 10) {
-            return 0;
-        }
-        v = v * 10 + dig;
-    }
-    *out = v;
+    *out = (apr_int64_t)u;
     return 1;
 }
 
-static int hexdig(char ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'A' && ch <= 'F') {
-        return ch - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Decode a name as encode() writes it, and only so. */
+/* Decode a name as encode() writes it, and only so: never a '/'. */
 static int decode_name(const char *s, char *out, apr_size_t cap)
 {
-    apr_size_t n = 0;
+    const char *at;
 
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '%') {
-            int h = hexdig(s[1]), l = h < 0 ? -1 : hexdig(s[2]);
-            if (l < 0) {
-                return 0;
-            }
-            c = (unsigned char)(h * 16 + l);
-            if (!must_escape(c) || c == '\0') {
-                return 0;
-            }
-            s += 2;
-        }
-        else if (must_escape(c)) {
-            return 0;
-        }
-        if (c == '/' || n + 1 >= cap) {
-            return 0;
-        }
-        out[n++] = (char)c;
-    }
-    out[n] = '\0';
-    return 1;
+    return ipcg_pct_decode(s, out, cap, plain_byte, &at) == IPCG_PCT_OK
+           && strchr(out, '/') == NULL;
 }
 
 static const char *const obj_fields[] = {
@@ -603,34 +525,34 @@ static apr_status_t parse_obj(actx_t *c, char *s, ipcg_obj_t *o)
         return refuse(c, "unknown kind");
     }
     o->kind = (ipcg_kind_e)k;
-    if (!canon_num(v[1], 1, -1, 0x7fffffff, &o->id)) {
+    if (!canon_num(v[1], -1, 0x7fffffff, &o->id)) {
         return refuse(c, "bad id");
     }
-    if (!canon_num(v[2], 1, -2147483647 - 1, 2147483647, &n)) {
+    if (!canon_num(v[2], -2147483647 - 1, 2147483647, &n)) {
         return refuse(c, "bad key");
     }
     o->key = (apr_int32_t)n;
     if (!decode_name(v[3], o->name, sizeof(o->name))) {
         return refuse(c, "bad name");
     }
-    if (!canon_u64(v[4], &o->ino)) {
+    if (ipcg_canon_u64(v[4], &o->ino) != NULL) {
         return refuse(c, "bad ino");
     }
-    if (!canon_num(v[5], 0, 0, 0xffffffffLL, &n)) {
+    if (!canon_num(v[5], 0, 0xffffffffLL, &n)) {
         return refuse(c, "bad cuid");
     }
     o->cuid = (apr_uint32_t)n;
-    if (!canon_num(v[6], 0, 0, APR_INT64_MAX, &o->ctime)) {
+    if (!canon_num(v[6], 0, APR_INT64_MAX, &o->ctime)) {
         return refuse(c, "bad ctime");
     }
-    if (!canon_u64(v[7], &u)) {
+    if (ipcg_canon_u64(v[7], &u) != NULL) {
         return refuse(c, "bad size");
     }
     o->size = u;
-    if (!canon_num(v[8], 0, 0, APR_INT64_MAX, &o->owner_pid)) {
+    if (!canon_num(v[8], 0, APR_INT64_MAX, &o->owner_pid)) {
         return refuse(c, "bad pid");
     }
-    if (!canon_num(v[9], 0, 0, APR_INT64_MAX, &o->adopted)) {
+    if (!canon_num(v[9], 0, APR_INT64_MAX, &o->adopted)) {
         return refuse(c, "bad adopted");
     }
     if (!valid_obj(o)) {
@@ -717,7 +639,7 @@ apr_status_t ipcg_apps_parse(apr_pool_t *p, const char *text, apr_size_t len,
         }
         else if (strncmp(line, "end ", 4) == 0) {
             apr_int64_t n;
-            if (!canon_num(line + 4, 0, 0, IPCG_APPS_MAX_OBJS, &n)
+            if (!canon_num(line + 4, 0, IPCG_APPS_MAX_OBJS, &n)
                 || n != apps->objs->nelts) {
                 return refuse(&c, "the end line does not count the objects");
             }
