@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include <apr_file_info.h>
 #include <apr_strings.h>
 
 #include "ipcguard/ipcg_adopt.h"
@@ -182,8 +181,6 @@ void ipcg_users_read(ipcg_users_t *u, const ipcg_paths_t *paths)
         const void *key;
         apr_int64_t pid;
         char *text;
-        const char *fddir;
-        apr_dir_t *fds;
         apr_pool_t *one;
 
         apr_hash_this(hi, &key, NULL, NULL);
@@ -194,28 +191,9 @@ void ipcg_users_read(ipcg_users_t *u, const ipcg_paths_t *paths)
                            MAPS_MAX, &text, NULL) == APR_SUCCESS) {
             ipcg_users_parse_maps(u, pid, text, paths->devshm, devstr);
         }
-        /* open descriptors: stat follows the link to the file itself */
-        fddir = apr_psprintf(one, "%s/%" APR_INT64_T_FMT "/fd", paths->proc,
-                             pid);
-        if (have_dev && apr_dir_open(&fds, fddir, one) == APR_SUCCESS) {
-            apr_finfo_t fdent;
-            for (;;) {
-                struct stat st;
-                apr_status_t rv = apr_dir_read(&fdent, APR_FINFO_NAME, fds);
-                if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
-                    break;
-                }
-                if (fdent.name == NULL || fdent.name[0] == '.') {
-                    continue;
-                }
-                if (stat(apr_pstrcat(one, fddir, "/", fdent.name, NULL), &st)
-                        == 0
-                    && st.st_dev == shm_st.st_dev && S_ISREG(st.st_mode)) {
-                    apr_uint64_t ino = (apr_uint64_t)st.st_ino;
-                    put_pid(u->pool, u->files, &ino, sizeof(ino), pid);
-                }
-            }
-            apr_dir_close(fds);
+        if (have_dev) {
+            ipcg_fd_users(u->pool, one, paths, pid,
+                          (apr_uint64_t)shm_st.st_dev, u->files);
         }
         apr_pool_destroy(one);
     }
