@@ -545,6 +545,88 @@ static apr_status_t parse_obj(actx_t *c, char *s, ipcg_obj_t *o)
     return APR_SUCCESS;
 }
 
+/* The record as a whole before its lines: its size, no NUL, a last
+ * newline. */
+static apr_status_t check_whole(actx_t *c, const char *text, apr_size_t len)
+{
+    c->line = 1;
+    if (len > IPCG_APPS_MAX_BYTES) {
+        return refuse(c, "the record is too large");
+    }
+    if (memchr(text, '\0', len) != NULL) {
+        return refuse(c, "a NUL byte");
+    }
+    if (len == 0 || text[len - 1] != '\n') {
+        return refuse(c, "the record does not end with a newline");
+    }
+    c->line = 0;
+    return APR_SUCCESS;
+}
+
+/* "instance <16 lower-case hex digits>" */
+static apr_status_t parse_instance(actx_t *c, const char *line,
+                                   ipcg_apps_t *apps)
+{
+    const char *h = line + 9;
+    int i;
+
+    if (strncmp(line, "instance ", 9) != 0 || strlen(h) != 16) {
+        return refuse(c, "expected instance <16 hex digits>");
+    }
+    for (i = 0; i < 16; i++) {
+        if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f'))) {
+            return refuse(c, "expected instance <16 hex digits>");
+        }
+    }
+    memcpy(apps->instance, h, 17);
+    return APR_SUCCESS;
+}
+
+/* An obj line, once only per object. */
+static apr_status_t add_obj(actx_t *c, char *s, apr_hash_t *slots,
+                            ipcg_apps_t *apps)
+{
+    ipcg_obj_t o;
+    const char *slot;
+
+    if (apps->objs->nelts >= IPCG_APPS_MAX_OBJS) {
+        return refuse(c, "too many objects");
+    }
+    if (parse_obj(c, s, &o) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    slot = ipcg_obj_slot(c->p, &o);
+    if (apr_hash_get(slots, slot, APR_HASH_KEY_STRING)) {
+        return refuse(c, "the same object twice");
+    }
+    apr_hash_set(slots, slot, APR_HASH_KEY_STRING, "");
+    *(ipcg_obj_t *)apr_array_push(apps->objs) = o;
+    return APR_SUCCESS;
+}
+
+/* One line after the first; *ended set by the end line. */
+static apr_status_t parse_line(actx_t *c, char *line, apr_hash_t *slots,
+                               ipcg_apps_t *apps, int *ended)
+{
+    apr_int64_t n;
+
+    if (c->line == 2) {
+        return parse_instance(c, line, apps);
+    }
+    if (strncmp(line, "obj ", 4) == 0) {
+        return add_obj(c, line + 4, slots, apps);
+    }
+    if (strncmp(line, "end ", 4) != 0) {
+        return refuse(c, "unknown line");
+    }
+    if (!canon_num(line + 4, 0, IPCG_APPS_MAX_OBJS, &n)
+        || n != apps->objs->nelts) {
+        return refuse(c, "the end line does not count the objects");
+    }
+    *ended = 1;
+    return APR_SUCCESS;
+}
+
 apr_status_t ipcg_apps_parse(apr_pool_t *p, const char *text, apr_size_t len,
                              ipcg_apps_t *apps, const char **why)
 {
@@ -559,17 +641,8 @@ apr_status_t ipcg_apps_parse(apr_pool_t *p, const char *text, apr_size_t len,
     c.why = why ? why : &dummy;
     memset(apps, 0, sizeof(*apps));
     apps->objs = apr_array_make(p, 4, sizeof(ipcg_obj_t));
-    if (len > IPCG_APPS_MAX_BYTES) {
-        c.line = 1;
-        return refuse(&c, "the record is too large");
-    }
-    if (memchr(text, '\0', len) != NULL) {
-        c.line = 1;
-        return refuse(&c, "a NUL byte");
-    }
-    if (len == 0 || text[len - 1] != '\n') {
-        c.line = 1;
-        return refuse(&c, "the record does not end with a newline");
+    if (check_whole(&c, text, len) != APR_SUCCESS) {
+        return APR_EGENERAL;
     }
     copy = apr_pstrmemdup(p, text, len);
     for (line = copy; *line; line = next) {
@@ -585,46 +658,8 @@ apr_status_t ipcg_apps_parse(apr_pool_t *p, const char *text, apr_size_t len,
                 return refuse(&c, "not an ipcguard-apps 1 record");
             }
         }
-        else if (c.line == 2) {
-            const char *h = line + 9;
-            int i;
-            if (strncmp(line, "instance ", 9) != 0 || strlen(h) != 16) {
-                return refuse(&c, "expected instance <16 hex digits>");
-            }
-            for (i = 0; i < 16; i++) {
-                if (!((h[i] >= '0' && h[i] <= '9')
-                      || (h[i] >= 'a' && h[i] <= 'f'))) {
-                    return refuse(&c, "expected instance <16 hex digits>");
-                }
-            }
-            memcpy(apps->instance, h, 17);
-        }
-        else if (strncmp(line, "obj ", 4) == 0) {
-            ipcg_obj_t o;
-            const char *slot;
-            if (apps->objs->nelts >= IPCG_APPS_MAX_OBJS) {
-                return refuse(&c, "too many objects");
-            }
-            if (parse_obj(&c, line + 4, &o) != APR_SUCCESS) {
-                return APR_EGENERAL;
-            }
-            slot = ipcg_obj_slot(p, &o);
-            if (apr_hash_get(slots, slot, APR_HASH_KEY_STRING)) {
-                return refuse(&c, "the same object twice");
-            }
-            apr_hash_set(slots, slot, APR_HASH_KEY_STRING, "");
-            *(ipcg_obj_t *)apr_array_push(apps->objs) = o;
-        }
-        else if (strncmp(line, "end ", 4) == 0) {
-            apr_int64_t n;
-            if (!canon_num(line + 4, 0, IPCG_APPS_MAX_OBJS, &n)
-                || n != apps->objs->nelts) {
-                return refuse(&c, "the end line does not count the objects");
-            }
-            ended = 1;
-        }
-        else {
-            return refuse(&c, "unknown line");
+        else if (parse_line(&c, line, slots, apps, &ended) != APR_SUCCESS) {
+            return APR_EGENERAL;
         }
     }
     if (!ended) {
