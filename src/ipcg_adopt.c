@@ -422,16 +422,12 @@ char *ipcg_apps_format(apr_pool_t *p, const ipcg_apps_t *apps,
     return text;
 }
 
-typedef struct {
-    apr_pool_t *p;
-    int line;
-    const char **why;
-} actx_t;
+/* The record's place and refusals (see ipcg_lines_refuse()). */
+typedef ipcg_lines_t actx_t;
 
 static apr_status_t refuse(actx_t *c, const char *what)
 {
-    *c->why = apr_psprintf(c->p, "line %d: %s", c->line, what);
-    return APR_EGENERAL;
+    return ipcg_lines_refuse(c, what);
 }
 
 /* A canonical decimal within [lo, hi]: a sign only where @a lo is
