@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include <apr_file_info.h>
 #include <apr_strings.h>
 
 #include "ipcguard/ipcg_adopt.h"
@@ -182,8 +181,6 @@ void ipcg_users_read(ipcg_users_t *u, const ipcg_paths_t *paths)
         const void *key;
         apr_int64_t pid;
         char *text;
-        const char *fddir;
-        apr_dir_t *fds;
         apr_pool_t *one;
 
         apr_hash_this(hi, &key, NULL, NULL);
@@ -194,28 +191,9 @@ void ipcg_users_read(ipcg_users_t *u, const ipcg_paths_t *paths)
                            MAPS_MAX, &text, NULL) == APR_SUCCESS) {
             ipcg_users_parse_maps(u, pid, text, paths->devshm, devstr);
         }
-        /* open descriptors: stat follows the link to the file itself */
-        fddir = apr_psprintf(one, "%s/%" APR_INT64_T_FMT "/fd", paths->proc,
-                             pid);
-        if (have_dev && apr_dir_open(&fds, fddir, one) == APR_SUCCESS) {
-            apr_finfo_t fdent;
-            for (;;) {
-                struct stat st;
-                apr_status_t rv = apr_dir_read(&fdent, APR_FINFO_NAME, fds);
-                if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
-                    break;
-                }
-                if (fdent.name == NULL || fdent.name[0] == '.') {
-                    continue;
-                }
-                if (stat(apr_pstrcat(one, fddir, "/", fdent.name, NULL), &st)
-                        == 0
-                    && st.st_dev == shm_st.st_dev && S_ISREG(st.st_mode)) {
-                    apr_uint64_t ino = (apr_uint64_t)st.st_ino;
-                    put_pid(u->pool, u->files, &ino, sizeof(ino), pid);
-                }
-            }
-            apr_dir_close(fds);
+        if (have_dev) {
+            ipcg_fd_users(u->pool, one, paths, pid,
+                          (apr_uint64_t)shm_st.st_dev, u->files);
         }
         apr_pool_destroy(one);
     }
@@ -384,29 +362,19 @@ void ipcg_apps_from(apr_pool_t *p, const apr_array_header_t *reg,
     }
 }
 
-/* Bytes a name holds as %XX: controls, space, '%', '=' and non-ASCII. */
-static int must_escape(unsigned char c)
+/* The bytes a name holds as they are; controls, space, '%', '=' and
+ * non-ASCII as %XX. */
+static int plain_byte(unsigned char c)
 {
-    return c <= 0x20 || c >= 0x7f || c == '%' || c == '=';
+    return c > 0x20 && c < 0x7f && c != '%' && c != '=';
 }
 
 static const char *encode(apr_pool_t *p, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = apr_palloc(p, strlen(s) * 3 + 1), *d = out;
+    apr_size_t n = strlen(s);
+    char *out = apr_palloc(p, n * 3 + 1);
 
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (must_escape(c)) {
-            *d++ = '%';
-            *d++ = hex[c >> 4];
-            *d++ = hex[c & 15];
-        }
-        else {
-            *d++ = (char)c;
-        }
-    }
-    *d = '\0';
+    ipcg_pct_encode(out, s, n, plain_byte);
     return out;
 }
 
@@ -454,111 +422,39 @@ char *ipcg_apps_format(apr_pool_t *p, const ipcg_apps_t *apps,
     return text;
 }
 
-typedef struct {
-    apr_pool_t *p;
-    int line;
-    const char **why;
-} actx_t;
+/* The record's place and refusals (see ipcg_lines_refuse()). */
+typedef ipcg_lines_t actx_t;
 
 static apr_status_t refuse(actx_t *c, const char *what)
 {
-    *c->why = apr_psprintf(c->p, "line %d: %s", c->line, what);
-    return APR_EGENERAL;
+    return ipcg_lines_refuse(c, what);
 }
 
-/* A canonical decimal: no sign unless @a sign_ok and negative, no
- * leading zero, within [lo, hi]. */
-static int canon_num(const char *s, int sign_ok, apr_int64_t lo,
-                     apr_int64_t hi, apr_int64_t *out)
+/* A canonical decimal within [lo, hi]: a sign only where @a lo is
+ * negative. */
+static int canon_num(const char *s, apr_int64_t lo, apr_int64_t hi,
+                     apr_int64_t *out)
 {
-    int neg = 0;
-    apr_uint64_t v = 0;
-    const char *d;
+    apr_uint64_t u;
 
-    if (sign_ok && *s == '-') {
-        neg = 1;
-        s++;
+    if (lo < 0) {
+        return ipcg_canon_i64(s, out) == NULL && *out >= lo && *out <= hi;
     }
-    if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0')
-        || (neg && s[0] == '0')) {
+    if (ipcg_canon_u64(s, &u) != NULL || u < (apr_uint64_t)lo
+        || u > (apr_uint64_t)hi) {
         return 0;
     }
-    for (d = s; *d; d++) {
-        if (*d < '0' || *d > '9' || d - s >= 19) {
-            return 0;
-        }
-        v = v * 10 + (apr_uint64_t)(*d - '0');
-    }
-    if (!neg && v > (apr_uint64_t)APR_INT64_MAX) {
-        return 0;
-    }
-    *out = neg ? -(apr_int64_t)v : (apr_int64_t)v;
-    return *out >= lo && *out <= hi;
-}
-
-/* An unsigned canonical decimal up to 2^64-1. */
-static int canon_u64(const char *s, apr_uint64_t *out)
-{
-    apr_uint64_t v = 0;
-    const char *d;
-
-    if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0')) {
-        return 0;
-    }
-    for (d = s; *d; d++) {
-        unsigned dig;
-        if (*d < '0' || *d > '9' || d - s >= 20) {
-            return 0;
-        }
-        dig = (unsigned)(*d - '0');
-        if (v > (APR_UINT64_MAX - dig) / 10) {
-            return 0;
-        }
-        v = v * 10 + dig;
-    }
-    *out = v;
+    *out = (apr_int64_t)u;
     return 1;
 }
 
-static int hexdig(char ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'A' && ch <= 'F') {
-        return ch - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Decode a name as encode() writes it, and only so. */
+/* Decode a name as encode() writes it, and only so: never a '/'. */
 static int decode_name(const char *s, char *out, apr_size_t cap)
 {
-    apr_size_t n = 0;
+    const char *at;
 
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '%') {
-            int h = hexdig(s[1]), l = h < 0 ? -1 : hexdig(s[2]);
-            if (l < 0) {
-                return 0;
-            }
-            c = (unsigned char)(h * 16 + l);
-            if (!must_escape(c) || c == '\0') {
-                return 0;
-            }
-            s += 2;
-        }
-        else if (must_escape(c)) {
-            return 0;
-        }
-        if (c == '/' || n + 1 >= cap) {
-            return 0;
-        }
-        out[n++] = (char)c;
-    }
-    out[n] = '\0';
-    return 1;
+    return ipcg_pct_decode(s, out, cap, plain_byte, &at) == IPCG_PCT_OK
+           && strchr(out, '/') == NULL;
 }
 
 static const char *const obj_fields[] = {
@@ -603,34 +499,34 @@ static apr_status_t parse_obj(actx_t *c, char *s, ipcg_obj_t *o)
         return refuse(c, "unknown kind");
     }
     o->kind = (ipcg_kind_e)k;
-    if (!canon_num(v[1], 1, -1, 0x7fffffff, &o->id)) {
+    if (!canon_num(v[1], -1, 0x7fffffff, &o->id)) {
         return refuse(c, "bad id");
     }
-    if (!canon_num(v[2], 1, -2147483647 - 1, 2147483647, &n)) {
+    if (!canon_num(v[2], -2147483647 - 1, 2147483647, &n)) {
         return refuse(c, "bad key");
     }
     o->key = (apr_int32_t)n;
     if (!decode_name(v[3], o->name, sizeof(o->name))) {
         return refuse(c, "bad name");
     }
-    if (!canon_u64(v[4], &o->ino)) {
+    if (ipcg_canon_u64(v[4], &o->ino) != NULL) {
         return refuse(c, "bad ino");
     }
-    if (!canon_num(v[5], 0, 0, 0xffffffffLL, &n)) {
+    if (!canon_num(v[5], 0, 0xffffffffLL, &n)) {
         return refuse(c, "bad cuid");
     }
     o->cuid = (apr_uint32_t)n;
-    if (!canon_num(v[6], 0, 0, APR_INT64_MAX, &o->ctime)) {
+    if (!canon_num(v[6], 0, APR_INT64_MAX, &o->ctime)) {
         return refuse(c, "bad ctime");
     }
-    if (!canon_u64(v[7], &u)) {
+    if (ipcg_canon_u64(v[7], &u) != NULL) {
         return refuse(c, "bad size");
     }
     o->size = u;
-    if (!canon_num(v[8], 0, 0, APR_INT64_MAX, &o->owner_pid)) {
+    if (!canon_num(v[8], 0, APR_INT64_MAX, &o->owner_pid)) {
         return refuse(c, "bad pid");
     }
-    if (!canon_num(v[9], 0, 0, APR_INT64_MAX, &o->adopted)) {
+    if (!canon_num(v[9], 0, APR_INT64_MAX, &o->adopted)) {
         return refuse(c, "bad adopted");
     }
     if (!valid_obj(o)) {
@@ -642,6 +538,88 @@ static apr_status_t parse_obj(actx_t *c, char *s, ipcg_obj_t *o)
     o->phase = IPCG_PHASE_RUNTIME;
     o->owner_start = IPCG_OWNER_GONE;
     ipcg_strlcpy(o->module, "unknown", sizeof(o->module));
+    return APR_SUCCESS;
+}
+
+/* The record as a whole before its lines: its size, no NUL, a last
+ * newline. */
+static apr_status_t check_whole(actx_t *c, const char *text, apr_size_t len)
+{
+    c->line = 1;
+    if (len > IPCG_APPS_MAX_BYTES) {
+        return refuse(c, "the record is too large");
+    }
+    if (memchr(text, '\0', len) != NULL) {
+        return refuse(c, "a NUL byte");
+    }
+    if (len == 0 || text[len - 1] != '\n') {
+        return refuse(c, "the record does not end with a newline");
+    }
+    c->line = 0;
+    return APR_SUCCESS;
+}
+
+/* "instance <16 lower-case hex digits>" */
+static apr_status_t parse_instance(actx_t *c, const char *line,
+                                   ipcg_apps_t *apps)
+{
+    const char *h = line + 9;
+    int i;
+
+    if (strncmp(line, "instance ", 9) != 0 || strlen(h) != 16) {
+        return refuse(c, "expected instance <16 hex digits>");
+    }
+    for (i = 0; i < 16; i++) {
+        if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f'))) {
+            return refuse(c, "expected instance <16 hex digits>");
+        }
+    }
+    memcpy(apps->instance, h, 17);
+    return APR_SUCCESS;
+}
+
+/* An obj line, once only per object. */
+static apr_status_t add_obj(actx_t *c, char *s, apr_hash_t *slots,
+                            ipcg_apps_t *apps)
+{
+    ipcg_obj_t o;
+    const char *slot;
+
+    if (apps->objs->nelts >= IPCG_APPS_MAX_OBJS) {
+        return refuse(c, "too many objects");
+    }
+    if (parse_obj(c, s, &o) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    slot = ipcg_obj_slot(c->p, &o);
+    if (apr_hash_get(slots, slot, APR_HASH_KEY_STRING)) {
+        return refuse(c, "the same object twice");
+    }
+    apr_hash_set(slots, slot, APR_HASH_KEY_STRING, "");
+    *(ipcg_obj_t *)apr_array_push(apps->objs) = o;
+    return APR_SUCCESS;
+}
+
+/* One line after the first; *ended set by the end line. */
+static apr_status_t parse_line(actx_t *c, char *line, apr_hash_t *slots,
+                               ipcg_apps_t *apps, int *ended)
+{
+    apr_int64_t n;
+
+    if (c->line == 2) {
+        return parse_instance(c, line, apps);
+    }
+    if (strncmp(line, "obj ", 4) == 0) {
+        return add_obj(c, line + 4, slots, apps);
+    }
+    if (strncmp(line, "end ", 4) != 0) {
+        return refuse(c, "unknown line");
+    }
+    if (!canon_num(line + 4, 0, IPCG_APPS_MAX_OBJS, &n)
+        || n != apps->objs->nelts) {
+        return refuse(c, "the end line does not count the objects");
+    }
+    *ended = 1;
     return APR_SUCCESS;
 }
 
@@ -659,17 +637,8 @@ apr_status_t ipcg_apps_parse(apr_pool_t *p, const char *text, apr_size_t len,
     c.why = why ? why : &dummy;
     memset(apps, 0, sizeof(*apps));
     apps->objs = apr_array_make(p, 4, sizeof(ipcg_obj_t));
-    if (len > IPCG_APPS_MAX_BYTES) {
-        c.line = 1;
-        return refuse(&c, "the record is too large");
-    }
-    if (memchr(text, '\0', len) != NULL) {
-        c.line = 1;
-        return refuse(&c, "a NUL byte");
-    }
-    if (len == 0 || text[len - 1] != '\n') {
-        c.line = 1;
-        return refuse(&c, "the record does not end with a newline");
+    if (check_whole(&c, text, len) != APR_SUCCESS) {
+        return APR_EGENERAL;
     }
     copy = apr_pstrmemdup(p, text, len);
     for (line = copy; *line; line = next) {
@@ -685,46 +654,8 @@ apr_status_t ipcg_apps_parse(apr_pool_t *p, const char *text, apr_size_t len,
                 return refuse(&c, "not an ipcguard-apps 1 record");
             }
         }
-        else if (c.line == 2) {
-            const char *h = line + 9;
-            int i;
-            if (strncmp(line, "instance ", 9) != 0 || strlen(h) != 16) {
-                return refuse(&c, "expected instance <16 hex digits>");
-            }
-            for (i = 0; i < 16; i++) {
-                if (!((h[i] >= '0' && h[i] <= '9')
-                      || (h[i] >= 'a' && h[i] <= 'f'))) {
-                    return refuse(&c, "expected instance <16 hex digits>");
-                }
-            }
-            memcpy(apps->instance, h, 17);
-        }
-        else if (strncmp(line, "obj ", 4) == 0) {
-            ipcg_obj_t o;
-            const char *slot;
-            if (apps->objs->nelts >= IPCG_APPS_MAX_OBJS) {
-                return refuse(&c, "too many objects");
-            }
-            if (parse_obj(&c, line + 4, &o) != APR_SUCCESS) {
-                return APR_EGENERAL;
-            }
-            slot = ipcg_obj_slot(p, &o);
-            if (apr_hash_get(slots, slot, APR_HASH_KEY_STRING)) {
-                return refuse(&c, "the same object twice");
-            }
-            apr_hash_set(slots, slot, APR_HASH_KEY_STRING, "");
-            *(ipcg_obj_t *)apr_array_push(apps->objs) = o;
-        }
-        else if (strncmp(line, "end ", 4) == 0) {
-            apr_int64_t n;
-            if (!canon_num(line + 4, 0, 0, IPCG_APPS_MAX_OBJS, &n)
-                || n != apps->objs->nelts) {
-                return refuse(&c, "the end line does not count the objects");
-            }
-            ended = 1;
-        }
-        else {
-            return refuse(&c, "unknown line");
+        else if (parse_line(&c, line, slots, apps, &ended) != APR_SUCCESS) {
+            return APR_EGENERAL;
         }
     }
     if (!ended) {

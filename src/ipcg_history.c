@@ -183,16 +183,12 @@ char *ipcg_history_format(apr_pool_t *p, const ipcg_history_t *h,
     return text;
 }
 
-typedef struct {
-    apr_pool_t *p;
-    int line;
-    const char **why;
-} hctx_t;
+/* A history file's place and refusals (see ipcg_lines_refuse()). */
+typedef ipcg_lines_t hctx_t;
 
 static apr_status_t hbad(hctx_t *c, const char *what)
 {
-    *c->why = apr_psprintf(c->p, "line %d: %s", c->line, what);
-    return APR_EGENERAL;
+    return ipcg_lines_refuse(c, what);
 }
 
 /* A decimal number exactly as the writer prints it. */

@@ -317,6 +317,43 @@ static void maps_users(apr_pool_t *p, const char *text, const char *prefix,
     }
 }
 
+/* One process's open descriptors on one device. */
+typedef struct {
+    apr_pool_t *p;
+    apr_hash_t *users;
+    apr_int64_t pid;
+    apr_uint64_t dev;
+    const char *fddir;
+} fd_walk_t;
+
+/* One open descriptor: stat follows the link to the file itself. */
+static void fd_user(void *baton, apr_pool_t *sub, const apr_finfo_t *e)
+{
+    fd_walk_t *w = baton;
+    struct stat st;
+
+    if (e->name[0] == '.'
+        || stat(apr_pstrcat(sub, w->fddir, "/", e->name, NULL), &st) != 0
+        || (apr_uint64_t)st.st_dev != w->dev) {
+        return;
+    }
+    add_user(w->p, w->users, (apr_uint64_t)st.st_ino, w->pid);
+}
+
+void ipcg_fd_users(apr_pool_t *p, apr_pool_t *tmp, const ipcg_paths_t *paths,
+                   apr_int64_t pid, apr_uint64_t dev, apr_hash_t *users)
+{
+    fd_walk_t w;
+
+    w.p = p;
+    w.users = users;
+    w.pid = pid;
+    w.dev = dev;
+    w.fddir = apr_psprintf(tmp, "%s/%" APR_INT64_T_FMT "/fd", paths->proc,
+                           pid);
+    ipcg_dir_each(tmp, w.fddir, APR_FINFO_NAME, fd_user, &w);
+}
+
 /* The walk of every process's maps and open descriptors for files in
  * /dev/shm: the first pid found for each inode. */
 typedef struct {
@@ -325,23 +362,7 @@ typedef struct {
     const char *prefix;         /* " <devshm>/" in a maps line */
     dev_t dev;                  /* /dev/shm's device */
     apr_hash_t *users;
-    apr_int64_t pid;
-    const char *fddir;
 } users_walk_t;
-
-/* One open descriptor: stat follows the link to the file itself. */
-static void fd_user(void *baton, apr_pool_t *sub, const apr_finfo_t *e)
-{
-    users_walk_t *w = baton;
-    struct stat st;
-
-    if (e->name[0] == '.'
-        || stat(apr_pstrcat(sub, w->fddir, "/", e->name, NULL), &st) != 0
-        || st.st_dev != w->dev) {
-        return;
-    }
-    add_user(w->p, w->users, (apr_uint64_t)st.st_ino, w->pid);
-}
 
 static void proc_users(void *baton, apr_pool_t *sub, apr_int64_t pid)
 {
@@ -354,10 +375,7 @@ static void proc_users(void *baton, apr_pool_t *sub, apr_int64_t pid)
         == APR_SUCCESS) {
         maps_users(w->p, text, w->prefix, pid, w->dev, w->users);
     }
-    w->pid = pid;
-    w->fddir = apr_psprintf(sub, "%s/%" APR_INT64_T_FMT "/fd", w->paths->proc,
-                            pid);
-    ipcg_dir_each(sub, w->fddir, APR_FINFO_NAME, fd_user, w);
+    ipcg_fd_users(w->p, sub, w->paths, pid, (apr_uint64_t)w->dev, w->users);
 }
 
 apr_status_t ipcg_posix_users(apr_pool_t *p, const ipcg_paths_t *paths,

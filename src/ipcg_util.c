@@ -227,6 +227,12 @@ apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,
     return APR_SUCCESS;
 }
 
+apr_status_t ipcg_lines_refuse(ipcg_lines_t *c, const char *what)
+{
+    *c->why = apr_psprintf(c->p, "line %d: %s", c->line, what);
+    return APR_EGENERAL;
+}
+
 apr_uint32_t ipcg_unix_mode(apr_fileperms_t perms)
 {
     static const struct {

@@ -122,6 +122,17 @@ typedef enum {
 ipcg_pct_e ipcg_pct_decode(const char *s, char *out, apr_size_t cap,
                            ipcg_pct_plain_fn *plain, const char **at);
 
+/** Where a line-by-line parser of a file format is, and where it says
+ * why it refuses the text. */
+typedef struct {
+    apr_pool_t *p;
+    int line;                   /**< the line being read, from 1 */
+    const char **why;
+} ipcg_lines_t;
+
+/** *why = "line <line>: @a what"; APR_EGENERAL. */
+apr_status_t ipcg_lines_refuse(ipcg_lines_t *c, const char *what);
+
 /** APR's permission bits back to the octal mode the kernel shows. */
 apr_uint32_t ipcg_unix_mode(apr_fileperms_t perms);
 

@@ -43,6 +43,12 @@ apr_status_t ipcg_probe(apr_pool_t *p, const ipcg_paths_t *paths,
 apr_status_t ipcg_posix_users(apr_pool_t *p, const ipcg_paths_t *paths,
                               apr_hash_t **users);
 
+/** Add to @a users (as ipcg_posix_users() fills it, from @a p) the files
+ * on device @a dev that process @a pid holds open, as its descriptors in
+ * paths->proc show them; @a tmp for the walk. */
+void ipcg_fd_users(apr_pool_t *p, apr_pool_t *tmp, const ipcg_paths_t *paths,
+                   apr_int64_t pid, apr_uint64_t dev, apr_hash_t *users);
+
 /** Remove @a obj: IPC_RMID for SysV, unlink for POSIX. Never anything
  * else. */
 apr_status_t ipcg_remove(apr_pool_t *p, const ipcg_paths_t *paths,
