@@ -12,6 +12,14 @@
 #include "ipcguard/ipcg_registry.h"
 #include "ipcguard/ipcg_state.h"
 
+/* The record's place and refusals (see ipcg_lines_refuse()). */
+typedef ipcg_lines_t actx_t;
+
+static apr_status_t refuse(actx_t *c, const char *what)
+{
+    return ipcg_lines_refuse(c, what);
+}
+
 /* The longest maps file read per process. */
 #define MAPS_MAX ((apr_size_t)64 * 1024 * 1024)
 
@@ -422,14 +430,6 @@ char *ipcg_apps_format(apr_pool_t *p, const ipcg_apps_t *apps,
     return text;
 }
 
-/* The record's place and refusals (see ipcg_lines_refuse()). */
-typedef ipcg_lines_t actx_t;
-
-static apr_status_t refuse(actx_t *c, const char *what)
-{
-    return ipcg_lines_refuse(c, what);
-}
-
 /* A canonical decimal within [lo, hi]: a sign only where @a lo is
  * negative. */
 static int canon_num(const char *s, apr_int64_t lo, apr_int64_t hi,
@@ -627,10 +627,11 @@ apr_status_t ipcg_apps_parse(apr_pool_t *p, const char *text, apr_size_t len,
                              ipcg_apps_t *apps, const char **why)
 {
     actx_t c;
-    char *copy, *line, *next;
+    char *copy, *line, *end;
     apr_hash_t *slots = apr_hash_make(p);
     const char *dummy = NULL;
     int ended = 0;
+    apr_status_t rv;
 
     c.p = p;
     c.line = 0;
@@ -641,14 +642,8 @@ apr_status_t ipcg_apps_parse(apr_pool_t *p, const char *text, apr_size_t len,
         return APR_EGENERAL;
     }
     copy = apr_pstrmemdup(p, text, len);
-    for (line = copy; *line; line = next) {
-        char *nl = strchr(line, '\n');
-        *nl = '\0';
-        next = nl + 1;
-        c.line++;
-        if (ended) {
-            return refuse(&c, "text after the end line");
-        }
+    end = copy + len;
+    while ((line = ipcg_lines_next(&c, &copy, end, ended, &rv)) != NULL) {
         if (c.line == 1) {
             if (strcmp(line, "ipcguard-apps 1") != 0) {
                 return refuse(&c, "not an ipcguard-apps 1 record");
@@ -658,25 +653,20 @@ apr_status_t ipcg_apps_parse(apr_pool_t *p, const char *text, apr_size_t len,
             return APR_EGENERAL;
         }
     }
-    if (!ended) {
-        return refuse(&c, "no end line: the record is cut short");
-    }
-    return APR_SUCCESS;
+    return ipcg_lines_done(&c, rv, ended,
+                           "no end line: the record is cut short");
 }
 
 apr_status_t ipcg_apps_read(apr_pool_t *p, const char *path,
                             apr_uint32_t owner_uid, ipcg_apps_t *apps,
                             const char **why)
 {
-    char *text;
-    apr_size_t len;
-    apr_status_t rv;
+    char *text = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv = ipcg_file_read_trusted(p, path, owner_uid, &text, &len,
+                                             why);
 
-    rv = ipcg_file_read_trusted(p, path, owner_uid, &text, &len, why);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    return ipcg_apps_parse(p, text, len, apps, why);
+    return rv != APR_SUCCESS ? rv : ipcg_apps_parse(p, text, len, apps, why);
 }
 
 apr_status_t ipcg_apps_write(apr_pool_t *p, const char *path,

@@ -427,7 +427,7 @@ apr_status_t ipcg_history_parse(apr_pool_t *p, const char *text,
 {
     const char *ignored = NULL;
     hctx_t c;
-    char *buf, *line, *next, *end;
+    char *buf, *line, *end;
     int stage = 0, ended = 0;
     apr_status_t rv;
 
@@ -445,14 +445,7 @@ apr_status_t ipcg_history_parse(apr_pool_t *p, const char *text,
     }
     buf = apr_pstrmemdup(p, text, len);
     end = buf + len;
-    for (line = buf; line < end; line = next) {
-        char *nl = memchr(line, '\n', (apr_size_t)(end - line));
-        *nl = '\0';
-        next = nl + 1;
-        c.line++;
-        if (ended) {
-            return hbad(&c, "text after the end line");
-        }
+    while ((line = ipcg_lines_next(&c, &buf, end, ended, &rv)) != NULL) {
         if (*line == '\0' || strchr(line, '\r') || strstr(line, "  ")
             || line[strlen(line) - 1] == ' ') {
             return hbad(&c, "an empty line or stray whitespace");
@@ -467,10 +460,7 @@ apr_status_t ipcg_history_parse(apr_pool_t *p, const char *text,
             return rv;
         }
     }
-    if (!ended) {
-        return hbad(&c, "no end line (a truncated file?)");
-    }
-    return APR_SUCCESS;
+    return ipcg_lines_done(&c, rv, ended, "no end line (a truncated file?)");
 }
 
 apr_status_t ipcg_history_read(apr_pool_t *p, const char *path,

@@ -233,6 +233,35 @@ apr_status_t ipcg_lines_refuse(ipcg_lines_t *c, const char *what)
     return APR_EGENERAL;
 }
 
+char *ipcg_lines_next(ipcg_lines_t *c, char **at, const char *end,
+                      int ended, apr_status_t *rv)
+{
+    char *line = *at, *nl;
+
+    *rv = APR_SUCCESS;
+    if (line >= end) {
+        return NULL;
+    }
+    nl = memchr(line, '\n', (apr_size_t)(end - line));
+    *nl = '\0';
+    *at = nl + 1;
+    c->line++;
+    if (ended) {
+        *rv = ipcg_lines_refuse(c, "text after the end line");
+        return NULL;
+    }
+    return line;
+}
+
+apr_status_t ipcg_lines_done(ipcg_lines_t *c, apr_status_t rv, int ended,
+                             const char *cut_short)
+{
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return ended ? APR_SUCCESS : ipcg_lines_refuse(c, cut_short);
+}
+
 apr_uint32_t ipcg_unix_mode(apr_fileperms_t perms)
 {
     static const struct {

@@ -133,6 +133,18 @@ typedef struct {
 /** *why = "line <line>: @a what"; APR_EGENERAL. */
 apr_status_t ipcg_lines_refuse(ipcg_lines_t *c, const char *what);
 
+/** The next line of a text that ends in a newline before @a end: cut in
+ * place at *@a at (which moves past it) and counted in @a c->line. NULL
+ * at the end of the text, with *@a rv APR_SUCCESS; NULL with a refusal in
+ * *@a rv when a line follows the end line (@a ended). */
+char *ipcg_lines_next(ipcg_lines_t *c, char **at, const char *end,
+                      int ended, apr_status_t *rv);
+
+/** After the last ipcg_lines_next(): its refusal @a rv, or one saying
+ * @a cut_short when the text had no end line (not @a ended). */
+apr_status_t ipcg_lines_done(ipcg_lines_t *c, apr_status_t rv, int ended,
+                             const char *cut_short);
+
 /** APR's permission bits back to the octal mode the kernel shows. */
 apr_uint32_t ipcg_unix_mode(apr_fileperms_t perms);
 
