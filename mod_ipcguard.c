@@ -34,7 +34,8 @@
  *   handler in every child reads without a lock.
  * - monitor: rescans, registers what children made at runtime, refreshes
  *   limits and process memory, warns before a limit is reached.
- * - child_status: removes what a dead child made and nothing uses.
+ * - child_status: the generation's first full scan once its first child
+ *   has started; removes what a dead child made and nothing uses.
  */
 
 #include "mod_ipcguard_private.h"
@@ -250,7 +251,8 @@ static int ipcg_monitor(apr_pool_t *p, server_rec *s)
     if (!cf.enabled || ipcgm.g == NULL || ipcgm.g->pid != getpid()) {
         return DECLINED;
     }
-    if (now - ipcgm.g->last_scan < apr_time_from_sec(cf.scan_seconds)) {
+    if (now - ipcgm.g->last_scan < apr_time_from_sec(cf.scan_seconds)
+        && !ipcgm.refresh_due) {
         return DECLINED;
     }
     ipcgm.g->last_scan = now;
@@ -260,7 +262,11 @@ static int ipcg_monitor(apr_pool_t *p, server_rec *s)
     (void)p;
     apr_pool_create(&tmp, ipcgm.g->pool);
     why = ipcgm_changed_since_full(tmp);
+    if (ipcgm.refresh_due) {
+        why = "the generation's first";
+    }
     if (why) {
+        ipcgm.refresh_due = 0;
         ipcgm_refresh(tmp, s, IPCGM_PASS_MONITOR);
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "full scan (%s): %"
                      APR_TIME_T_FMT " us", why, apr_time_now() - now);
@@ -283,12 +289,22 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
     int added, removed;
 
     (void)gen; (void)slot;
-    if (state != MPM_CHILD_EXITED || ipcgm.g == NULL
-        || ipcgm.g->pid != getpid()) {
+    if (ipcgm.g == NULL || ipcgm.g->pid != getpid()) {
         return;
     }
     ipcgm_settings_of(s, &cf);
     if (!cf.enabled) {
+        return;
+    }
+    if (state == MPM_CHILD_STARTED && ipcgm.refresh_due) {
+        /* the generation's first full scan, now that a child serves */
+        ipcgm.refresh_due = 0;
+        apr_pool_create(&p, ipcgm.g->pool);
+        ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
+        apr_pool_destroy(p);
+        return;
+    }
+    if (state != MPM_CHILD_EXITED) {
         return;
     }
     apr_pool_create(&p, ipcgm.g->pool);
@@ -309,8 +325,9 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
     ipcg_reap_stamp_owners(ctx, ipcgm.g->reg);
     ipcgm.g->child_reaped_total += (apr_uint64_t)removed;
     ipcgm.g->removed_total += (apr_uint64_t)removed;
-    if (added || removed) {
+    if (added || removed || ipcgm.refresh_due) {
         /* record and publish now: the monitor is seconds away */
+        ipcgm.refresh_due = 0;
         ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
     }
     apr_pool_destroy(p);

@@ -173,7 +173,8 @@ static int bracket_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 }
 
 /* The bracket in pre_mpm; after the last entry (the scoreboard made)
- * the generation is recorded and watched. */
+ * the generation is recorded and watched; its first full scan waits for
+ * the first child (ipcgm_state_t.refresh_due). */
 static int bracket_pre_mpm(apr_pool_t *p, ap_scoreboard_e sb_type)
 {
     apr_array_header_t *names = ipcgm.bracket.names[IPCG_PHASE_PRE_MPM];
@@ -183,9 +184,10 @@ static int bracket_pre_mpm(apr_pool_t *p, ap_scoreboard_e sb_type)
     if (names && ipcgm.bracket.index == names->nelts + 1 && ipcgm.g) {
         apr_pool_t *tmp;
         apr_pool_create(&tmp, ipcgm.g->pool);
-        ipcgm_refresh(tmp, ap_server_conf, IPCGM_PASS_RECORD);
+        ipcgm_record_registry(tmp, ap_server_conf);
         apr_pool_destroy(tmp);
         ipcgm_watch_generation();
+        ipcgm.refresh_due = 1;
     }
     return OK;
 }

@@ -88,6 +88,9 @@ extern module AP_MODULE_DECLARE_DATA ipcguard_module;
 #endif
 #define IPCG_CAP_DECISIONS 512
 #define IPCG_CAP_PROCS 512
+/* how long a request to /ipc-status waits for the first scan after a
+ * start or a graceful restart */
+#define IPCG_FIRST_SCAN_WAIT apr_time_from_sec(10)
 /* a warning about the same limit again only after this long */
 #define IPCG_WARN_INTERVAL apr_time_from_sec(600)
 
@@ -229,6 +232,19 @@ typedef struct {
         int cap;                    /* room, in ipcg_obj_t */
         int busy;                   /* a snapshot lives in it */
     } snapbuf;
+    /* The second the parent began (ipcg_proc_born), read by the first
+     * runtime registration of each generation: an object that last
+     * changed before it is no runtime object of this server's. 0: not
+     * read yet, -1: unknown. */
+    apr_int64_t parent_born;
+    /* Set after the last pre_mpm entry (a start, or a restart that is not
+     * graceful), once the registry is recorded: the generation's first
+     * full scan is due. It runs in the parent as the first child has
+     * started (child_status), so that reading the kernel's tables, however
+     * many objects other programs hold, does not keep the server from
+     * serving; or at a child's exit or the monitor's pass, if one comes
+     * first. */
+    int refresh_due;
 } ipcgm_state_t;
 
 extern ipcgm_state_t ipcgm;

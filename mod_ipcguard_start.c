@@ -256,9 +256,9 @@ void ipcgm_claim_parent(server_rec *s)
  * the brackets have recorded each as it came. In the first pass no child
  * exists and nothing is published (there is no table yet): the registry
  * is checked against the kernel and recorded, no table is read. A start,
- * and a restart that is not graceful, read the tables once, after the
- * last pre_mpm entry, before any child forks; a graceful restart skips
- * pre_mpm, so it reads them here. */
+ * and a restart that is not graceful, record the registry the same way
+ * after the last pre_mpm entry and read the tables once their first child
+ * runs; a graceful restart skips pre_mpm, so it reads them here. */
 void ipcgm_after_post_config(server_rec *s)
 {
     apr_pool_t *p;
@@ -286,6 +286,9 @@ void ipcgm_after_post_config(server_rec *s)
         ipcgm.g->sig_valid = 0;
     }
     else {
+        /* a graceful restart: the old generation's children go as the
+         * new one's come, and each exit costs a full scan (what that
+         * child made), so the first scan is not put off here */
         ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
         /* no pre_mpm to take the watch list after: the generation's
          * startup-phase objects all exist now */

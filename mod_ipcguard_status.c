@@ -157,6 +157,17 @@ int ipcgm_handler(request_rec *r)
                       "(IPCGuard Off) or could not start");
         return HTTP_SERVICE_UNAVAILABLE;
     }
+    /* the first full scan runs once the server serves: a request that
+     * comes before it ends waits for it, a while */
+    rv = ipcg_table_wait_filled(ipcgm.table, IPCG_FIRST_SCAN_WAIT);
+    if (rv == APR_EAGAIN) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "ipcguard(403): the first scan since the start has "
+                      "not finished within %d seconds; /ipc-status answers "
+                      "once it has", (int)apr_time_sec(IPCG_FIRST_SCAN_WAIT));
+        apr_table_setn(r->err_headers_out, "Retry-After", "1");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
     rv = ipcg_table_read(ipcgm.table, r->pool, &v);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
@@ -212,7 +223,9 @@ int ipcgm_status_hook(request_rec *r, int flags)
     ipcg_view_t v;
     ipcg_out_t out;
 
-    if (ipcgm.table == NULL) {
+    /* nothing to add until the first scan since the start has ended
+     * (/server-status does not wait for it) */
+    if (ipcgm.table == NULL || !ipcg_table_filled(ipcgm.table)) {
         return OK;
     }
     if (flags & AP_STATUS_SHORT) {

@@ -104,14 +104,61 @@ static apr_int64_t maker_of(const ipcg_obj_t *o)
     }
 }
 
+static void uid_add(apr_pool_t *p, apr_hash_t *uids, apr_uint32_t uid)
+{
+    apr_uint32_t *k = apr_palloc(p, sizeof(*k));
+
+    *k = uid;
+    apr_hash_set(uids, k, sizeof(*k), k);
+}
+
+/* The uids a process of this server can have made an object as (the
+ * kernel records the maker's effective uid as the creator): the parent's,
+ * the run User's, and each process's own, the owner of its /proc entry
+ * (its effective uid; root while it is not dumpable). A just-exited child
+ * ran as the User, or as a uid one of its siblings has. */
+static apr_hash_t *tree_uids(apr_pool_t *p, const apr_array_header_t *tree)
+{
+    apr_hash_t *uids = apr_hash_make(p);
+    int i;
+
+    uid_add(p, uids, ipcgm.started_uid);
+    uid_add(p, uids, ipcgm_run_user());
+    for (i = 0; i < tree->nelts; i++) {
+        apr_finfo_t fi;
+        const char *dir = apr_psprintf(p, "%s/%" APR_INT64_T_FMT,
+                                       ipcgm.paths.proc,
+                                       APR_ARRAY_IDX(tree, i,
+                                                     ipcg_proc_t).pid);
+        if (apr_stat(&fi, dir, APR_FINFO_USER, p) == APR_SUCCESS) {
+            uid_add(p, uids, (apr_uint32_t)fi.user);
+        }
+    }
+    return uids;
+}
+
+/* Whether @a o may have been made by a process of this server: its
+ * creator's uid is one of theirs, and it did not last change (its ctime:
+ * made, or its owner or a value set) before the parent began. */
+static int maybe_made_here(const ipcg_obj_t *o, apr_hash_t *uids)
+{
+    if (ipcgm.parent_born > 0 && o->ctime < ipcgm.parent_born) {
+        return 0;
+    }
+    return apr_hash_get(uids, &o->cuid, sizeof(o->cuid)) != NULL;
+}
+
 /* Register the objects in @a snap that processes of this server made at
  * runtime; @a extra_pid is a just-exited child (no longer in /proc).
- * Returns how many were added. */
+ * Returns how many were added. A set is asked for its maker (a system
+ * call a semaphore) only when it may have been made here: the sets of
+ * other users, and every set older than the parent, however many, cost
+ * nothing. */
 int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
                             apr_int64_t extra_pid)
 {
     apr_array_header_t *procs = NULL, *tree;
-    apr_hash_t *ours = apr_hash_make(p);
+    apr_hash_t *ours = apr_hash_make(p), *uids;
     apr_pool_t *np;
     apr_hash_t *seen;
     int i, added = 0;
@@ -130,6 +177,11 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
         *k = extra_pid;
         apr_hash_set(ours, k, sizeof(*k), k);
     }
+    uids = tree_uids(p, tree);
+    if (ipcgm.parent_born == 0) {
+        ipcgm.parent_born = ipcg_proc_born(p, &ipcgm.paths,
+                                           ipcgm.g->starttime);
+    }
     apr_pool_create(&np, ipcgm.g->pool);
     seen = apr_hash_make(np);
     for (i = 0; i < snap->objs->nelts; i++) {
@@ -141,7 +193,7 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
         /* look at each object once: when it first appears */
         if (apr_hash_get(ipcgm.g->seen, slot, APR_HASH_KEY_STRING)
             || ipcg_registry_find(ipcgm.g->reg, &o) >= 0
-            || o.kind > IPCG_SYSV_MSG) {
+            || o.kind > IPCG_SYSV_MSG || !maybe_made_here(&o, uids)) {
             continue;
         }
         maker = maker_of(&o);

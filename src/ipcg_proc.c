@@ -609,3 +609,32 @@ void ipcg_proc_memo_counts(const ipcg_proc_memo_t *m, apr_uint64_t *read,
     *read = m->reads;
     *reused = m->reused;
 }
+
+apr_int64_t ipcg_proc_born(apr_pool_t *p, const ipcg_paths_t *paths,
+                           apr_uint64_t starttime)
+{
+    char *text, *at, *end;
+    apr_size_t len;
+    apr_int64_t btime;
+    long hz = sysconf(_SC_CLK_TCK);
+
+    if (hz <= 0
+        || ipcg_read_file(p, apr_pstrcat(p, paths->proc, "/stat", NULL),
+                          1 << 20, &text, &len) != APR_SUCCESS) {
+        return -1;
+    }
+    for (at = text; (at = strstr(at, "btime ")) != NULL; at++) {
+        if (at == text || at[-1] == '\n') {
+            break;
+        }
+    }
+    if (at == NULL) {
+        return -1;
+    }
+    at += sizeof("btime ") - 1;
+    btime = apr_strtoi64(at, &end, 10);
+    if (end == at || btime <= 0 || (*end != '\n' && *end != '\0')) {
+        return -1;
+    }
+    return btime + (apr_int64_t)(starttime / (apr_uint64_t)hz);
+}

@@ -9,7 +9,7 @@
 #include "ipcguard/ipcg_table.h"
 
 #define TABLE_MAGIC 0x47435049u   /* "IPCG" */
-#define TABLE_VERSION 2u
+#define TABLE_VERSION 3u
 /* A reader yields for its first tries, then sleeps a millisecond between
  * tries, and gives up only after a second: on a busy machine the writer
  * (the parent) can lose its CPU in the middle of a publish for far longer
@@ -17,10 +17,13 @@
 #define READ_YIELDS 100
 #define READ_SLEEP apr_time_from_msec(1)
 #define READ_WAIT apr_time_from_sec(1)
+/* how often a reader looks whether the first view has come */
+#define FILL_SLEEP apr_time_from_msec(5)
 
 struct ipcg_table_t {
     apr_uint32_t magic, version;
     apr_uint32_t seq;              /* odd while the writer is at work */
+    apr_uint32_t filled;           /* 1 once the first view is published */
     apr_uint32_t cap_objs, cap_decisions, cap_procs;
     apr_uint32_t n_objs, n_decisions, n_procs;
     apr_uint64_t total_size;
@@ -120,6 +123,29 @@ void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v)
     t->rep.procs_dropped = dropped_procs;
     __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_add_fetch(&t->seq, 1, __ATOMIC_RELEASE);   /* even again */
+    __atomic_store_n(&t->filled, 1, __ATOMIC_RELEASE);
+}
+
+int ipcg_table_filled(const ipcg_table_t *t)
+{
+    return t != NULL && __atomic_load_n(&t->filled, __ATOMIC_ACQUIRE) != 0;
+}
+
+apr_status_t ipcg_table_wait_filled(const ipcg_table_t *t,
+                                    apr_interval_time_t max)
+{
+    apr_time_t until = apr_time_now() + max;
+
+    if (t == NULL || t->magic != TABLE_MAGIC || t->version != TABLE_VERSION) {
+        return APR_EINVAL;
+    }
+    while (!ipcg_table_filled(t)) {
+        if (apr_time_now() >= until) {
+            return APR_EAGAIN;
+        }
+        apr_sleep(FILL_SLEEP);
+    }
+    return APR_SUCCESS;
 }
 
 static apr_array_header_t *copy_out(apr_pool_t *p, const char *src,

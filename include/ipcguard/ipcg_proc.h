@@ -112,6 +112,14 @@ const char *ipcg_proc_exe(apr_pool_t *p, const ipcg_paths_t *paths,
  * caller). 1 yes, 0 no. */
 int ipcg_proc_is_httpd(apr_pool_t *p, const ipcg_paths_t *paths,
                        apr_int64_t pid, const ipcg_exe_t *httpd);
+/** The second (since the epoch, rounded down) in which a process with
+ * start time @a starttime (clock ticks since boot, /proc/<pid>/stat field
+ * 22) began, from the boot time in @a paths' stat ("btime"); -1 if that
+ * cannot be read. Nothing that process or its descendants made can have
+ * changed before it. */
+apr_int64_t ipcg_proc_born(apr_pool_t *p, const ipcg_paths_t *paths,
+                           apr_uint64_t starttime);
+
 /** What was read of each process's memory (status and maps) in the last
  * round, to read them again only for processes that are new or whose
  * counters moved. */

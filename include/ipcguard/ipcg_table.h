@@ -38,6 +38,17 @@ ipcg_table_t *ipcg_table_init(void *mem, apr_size_t size,
 /** Publish @a v; what does not fit is counted in the report's *_dropped. */
 void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v);
 
+/** Whether a view was published in @a t since ipcg_table_init(): the
+ * writer fills the table first after the start's first full scan, which
+ * runs once the server serves. */
+int ipcg_table_filled(const ipcg_table_t *t);
+
+/** Wait until ipcg_table_filled(@a t), at most @a max: APR_SUCCESS,
+ * APR_EAGAIN when @a max passed first, APR_EINVAL if @a t is not a
+ * table. */
+apr_status_t ipcg_table_wait_filled(const ipcg_table_t *t,
+                                    apr_interval_time_t max);
+
 /** Copy a consistent view out of @a t into @a p. Returns APR_EAGAIN if
  * the writer kept it busy for over a second, APR_EINVAL if @a t is not
  * a table. */

@@ -454,6 +454,36 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
+/* When a process began, from the boot time and its start time in ticks;
+ * a "btime" inside another line is not the boot time. */
+START_TEST(proc_born_from_btime)
+{
+    char dir[] = "/tmp/ipcg-unit-born.XXXXXX";
+    ipcg_paths_t paths;
+    long hz = sysconf(_SC_CLK_TCK);
+    const char *stat;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    paths.proc = dir;
+    paths.devshm = "";
+    paths.beancounters = "";
+    stat = apr_pstrcat(pool, dir, "/stat", NULL);
+    ck_assert_int_eq(ipcg_proc_born(pool, &paths, 0), -1);   /* no file */
+    write_text(stat, "cpu  1 2 3\nintr 5 btime 99\nbtime 1700000000\n"
+                     "processes 42\n");
+    ck_assert_int_eq(ipcg_proc_born(pool, &paths, (apr_uint64_t)hz * 250
+                                                  + (apr_uint64_t)hz / 2),
+                     1700000250);
+    ck_assert_int_eq(ipcg_proc_born(pool, &paths, 0), 1700000000);
+    write_text(stat, "cpu  1 2 3\nbtime x\n");
+    ck_assert_int_eq(ipcg_proc_born(pool, &paths, 5), -1);
+    write_text(stat, "cpu  1 2 3\n");
+    ck_assert_int_eq(ipcg_proc_born(pool, &paths, 5), -1);
+    unlink(stat);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(posix_users_many_mappings)
 {
     char dir[] = "/tmp/ipcg-unit-maps.XXXXXX";
@@ -871,6 +901,7 @@ int main(void)
     ADD_TEST(tc, beancounters);
     ADD_TEST(tc, proc_stat_status_maps);
     ADD_TEST(tc, posix_users_many_mappings);
+    ADD_TEST(tc, proc_born_from_btime);
     ADD_TEST(tc, proc_tree_and_liveness);
     ADD_TEST(tc, signature_sees_devshm_change);
     ADD_TEST(tc, obj_unchanged_asks_the_kernel);

@@ -221,7 +221,13 @@ START_TEST(table_publish_and_read)
     ck_assert_ptr_null(ipcg_table_init(mem, size - 1, 32, 8, 8));
     t = ipcg_table_init(mem, size, 32, 8, 8);
     ck_assert_ptr_nonnull(t);
+    /* empty until the first publish: a reader can wait for it */
+    ck_assert_int_eq(ipcg_table_filled(t), 0);
+    ck_assert_int_eq(ipcg_table_wait_filled(t, apr_time_from_msec(20)),
+                     APR_EAGAIN);
     ipcg_table_publish(t, &v);
+    ck_assert_int_eq(ipcg_table_filled(t), 1);
+    ck_assert_int_eq(ipcg_table_wait_filled(t, 0), APR_SUCCESS);
     ck_assert_uint_eq(ipcg_table_generation(t) % 2, 0);
     ck_assert_int_eq(ipcg_table_read(t, pool, &out), APR_SUCCESS);
     ck_assert_int_eq(out.objs->nelts, 32);
@@ -233,6 +239,7 @@ START_TEST(table_publish_and_read)
     ck_assert_int_eq(out.procs->nelts, 1);
     memset(mem, 0, 16);
     ck_assert_int_eq(ipcg_table_read(t, pool, &out), APR_EINVAL);
+    ck_assert_int_eq(ipcg_table_wait_filled(t, 0), APR_EINVAL);
 }
 END_TEST
 
