@@ -48,6 +48,7 @@ static apr_status_t clear_generation(void *data)
     ipcgm.table = NULL;
     ipcgm_brackets_clear();
     ipcgm_snapbuf_clear();
+    ipcgm_since_clear();
     return APR_SUCCESS;
 }
 
@@ -286,7 +287,7 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
     ipcg_reap_ctx_t *ctx;
     ipcg_snapshot_t snap;
     apr_pool_t *p;
-    int added, removed;
+    int added, removed, full;
 
     (void)gen; (void)slot;
     if (ipcgm.g == NULL || ipcgm.g->pid != getpid()) {
@@ -309,11 +310,19 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
     }
     apr_pool_create(&p, ipcgm.g->pool);
     ipcgm_check_outside(p, s);
-    ipcgm_scan(p, &snap);
-    ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
     /* what the child made since the last scan is registered now, while
-     * its pid still tells it was ours */
-    added = ipcgm_register_runtime(p, &snap, pid);
+     * its pid still tells it was ours: from what the kernel allocated
+     * since (its clock, then only those indexes), else from the tables;
+     * while the generation's first full scan is due, that scan counts it
+     * among the server's too (what it made before the clock was read) */
+    full = ipcgm.refresh_due && !ipcgm_exited_add(pid);
+    added = full ? -1 : ipcgm_exit_since_mark(p, pid);
+    if (added < 0) {
+        full = 1;
+        ipcgm_scan(p, &snap);
+        ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
+        added = ipcgm_register_runtime(p, &snap, pid);
+    }
     ipcgm_fill_opts(p, &cf, &o);
     ctx = ipcg_reap_ctx_make(p, &o);
     /* the exited child's start time is gone with it: its objects are told
@@ -325,7 +334,7 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
     ipcg_reap_stamp_owners(ctx, ipcgm.g->reg);
     ipcgm.g->child_reaped_total += (apr_uint64_t)removed;
     ipcgm.g->removed_total += (apr_uint64_t)removed;
-    if (added || removed || ipcgm.refresh_due) {
+    if (added || removed || (full && ipcgm.refresh_due)) {
         /* record and publish now: the monitor is seconds away */
         ipcgm.refresh_due = 0;
         ipcgm_refresh(p, s, IPCGM_PASS_RECORD);

@@ -84,9 +84,10 @@ extern module AP_MODULE_DECLARE_DATA ipcguard_module;
 /* a build for the upgrade test: another layout, as a later release has */
 #define IPCG_CARRIED_LAYOUT 1000u
 #else
-#define IPCG_CARRIED_LAYOUT 3u
+#define IPCG_CARRIED_LAYOUT 4u
 #endif
 #define IPCG_CAP_DECISIONS 512
+#define IPCG_EXITED_MAX 256
 #define IPCG_CAP_PROCS 512
 /* how long a request to /ipc-status waits for the first scan after a
  * start or a graceful restart */
@@ -139,6 +140,15 @@ typedef struct {
     ipcg_cleanup_t cleanup;
     apr_array_header_t *decisions;   /* ipcg_decision_t, in pool */
     apr_uint64_t orphans, orphans_provable;
+    int orphans_due;            /* the startup's orphan pass waits for the
+                                   first full scan (it only reports) */
+    /* children that exited while a generation's first full scan was due
+     * (a graceful restart ends the old generation's children then): what
+     * they made is this server's, though they are gone from /proc. Emptied
+     * by every full scan; at most IPCG_EXITED_MAX (a full scan comes first
+     * when that is not enough) */
+    apr_int64_t exited[IPCG_EXITED_MAX];
+    int n_exited;
     char instance[17];
     char state_path[1024];
     char pidfile[1024];
@@ -237,14 +247,24 @@ typedef struct {
      * changed before it is no runtime object of this server's. 0: not
      * read yet, -1: unknown. */
     apr_int64_t parent_born;
-    /* Set after the last pre_mpm entry (a start, or a restart that is not
-     * graceful), once the registry is recorded: the generation's first
-     * full scan is due. It runs in the parent as the first child has
-     * started (child_status), so that reading the kernel's tables, however
-     * many objects other programs hold, does not keep the server from
-     * serving; or at a child's exit or the monitor's pass, if one comes
-     * first. */
+    /* Set after the last startup hook of a generation (pre_mpm's, or
+     * post_config's in a graceful restart), once the registry is recorded:
+     * the generation's first full scan is due. It runs in the parent as
+     * the first child of the generation has started (child_status), so
+     * that reading the kernel's tables, however many objects other
+     * programs hold, does not keep the server from serving; or at the
+     * monitor's pass, or a child's exit that must read the tables anyway,
+     * if one comes first. */
     int refresh_due;
+    /* The kernel's allocation clock at the last full scan, moved by each
+     * child's exit (mod_ipcguard_watch.c): what was made since, read
+     * without reading the tables. Taken by every full scan; cleared by
+     * pconf's cleanup at the end of the generation. */
+    struct {
+        ipcg_mark_t mark;
+        apr_pool_t *pool;           /* holds mark */
+        int valid;
+    } since;
 } ipcgm_state_t;
 
 extern ipcgm_state_t ipcgm;
@@ -296,6 +316,10 @@ void ipcgm_identify_instance(apr_pool_t *p, server_rec *s,
                              const ipcg_settings *cf);
 void ipcgm_fill_opts(apr_pool_t *p, const ipcg_settings *cf,
                      ipcg_reap_opts_t *o);
+/* The startup's orphan pass, if it was put off until the first full scan
+ * (@a snap: the tables that scan read). */
+void ipcgm_orphan_search_due(apr_pool_t *p, server_rec *s,
+                             const ipcg_snapshot_t *snap);
 void ipcgm_recover_after_upgrade(apr_pool_t *p, server_rec *s);
 void ipcgm_become_server(apr_pool_t *pconf, apr_pool_t *ptemp,
                          server_rec *s);
@@ -305,6 +329,20 @@ void ipcgm_after_post_config(server_rec *s);
 /* mod_ipcguard_watch.c */
 void ipcgm_snapbuf_clear(void);
 void ipcgm_scan(apr_pool_t *p, ipcg_snapshot_t *snap);
+/* A child's exit without reading the tables: the registry's objects one
+ * by one and what was made since the last full scan (or since the last
+ * exit) are reconciled, and what @a pid or the server's other processes
+ * made is registered. Returns how many were registered, or -1 when it
+ * cannot tell (no mark, or the kernel's clock cannot be read): then a
+ * full scan must do it. */
+int ipcgm_exit_since_mark(apr_pool_t *p, apr_int64_t pid);
+void ipcgm_since_clear(void);
+/* Where the kernel's allocation clock stands: what a child's exit asks
+ * about is what was made after it. */
+void ipcgm_since_take(void);
+/* Note that child @a pid exited; 0 when the list is full (a full scan
+ * must come now). */
+int ipcgm_exited_add(apr_int64_t pid);
 int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
                            apr_int64_t extra_pid);
 void ipcgm_refresh(apr_pool_t *p, server_rec *s, ipcgm_pass_e pass);

@@ -71,6 +71,38 @@ void ipcgm_fill_opts(apr_pool_t *p, const ipcg_settings *cf,
     o->instance = ipcgm.g->instance;
 }
 
+/* The orphan pass: this user's objects that no record names and whose
+ * makers are provably dead (removed only in IPCGuardCleanup orphans);
+ * what this server has recorded is left out. In @a snap, the tables
+ * just read; NULL: reads them. */
+static void orphan_search(apr_pool_t *p, ipcg_reap_ctx_t *ctx,
+                          const ipcg_snapshot_t *snap)
+{
+    ipcg_snapshot_t own;
+    apr_hash_t *mine = apr_hash_make(p);
+    apr_time_t t0 = apr_time_now();
+    int i, removed;
+
+    for (i = 0; i < ipcgm.g->decisions->nelts; i++) {
+        const ipcg_obj_t *x = &APR_ARRAY_IDX(ipcgm.g->decisions, i,
+                                             ipcg_decision_t).obj;
+        apr_hash_set(mine, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
+    }
+    for (i = 0; i < ipcgm.g->reg->nelts; i++) {
+        const ipcg_obj_t *x = &APR_ARRAY_IDX(ipcgm.g->reg, i, ipcg_obj_t);
+        apr_hash_set(mine, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
+    }
+    if (snap == NULL) {
+        ipcgm_scan(p, &own);
+        snap = &own;
+    }
+    removed = ipcg_reap_orphans(ctx, snap, mine, ipcgm.g->decisions,
+                                &ipcgm.g->orphans,
+                                &ipcgm.g->orphans_provable);
+    ipcgm.g->removed_total += (apr_uint64_t)removed;
+    ipcgm.g->cleanup.duration_us += (apr_int64_t)(apr_time_now() - t0);
+}
+
 /* The startup cleanup: first pass, normal runs only. */
 static void startup_cleanup(apr_pool_t *p, server_rec *s,
                             const ipcg_settings *cf)
@@ -126,27 +158,31 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     if (cf->cleanup >= IPCG_CLEANUP_REPORT
         && ipcgm.g->cleanup.outcome != IPCG_OUTCOME_ALIVE
         && ipcgm.g->cleanup.outcome != IPCG_OUTCOME_UNKNOWN) {
-        ipcg_snapshot_t snap;
-        apr_hash_t *mine = apr_hash_make(p);
-        apr_time_t t0 = apr_time_now();
-        int removed;
-
-        for (i = 0; i < ipcgm.g->decisions->nelts; i++) {
-            const ipcg_obj_t *x = &APR_ARRAY_IDX(ipcgm.g->decisions, i,
-                                                 ipcg_decision_t).obj;
-            apr_hash_set(mine, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
+        if (cf->cleanup == IPCG_CLEANUP_ORPHANS) {
+            /* it removes: before this run makes anything */
+            orphan_search(p, ctx, NULL);
         }
-        for (i = 0; i < ipcgm.g->reg->nelts; i++) {
-            const ipcg_obj_t *x = &APR_ARRAY_IDX(ipcgm.g->reg, i, ipcg_obj_t);
-            apr_hash_set(mine, ipcg_obj_slot(p, x), APR_HASH_KEY_STRING, x);
+        else {
+            /* it only reports: with the first full scan, once the
+             * server serves (it reads every table) */
+            ipcgm.g->orphans_due = 1;
         }
-        ipcgm_scan(p, &snap);
-        removed = ipcg_reap_orphans(ctx, &snap, mine, ipcgm.g->decisions,
-                                    &ipcgm.g->orphans,
-                                    &ipcgm.g->orphans_provable);
-        ipcgm.g->removed_total += (apr_uint64_t)removed;
-        ipcgm.g->cleanup.duration_us += (apr_int64_t)(apr_time_now() - t0);
     }
+}
+
+void ipcgm_orphan_search_due(apr_pool_t *p, server_rec *s,
+                             const ipcg_snapshot_t *snap)
+{
+    ipcg_settings cf;
+    ipcg_reap_opts_t o;
+
+    if (!ipcgm.g->orphans_due) {
+        return;
+    }
+    ipcgm.g->orphans_due = 0;
+    ipcgm_settings_of(s, &cf);
+    ipcgm_fill_opts(p, &cf, &o);
+    orphan_search(p, ipcg_reap_ctx_make(p, &o), snap);
 }
 
 /* A restart has loaded this release into a parent that another release
@@ -253,12 +289,12 @@ void ipcgm_claim_parent(server_rec *s)
 }
 
 /* After the last post_config entry: the generation's objects exist, and
- * the brackets have recorded each as it came. In the first pass no child
- * exists and nothing is published (there is no table yet): the registry
- * is checked against the kernel and recorded, no table is read. A start,
- * and a restart that is not graceful, record the registry the same way
- * after the last pre_mpm entry and read the tables once their first child
- * runs; a graceful restart skips pre_mpm, so it reads them here. */
+ * the brackets have recorded each as it came. The registry is checked
+ * against the kernel (its objects one by one) and recorded; no table is
+ * read. In the first pass nothing more (there is no table yet). A start,
+ * and a restart that is not graceful, do the same after the last pre_mpm
+ * entry; a graceful restart skips pre_mpm, so it does it here. Either way
+ * the generation's first full scan comes once its first child runs. */
 void ipcgm_after_post_config(server_rec *s)
 {
     apr_pool_t *p;
@@ -286,13 +322,15 @@ void ipcgm_after_post_config(server_rec *s)
         ipcgm.g->sig_valid = 0;
     }
     else {
-        /* a graceful restart: the old generation's children go as the
-         * new one's come, and each exit costs a full scan (what that
-         * child made), so the first scan is not put off here */
-        ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
+        ipcgm_record_registry(p, s);
         /* no pre_mpm to take the watch list after: the generation's
          * startup-phase objects all exist now */
         ipcgm_watch_generation();
+        /* the old generation's children exit before the new one's start
+         * (prefork makes each as one goes): their exits ask for what was
+         * made after this */
+        ipcgm_since_take();
+        ipcgm.refresh_due = 1;
     }
     apr_pool_destroy(p);
 }

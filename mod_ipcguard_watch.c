@@ -148,6 +148,70 @@ static int maybe_made_here(const ipcg_obj_t *o, apr_hash_t *uids)
     return apr_hash_get(uids, &o->cuid, sizeof(o->cuid)) != NULL;
 }
 
+/* The server's processes: the parent's tree, @a extra_pid (a child just
+ * exited, no longer in /proc) and the children that exited since the
+ * last full scan; into *@a ours (pid -> pid) and *@a tree (ipcg_proc_t).
+ * 0 if /proc cannot be read. */
+static int server_procs(apr_pool_t *p, apr_int64_t extra_pid,
+                        apr_hash_t **ours, apr_array_header_t **tree)
+{
+    apr_array_header_t *procs = NULL;
+    int i;
+
+    if (ipcg_proc_list(p, &ipcgm.paths, &procs) != APR_SUCCESS) {
+        return 0;
+    }
+    *tree = ipcg_proc_tree(p, procs, ipcgm.g->pid);
+    *ours = apr_hash_make(p);
+    for (i = 0; i < (*tree)->nelts; i++) {
+        apr_int64_t *k = apr_palloc(p, sizeof(*k));
+        *k = APR_ARRAY_IDX(*tree, i, ipcg_proc_t).pid;
+        apr_hash_set(*ours, k, sizeof(*k), k);
+    }
+    if (extra_pid > 0) {
+        apr_int64_t *k = apr_palloc(p, sizeof(*k));
+        *k = extra_pid;
+        apr_hash_set(*ours, k, sizeof(*k), k);
+    }
+    for (i = 0; i < ipcgm.g->n_exited; i++) {
+        apr_hash_set(*ours, &ipcgm.g->exited[i], sizeof(apr_int64_t),
+                     &ipcgm.g->exited[i]);
+    }
+    if (ipcgm.parent_born == 0) {
+        ipcgm.parent_born = ipcg_proc_born(p, &ipcgm.paths,
+                                           ipcgm.g->starttime);
+    }
+    return 1;
+}
+
+/* Register @a o, new to this server's look, if one of @a ours made it.
+ * Returns 1 if it did. */
+static int register_if_made(const ipcg_obj_t *obj, apr_hash_t *ours,
+                            apr_hash_t *uids)
+{
+    ipcg_obj_t o = *obj;
+    apr_int64_t maker;
+
+    if (ipcg_registry_find(ipcgm.g->reg, &o) >= 0 || o.kind > IPCG_SYSV_MSG
+        || !maybe_made_here(&o, uids)) {
+        return 0;
+    }
+    maker = maker_of(&o);
+    if (maker <= 0 || !apr_hash_get(ours, &maker, sizeof(maker))) {
+        return 0;
+    }
+    o.phase = IPCG_PHASE_RUNTIME;
+    o.cls = o.key == 0 ? IPCG_CLASS_INSTANCE : IPCG_CLASS_APPLICATION;
+    o.owner_pid = maker;
+    if (o.cls == IPCG_CLASS_APPLICATION) {
+        /* made by one of its processes: this server's from now on */
+        o.adopted = apr_time_sec(apr_time_now());
+    }
+    ipcg_strlcpy(o.module, "unknown", sizeof(o.module));
+    ipcgm_registry_add(&o);
+    return 1;
+}
+
 /* Register the objects in @a snap that processes of this server made at
  * runtime; @a extra_pid is a just-exited child (no longer in /proc).
  * Returns how many were added. A set is asked for its maker (a system
@@ -157,65 +221,93 @@ static int maybe_made_here(const ipcg_obj_t *o, apr_hash_t *uids)
 int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
                             apr_int64_t extra_pid)
 {
-    apr_array_header_t *procs = NULL, *tree;
-    apr_hash_t *ours = apr_hash_make(p), *uids;
+    apr_array_header_t *tree;
+    apr_hash_t *ours, *uids;
     apr_pool_t *np;
     apr_hash_t *seen;
     int i, added = 0;
 
-    if (ipcg_proc_list(p, &ipcgm.paths, &procs) != APR_SUCCESS) {
+    if (!server_procs(p, extra_pid, &ours, &tree)) {
         return 0;
     }
-    tree = ipcg_proc_tree(p, procs, ipcgm.g->pid);
-    for (i = 0; i < tree->nelts; i++) {
-        apr_int64_t *k = apr_palloc(p, sizeof(*k));
-        *k = APR_ARRAY_IDX(tree, i, ipcg_proc_t).pid;
-        apr_hash_set(ours, k, sizeof(*k), k);
-    }
-    if (extra_pid > 0) {
-        apr_int64_t *k = apr_palloc(p, sizeof(*k));
-        *k = extra_pid;
-        apr_hash_set(ours, k, sizeof(*k), k);
-    }
     uids = tree_uids(p, tree);
-    if (ipcgm.parent_born == 0) {
-        ipcgm.parent_born = ipcg_proc_born(p, &ipcgm.paths,
-                                           ipcgm.g->starttime);
-    }
     apr_pool_create(&np, ipcgm.g->pool);
     seen = apr_hash_make(np);
     for (i = 0; i < snap->objs->nelts; i++) {
-        ipcg_obj_t o = APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
-        const char *slot = ipcg_obj_slot(np, &o);
-        apr_int64_t maker;
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
+        const char *slot = ipcg_obj_slot(np, o);
 
         apr_hash_set(seen, slot, APR_HASH_KEY_STRING, "");
         /* look at each object once: when it first appears */
-        if (apr_hash_get(ipcgm.g->seen, slot, APR_HASH_KEY_STRING)
-            || ipcg_registry_find(ipcgm.g->reg, &o) >= 0
-            || o.kind > IPCG_SYSV_MSG || !maybe_made_here(&o, uids)) {
-            continue;
+        if (!apr_hash_get(ipcgm.g->seen, slot, APR_HASH_KEY_STRING)) {
+            added += register_if_made(o, ours, uids);
         }
-        maker = maker_of(&o);
-        if (maker <= 0 || !apr_hash_get(ours, &maker, sizeof(maker))) {
-            continue;
-        }
-        o.phase = IPCG_PHASE_RUNTIME;
-        o.cls = o.key == 0 ? IPCG_CLASS_INSTANCE : IPCG_CLASS_APPLICATION;
-        o.owner_pid = maker;
-        if (o.cls == IPCG_CLASS_APPLICATION) {
-            /* made by one of its processes: this server's from now on */
-            o.adopted = apr_time_sec(apr_time_now());
-        }
-        ipcg_strlcpy(o.module, "unknown", sizeof(o.module));
-        ipcgm_registry_add(&o);
-        added++;
     }
     added += ipcgm_adopt_used(p, snap, tree, extra_pid);
+    /* what the exited children made is registered or seen now */
+    ipcgm.g->n_exited = 0;
     apr_pool_destroy(ipcgm.g->seenpool);
     ipcgm.g->seenpool = np;
     ipcgm.g->seen = seen;
     return added;
+}
+
+void ipcgm_since_clear(void)
+{
+    ipcgm.since.valid = 0;
+    memset(&ipcgm.since.mark, 0, sizeof(ipcgm.since.mark));
+    if (ipcgm.since.pool) {
+        apr_pool_destroy(ipcgm.since.pool);
+        ipcgm.since.pool = NULL;
+    }
+}
+
+int ipcgm_exited_add(apr_int64_t pid)
+{
+    if (ipcgm.g->n_exited >= IPCG_EXITED_MAX) {
+        return 0;
+    }
+    ipcgm.g->exited[ipcgm.g->n_exited++] = pid;
+    return 1;
+}
+
+void ipcgm_since_take(void)
+{
+    if (ipcgm.since.pool == NULL) {
+        apr_pool_create(&ipcgm.since.pool, ipcgm.g->pool);
+        memset(&ipcgm.since.mark, 0, sizeof(ipcgm.since.mark));
+    }
+    ipcgm.since.valid = ipcg_mark_take(ipcgm.since.pool, &ipcgm.paths,
+                                       &ipcgm.since.mark) == APR_SUCCESS;
+}
+
+int ipcgm_exit_since_mark(apr_pool_t *p, apr_int64_t pid)
+{
+    ipcg_snapshot_t added, mine;
+    apr_array_header_t *tree;
+    apr_hash_t *ours, *uids;
+    int i, n = 0;
+
+    if (!ipcgm.since.valid || !server_procs(p, pid, &ours, &tree)) {
+        return -1;
+    }
+    ipcg_snapshot_init(p, &added);
+    if (ipcg_scan_since(p, &ipcgm.paths, &ipcgm.since.mark, &added)
+        != APR_SUCCESS) {
+        ipcgm.since.valid = 0;
+        return -1;
+    }
+    ipcg_snapshot_init(p, &mine);
+    ipcg_scan_objects(p, &ipcgm.paths, ipcgm.g->reg, &mine);
+    ipcg_registry_reconcile(p, ipcgm.g->reg, &mine);
+    uids = tree_uids(p, tree);
+    for (i = 0; i < added.objs->nelts; i++) {
+        n += register_if_made(&APR_ARRAY_IDX(added.objs, i, ipcg_obj_t),
+                              ours, uids);
+    }
+    /* what the exited child used of the objects made since */
+    n += ipcgm_adopt_used(p, &added, tree, pid);
+    return n;
 }
 
 /* A full scan at least every this many monitor passes (five minutes at
@@ -344,10 +436,13 @@ void ipcgm_refresh(apr_pool_t *p, server_rec *s, ipcgm_pass_e pass)
     ipcgm.g->quiet_run = 0;
     ipcgm.g->full_scans++;
     ipcgm_check_outside(p, s);
+    ipcgm_since_take();
     ipcgm_scan(p, &snap);
     ipcgm.g->scans_total++;
     changed = ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
     changed += ipcgm_register_runtime(p, &snap, 0);
+    /* after the registration: what the children made is not an orphan */
+    ipcgm_orphan_search_due(p, s, &snap);
     build_view(p, s, &cf, &snap, &v);
     publish(p, s, &cf, &v, pass);
     keep_view(&v);

@@ -159,6 +159,15 @@ http_code() {
   curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:${PORT[$1]}$2"
 }
 
+# first_scan NAME: the module reads the kernel's tables for the first time
+# once the server serves, and /ipc-status answers only after that (it
+# waits up to 10 s): one request to it waits for that scan, so that what
+# the scan logs and publishes is there. Without the module or its handler
+# the request ends at once.
+first_scan() {
+  curl -s -o /dev/null --max-time 12 "http://127.0.0.1:${PORT[$1]}/ipc-status?auto" || true
+}
+
 # httpd_start NAME: start in the foreground (as a child of this shell) and
 # wait, at most 15 s, until it answers. Returns 1 (and shows the log) if
 # it exited or never answered.
@@ -176,6 +185,7 @@ httpd_start() {
       return 1
     fi
     if [ "$(http_code "$name" /index.html)" = 200 ]; then
+      first_scan "$name"
       return 0
     fi
     sleep 0.1
@@ -362,6 +372,7 @@ ns_start() {
       return 1
     fi
     if [ -n "${NSINIT[$name]}" ] && [ "$(http_code "$name" /index.html)" = 200 ]; then
+      first_scan "$name"
       return 0
     fi
     sleep 0.1

@@ -16,7 +16,7 @@ httpd_daemon() {
   shift
   env "$@" "$APACHE2" -f "$T/$name/httpd.conf" -k start >>"$T/$name/stdout.log" 2>&1 </dev/null || return 1
   for _ in $(seq 1 150); do
-    [ "$(http_code "$name" /index.html)" = 200 ] && return 0
+    [ "$(http_code "$name" /index.html)" = 200 ] && { first_scan "$name"; return 0; }
     sleep 0.1
   done
   return 1
