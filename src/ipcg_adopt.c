@@ -250,7 +250,8 @@ apr_int64_t ipcg_adopt_user(const ipcg_users_t *u, const ipcg_obj_t *o,
 struct ipcg_adopt_t {
     apr_pool_t *parent;
     apr_pool_t *pool;
-    apr_hash_t *sems;       /* slot -> apr_int64_t[2]: otime, ctime probed */
+    apr_hash_t *sems;       /* slot -> apr_int64_t[3]: otime and ctime
+                               probed, and the second of the probe */
 };
 
 ipcg_adopt_t *ipcg_adopt_create(apr_pool_t *p)
@@ -266,12 +267,15 @@ ipcg_adopt_t *ipcg_adopt_create(apr_pool_t *p)
     return a;
 }
 
-/* Whether the set @a o was probed at its current otime and ctime. */
+/* Whether the set @a o was probed at its current otime and ctime, in a
+ * later second than its otime: the kernel keeps otime in seconds, so an
+ * operation in the second of the look (after it) leaves otime as it was,
+ * and only a look in a later second rules that out. */
 static int sem_unchanged(ipcg_adopt_t *a, const char *slot,
                          const ipcg_obj_t *o)
 {
     const apr_int64_t *t = apr_hash_get(a->sems, slot, APR_HASH_KEY_STRING);
-    return t && t[0] == o->otime && t[1] == o->ctime;
+    return t && t[0] == o->otime && t[1] == o->ctime && t[2] > o->otime;
 }
 
 int ipcg_adopt_scan(ipcg_adopt_t *a, apr_pool_t *p, const ipcg_paths_t *paths,
@@ -306,7 +310,7 @@ int ipcg_adopt_scan(ipcg_adopt_t *a, apr_pool_t *p, const ipcg_paths_t *paths,
                 /* no operation since the last look: no new user */
                 t = apr_pmemdup(np, apr_hash_get(a->sems, slot,
                                                  APR_HASH_KEY_STRING),
-                                2 * sizeof(*t));
+                                3 * sizeof(*t));
                 apr_hash_set(sems, apr_pstrdup(np, slot), APR_HASH_KEY_STRING,
                              t);
                 continue;
@@ -315,9 +319,10 @@ int ipcg_adopt_scan(ipcg_adopt_t *a, apr_pool_t *p, const ipcg_paths_t *paths,
                 continue;
             }
             up = &use;
-            t = apr_palloc(np, 2 * sizeof(*t));
+            t = apr_palloc(np, 3 * sizeof(*t));
             t[0] = o->otime;
             t[1] = o->ctime;
+            t[2] = now;
             apr_hash_set(sems, apr_pstrdup(np, slot), APR_HASH_KEY_STRING, t);
         }
         pid = ipcg_adopt_user(u, o, up);
