@@ -47,7 +47,6 @@ static apr_status_t clear_generation(void *data)
     (void)data;
     ipcgm.table = NULL;
     ipcgm_brackets_clear();
-    ipcgm_snapbuf_clear();
     ipcgm_since_clear();
     return APR_SUCCESS;
 }
@@ -299,10 +298,14 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
     }
     if (state == MPM_CHILD_STARTED && ipcgm.refresh_due) {
         /* the generation's first full scan, now that a child serves */
+        apr_time_t t0 = apr_time_now();
         ipcgm.refresh_due = 0;
         apr_pool_create(&p, ipcgm.g->pool);
         ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
         apr_pool_destroy(p);
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "full scan (the "
+                     "generation's first, child %" APR_PID_T_FMT " started): %"
+                     APR_TIME_T_FMT " us", pid, apr_time_now() - t0);
         return;
     }
     if (state != MPM_CHILD_EXITED) {

@@ -186,6 +186,19 @@ typedef struct {
     ipcg_adopt_t *adopt;        /* adoption's memo, in pool */
     apr_uint64_t apps_sum;      /* FNV-1a of the application record last
                                    written, 0: none yet */
+    /* The buffer full scans read the kernel's tables into
+     * (mod_ipcguard_watch.c): anonymous shared memory, which a fork does
+     * not write-protect, so a scan after children forked writes into it
+     * without copying a page. Made by the first full scan that finds it
+     * too small, and kept for the parent's life: a buffer made anew for
+     * each generation cost a page fault on every page at the first scan
+     * after each graceful restart. */
+    struct {
+        apr_pool_t *pool;           /* holds the memory */
+        void *base;
+        int cap;                    /* room, in ipcg_obj_t */
+        int busy;                   /* a snapshot lives in it */
+    } snapbuf;
 #ifdef IPCG_CARRIED_TEST_LAYOUT
     char test_pad[64];          /* moves nothing above, grows the struct */
 #endif
@@ -231,17 +244,6 @@ typedef struct {
         int index;                  /* brackets of that phase so far */
         apr_array_header_t *names[IPCG_PHASE_COUNT];  /* entries' names */
     } bracket;
-    /* The buffer full scans read the kernel's tables into
-     * (mod_ipcguard_watch.c): anonymous shared memory, which a fork does
-     * not write-protect, so a scan after children forked writes into it
-     * without copying a page. Made by the first full scan that finds it
-     * too small; cleared by pconf's cleanup at the end of the generation. */
-    struct {
-        apr_pool_t *pool;           /* holds the memory */
-        void *base;
-        int cap;                    /* room, in ipcg_obj_t */
-        int busy;                   /* a snapshot lives in it */
-    } snapbuf;
     /* The second the parent began (ipcg_proc_born), read by the first
      * runtime registration of each generation: an object that last
      * changed before it is no runtime object of this server's. 0: not
@@ -327,7 +329,6 @@ void ipcgm_claim_parent(server_rec *s);
 void ipcgm_after_post_config(server_rec *s);
 
 /* mod_ipcguard_watch.c */
-void ipcgm_snapbuf_clear(void);
 void ipcgm_scan(apr_pool_t *p, ipcg_snapshot_t *snap);
 /* A child's exit without reading the tables: the registry's objects one
  * by one and what was made since the last full scan (or since the last

@@ -17,19 +17,19 @@
  * space; only what a scan fills is ever touched) */
 #define IPCG_SNAPBUF_MAX 100000
 
-/* The end of the generation: the scan buffer goes. */
-void ipcgm_snapbuf_clear(void)
+/* The scan buffer goes (to be made larger). */
+static void snapbuf_clear(void)
 {
-    if (ipcgm.snapbuf.pool) {
-        apr_pool_destroy(ipcgm.snapbuf.pool);
+    if (ipcgm.g->snapbuf.pool) {
+        apr_pool_destroy(ipcgm.g->snapbuf.pool);
     }
-    memset(&ipcgm.snapbuf, 0, sizeof(ipcgm.snapbuf));
+    memset(&ipcgm.g->snapbuf, 0, sizeof(ipcgm.g->snapbuf));
 }
 
 static apr_status_t snapbuf_release(void *data)
 {
     (void)data;
-    ipcgm.snapbuf.busy = 0;
+    ipcgm.g->snapbuf.busy = 0;
     return APR_SUCCESS;
 }
 
@@ -40,26 +40,26 @@ static int snapbuf_ready(apr_uint64_t want)
     apr_shm_t *shm;
     int cap;
 
-    if (ipcgm.snapbuf.busy || ipcgm.g == NULL) {
+    if (ipcgm.g == NULL || ipcgm.g->snapbuf.busy) {
         return 0;
     }
     if (want > IPCG_SNAPBUF_MAX) {
         want = IPCG_SNAPBUF_MAX;
     }
-    if ((apr_uint64_t)ipcgm.snapbuf.cap >= want && ipcgm.snapbuf.base) {
+    if ((apr_uint64_t)ipcgm.g->snapbuf.cap >= want && ipcgm.g->snapbuf.base) {
         return 1;
     }
-    ipcgm_snapbuf_clear();
+    snapbuf_clear();
     /* room for what comes until the next scan */
     cap = (int)want + (int)want / 4 + 64;
-    apr_pool_create(&ipcgm.snapbuf.pool, ipcgm.g->pool);
+    apr_pool_create(&ipcgm.g->snapbuf.pool, ipcgm.g->pool);
     if (apr_shm_create(&shm, (apr_size_t)cap * sizeof(ipcg_obj_t), NULL,
-                       ipcgm.snapbuf.pool) != APR_SUCCESS) {
-        ipcgm_snapbuf_clear();
+                       ipcgm.g->snapbuf.pool) != APR_SUCCESS) {
+        snapbuf_clear();
         return 0;
     }
-    ipcgm.snapbuf.base = apr_shm_baseaddr_get(shm);
-    ipcgm.snapbuf.cap = cap;
+    ipcgm.g->snapbuf.base = apr_shm_baseaddr_get(shm);
+    ipcgm.g->snapbuf.cap = cap;
     return 1;
 }
 
@@ -76,9 +76,9 @@ void ipcgm_scan(apr_pool_t *p, ipcg_snapshot_t *snap)
     want = sig.n1[IPCG_SYSV_SEM] + sig.n1[IPCG_SYSV_SHM]
            + sig.n1[IPCG_SYSV_MSG] + sig.devshm_files;
     if (snapbuf_ready(want)) {
-        ipcg_snapshot_init_buf(p, snap, ipcgm.snapbuf.base,
-                               ipcgm.snapbuf.cap);
-        ipcgm.snapbuf.busy = 1;
+        ipcg_snapshot_init_buf(p, snap, ipcgm.g->snapbuf.base,
+                               ipcgm.g->snapbuf.cap);
+        ipcgm.g->snapbuf.busy = 1;
         apr_pool_cleanup_register(p, NULL, snapbuf_release,
                                   apr_pool_cleanup_null);
     }
