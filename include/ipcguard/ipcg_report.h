@@ -19,6 +19,9 @@ extern "C" {
 
 #define IPCG_MAX_BC_ROWS 32
 #define IPCG_REASON_MAX 160
+/** The most removed objects, and the most orphans, one cleanup pass lists
+ * among its decisions (every kept object is listed; all are counted). */
+#define IPCG_LISTED_MAX 256
 
 /** What became of one object in a cleanup, or what an orphan is. */
 typedef enum {

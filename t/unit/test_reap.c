@@ -898,6 +898,43 @@ START_TEST(startup_dead_run_and_changed_file)
 }
 END_TEST
 
+/* A cleanup of many objects lists the first IPCG_LISTED_MAX removed ones
+ * and every kept one, and counts them all. */
+START_TEST(startup_lists_a_bounded_number_of_removals)
+{
+    apr_array_header_t *dec = apr_array_make(pool, 4, sizeof(ipcg_decision_t));
+    int n = IPCG_LISTED_MAX + 44, i, removed = 0, kept = 0;
+    ipcg_obj_t *objs = apr_pcalloc(pool, sizeof(ipcg_obj_t) * (apr_size_t)n);
+    ipcg_cleanup_t res;
+    ipcg_reap_ctx_t *c;
+    char id[17];
+
+    for (i = 0; i < n - 1; i++) {
+        objs[i] = mkshm(apr_psprintf(pool, "ShM.many%d", i));
+    }
+    /* the last one's name now holds another file: kept */
+    objs[n - 1] = mkshm("ShM.manyx");
+    (void)replace_shm("ShM.manyx");
+    mkstate("/run/t.pid", 100, 5000, 100, objs, n, id);
+    c = fxctx(IPCG_CLEANUP_REGISTERED, apr_pstrdup(pool, id));
+    ipcg_reap_startup(c, &res, dec, NULL);
+    ck_assert_int_eq(res.outcome, IPCG_OUTCOME_DONE);
+    ck_assert_int_eq(res.removed_count, n - 1);
+    ck_assert_int_eq(res.kept_count, 1);
+    for (i = 0; i < dec->nelts; i++) {
+        const ipcg_decision_t *d = &APR_ARRAY_IDX(dec, i, ipcg_decision_t);
+        removed += d->what == IPCG_DEC_REMOVED;
+        kept += d->what == IPCG_DEC_KEPT;
+    }
+    ck_assert_int_eq(removed, IPCG_LISTED_MAX);
+    ck_assert_int_eq(kept, 1);
+    for (i = 0; i < n - 1; i++) {
+        ck_assert(!shm_exists(apr_psprintf(pool, "ShM.many%d", i)));
+    }
+    ck_assert(shm_exists("ShM.manyx"));
+}
+END_TEST
+
 static apr_array_header_t *reg_of(const ipcg_obj_t *x)
 {
     apr_array_header_t *reg = apr_array_make(pool, 2, sizeof(ipcg_obj_t));
@@ -1315,6 +1352,7 @@ int main(void)
     if (geteuid() == 0) {
         ADD_TEST(fxc, startup_decision);
         ADD_TEST(fxc, startup_dead_run_and_changed_file);
+        ADD_TEST(fxc, startup_lists_a_bounded_number_of_removals);
         ADD_TEST(fxc, live_instance_set);
         ADD_TEST(fxc, a_user_run_trusts_only_its_users_files);
     }
