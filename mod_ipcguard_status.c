@@ -110,6 +110,22 @@ static void render_html(request_rec *r, const ipcg_view_t *v, int refresh_s,
     ipcg_render_html(r->pool, v, &o, out);
 }
 
+/* The generation's first full scan runs once the server serves: a request
+ * that comes before it has ended waits for it, a while. 1 once it has. */
+static int first_scan_done(request_rec *r)
+{
+    if (ipcg_table_wait_filled(ipcgm.table, IPCG_FIRST_SCAN_WAIT)
+        != APR_EAGAIN) {
+        return 1;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  "ipcguard(403): the first scan since the start has not "
+                  "finished within %d seconds; /ipc-status answers once it "
+                  "has", (int)apr_time_sec(IPCG_FIRST_SCAN_WAIT));
+    apr_table_setn(r->err_headers_out, "Retry-After", "1");
+    return 0;
+}
+
 /* The first value of @a name in the query string, or NULL. */
 static const char *query_arg(request_rec *r, const char *name, int *present)
 {
@@ -157,15 +173,7 @@ int ipcgm_handler(request_rec *r)
                       "(IPCGuard Off) or could not start");
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    /* the first full scan runs once the server serves: a request that
-     * comes before it ends waits for it, a while */
-    rv = ipcg_table_wait_filled(ipcgm.table, IPCG_FIRST_SCAN_WAIT);
-    if (rv == APR_EAGAIN) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "ipcguard(403): the first scan since the start has "
-                      "not finished within %d seconds; /ipc-status answers "
-                      "once it has", (int)apr_time_sec(IPCG_FIRST_SCAN_WAIT));
-        apr_table_setn(r->err_headers_out, "Retry-After", "1");
+    if (!first_scan_done(r)) {
         return HTTP_SERVICE_UNAVAILABLE;
     }
     rv = ipcg_table_read(ipcgm.table, r->pool, &v);
