@@ -34,7 +34,8 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 .PHONY: all module tool testmodule unit integration test deps demo demo-crash demo-stop clean bench bench-start cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system \
         guard-core guard-length
 
-all: guard-core guard-length module tool testmodule $(BUILD)/ipcg_mkobj $(BUILD)/slowexit.so
+all: guard-core guard-length module tool testmodule $(BUILD)/ipcg_mkobj $(BUILD)/slowexit.so \
+     $(BUILD)/mkstale
 
 # The core must stay independent of httpd: it is shared with ipcguardctl
 # and unit-tested without a server.
