@@ -47,7 +47,7 @@ static apr_status_t clear_generation(void *data)
     (void)data;
     ipcgm.table = NULL;
     ipcgm_brackets_clear();
-    ipcgm_since_clear();
+    ipcgm_mark_release(&ipcgm.since);
     return APR_SUCCESS;
 }
 

@@ -55,23 +55,33 @@ void ipcgm_bracket_baseline(void)
     if (ipcgm.g == NULL) {
         return;
     }
-    if (ipcgm.bracket.pool == NULL) {
-        apr_pool_create(&ipcgm.bracket.pool, ipcgm.g->pool);
-        memset(&ipcgm.bracket.mark, 0, sizeof(ipcgm.bracket.mark));
+    ipcgm_mark_hold(&ipcgm.bracket.at);
+}
+
+void ipcgm_mark_hold(ipcgm_mark_holder_t *m)
+{
+    if (m->pool == NULL) {
+        apr_pool_create(&m->pool, ipcgm.g->pool);
+        memset(&m->mark, 0, sizeof(m->mark));
     }
-    ipcg_mark_take(ipcgm.bracket.pool, &ipcgm.paths, &ipcgm.bracket.mark);
-    ipcgm.bracket.marked = 1;
+    m->valid = ipcg_mark_take(m->pool, &ipcgm.paths, &m->mark)
+               == APR_SUCCESS;
+}
+
+void ipcgm_mark_release(ipcgm_mark_holder_t *m)
+{
+    m->valid = 0;
+    memset(&m->mark, 0, sizeof(m->mark));
+    if (m->pool) {
+        apr_pool_destroy(m->pool);
+        m->pool = NULL;
+    }
 }
 
 /* The end of a generation: its brackets and their names go. */
 void ipcgm_brackets_clear(void)
 {
-    ipcgm.bracket.marked = 0;
-    memset(&ipcgm.bracket.mark, 0, sizeof(ipcgm.bracket.mark));
-    if (ipcgm.bracket.pool) {
-        apr_pool_destroy(ipcgm.bracket.pool);
-        ipcgm.bracket.pool = NULL;
-    }
+    ipcgm_mark_release(&ipcgm.bracket.at);
     memset(ipcgm.bracket.names, 0, sizeof(ipcgm.bracket.names));
 }
 
@@ -89,7 +99,7 @@ static void bracket(ipcg_phase_e phase)
     apr_int64_t me = (apr_int64_t)getpid();
     int i, n = 0;
 
-    if (ipcgm.g == NULL || !ipcgm.bracket.marked || names == NULL) {
+    if (ipcgm.g == NULL || !ipcgm.bracket.at.valid || names == NULL) {
         return;
     }
     if (phase != ipcgm.bracket.phase) {
@@ -104,7 +114,7 @@ static void bracket(ipcg_phase_e phase)
     }
     apr_pool_create(&np, ipcgm.g->pool);
     ipcg_snapshot_init(np, &added);
-    rv = ipcg_scan_since(np, &ipcgm.paths, &ipcgm.bracket.mark, &added);
+    rv = ipcg_scan_since(np, &ipcgm.paths, &ipcgm.bracket.at.mark, &added);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, rv, ap_server_conf,
                      "ipcguard(102): what %s made in %s cannot all be told "
@@ -135,8 +145,7 @@ static void bracket(ipcg_phase_e phase)
          * recorded again: the registry's objects are looked up one by
          * one, the tables are not read */
         ipcg_snapshot_t mine;
-        ipcg_snapshot_init(np, &mine);
-        ipcg_scan_objects(np, &ipcgm.paths, ipcgm.g->reg, &mine);
+        ipcgm_scan_registry(np, &mine);
         ipcg_registry_reconcile(np, ipcgm.g->reg, &mine);
         ipcgm_state_write(np, ap_server_conf);
     }

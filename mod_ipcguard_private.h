@@ -204,6 +204,14 @@ typedef struct {
 #endif
 } ipcg_global;
 
+/* A mark of the kernel's allocation clock (ipcg_mark_take) in a pool of
+ * its own, made at its first take; valid once taken. */
+typedef struct {
+    ipcg_mark_t mark;
+    apr_pool_t *pool;           /* holds mark */
+    int valid;
+} ipcgm_mark_holder_t;
+
 /* Everything this module keeps in the process beyond one call. The
  * module is unloaded and loaded again with each generation, so this
  * starts afresh (started_as_root 1, the rest zero) at every load; what
@@ -237,9 +245,8 @@ typedef struct {
      * baseline, the wrapped hook arrays) and by each bracket; cleared by
      * pconf's cleanup at the end of the generation. */
     struct {
-        ipcg_mark_t mark;           /* where the previous bracket stood */
-        int marked;                 /* mark is valid */
-        apr_pool_t *pool;           /* holds mark, per generation */
+        ipcgm_mark_holder_t at;     /* where the previous bracket stood,
+                                       per generation */
         ipcg_phase_e phase;         /* the phase the brackets are in */
         int index;                  /* brackets of that phase so far */
         apr_array_header_t *names[IPCG_PHASE_COUNT];  /* entries' names */
@@ -262,11 +269,7 @@ typedef struct {
      * child's exit (mod_ipcguard_watch.c): what was made since, read
      * without reading the tables. Taken by every full scan; cleared by
      * pconf's cleanup at the end of the generation. */
-    struct {
-        ipcg_mark_t mark;
-        apr_pool_t *pool;           /* holds mark */
-        int valid;
-    } since;
+    ipcgm_mark_holder_t since;
 } ipcgm_state_t;
 
 extern ipcgm_state_t ipcgm;
@@ -310,6 +313,10 @@ int ipcgm_first_pass(void);
 int ipcgm_in_real_pass(void);
 int ipcgm_pre_mpm_follows(void);
 void ipcgm_bracket_baseline(void);
+/* Take a mark of the allocation clock into @a m (its pool made under the
+ * parent's at the first take); release it. */
+void ipcgm_mark_hold(ipcgm_mark_holder_t *m);
+void ipcgm_mark_release(ipcgm_mark_holder_t *m);
 void ipcgm_brackets_clear(void);
 void ipcgm_wrap_hooks(apr_pool_t *pconf, apr_pool_t *ptemp);
 
@@ -337,10 +344,6 @@ void ipcgm_scan(apr_pool_t *p, ipcg_snapshot_t *snap);
  * cannot tell (no mark, or the kernel's clock cannot be read): then a
  * full scan must do it. */
 int ipcgm_exit_since_mark(apr_pool_t *p, apr_int64_t pid);
-void ipcgm_since_clear(void);
-/* Where the kernel's allocation clock stands: what a child's exit asks
- * about is what was made after it. */
-void ipcgm_since_take(void);
 /* Note that child @a pid exited; 0 when the list is full (a full scan
  * must come now). */
 int ipcgm_exited_add(apr_int64_t pid);

@@ -329,7 +329,7 @@ void ipcgm_after_post_config(server_rec *s)
         /* the old generation's children exit before the new one's start
          * (prefork makes each as one goes): their exits ask for what was
          * made after this */
-        ipcgm_since_take();
+        ipcgm_mark_hold(&ipcgm.since);
         ipcgm.refresh_due = 1;
     }
     apr_pool_destroy(p);

@@ -252,16 +252,6 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
     return added;
 }
 
-void ipcgm_since_clear(void)
-{
-    ipcgm.since.valid = 0;
-    memset(&ipcgm.since.mark, 0, sizeof(ipcgm.since.mark));
-    if (ipcgm.since.pool) {
-        apr_pool_destroy(ipcgm.since.pool);
-        ipcgm.since.pool = NULL;
-    }
-}
-
 int ipcgm_exited_add(apr_int64_t pid)
 {
     if (ipcgm.g->n_exited >= IPCG_EXITED_MAX) {
@@ -269,16 +259,6 @@ int ipcgm_exited_add(apr_int64_t pid)
     }
     ipcgm.g->exited[ipcgm.g->n_exited++] = pid;
     return 1;
-}
-
-void ipcgm_since_take(void)
-{
-    if (ipcgm.since.pool == NULL) {
-        apr_pool_create(&ipcgm.since.pool, ipcgm.g->pool);
-        memset(&ipcgm.since.mark, 0, sizeof(ipcgm.since.mark));
-    }
-    ipcgm.since.valid = ipcg_mark_take(ipcgm.since.pool, &ipcgm.paths,
-                                       &ipcgm.since.mark) == APR_SUCCESS;
 }
 
 int ipcgm_exit_since_mark(apr_pool_t *p, apr_int64_t pid)
@@ -297,8 +277,7 @@ int ipcgm_exit_since_mark(apr_pool_t *p, apr_int64_t pid)
         ipcgm.since.valid = 0;
         return -1;
     }
-    ipcg_snapshot_init(p, &mine);
-    ipcg_scan_objects(p, &ipcgm.paths, ipcgm.g->reg, &mine);
+    ipcgm_scan_registry(p, &mine);
     ipcg_registry_reconcile(p, ipcgm.g->reg, &mine);
     uids = tree_uids(p, tree);
     for (i = 0; i < added.objs->nelts; i++) {
@@ -436,7 +415,7 @@ void ipcgm_refresh(apr_pool_t *p, server_rec *s, ipcgm_pass_e pass)
     ipcgm.g->quiet_run = 0;
     ipcgm.g->full_scans++;
     ipcgm_check_outside(p, s);
-    ipcgm_since_take();
+    ipcgm_mark_hold(&ipcgm.since);
     ipcgm_scan(p, &snap);
     ipcgm.g->scans_total++;
     changed = ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
