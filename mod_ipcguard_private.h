@@ -158,7 +158,7 @@ typedef struct {
     apr_uint64_t scans_total, warnings_total, child_reaped_total,
                  removed_total;
     apr_time_t last_scan;
-    apr_hash_t *seen;           /* slots of the last scan, in seenpool */
+    ipcg_objmap_t *seen;        /* slots of the last scan, in seenpool */
     apr_pool_t *seenpool;
     apr_hash_t *warned;         /* resource -> apr_time_t of last warning */
     apr_hash_t *failcnt;        /* beancounter resource -> last failcnt */

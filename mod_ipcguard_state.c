@@ -86,7 +86,7 @@ ipcg_global *ipcgm_global_state(server_rec *s)
         apr_pool_create(&g->seenpool, g->pool);
         g->reg = apr_array_make(g->regpool, 16, sizeof(ipcg_obj_t));
         g->decisions = apr_array_make(g->pool, 16, sizeof(ipcg_decision_t));
-        g->seen = apr_hash_make(g->seenpool);
+        g->seen = ipcg_objmap_make(g->seenpool, 0);
         g->warned = apr_hash_make(g->pool);
         g->failcnt = apr_hash_make(g->pool);
         g->pending = apr_array_make(g->pool, 16, sizeof(pending_msg));

@@ -224,7 +224,7 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
     apr_array_header_t *tree;
     apr_hash_t *ours, *uids;
     apr_pool_t *np;
-    apr_hash_t *seen;
+    ipcg_objmap_t *seen;
     int i, added = 0;
 
     if (!server_procs(p, extra_pid, &ours, &tree)) {
@@ -232,14 +232,13 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
     }
     uids = tree_uids(p, tree);
     apr_pool_create(&np, ipcgm.g->pool);
-    seen = apr_hash_make(np);
+    seen = ipcg_objmap_make(np, snap->objs->nelts);
     for (i = 0; i < snap->objs->nelts; i++) {
         const ipcg_obj_t *o = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
-        const char *slot = ipcg_obj_slot(np, o);
 
-        apr_hash_set(seen, slot, APR_HASH_KEY_STRING, "");
+        ipcg_objmap_set(seen, o, "");
         /* look at each object once: when it first appears */
-        if (!apr_hash_get(ipcgm.g->seen, slot, APR_HASH_KEY_STRING)) {
+        if (!ipcg_objmap_get(ipcgm.g->seen, o)) {
             added += register_if_made(o, ours, uids);
         }
     }

@@ -27,7 +27,7 @@ int ipcg_outside_find(apr_pool_t *p, apr_hash_t *watch,
                       apr_int64_t last_seen, apr_int64_t server_pid,
                       apr_array_header_t *gone)
 {
-    apr_hash_t *idx;
+    ipcg_objmap_t *idx;
     apr_hash_index_t *hi;
     int found = 0;
 
@@ -46,7 +46,7 @@ int ipcg_outside_find(apr_pool_t *p, apr_hash_t *watch,
         if (!(snap->kinds_read & (1 << o->kind))) {
             continue;
         }
-        cur = apr_hash_get(idx, key, APR_HASH_KEY_STRING);
+        cur = ipcg_objmap_get(idx, o);
         if (cur && ipcg_obj_continues(o, cur)) {
             continue;
         }

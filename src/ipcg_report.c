@@ -41,19 +41,18 @@ void ipcg_report_objects(apr_pool_t *p, const apr_array_header_t *reg,
                          const ipcg_snapshot_t *snap, int show_foreign,
                          ipcg_view_t *v)
 {
-    apr_hash_t *idx = apr_hash_make(p);
+    ipcg_objmap_t *idx = ipcg_objmap_make(p, reg->nelts);
     int i;
 
     memset(v->rep.count, 0, sizeof(v->rep.count));
     for (i = 0; i < reg->nelts; i++) {
         const ipcg_obj_t *o = &APR_ARRAY_IDX(reg, i, ipcg_obj_t);
-        apr_hash_set(idx, ipcg_obj_slot(p, o), APR_HASH_KEY_STRING, o);
+        ipcg_objmap_set(idx, o, o);
         *(ipcg_obj_t *)apr_array_push(v->objs) = *o;
     }
     for (i = 0; i < snap->objs->nelts; i++) {
         const ipcg_obj_t *o = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
-        const ipcg_obj_t *mine = apr_hash_get(idx, ipcg_obj_slot(p, o),
-                                              APR_HASH_KEY_STRING);
+        const ipcg_obj_t *mine = ipcg_objmap_get(idx, o);
         if (mine) {
             v->rep.count[o->kind][mine->cls]++;
             continue;

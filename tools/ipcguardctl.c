@@ -308,7 +308,7 @@ static int status_registry(apr_pool_t *p, const char *path,
                            const ipcg_snapshot_t *snap, ipcg_state_t *st,
                            ipcg_report_t *r, apr_array_header_t *reg)
 {
-    apr_hash_t *live;
+    ipcg_objmap_t *live;
     const char *why = NULL;
     int i;
 
@@ -330,8 +330,7 @@ static int status_registry(apr_pool_t *p, const char *path,
     r->updated = st->written;
     for (i = 0; i < st->objs->nelts; i++) {
         const ipcg_obj_t *o = &APR_ARRAY_IDX(st->objs, i, ipcg_obj_t);
-        const ipcg_obj_t *now = apr_hash_get(live, ipcg_obj_slot(p, o),
-                                             APR_HASH_KEY_STRING);
+        const ipcg_obj_t *now = ipcg_objmap_get(live, o);
         ipcg_obj_t x = *o;
         if (now == NULL || !ipcg_obj_continues(o, now)) {
             continue;                 /* gone since the file was written */

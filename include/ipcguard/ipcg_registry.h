@@ -20,8 +20,25 @@ extern "C" {
  * "<kind>/<name>" for POSIX. */
 const char *ipcg_obj_slot(apr_pool_t *p, const ipcg_obj_t *o);
 
-/** A hash from slot to the object in @a snap. */
-apr_hash_t *ipcg_snapshot_index(apr_pool_t *p, const ipcg_snapshot_t *snap);
+/** A map from objects' slots (what ipcg_obj_slot() names) to values,
+ * without a string per object: one hash and a compare or two a lookup. */
+typedef struct ipcg_objmap_t ipcg_objmap_t;
+
+/** An empty map with room for about @a hint objects before it grows. */
+ipcg_objmap_t *ipcg_objmap_make(apr_pool_t *p, int hint);
+
+/** Map @a o's slot to @a val (not NULL), replacing what it mapped to. Only
+ * the slot is kept (a POSIX name is copied), not @a o. */
+void ipcg_objmap_set(ipcg_objmap_t *m, const ipcg_obj_t *o, const void *val);
+
+/** What @a o's slot maps to, or NULL. */
+const void *ipcg_objmap_get(const ipcg_objmap_t *m, const ipcg_obj_t *o);
+
+/** How many slots @a m maps. */
+int ipcg_objmap_count(const ipcg_objmap_t *m);
+
+/** A map from slot to the object in @a snap. */
+ipcg_objmap_t *ipcg_snapshot_index(apr_pool_t *p, const ipcg_snapshot_t *snap);
 
 /** The objects of @a after that are not in @a before (by slot, and for a
  * reused slot, by identity), appended to @a added (of ipcg_obj_t). */

@@ -432,6 +432,73 @@ START_TEST(registry_reconcile_and_diff)
 }
 END_TEST
 
+/* The map by slot: SysV objects by kind and id, POSIX ones by kind and
+ * name (copied), each found again after the map grew, nothing else found;
+ * the same answers as ipcg_obj_slot() strings in an apr hash. */
+START_TEST(objmap_finds_each_slot_once)
+{
+    ipcg_objmap_t *m = ipcg_objmap_make(pool, 0);
+    apr_hash_t *h = apr_hash_make(pool);
+    ipcg_obj_t o, *objs;
+    char name[32];
+    int i, n = 3000;
+
+    objs = apr_pcalloc(pool, sizeof(*objs) * (apr_size_t)n);
+    for (i = 0; i < n; i++) {
+        o = rec_sem();
+        switch (i % 3) {
+        case 0:   /* ids that differ only in the sequence (high) bits */
+            o.id = (apr_int64_t)(i / 3) * 32768;
+            break;
+        case 1:   /* the same ids, another kind */
+            o.kind = IPCG_SYSV_SHM;
+            o.id = (apr_int64_t)(i / 3) * 32768;
+            break;
+        default:
+            o.kind = (i % 2) ? IPCG_POSIX_SHM : IPCG_POSIX_SEM;
+            o.id = -1;
+            apr_snprintf(name, sizeof(name), "/ipcg.%d", i);
+            apr_cpystrn(o.name, name, sizeof(o.name));
+            break;
+        }
+        objs[i] = o;
+        ipcg_objmap_set(m, &objs[i], &objs[i]);
+        apr_hash_set(h, ipcg_obj_slot(pool, &objs[i]), APR_HASH_KEY_STRING,
+                     &objs[i]);
+    }
+    ck_assert_int_eq(ipcg_objmap_count(m), n);
+    ck_assert_int_eq(ipcg_objmap_count(m), (int)apr_hash_count(h));
+    for (i = 0; i < n; i++) {
+        o = objs[i];               /* a copy: found by slot, not address */
+        ck_assert_ptr_eq(ipcg_objmap_get(m, &o), &objs[i]);
+        ck_assert_ptr_eq(ipcg_objmap_get(m, &o),
+                         apr_hash_get(h, ipcg_obj_slot(pool, &o),
+                                      APR_HASH_KEY_STRING));
+    }
+    /* the name is the map's own: changing the object changes nothing */
+    apr_cpystrn(objs[2].name, "/elsewhere", sizeof(objs[2].name));
+    o = objs[2];
+    ck_assert_ptr_null(ipcg_objmap_get(m, &o));
+    apr_cpystrn(o.name, "/ipcg.2", sizeof(o.name));
+    ck_assert_ptr_eq(ipcg_objmap_get(m, &o), &objs[2]);
+    /* absent: another id, kind or name */
+    o = rec_sem();
+    o.id = 1;
+    ck_assert_ptr_null(ipcg_objmap_get(m, &o));
+    o.kind = IPCG_SYSV_MSG;
+    o.id = 0;
+    ck_assert_ptr_null(ipcg_objmap_get(m, &o));
+    o = objs[2];
+    o.kind = o.kind == IPCG_POSIX_SHM ? IPCG_POSIX_SEM : IPCG_POSIX_SHM;
+    apr_cpystrn(o.name, "/ipcg.2", sizeof(o.name));
+    ck_assert_ptr_null(ipcg_objmap_get(m, &o));
+    /* setting a slot again replaces its value, and counts once */
+    ipcg_objmap_set(m, &objs[0], "again");
+    ck_assert_int_eq(ipcg_objmap_count(m), n);
+    ck_assert_str_eq(ipcg_objmap_get(m, &objs[0]), "again");
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Fixture /proc trees                                                  */
 
@@ -1336,6 +1403,7 @@ int main(void)
     ADD_TEST(tc, orphan_candidates);
     ADD_TEST(tc, a_user_run_owns_only_its_users_objects);
     ADD_TEST(tc, registry_reconcile_and_diff);
+    ADD_TEST(tc, objmap_finds_each_slot_once);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(fxc, fx_setup, fx_teardown);
