@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 
 #include <apr_file_info.h>
+#include <apr_file_io.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 
@@ -253,79 +254,172 @@ static const char *sysv_table(ipcg_kind_e kind)
     }
 }
 
-/* Room in @a objs for one object per line of @a text at once: a table
- * of thousands is not copied again and again as the array grows. */
-static void reserve_lines(apr_array_header_t *objs, const char *text,
-                          apr_size_t len)
+/* Room in @a objs for @a more objects at once: a table of thousands is
+ * not copied again and again as the array grows. */
+static void reserve(apr_array_header_t *objs, int more)
 {
-    const char *s = text, *end = text + len;
-    int lines = 0;
     char *elts;
 
-    while (s < end && (s = memchr(s, '\n', (apr_size_t)(end - s))) != NULL) {
-        lines++;
-        s++;
-    }
-    if (objs->nalloc - objs->nelts >= lines) {
+    if (more <= 0 || objs->nalloc - objs->nelts >= more) {
         return;
     }
-    elts = apr_palloc(objs->pool, (apr_size_t)(objs->nelts + lines)
+    elts = apr_palloc(objs->pool, (apr_size_t)(objs->nelts + more)
                                   * (apr_size_t)objs->elt_size);
     if (objs->nelts) {
         memcpy(elts, objs->elts,
                (apr_size_t)objs->nelts * (apr_size_t)objs->elt_size);
     }
     objs->elts = elts;
-    objs->nalloc = objs->nelts + lines;
+    objs->nalloc = objs->nelts + more;
 }
+
+/* How many objects of @a kind the kernel counts (its *_INFO), 0 if it
+ * does not say: how much room a table's objects will want. */
+static int kernel_count(ipcg_kind_e kind)
+{
+    union {
+        struct seminfo sem;
+        struct shm_info shm;
+        struct msginfo msg;
+    } u;
+    union { int val; struct seminfo *info; } arg;
+    int n = 0;
+
+    memset(&u, 0, sizeof(u));
+    switch (kind) {
+    case IPCG_SYSV_SEM:
+        arg.info = &u.sem;
+        n = semctl(0, 0, SEM_INFO, arg) >= 0 ? u.sem.semusz : 0;
+        break;
+    case IPCG_SYSV_SHM:
+        n = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&u.shm) >= 0
+            ? (int)u.shm.used_ids : 0;
+        break;
+    case IPCG_SYSV_MSG:
+        n = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&u.msg) >= 0
+            ? u.msg.msgpool : 0;
+        break;
+    default:
+        break;
+    }
+    return n > 0 ? n : 0;
+}
+
+/* One line of a table, NUL-terminated, into @a snap. */
+typedef struct {
+    ipcg_kind_e kind;
+    ipcg_snapshot_t *snap;
+    int first;                  /* no line taken yet: the header may come */
+    int skipping;               /* in the rest of a line too long to hold */
+} table_reader_t;
+
+static void take_line(table_reader_t *t, const char *line)
+{
+    ipcg_obj_t obj;
+
+    if (*line == '\0') {
+        return;                                 /* an empty line */
+    }
+    if (t->first) {
+        t->first = 0;
+        /* the header names the columns; "key" comes first */
+        if (strstr(line, "key") != NULL) {
+            return;
+        }
+    }
+    if (ipcg_parse_sysv_line(t->kind, line, &obj) == APR_SUCCESS) {
+        *(ipcg_obj_t *)apr_array_push(t->snap->objs) = obj;
+    }
+    else {
+        t->snap->bad_lines++;
+    }
+}
+
+/* Take the whole lines of @a buf (@a len bytes); returns how many bytes
+ * of an unfinished last line are left at its start. */
+static apr_size_t take_lines(table_reader_t *t, char *buf, apr_size_t len)
+{
+    char *s = buf, *end = buf + len, *nl;
+    apr_size_t left;
+
+    while ((nl = memchr(s, '\n', (apr_size_t)(end - s))) != NULL) {
+        *nl = '\0';
+        if (t->skipping) {
+            t->skipping = 0;                    /* the end of a long one */
+        }
+        else {
+            take_line(t, s);
+        }
+        s = nl + 1;
+    }
+    left = (apr_size_t)(end - s);
+    memmove(buf, s, left);
+    return left;
+}
+
+/* The table is read a piece at a time into a buffer on the stack and
+ * taken line by line: a table of 10,000 sets is 850 KB of text, which,
+ * read whole into pool memory, costs a page fault per page at every scan
+ * of a parent that has forked since the last. */
+#define TABLE_CHUNK 16384
 
 apr_status_t ipcg_scan_sysv(apr_pool_t *p, const ipcg_paths_t *paths,
                             ipcg_kind_e kind, ipcg_snapshot_t *snap)
 {
     const char *table = sysv_table(kind);
-    char *text, *line, *next;
-    apr_size_t len;
+    char buf[TABLE_CHUNK + 1];
+    table_reader_t t;
+    apr_file_t *f;
+    apr_size_t have = 0, total = 0;
     apr_status_t rv;
-    int first = 1;
 
     if (table == NULL) {
         return APR_EINVAL;
     }
-    rv = ipcg_read_file(p, apr_pstrcat(p, paths->proc, "/sysvipc/", table,
+    rv = apr_file_open(&f, apr_pstrcat(p, paths->proc, "/sysvipc/", table,
                                        NULL),
-                        TABLE_MAX_BYTES, &text, &len);
+                       APR_FOPEN_READ, APR_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    snap->kinds_read |= 1 << kind;
-    reserve_lines(snap->objs, text, len);
-    for (line = text; *line; line = next) {
-        ipcg_obj_t obj;
-        char *nl = strchr(line, '\n');
-        if (nl) {
-            *nl = '\0';
-            next = nl + 1;
+    t.kind = kind;
+    t.snap = snap;
+    t.first = 1;
+    t.skipping = 0;
+    reserve(snap->objs, kernel_count(kind));
+    for (;;) {
+        apr_size_t n = TABLE_CHUNK - have;
+
+        rv = apr_file_read(f, buf + have, &n);
+        if (rv == APR_EOF || (rv == APR_SUCCESS && n == 0)) {
+            break;
         }
-        else {
-            next = line + strlen(line);
+        if (rv != APR_SUCCESS) {
+            apr_file_close(f);
+            return rv;
         }
-        if (*line == '\0') {
-            continue;                       /* an empty line */
+        total += n;
+        if (total > TABLE_MAX_BYTES) {
+            apr_file_close(f);
+            return APR_ENOSPC;
         }
-        if (first) {
-            first = 0;
-            /* the header names the columns; "key" comes first */
-            if (strstr(line, "key") != NULL) {
-                continue;
+        have = take_lines(&t, buf, have + n);
+        if (have == TABLE_CHUNK) {
+            /* a line longer than the buffer, so far past any a kernel
+             * prints: one bad line, whose rest is skipped */
+            if (!t.skipping) {
+                snap->bad_lines++;
+                t.skipping = 1;
             }
-        }
-        if (ipcg_parse_sysv_line(kind, line, &obj) == APR_SUCCESS) {
-            *(ipcg_obj_t *)apr_array_push(snap->objs) = obj;
-        }
-        else {
-            snap->bad_lines++;
+            have = 0;
         }
     }
+    apr_file_close(f);
+    if (have > 0 && !t.skipping) {
+        buf[have] = '\0';
+        take_line(&t, buf);                     /* no newline at the end */
+    }
+    snap->kinds_read |= 1 << kind;
     return APR_SUCCESS;
 }
 

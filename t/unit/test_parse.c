@@ -272,6 +272,55 @@ START_TEST(sysv_table_counts_bad_lines_and_goes_on)
 }
 END_TEST
 
+/* A table far larger than the piece read at a time: every line is taken
+ * whole wherever the pieces end, a line longer than a piece counts once
+ * as bad and its rest is skipped, and a last line without a newline is
+ * taken. */
+START_TEST(sysv_table_read_in_pieces)
+{
+    const char *dir = apr_pstrdup(pool, "/tmp/ipcg-unit-proc.XXXXXX");
+    ipcg_paths_t paths;
+    ipcg_snapshot_t snap;
+    FILE *f;
+    int i, n = 3000, j;
+
+    ck_assert_ptr_nonnull(mkdtemp((char *)dir));
+    mkdir(apr_pstrcat(pool, dir, "/sysvipc", NULL), 0700);
+    f = fopen(apr_pstrcat(pool, dir, "/sysvipc/sem", NULL), "w");
+    fputs("       key      semid perms      nsems   uid   gid  cuid  cgid"
+          "      otime      ctime\n", f);
+    for (i = 0; i < n; i++) {
+        if (i == 1500) {
+            for (j = 0; j < 40000; j++) {
+                fputc('x', f);
+            }
+            fputc('\n', f);
+        }
+        fprintf(f, "%10d %10d   600          1    33    33     0     0"
+                "          0 %d%s", i, i * 32768 + 7, 1700000000 + i,
+                i == n - 1 ? "" : "\n");
+    }
+    fclose(f);
+    paths.proc = dir;
+    paths.devshm = dir;
+    ipcg_snapshot_init(pool, &snap);
+    ck_assert_int_eq(ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SEM, &snap),
+                     APR_SUCCESS);
+    ck_assert_int_eq(snap.objs->nelts, n);
+    ck_assert_int_eq(snap.bad_lines, 1);
+    for (i = 0; i < n; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(snap.objs, i, ipcg_obj_t);
+        ck_assert_int_eq(o->key, i);
+        ck_assert_int_eq(o->id, (apr_int64_t)i * 32768 + 7);
+        ck_assert_int_eq(o->ctime, 1700000000 + i);
+    }
+    ck_assert(snap.kinds_read & (1 << IPCG_SYSV_SEM));
+    unlink(apr_pstrcat(pool, dir, "/sysvipc/sem", NULL));
+    rmdir(apr_pstrcat(pool, dir, "/sysvipc", NULL));
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(devshm_listing)
 {
     char dir[] = "/tmp/ipcg-unit-shm.XXXXXX";
@@ -894,6 +943,7 @@ int main(void)
     ADD_TEST(tc, sysv_short_lines);
     ADD_TEST(tc, sysv_shm_junk_swap);
     ADD_TEST(tc, sysv_table_counts_bad_lines_and_goes_on);
+    ADD_TEST(tc, sysv_table_read_in_pieces);
     ADD_TEST(tc, devshm_listing);
     ADD_TEST(tc, limits_from_fixture);
     ADD_TEST(tc, kernel_sem_and_meminfo);
