@@ -2,6 +2,7 @@
 /* The kernel's IPC tables: /proc/sysvipc/{sem,shm,msg} and /dev/shm. */
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
@@ -273,36 +274,69 @@ static void reserve(apr_array_header_t *objs, int more)
     objs->nalloc = objs->nelts + more;
 }
 
-/* How many objects of @a kind the kernel counts (its *_INFO), 0 if it
- * does not say: how much room a table's objects will want. */
-static int kernel_count(ipcg_kind_e kind)
+/* glibc leaves union semun to the caller */
+union sig_semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+    struct seminfo *info;
+};
+
+/* The kernel's own counters for one System V kind (its *_INFO command):
+ * @a n[0] objects, @a n[1] semaphores, pages or messages, @a n[2] queued
+ * bytes.  Returns the highest index in use, or -1 if the kernel does not
+ * say (and leaves @a n zero). */
+static int kernel_info(ipcg_kind_e kind, apr_uint64_t n[3])
 {
     union {
         struct seminfo sem;
         struct shm_info shm;
         struct msginfo msg;
     } u;
-    union { int val; struct seminfo *info; } arg;
-    int n = 0;
+    union sig_semun arg;
+    int high = -1;
 
     memset(&u, 0, sizeof(u));
+    n[0] = n[1] = n[2] = 0;
     switch (kind) {
     case IPCG_SYSV_SEM:
         arg.info = &u.sem;
-        n = semctl(0, 0, SEM_INFO, arg) >= 0 ? u.sem.semusz : 0;
+        if ((high = semctl(0, 0, SEM_INFO, arg)) >= 0) {
+            n[0] = (apr_uint64_t)u.sem.semusz;   /* sets */
+            n[1] = (apr_uint64_t)u.sem.semaem;   /* semaphores */
+        }
         break;
     case IPCG_SYSV_SHM:
-        n = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&u.shm) >= 0
-            ? (int)u.shm.used_ids : 0;
+        high = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&u.shm);
+        if (high >= 0) {
+            n[0] = (apr_uint64_t)u.shm.used_ids;
+            n[1] = (apr_uint64_t)u.shm.shm_tot;  /* pages */
+        }
         break;
     case IPCG_SYSV_MSG:
-        n = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&u.msg) >= 0
-            ? u.msg.msgpool : 0;
+        high = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&u.msg);
+        if (high >= 0) {
+            n[0] = (apr_uint64_t)u.msg.msgpool; /* queues */
+            n[1] = (apr_uint64_t)u.msg.msgmap;  /* messages */
+            n[2] = (apr_uint64_t)u.msg.msgtql;  /* bytes */
+        }
         break;
     default:
         break;
     }
-    return n > 0 ? n : 0;
+    return high;
+}
+
+/* How many objects of @a kind the kernel counts, 0 if it does not say:
+ * how much room a table's objects will want. */
+static int kernel_count(ipcg_kind_e kind)
+{
+    apr_uint64_t n[3];
+
+    if (kernel_info(kind, n) < 0 || n[0] > (apr_uint64_t)INT_MAX) {
+        return 0;
+    }
+    return (int)n[0];
 }
 
 /* One line of a table, NUL-terminated, into @a snap. */
@@ -1120,52 +1154,27 @@ int ipcg_obj_maybe_by(const ipcg_obj_t *o, apr_int64_t pid,
 
 /* ---- change detection ---- */
 
-/* glibc leaves union semun to the caller */
-union sig_semun {
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-    struct seminfo *info;
-};
-
 void ipcg_scan_signature(apr_pool_t *p, const ipcg_paths_t *paths,
                          ipcg_signature_t *sig)
 {
-    struct seminfo si;
-    struct shm_info shi;
-    struct msginfo mi;
-    union sig_semun arg;
+    static const ipcg_kind_e sysv[3] = {
+        IPCG_SYSV_SEM, IPCG_SYSV_SHM, IPCG_SYSV_MSG
+    };
     struct statvfs vfs;
     apr_finfo_t fi;
-    int high;
+    apr_uint64_t n[3];
+    int k, high;
 
     memset(sig, 0, sizeof(*sig));
-    memset(&si, 0, sizeof(si));
-    arg.info = &si;
-    /* the return value of the *_INFO commands is the highest index used */
-    high = semctl(0, 0, SEM_INFO, arg);
-    if (high >= 0) {
-        sig->read |= 1 << IPCG_SYSV_SEM;
-        sig->high[IPCG_SYSV_SEM] = high;
-        sig->n1[IPCG_SYSV_SEM] = (apr_uint64_t)si.semusz;  /* sets */
-        sig->n2[IPCG_SYSV_SEM] = (apr_uint64_t)si.semaem;  /* semaphores */
-    }
-    memset(&shi, 0, sizeof(shi));
-    high = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&shi);
-    if (high >= 0) {
-        sig->read |= 1 << IPCG_SYSV_SHM;
-        sig->high[IPCG_SYSV_SHM] = high;
-        sig->n1[IPCG_SYSV_SHM] = (apr_uint64_t)shi.used_ids;
-        sig->n2[IPCG_SYSV_SHM] = (apr_uint64_t)shi.shm_tot;  /* pages */
-    }
-    memset(&mi, 0, sizeof(mi));
-    high = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&mi);
-    if (high >= 0) {
-        sig->read |= 1 << IPCG_SYSV_MSG;
-        sig->high[IPCG_SYSV_MSG] = high;
-        sig->n1[IPCG_SYSV_MSG] = (apr_uint64_t)mi.msgpool;   /* queues */
-        sig->n2[IPCG_SYSV_MSG] = (apr_uint64_t)mi.msgmap;    /* messages */
-        sig->n3[IPCG_SYSV_MSG] = (apr_uint64_t)mi.msgtql;    /* bytes */
+    for (k = 0; k < 3; k++) {
+        high = kernel_info(sysv[k], n);
+        if (high >= 0) {
+            sig->read |= 1 << sysv[k];
+            sig->high[sysv[k]] = high;
+            sig->n1[sysv[k]] = n[0];
+            sig->n2[sysv[k]] = n[1];
+            sig->n3[sysv[k]] = n[2];
+        }
     }
     if (statvfs(paths->devshm, &vfs) == 0
         && apr_stat(&fi, paths->devshm,

@@ -240,16 +240,37 @@ START_TEST(sysv_shm_junk_swap)
 }
 END_TEST
 
+/* A private /proc with an empty sysvipc/sem table open for writing:
+ * @a paths points at it, drop_fake_proc() takes it away. */
+static FILE *fake_sem_table(ipcg_paths_t *paths)
+{
+    char *dir = apr_pstrdup(pool, "/tmp/ipcg-unit-proc.XXXXXX");
+    FILE *f;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(mkdir(apr_pstrcat(pool, dir, "/sysvipc", NULL), 0700),
+                     0);
+    f = fopen(apr_pstrcat(pool, dir, "/sysvipc/sem", NULL), "w");
+    ck_assert_ptr_nonnull(f);
+    paths->proc = dir;
+    paths->devshm = dir;
+    return f;
+}
+
+static void drop_fake_proc(const ipcg_paths_t *paths)
+{
+    unlink(apr_pstrcat(pool, paths->proc, "/sysvipc/sem", NULL));
+    rmdir(apr_pstrcat(pool, paths->proc, "/sysvipc", NULL));
+    rmdir(paths->proc);
+}
+
 START_TEST(sysv_table_counts_bad_lines_and_goes_on)
 {
-    const char *dir = apr_pstrdup(pool, "/tmp/ipcg-unit-proc.XXXXXX");
     ipcg_paths_t paths;
     ipcg_snapshot_t snap;
     FILE *f;
 
-    ck_assert_ptr_nonnull(mkdtemp((char *)dir));
-    mkdir(apr_pstrcat(pool, dir, "/sysvipc", NULL), 0700);
-    f = fopen(apr_pstrcat(pool, dir, "/sysvipc/sem", NULL), "w");
+    f = fake_sem_table(&paths);
     fputs("       key      semid perms      nsems   uid   gid  cuid  cgid"
           "      otime      ctime\n"
           "         0          1   600          1    33    33     0     0"
@@ -259,16 +280,12 @@ START_TEST(sysv_table_counts_bad_lines_and_goes_on)
           "         0          3   600          1    33    33     0     0"
           "          0 1700000001\n", f);
     fclose(f);
-    paths.proc = dir;
-    paths.devshm = dir;
     ipcg_snapshot_init(pool, &snap);
     ck_assert_int_eq(ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SEM, &snap),
                      APR_SUCCESS);
     ck_assert_int_eq(snap.objs->nelts, 2);
     ck_assert_int_eq(snap.bad_lines, 2);
-    unlink(apr_pstrcat(pool, dir, "/sysvipc/sem", NULL));
-    rmdir(apr_pstrcat(pool, dir, "/sysvipc", NULL));
-    rmdir(dir);
+    drop_fake_proc(&paths);
 }
 END_TEST
 
@@ -278,15 +295,12 @@ END_TEST
  * taken. */
 START_TEST(sysv_table_read_in_pieces)
 {
-    const char *dir = apr_pstrdup(pool, "/tmp/ipcg-unit-proc.XXXXXX");
     ipcg_paths_t paths;
     ipcg_snapshot_t snap;
     FILE *f;
     int i, n = 3000, j;
 
-    ck_assert_ptr_nonnull(mkdtemp((char *)dir));
-    mkdir(apr_pstrcat(pool, dir, "/sysvipc", NULL), 0700);
-    f = fopen(apr_pstrcat(pool, dir, "/sysvipc/sem", NULL), "w");
+    f = fake_sem_table(&paths);
     fputs("       key      semid perms      nsems   uid   gid  cuid  cgid"
           "      otime      ctime\n", f);
     for (i = 0; i < n; i++) {
@@ -301,8 +315,6 @@ START_TEST(sysv_table_read_in_pieces)
                 i == n - 1 ? "" : "\n");
     }
     fclose(f);
-    paths.proc = dir;
-    paths.devshm = dir;
     ipcg_snapshot_init(pool, &snap);
     ck_assert_int_eq(ipcg_scan_sysv(pool, &paths, IPCG_SYSV_SEM, &snap),
                      APR_SUCCESS);
@@ -315,9 +327,7 @@ START_TEST(sysv_table_read_in_pieces)
         ck_assert_int_eq(o->ctime, 1700000000 + i);
     }
     ck_assert(snap.kinds_read & (1 << IPCG_SYSV_SEM));
-    unlink(apr_pstrcat(pool, dir, "/sysvipc/sem", NULL));
-    rmdir(apr_pstrcat(pool, dir, "/sysvipc", NULL));
-    rmdir(dir);
+    drop_fake_proc(&paths);
 }
 END_TEST
 
