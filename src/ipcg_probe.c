@@ -193,8 +193,7 @@ static apr_status_t probe_posix(apr_pool_t *p, const ipcg_paths_t *paths,
     return APR_SUCCESS;
 }
 
-apr_status_t ipcg_probe(apr_pool_t *p, const ipcg_paths_t *paths,
-                        const ipcg_obj_t *obj, ipcg_use_t *use)
+apr_status_t ipcg_probe_sysv(const ipcg_obj_t *obj, ipcg_use_t *use)
 {
     memset(use, 0, sizeof(*use));
     use->now = *obj;
@@ -206,12 +205,21 @@ apr_status_t ipcg_probe(apr_pool_t *p, const ipcg_paths_t *paths,
         return probe_shm(obj, use);
     case IPCG_SYSV_MSG:
         return probe_msg(obj, use);
-    case IPCG_POSIX_SHM:
-    case IPCG_POSIX_SEM:
-        return probe_posix(p, paths, obj, use);
     default:
         return APR_EINVAL;
     }
+}
+
+apr_status_t ipcg_probe(apr_pool_t *p, const ipcg_paths_t *paths,
+                        const ipcg_obj_t *obj, ipcg_use_t *use)
+{
+    if (obj->kind != IPCG_POSIX_SHM && obj->kind != IPCG_POSIX_SEM) {
+        return ipcg_probe_sysv(obj, use);
+    }
+    memset(use, 0, sizeof(*use));
+    use->now = *obj;
+    use->now.nattch = 0;
+    return probe_posix(p, paths, obj, use);
 }
 
 /* The first @a needle (not empty) in the @a len bytes at @a s, or NULL. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,9 @@
 #include <apr_file_info.h>
 #include <apr_file_io.h>
 #include <apr_strings.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
 #include <apr_time.h>
 
 #include "ipcguard/ipcg_log.h"
@@ -34,8 +38,16 @@ typedef struct {
     int idx;                        /* its place in the caller's list */
     ipcg_use_t use;
     ipcg_verdict_t v;
+    apr_status_t prv;               /* of its probe */
     int probe_failed;               /* the first probe failed */
 } pending_t;
+
+/* A pass over at least this many SysV objects probes each batch with a
+ * second thread: one probe of a semaphore set is four system calls, most
+ * of a cleanup's time, and they take no lock two sets share. */
+#define PARALLEL_MIN BATCH_MAX
+
+typedef struct prober_t prober_t;
 
 struct ipcg_reap_ctx_t {
     apr_pool_t *pool;
@@ -55,6 +67,7 @@ struct ipcg_reap_ctx_t {
     apr_array_header_t *live_states;
     int other_done;
     apr_int64_t other_httpd;        /* -1 cannot tell, 0 none, else pid */
+    prober_t *prober;               /* NULL: the batch is probed alone */
 };
 
 ipcg_reap_ctx_t *ipcg_reap_ctx_make(apr_pool_t *p, const ipcg_reap_opts_t *o)
@@ -1015,6 +1028,160 @@ void ipcg_reap_remove(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
 }
 
 /* ------------------------------------------------------------------ */
+/* Probing a batch with a second thread                                 */
+
+static void probe_every_other(pending_t *b, int n, int first)
+{
+    int i;
+
+    for (i = first; i < n; i += 2) {
+        b[i].prv = ipcg_probe_sysv(b[i].rec, &b[i].use);
+    }
+}
+
+#if APR_HAS_THREADS
+
+/* The helper probes the odd places of each batch handed to it, the
+ * caller the even ones; the batch is settled only when both are done,
+ * so every probe of it still comes before every fresh pid answer and
+ * every removal of it. */
+struct prober_t {
+    apr_pool_t *pool;
+    apr_thread_t *thread;
+    apr_thread_mutex_t *mu;
+    apr_thread_cond_t *cond;
+    pending_t *batch;
+    int n;
+    unsigned asked, answered;       /* batches handed over, done */
+    int quit;
+};
+
+static void *APR_THREAD_FUNC prober_main(apr_thread_t *t, void *baton)
+{
+    prober_t *pr = baton;
+    unsigned job;
+
+    apr_thread_mutex_lock(pr->mu);
+    for (;;) {
+        while (pr->asked == pr->answered && !pr->quit) {
+            apr_thread_cond_wait(pr->cond, pr->mu);
+        }
+        if (pr->quit) {
+            break;
+        }
+        job = pr->asked;
+        apr_thread_mutex_unlock(pr->mu);
+        probe_every_other(pr->batch, pr->n, 1);
+        apr_thread_mutex_lock(pr->mu);
+        pr->answered = job;
+        apr_thread_cond_broadcast(pr->cond);
+    }
+    apr_thread_mutex_unlock(pr->mu);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* The helper for a pass over @a n objects; none (and the pass probes
+ * alone) for a small one or when no thread can be made. It takes no
+ * signal: those stay the server's main thread's. */
+static void prober_start(ipcg_reap_ctx_t *c, int n, const char *pass)
+{
+    prober_t *pr;
+    apr_pool_t *p;
+    sigset_t all, old;
+    apr_status_t rv;
+
+    if (n < PARALLEL_MIN || c->prober != NULL
+        || apr_pool_create(&p, c->pool) != APR_SUCCESS) {
+        return;
+    }
+    pr = apr_pcalloc(p, sizeof(*pr));
+    pr->pool = p;
+    if (apr_thread_mutex_create(&pr->mu, APR_THREAD_MUTEX_DEFAULT, p)
+        != APR_SUCCESS
+        || apr_thread_cond_create(&pr->cond, p) != APR_SUCCESS) {
+        apr_pool_destroy(p);
+        return;
+    }
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rv = apr_thread_create(&pr->thread, NULL, prober_main, pr, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rv != APR_SUCCESS) {
+        ipcg_log(IPCG_LOG_DEBUG, rv, 33, "%s: probing %d objects in one "
+                 "thread: no second thread could be made", pass, n);
+        apr_pool_destroy(p);
+        return;
+    }
+    ipcg_log(IPCG_LOG_DEBUG, 0, 33, "%s: probing %d objects in two threads",
+             pass, n);
+    c->prober = pr;
+}
+
+static void prober_stop(ipcg_reap_ctx_t *c)
+{
+    prober_t *pr = c->prober;
+    apr_status_t rv;
+
+    if (pr == NULL) {
+        return;
+    }
+    apr_thread_mutex_lock(pr->mu);
+    pr->quit = 1;
+    apr_thread_cond_broadcast(pr->cond);
+    apr_thread_mutex_unlock(pr->mu);
+    apr_thread_join(&rv, pr->thread);
+    c->prober = NULL;
+    apr_pool_destroy(pr->pool);
+}
+
+/* Probe every object of the batch, half of them on the helper. */
+static void probe_batch(ipcg_reap_ctx_t *c)
+{
+    prober_t *pr = c->prober;
+
+    if (pr == NULL || c->nbatch < 2) {
+        probe_every_other(c->batch, c->nbatch, 0);
+        probe_every_other(c->batch, c->nbatch, 1);
+        return;
+    }
+    apr_thread_mutex_lock(pr->mu);
+    pr->batch = c->batch;
+    pr->n = c->nbatch;
+    pr->asked++;
+    apr_thread_cond_broadcast(pr->cond);
+    apr_thread_mutex_unlock(pr->mu);
+    probe_every_other(c->batch, c->nbatch, 0);
+    apr_thread_mutex_lock(pr->mu);
+    while (pr->answered != pr->asked) {
+        apr_thread_cond_wait(pr->cond, pr->mu);
+    }
+    apr_thread_mutex_unlock(pr->mu);
+}
+
+#else /* !APR_HAS_THREADS */
+
+static void prober_start(ipcg_reap_ctx_t *c, int n, const char *pass)
+{
+    (void)c;
+    (void)n;
+    (void)pass;
+}
+
+static void prober_stop(ipcg_reap_ctx_t *c)
+{
+    (void)c;
+}
+
+static void probe_batch(ipcg_reap_ctx_t *c)
+{
+    probe_every_other(c->batch, c->nbatch, 0);
+    probe_every_other(c->batch, c->nbatch, 1);
+}
+
+#endif
+
+/* ------------------------------------------------------------------ */
 /* SysV objects in batches                                              */
 
 /* The startup and orphan passes judge thousands of SysV objects that
@@ -1422,49 +1589,82 @@ static void log_survivors(apr_pool_t *p, const ipcg_state_t *st,
 /* Probes and judges every recorded object in the file's order, SysV ones
  * in batches, POSIX ones one by one (renamed aside, checked again,
  * unlinked), and settles each. */
+/* Probe and judge the batch of the file's SysV objects, then settle it. */
+static void startup_batch(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
+                          startup_run_t *run)
+{
+    int i;
+
+    probe_batch(c);
+    for (i = 0; i < c->nbatch; i++) {
+        pending_t *pd = &c->batch[i];
+        pd->probe_failed = pd->prv != APR_SUCCESS;
+        if (pd->probe_failed) {
+            memset(&pd->v, 0, sizeof(pd->v));
+            pd->v.path = IPCG_PATH_STARTUP;
+            keep(&pd->v, IPCG_WHY_PROBE_FAILED);
+            pd->v.rv = pd->prv;
+        }
+        else {
+            ipcg_reap_judge(c, subj, pd->rec, &pd->use, &pd->v);
+        }
+    }
+    batch_flush(c, subj, startup_settle, run);
+}
+
+/* A POSIX object of the file, probed, judged and settled on its own. */
+static void startup_posix(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
+                          startup_run_t *run, const ipcg_obj_t *rec, int i)
+{
+    pending_t one;
+    apr_status_t rv;
+
+    memset(&one, 0, sizeof(one));
+    one.rec = rec;
+    one.idx = i;
+    rv = ipcg_probe(c->pool, c->o.paths, rec, &one.use);
+    one.probe_failed = rv != APR_SUCCESS;
+    if (rv != APR_SUCCESS) {
+        memset(&one.v, 0, sizeof(one.v));
+        one.v.path = IPCG_PATH_STARTUP;
+        keep(&one.v, IPCG_WHY_PROBE_FAILED);
+        one.v.rv = rv;
+    }
+    else {
+        ipcg_reap_judge(c, subj, rec, &one.use, &one.v);
+    }
+    if (one.v.verdict == IPCG_VERDICT_REMOVE) {
+        ipcg_reap_remove(c, subj, rec, &one.v);
+    }
+    startup_settle(run, &one);
+}
+
 static void startup_walk(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
                          startup_run_t *run)
 {
     const apr_array_header_t *objs = run->st->objs;
-    apr_status_t rv;
     int i;
 
+    prober_start(c, objs->nelts, "startup cleanup");
     for (i = 0; i < objs->nelts; i++) {
         const ipcg_obj_t *rec = &APR_ARRAY_IDX(objs, i, ipcg_obj_t);
-        pending_t one, *pd;
+        pending_t *pd;
 
         if (is_posix(rec)) {
             /* in the file's order: what waits is settled first */
-            batch_flush(c, subj, startup_settle, run);
-            pd = &one;
+            startup_batch(c, subj, run);
+            startup_posix(c, subj, run, rec, i);
+            continue;
         }
-        else {
-            pd = batch_add(c);
-        }
+        pd = batch_add(c);
         pd->rec = rec;
         pd->idx = i;
-        rv = ipcg_probe(c->pool, c->o.paths, rec, &pd->use);
-        pd->probe_failed = rv != APR_SUCCESS;
-        if (rv != APR_SUCCESS) {
-            memset(&pd->v, 0, sizeof(pd->v));
-            pd->v.path = IPCG_PATH_STARTUP;
-            keep(&pd->v, IPCG_WHY_PROBE_FAILED);
-            pd->v.rv = rv;
-        }
-        else {
-            ipcg_reap_judge(c, subj, rec, &pd->use, &pd->v);
-        }
-        if (pd == &one) {
-            if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
-                ipcg_reap_remove(c, subj, rec, &pd->v);
-            }
-            startup_settle(run, pd);
-        }
-        else if (c->nbatch == BATCH_MAX) {
-            batch_flush(c, subj, startup_settle, run);
+        if (c->nbatch == BATCH_MAX) {
+            startup_batch(c, subj, run);
         }
     }
-    batch_flush(c, subj, startup_settle, run);
+    startup_batch(c, subj, run);
+    prober_stop(c);
 }
 
 /* "kept 3", "kept 2 application objects", "kept 3 (2 application
@@ -1586,6 +1786,7 @@ typedef struct {
     apr_array_header_t *decisions;
     int removed;
     int listed, listed_orphans;     /* of each, listed in decisions */
+    apr_uint64_t candidates, provable;
 } orphan_run_t;
 
 static void orphan_settle(void *baton, pending_t *pd)
@@ -1613,6 +1814,38 @@ static void orphan_settle(void *baton, pending_t *pd)
                  &r->listed_orphans);
 }
 
+/* Probe and judge the batch of candidates, keep those that are candidates
+ * after all (neither skipped nor gone), and settle them. */
+static void orphan_batch(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
+                         orphan_run_t *run)
+{
+    int i, k = 0;
+
+    probe_batch(c);
+    for (i = 0; i < c->nbatch; i++) {
+        pending_t *pd = &c->batch[i];
+        if (pd->prv != APR_SUCCESS) {
+            continue;
+        }
+        ipcg_reap_judge(c, subj, pd->rec, &pd->use, &pd->v);
+        if (pd->v.verdict == IPCG_VERDICT_SKIP
+            || pd->v.verdict == IPCG_VERDICT_GONE) {
+            continue;
+        }
+        run->candidates++;
+        if (pd->v.verdict == IPCG_VERDICT_REMOVE
+            || pd->v.reason == IPCG_WHY_REPORT_MODE) {
+            run->provable++;
+        }
+        if (k != i) {
+            c->batch[k] = *pd;
+        }
+        k++;
+    }
+    c->nbatch = k;
+    batch_flush(c, subj, orphan_settle, run);
+}
+
 int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
                       apr_hash_t *registered, apr_array_header_t *decisions,
                       apr_uint64_t *candidates, apr_uint64_t *provable)
@@ -1622,7 +1855,6 @@ int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
     int i, n = 0;
     char slot[IPCG_NAME_MAX + 32];
 
-    *candidates = *provable = 0;
     memset(&subj, 0, sizeof(subj));
     subj.path = IPCG_PATH_ORPHAN;
     subj.run_uid = c->o.run_uid;
@@ -1631,16 +1863,19 @@ int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
     run.decisions = decisions;
     run.removed = 0;
     run.listed = run.listed_orphans = 0;
+    run.candidates = run.provable = 0;
     if (registered && apr_hash_count(registered) == 0) {
         registered = NULL;
     }
-    /* room for a decision on every candidate at once */
-    for (i = 0; decisions && i < snap->objs->nelts; i++) {
+    /* room for a decision on every candidate at once, and a helper for
+     * many */
+    for (i = 0; i < snap->objs->nelts; i++) {
         const ipcg_obj_t *x = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
         n += x->kind <= IPCG_SYSV_MSG && x->key == 0
              && x->uid == c->o.run_uid;
     }
     reserve(decisions, n);
+    prober_start(c, n, "orphan pass");
     for (i = 0; i < snap->objs->nelts; i++) {
         const ipcg_obj_t *x = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
         pending_t *pd;
@@ -1659,26 +1894,14 @@ int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
         pd->rec = x;
         pd->idx = i;
         pd->probe_failed = 0;
-        if (ipcg_probe(c->pool, c->o.paths, x, &pd->use) != APR_SUCCESS) {
-            c->nbatch--;
-            continue;
-        }
-        ipcg_reap_judge(c, &subj, x, &pd->use, &pd->v);
-        if (pd->v.verdict == IPCG_VERDICT_SKIP
-            || pd->v.verdict == IPCG_VERDICT_GONE) {
-            c->nbatch--;
-            continue;
-        }
-        (*candidates)++;
-        if (pd->v.verdict == IPCG_VERDICT_REMOVE
-            || pd->v.reason == IPCG_WHY_REPORT_MODE) {
-            (*provable)++;
-        }
         if (c->nbatch == BATCH_MAX) {
-            batch_flush(c, &subj, orphan_settle, &run);
+            orphan_batch(c, &subj, &run);
         }
     }
-    batch_flush(c, &subj, orphan_settle, &run);
+    orphan_batch(c, &subj, &run);
+    prober_stop(c);
+    *candidates = run.candidates;
+    *provable = run.provable;
     if (*candidates) {
         ipcg_log(IPCG_LOG_NOTICE, 0, 32, "%" APR_UINT64_T_FMT " orphan "
                  "candidate%s of earlier runs owned by uid %u: %"

@@ -33,6 +33,11 @@ typedef struct {
  * system calls for a one-semaphore set, where ipcg_probe() takes four. */
 apr_int64_t ipcg_probe_sem_maker(const ipcg_obj_t *obj);
 
+/** ipcg_probe() of a SysV object (APR_EINVAL for any other kind). It
+ * uses no pool and no state but @a use, so threads may probe different
+ * objects at once. */
+apr_status_t ipcg_probe_sysv(const ipcg_obj_t *obj, ipcg_use_t *use);
+
 /** Probe @a obj by its id (SysV, with IPC_STAT and, for semaphores,
  * GETPID/GETNCNT/GETZCNT per semaphore) or by its name (POSIX, lstat). */
 apr_status_t ipcg_probe(apr_pool_t *p, const ipcg_paths_t *paths,

@@ -34,7 +34,14 @@ rootseg=$("$MK" shm)
 never1=$(as_www "$MK" sem); never2=$(as_www "$MK" sem)
 # a www-data set whose only pid is dead: a provable orphan
 orphan=$(as_www "$MK" sem op)
-neighbours="sem:$held shm:$attached sem:$hsem shm:$hshm sem:$appkeyed shm:$rootseg sem:$never1 sem:$never2"
+# many more, every tenth never operated on (unprovable): a pass over
+# this many probes with a second thread
+many=""; many_never=""
+for i in $(seq 1 150); do
+  if [ $((i % 10)) = 0 ]; then many_never+=" sem:$(as_www "$MK" sem)"
+  else many+=" $(as_www "$MK" sem op)"; fi
+done
+neighbours="sem:$held shm:$attached sem:$hsem shm:$hshm sem:$appkeyed shm:$rootseg sem:$never1 sem:$never2$many_never"
 other_sets=$(http other "/ipc-status?json" | jq -r '.objects[] | select(.class == "instance") | "\(.kind | sub("sysv-"; "")):\(.id)"' | tr '\n' ' ')
 stock_sets=$(awk 'NR > 1 && $4 == 1 && $5 == 33 { print "sem:" $2 }' /proc/sysvipc/sem | tr '\n' ' ')
 
@@ -47,22 +54,27 @@ all_there() {
 check_eq "the neighbours' objects exist to begin with" 0 "$(all_there >/dev/null; echo $?)"
 
 # --- the guarded instance, crashed, restarted in every mode ---------------
+# the guarded instance makes 80 sets of its own in post_config, so that
+# its startup cleanup, too, probes with a second thread
+own_sets=$(printf 'IPCGTestPostConfig sem\n%.0s' $(seq 1 80))
 for mode in report registered orphans; do
   httpd_conf a <<<"$small
+$own_sets
 IPCGuardCleanup $mode"
   httpd_start a || fail "instance a starts ($mode)"
   mine=$(http a "/ipc-status?json" | jq -r '[.objects[] | select(.class == "instance") | .id] | sort | join(" ")')
-  check_cmp "$mode: the run has sets of its own to decide on (else the checks below prove nothing)" "$(wc -w <<<"$mine")" -ge 1
+  check_cmp "$mode: the run has sets of its own to decide on (else the checks below prove nothing)" "$(wc -w <<<"$mine")" -ge 81
   httpd_kill9_tree a
   httpd_start a || fail "instance a restarts after kill -9 ($mode)"
   all_there; check_eq "$mode mode: no neighbour's object was removed" 0 "$?"
-  for id in $mine; do
-    if [ "$mode" = report ]; then
-      exists sem "$id"; check_eq "report mode keeps the dead run's set $id" 0 "$?"
-    else
-      exists sem "$id"; check_eq "$mode mode removes the dead run's set $id" 1 "$?"
-    fi
-  done
+  left=0; for id in $mine; do exists sem "$id" && left=$((left + 1)); done
+  check_match "$mode: the startup cleanup probes the dead run's sets in two threads" \
+    "ipcguard\(033\): startup cleanup: probing [0-9]+ objects in two threads" "$(errlog a)"
+  if [ "$mode" = report ]; then
+    check_eq "report mode keeps each of the dead run's $(wc -w <<<"$mine") sets" "$(wc -w <<<"$mine")" "$left"
+  else
+    check_eq "$mode mode removes each of the dead run's $(wc -w <<<"$mine") sets" 0 "$left"
+  fi
   if [ "$mode" = report ]; then
     check_match "report mode says what it would remove" "ipcguard\(020\): keeping sysv-sem id [0-9]+ .*report mode: would be removed" "$(errlog a)"
     # the kept objects stay registered: the next start decides again
@@ -90,6 +102,12 @@ httpd_conf a <<<"$small
 IPCGuardCleanup orphans"
 httpd_start a || fail "instance a starts in orphans mode"
 exists sem "$orphan"; check_eq "orphans mode removes a provable orphan" 1 "$?"
+left=0; for id in $many; do exists sem "$id" && left=$((left + 1)); done
+check_eq "and each of the $(wc -w <<<"$many") other provable orphans" 0 "$left"
+left=0; for o in $many_never; do exists sem "${o#*:}" && left=$((left + 1)); done
+check_eq "but none of the $(wc -w <<<"$many_never") unprovable sets among them" "$(wc -w <<<"$many_never")" "$left"
+check_match "the orphan pass probes them in two threads" \
+  "ipcguard\(033\): orphan pass: probing [0-9]+ objects in two threads" "$(errlog a)"
 exists sem "$never1"; check_eq "but never an unprovable one" 0 "$?"
 exists sem "$hsem"; check_eq "nor one a live process holds" 0 "$?"
 exists sem "$appkeyed"; check_eq "nor an application's keyed set" 0 "$?"
