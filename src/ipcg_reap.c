@@ -11,6 +11,7 @@
 
 #include <apr_file_info.h>
 #include <apr_file_io.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
@@ -1044,7 +1045,9 @@ static void probe_every_other(pending_t *b, int n, int first)
 /* The helper probes the odd places of each batch handed to it, the
  * caller the even ones; the batch is settled only when both are done,
  * so every probe of it still comes before every fresh pid answer and
- * every removal of it. */
+ * every removal of it. Between batches each side first spins for a
+ * moment (a hand-over takes less than a batch's probes, and waking a
+ * sleeping thread costs about as much), then sleeps on the condition. */
 struct prober_t {
     apr_pool_t *pool;
     apr_thread_t *thread;
@@ -1052,38 +1055,65 @@ struct prober_t {
     apr_thread_cond_t *cond;
     pending_t *batch;
     int n;
-    unsigned asked, answered;       /* batches handed over, done */
-    int quit;
+    volatile apr_uint32_t asked;    /* batches handed over */
+    volatile apr_uint32_t answered; /* batches the helper is done with */
+    volatile apr_uint32_t quit;
 };
+
+#define SPIN_USEC 1000
+
+/* Until @a *word is @a want (or, for the helper, quit is asked): spin
+ * up to SPIN_USEC, then sleep on the condition. */
+static void await_word(prober_t *pr, volatile apr_uint32_t *word,
+                       apr_uint32_t want, int or_quit)
+{
+    apr_time_t until = apr_time_now() + SPIN_USEC;
+    unsigned i = 0;
+
+    while (apr_atomic_read32(word) != want
+           && !(or_quit && apr_atomic_read32(&pr->quit))) {
+        if ((++i & 255) == 0 && apr_time_now() > until) {
+            apr_thread_mutex_lock(pr->mu);
+            while (apr_atomic_read32(word) != want
+                   && !(or_quit && apr_atomic_read32(&pr->quit))) {
+                apr_thread_cond_wait(pr->cond, pr->mu);
+            }
+            apr_thread_mutex_unlock(pr->mu);
+            return;
+        }
+    }
+}
+
+/* Set @a *word and wake whoever sleeps on it. */
+static void post_word(prober_t *pr, volatile apr_uint32_t *word,
+                      apr_uint32_t value)
+{
+    apr_thread_mutex_lock(pr->mu);
+    apr_atomic_set32(word, value);
+    apr_thread_cond_broadcast(pr->cond);
+    apr_thread_mutex_unlock(pr->mu);
+}
 
 static void *APR_THREAD_FUNC prober_main(apr_thread_t *t, void *baton)
 {
     prober_t *pr = baton;
-    unsigned job;
+    apr_uint32_t done = 0;
 
-    apr_thread_mutex_lock(pr->mu);
     for (;;) {
-        while (pr->asked == pr->answered && !pr->quit) {
-            apr_thread_cond_wait(pr->cond, pr->mu);
-        }
-        if (pr->quit) {
+        await_word(pr, &pr->asked, done + 1, 1);
+        if (apr_atomic_read32(&pr->quit)) {
             break;
         }
-        job = pr->asked;
-        apr_thread_mutex_unlock(pr->mu);
         probe_every_other(pr->batch, pr->n, 1);
-        apr_thread_mutex_lock(pr->mu);
-        pr->answered = job;
-        apr_thread_cond_broadcast(pr->cond);
+        post_word(pr, &pr->answered, ++done);
     }
-    apr_thread_mutex_unlock(pr->mu);
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
 }
 
 /* The helper for a pass over @a n objects; none (and the pass probes
- * alone) for a small one or when no thread can be made. It takes no
- * signal: those stay the server's main thread's. */
+ * alone) for a small one, on one processor, or when no thread can be
+ * made. It takes no signal: those stay the server's main thread's. */
 static void prober_start(ipcg_reap_ctx_t *c, int n, const char *pass)
 {
     prober_t *pr;
@@ -1092,6 +1122,7 @@ static void prober_start(ipcg_reap_ctx_t *c, int n, const char *pass)
     apr_status_t rv;
 
     if (n < PARALLEL_MIN || c->prober != NULL
+        || sysconf(_SC_NPROCESSORS_ONLN) < 2
         || apr_pool_create(&p, c->pool) != APR_SUCCESS) {
         return;
     }
@@ -1126,10 +1157,7 @@ static void prober_stop(ipcg_reap_ctx_t *c)
     if (pr == NULL) {
         return;
     }
-    apr_thread_mutex_lock(pr->mu);
-    pr->quit = 1;
-    apr_thread_cond_broadcast(pr->cond);
-    apr_thread_mutex_unlock(pr->mu);
+    post_word(pr, &pr->quit, 1);
     apr_thread_join(&rv, pr->thread);
     c->prober = NULL;
     apr_pool_destroy(pr->pool);
@@ -1139,24 +1167,19 @@ static void prober_stop(ipcg_reap_ctx_t *c)
 static void probe_batch(ipcg_reap_ctx_t *c)
 {
     prober_t *pr = c->prober;
+    apr_uint32_t job;
 
     if (pr == NULL || c->nbatch < 2) {
         probe_every_other(c->batch, c->nbatch, 0);
         probe_every_other(c->batch, c->nbatch, 1);
         return;
     }
-    apr_thread_mutex_lock(pr->mu);
     pr->batch = c->batch;
     pr->n = c->nbatch;
-    pr->asked++;
-    apr_thread_cond_broadcast(pr->cond);
-    apr_thread_mutex_unlock(pr->mu);
+    job = apr_atomic_read32(&pr->asked) + 1;
+    post_word(pr, &pr->asked, job);
     probe_every_other(c->batch, c->nbatch, 0);
-    apr_thread_mutex_lock(pr->mu);
-    while (pr->answered != pr->asked) {
-        apr_thread_cond_wait(pr->cond, pr->mu);
-    }
-    apr_thread_mutex_unlock(pr->mu);
+    await_word(pr, &pr->answered, job, 0);
 }
 
 #else /* !APR_HAS_THREADS */
