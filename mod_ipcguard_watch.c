@@ -11,7 +11,6 @@
  * runtime, the view the status table publishes.
  */
 
-#include <sys/mman.h>
 
 #include "mod_ipcguard_private.h"
 
@@ -33,30 +32,6 @@ static apr_status_t snapbuf_release(void *data)
     (void)data;
     ipcgm.g->snapbuf.busy = 0;
     return APR_SUCCESS;
-}
-
-/* Make the pages of @a len bytes at @a at, which a scan is about to fill,
- * in one call instead of a page fault each (thousands for 10,000
- * objects). Where the kernel cannot, they are faulted in as they are
- * filled. The shared memory's base is not page-aligned (APR keeps its
- * size in front), so the first page is left to its fault. */
-static void snapbuf_populate(void *at, apr_size_t len)
-{
-#ifdef MADV_POPULATE_WRITE
-    long page = sysconf(_SC_PAGESIZE);
-    apr_uintptr_t a = (apr_uintptr_t)at, b = a + len;
-
-    if (page <= 0) {
-        return;
-    }
-    a = (a + (apr_uintptr_t)page - 1) & ~((apr_uintptr_t)page - 1);
-    if (b > a) {
-        (void)madvise((void *)a, (size_t)(b - a), MADV_POPULATE_WRITE);
-    }
-#else
-    (void)at;
-    (void)len;
-#endif
 }
 
 /* Whether the scan buffer is free and has room for @a want objects;
@@ -86,8 +61,10 @@ static int snapbuf_ready(apr_uint64_t want)
     }
     ipcgm.g->snapbuf.base = apr_shm_baseaddr_get(shm);
     ipcgm.g->snapbuf.cap = cap;
-    snapbuf_populate(ipcgm.g->snapbuf.base,
-                     (apr_size_t)want * sizeof(ipcg_obj_t));
+    /* the pages a scan is about to fill, in one call (APR keeps the
+     * segment's size in front, so the first page faults on its own) */
+    ipcg_populate(ipcgm.g->snapbuf.base,
+                  (apr_size_t)want * sizeof(ipcg_obj_t));
     return 1;
 }
 

@@ -2,6 +2,8 @@
 /* Names of kinds, phases and classes, and object identity. */
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "ipcguard/ipcg_obj.h"
 
@@ -100,4 +102,44 @@ int ipcg_strlcpy(char *dst, const char *src, apr_size_t len)
     }
     memcpy(dst, src, n + 1);
     return 0;
+}
+
+void ipcg_populate(void *at, apr_size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+    long page = sysconf(_SC_PAGESIZE);
+    apr_uintptr_t a = (apr_uintptr_t)at, b = a + len;
+
+    if (page <= 0) {
+        return;
+    }
+    a = (a + (apr_uintptr_t)page - 1) & ~((apr_uintptr_t)page - 1);
+    if (b > a) {
+        (void)madvise((void *)a, (size_t)(b - a), MADV_POPULATE_WRITE);
+    }
+#else
+    (void)at;
+    (void)len;
+#endif
+}
+
+apr_array_header_t *ipcg_objs_make(apr_pool_t *p, int n)
+{
+    apr_array_header_t *a = apr_array_make(p, 1, sizeof(ipcg_obj_t));
+
+    if (n > 1) {
+        apr_size_t len = (apr_size_t)n * sizeof(ipcg_obj_t);
+        a->elts = apr_palloc(p, len);
+        a->nalloc = n;
+        ipcg_populate(a->elts, len);
+    }
+    return a;
+}
+
+ipcg_obj_t *ipcg_objs_push(apr_array_header_t *objs)
+{
+    if (objs->nelts < objs->nalloc) {
+        return &((ipcg_obj_t *)(void *)objs->elts)[objs->nelts++];
+    }
+    return apr_array_push(objs);
 }

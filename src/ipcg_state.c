@@ -861,7 +861,10 @@ static int fast_obj_tail(const char *s, ipcg_obj_t *o)
  * judge it. */
 static int fast_obj(const char *s, ipcg_obj_t *o)
 {
-    memset(o, 0, sizeof(*o));
+    /* every field, and the name as an empty string: its 256 bytes are
+     * most of the object, and a SysV object's stay unused */
+    memset(o, 0, offsetof(ipcg_obj_t, name));
+    o->name[0] = '\0';
     return fast_obj_head(&s, o) && fast_obj_tail(s, o);
 }
 
@@ -1002,7 +1005,7 @@ static apr_status_t parse_body(pctx_t *c, ipcg_state_t *st, ppos_t *pos,
         return bad(c, "%s line without fields", key);
     }
     if (key[0] == 'o') {
-        return parse_obj(c, val, o ? o : apr_array_push(st->objs));
+        return parse_obj(c, val, o ? o : ipcg_objs_push(st->objs));
     }
     if ((rv = parse_end(c, val, st->objs->nelts, pos->text, pos->before))
         != APR_SUCCESS) {
@@ -1076,8 +1079,9 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
     if ((rv = check_text(&c, text, len)) != APR_SUCCESS) {
         return rv;
     }
-    /* room for every line at once: no copying as the array grows */
-    st->objs = apr_array_make(p, count_lines(text, len), sizeof(ipcg_obj_t));
+    /* room for every line at once: no copying as the array grows, and
+     * no zeroing of what each object line fills whole */
+    st->objs = ipcg_objs_make(p, count_lines(text, len));
     memset(&pos, 0, sizeof(pos));
     pos.next_hdr = -1;
     pos.text = text;
@@ -1095,7 +1099,7 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
          * the fast path leaves to the strict one, from a copy */
         if (pos.next_hdr == N_HEADER && nl - line > 4
             && memcmp(line, "obj ", 4) == 0) {
-            o = apr_array_push(st->objs);
+            o = ipcg_objs_push(st->objs);
             if (fast_obj(line + 4, o)) {
                 line = nl + 1;
                 continue;

@@ -116,6 +116,22 @@ int ipcg_obj_same(const ipcg_obj_t *a, const ipcg_obj_t *b);
  * it had to truncate. */
 int ipcg_strlcpy(char *dst, const char *src, apr_size_t len);
 
+/** Make the memory pages of the @a len bytes at @a at, which the caller
+ * is about to fill, in one system call instead of a page fault each
+ * (MADV_POPULATE_WRITE). The part of a page before @a at is left alone,
+ * and so is everything where the kernel cannot: those pages fault in as
+ * they are filled. */
+void ipcg_populate(void *at, apr_size_t len);
+
+/** An array of @a n objects for the caller to fill, its memory neither
+ * zeroed nor faulted page by page: ipcg_objs_push() hands out its
+ * places, each to be filled whole. */
+apr_array_header_t *ipcg_objs_make(apr_pool_t *p, int n);
+
+/** The next place of @a objs, not zeroed while it has room (past that,
+ * apr_array_push()'s zeroed one). */
+ipcg_obj_t *ipcg_objs_push(apr_array_header_t *objs);
+
 #ifdef __cplusplus
 }
 #endif
