@@ -677,27 +677,9 @@ static int stat_id(ipcg_kind_e kind, int id, ipcg_obj_t *o)
  * or unknown. */
 static int max_index(ipcg_kind_e kind)
 {
-    switch (kind) {
-    case IPCG_SYSV_SEM: {
-        struct seminfo si;
-        union {
-            int val;
-            struct seminfo *buf;
-        } a;
-        a.buf = &si;
-        return semctl(0, 0, SEM_INFO, a);
-    }
-    case IPCG_SYSV_SHM: {
-        struct shm_info si;
-        return shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&si);
-    }
-    case IPCG_SYSV_MSG: {
-        struct msginfo mi;
-        return msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&mi);
-    }
-    default:
-        return -1;
-    }
+    apr_uint64_t n[3];
+
+    return kernel_info(kind, n);
 }
 
 /* Make and remove one object of @a kind at once: its id, or -1. Mode 0:
