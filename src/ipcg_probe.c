@@ -193,11 +193,17 @@ static apr_status_t probe_posix(apr_pool_t *p, const ipcg_paths_t *paths,
     return APR_SUCCESS;
 }
 
-apr_status_t ipcg_probe_sysv(const ipcg_obj_t *obj, ipcg_use_t *use)
+/* What a probe knows before it asks: the record, nothing in use. */
+static void use_init(ipcg_use_t *use, const ipcg_obj_t *obj)
 {
     memset(use, 0, sizeof(*use));
     use->now = *obj;
     use->now.nattch = 0;
+}
+
+apr_status_t ipcg_probe_sysv(const ipcg_obj_t *obj, ipcg_use_t *use)
+{
+    use_init(use, obj);
     switch (obj->kind) {
     case IPCG_SYSV_SEM:
         return probe_sem(obj, use);
@@ -216,9 +222,7 @@ apr_status_t ipcg_probe(apr_pool_t *p, const ipcg_paths_t *paths,
     if (obj->kind != IPCG_POSIX_SHM && obj->kind != IPCG_POSIX_SEM) {
         return ipcg_probe_sysv(obj, use);
     }
-    memset(use, 0, sizeof(*use));
-    use->now = *obj;
-    use->now.nattch = 0;
+    use_init(use, obj);
     return probe_posix(p, paths, obj, use);
 }
 

@@ -1031,11 +1031,12 @@ void ipcg_reap_remove(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
 /* ------------------------------------------------------------------ */
 /* Probing a batch with a second thread                                 */
 
-static void probe_every_other(pending_t *b, int n, int first)
+/* Probe the batch's objects @a first, @a first + @a step, ... */
+static void probe_some(pending_t *b, int n, int first, int step)
 {
     int i;
 
-    for (i = first; i < n; i += 2) {
+    for (i = first; i < n; i += step) {
         b[i].prv = ipcg_probe_sysv(b[i].rec, &b[i].use);
     }
 }
@@ -1104,7 +1105,7 @@ static void *APR_THREAD_FUNC prober_main(apr_thread_t *t, void *baton)
         if (apr_atomic_read32(&pr->quit)) {
             break;
         }
-        probe_every_other(pr->batch, pr->n, 1);
+        probe_some(pr->batch, pr->n, 1, 2);
         post_word(pr, &pr->answered, ++done);
     }
     apr_thread_exit(t, APR_SUCCESS);
@@ -1170,15 +1171,14 @@ static void probe_batch(ipcg_reap_ctx_t *c)
     apr_uint32_t job;
 
     if (pr == NULL || c->nbatch < 2) {
-        probe_every_other(c->batch, c->nbatch, 0);
-        probe_every_other(c->batch, c->nbatch, 1);
+        probe_some(c->batch, c->nbatch, 0, 1);
         return;
     }
     pr->batch = c->batch;
     pr->n = c->nbatch;
     job = apr_atomic_read32(&pr->asked) + 1;
     post_word(pr, &pr->asked, job);
-    probe_every_other(c->batch, c->nbatch, 0);
+    probe_some(c->batch, c->nbatch, 0, 2);
     await_word(pr, &pr->answered, job, 0);
 }
 
@@ -1198,8 +1198,7 @@ static void prober_stop(ipcg_reap_ctx_t *c)
 
 static void probe_batch(ipcg_reap_ctx_t *c)
 {
-    probe_every_other(c->batch, c->nbatch, 0);
-    probe_every_other(c->batch, c->nbatch, 1);
+    probe_some(c->batch, c->nbatch, 0, 1);
 }
 
 #endif
@@ -1609,9 +1608,23 @@ static void log_survivors(apr_pool_t *p, const ipcg_state_t *st,
              st->pid, list);
 }
 
-/* Probes and judges every recorded object in the file's order, SysV ones
- * in batches, POSIX ones one by one (renamed aside, checked again,
- * unlinked), and settles each. */
+/* The first verdict on a recorded object whose probe said @a pd->prv:
+ * kept when the probe failed, else judged. */
+static void startup_judge(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
+                          pending_t *pd)
+{
+    pd->probe_failed = pd->prv != APR_SUCCESS;
+    if (pd->probe_failed) {
+        memset(&pd->v, 0, sizeof(pd->v));
+        pd->v.path = IPCG_PATH_STARTUP;
+        keep(&pd->v, IPCG_WHY_PROBE_FAILED);
+        pd->v.rv = pd->prv;
+    }
+    else {
+        ipcg_reap_judge(c, subj, pd->rec, &pd->use, &pd->v);
+    }
+}
+
 /* Probe and judge the batch of the file's SysV objects, then settle it. */
 static void startup_batch(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
                           startup_run_t *run)
@@ -1620,17 +1633,7 @@ static void startup_batch(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
 
     probe_batch(c);
     for (i = 0; i < c->nbatch; i++) {
-        pending_t *pd = &c->batch[i];
-        pd->probe_failed = pd->prv != APR_SUCCESS;
-        if (pd->probe_failed) {
-            memset(&pd->v, 0, sizeof(pd->v));
-            pd->v.path = IPCG_PATH_STARTUP;
-            keep(&pd->v, IPCG_WHY_PROBE_FAILED);
-            pd->v.rv = pd->prv;
-        }
-        else {
-            ipcg_reap_judge(c, subj, pd->rec, &pd->use, &pd->v);
-        }
+        startup_judge(c, subj, &c->batch[i]);
     }
     batch_flush(c, subj, startup_settle, run);
 }
@@ -1640,28 +1643,21 @@ static void startup_posix(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
                           startup_run_t *run, const ipcg_obj_t *rec, int i)
 {
     pending_t one;
-    apr_status_t rv;
 
     memset(&one, 0, sizeof(one));
     one.rec = rec;
     one.idx = i;
-    rv = ipcg_probe(c->pool, c->o.paths, rec, &one.use);
-    one.probe_failed = rv != APR_SUCCESS;
-    if (rv != APR_SUCCESS) {
-        memset(&one.v, 0, sizeof(one.v));
-        one.v.path = IPCG_PATH_STARTUP;
-        keep(&one.v, IPCG_WHY_PROBE_FAILED);
-        one.v.rv = rv;
-    }
-    else {
-        ipcg_reap_judge(c, subj, rec, &one.use, &one.v);
-    }
+    one.prv = ipcg_probe(c->pool, c->o.paths, rec, &one.use);
+    startup_judge(c, subj, &one);
     if (one.v.verdict == IPCG_VERDICT_REMOVE) {
         ipcg_reap_remove(c, subj, rec, &one.v);
     }
     startup_settle(run, &one);
 }
 
+/* Probes and judges every recorded object in the file's order, SysV ones
+ * in batches, POSIX ones one by one (renamed aside, checked again,
+ * unlinked), and settles each. */
 static void startup_walk(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
                          startup_run_t *run)
 {
