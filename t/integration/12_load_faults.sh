@@ -90,10 +90,15 @@ for i in $(seq 0 $(( ${#plan} - 1 ))); do
   case ${plan:$i:1} in
     g) httpd_signal_restart a USR1 && graceful=$((graceful + 1)) ;;
     h) httpd_signal_restart a HUP && restarts=$((restarts + 1)) ;;
-    k) victim=$(server_children a | shuf -n 1)
-       if [ -n "$victim" ] && kill -9 "$victim" 2>/dev/null; then
-         kills=$((kills + 1))
-       fi ;;
+    k) # right after a restart the children may all be on their way out
+       # or not yet forked: look again, 20 times 0.1 s at most
+       for try in $(seq 20); do
+         victim=$(server_children a | shuf -n 1)
+         if [ -n "$victim" ] && kill -9 "$victim" 2>/dev/null; then
+           kills=$((kills + 1)); break
+         fi
+         sleep 0.1
+       done ;;
   esac
   # a core is named "core": keep each fault's (a restart returns once the
   # children it ended are reaped, so their cores are written by then)
