@@ -19,13 +19,6 @@
 #include "ipcguard/ipcg_probe.h"
 #include "ipcguard/ipcg_proc.h"
 
-/* glibc leaves union semun to the caller */
-union ipcg_semun {
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-};
-
 static void add_pid(ipcg_use_t *use, apr_int64_t pid)
 {
     int i;

@@ -672,6 +672,14 @@ static const char *slot_text(char *buf, apr_size_t len, const ipcg_obj_t *x)
     return buf;
 }
 
+/* Whether the orphan pass looks at @a o at all: a SysV object with no
+ * key (IPC_PRIVATE) owned by the run User. The pass's count, its loop
+ * and the judgement all ask this one question. */
+static int orphan_candidate(const ipcg_obj_t *o, apr_uint32_t run_uid)
+{
+    return o->kind <= IPCG_SYSV_MSG && o->key == 0 && o->uid == run_uid;
+}
+
 /* Each step of the judgement below returns 1 when it has decided (the
  * verdict is filled in) and 0 when the next step must look. */
 
@@ -682,8 +690,7 @@ static int judge_identity(const ipcg_subject_t *s, const ipcg_obj_t *rec,
                           const ipcg_use_t *use, ipcg_verdict_t *v)
 {
     if (s->path == IPCG_PATH_ORPHAN) {
-        if (rec->kind > IPCG_SYSV_MSG || rec->key != 0
-            || rec->uid != s->run_uid
+        if (!orphan_candidate(rec, s->run_uid)
             || !id_ok(rec->cuid, s->run_uid, s->user_only)) {
             v->verdict = IPCG_VERDICT_SKIP;
             v->reason = IPCG_WHY_NOT_CANDIDATE;
@@ -1890,8 +1897,7 @@ int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
      * many */
     for (i = 0; i < snap->objs->nelts; i++) {
         const ipcg_obj_t *x = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
-        n += x->kind <= IPCG_SYSV_MSG && x->key == 0
-             && x->uid == c->o.run_uid;
+        n += orphan_candidate(x, c->o.run_uid);
     }
     reserve(decisions, n);
     prober_start(c, n, "orphan pass");
@@ -1900,8 +1906,7 @@ int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
         pending_t *pd;
 
         /* no candidate: skip the probe (the procedure says the same) */
-        if (x->kind > IPCG_SYSV_MSG || x->key != 0
-            || x->uid != c->o.run_uid) {
+        if (!orphan_candidate(x, c->o.run_uid)) {
             continue;
         }
         if (registered && apr_hash_get(registered,

@@ -274,14 +274,6 @@ static void reserve(apr_array_header_t *objs, int more)
     objs->nalloc = objs->nelts + more;
 }
 
-/* glibc leaves union semun to the caller */
-union sig_semun {
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-    struct seminfo *info;
-};
-
 /* The kernel's own counters for one System V kind (its *_INFO command):
  * @a n[0] objects, @a n[1] semaphores, pages or messages, @a n[2] queued
  * bytes.  Returns the highest index in use, or -1 if the kernel does not
@@ -293,7 +285,7 @@ static int kernel_info(ipcg_kind_e kind, apr_uint64_t n[3])
         struct shm_info shm;
         struct msginfo msg;
     } u;
-    union sig_semun arg;
+    union ipcg_semun arg;
     int high = -1;
 
     memset(&u, 0, sizeof(u));
@@ -515,12 +507,6 @@ apr_status_t ipcg_scan_all(apr_pool_t *p, const ipcg_paths_t *paths,
 
 /* ------------------------------------------------------------------ */
 /* What appeared since a mark                                           */
-
-union ipcg_semun {
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-};
 
 static void obj_blank(ipcg_obj_t *o, ipcg_kind_e kind, int id)
 {
@@ -1210,7 +1196,7 @@ int ipcg_obj_unchanged(apr_pool_t *p, const ipcg_paths_t *paths,
     switch (rec->kind) {
     case IPCG_SYSV_SEM: {
         struct semid_ds ds;
-        union sig_semun arg;
+        union ipcg_semun arg;
         arg.buf = &ds;
         if (semctl((int)rec->id, 0, IPC_STAT, arg) == -1) {
             return stat_failed();

@@ -21,6 +21,18 @@
 extern "C" {
 #endif
 
+struct semid_ds;
+struct seminfo;
+
+/** semctl()'s fourth argument, which glibc leaves to the caller to
+ * declare; the scanner and the probes share this one. */
+union ipcg_semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+    struct seminfo *info;
+};
+
 /** Where the scanner reads; defaults are the live system's. */
 typedef struct {
     const char *proc;          /**< "/proc" */
