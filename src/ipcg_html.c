@@ -521,9 +521,11 @@ static void charts(apr_pool_t *p, ipcg_out_t *out, const ipcg_report_t *r,
         }
         outs(out, "</div></details>\n");
     }
-    outf(out, p, "<p class=\"quiet\">%u sample%s; a break in a line is a "
-         "restart or a stop; the dashed line is the forecast to full at "
-         "the growth of what httpd does not clean up.</p></section>\n",
+    outf(out, p, "<p class=\"quiet\">%u sample%s; a break in a line is "
+         "a stretch with no samples (the server stopped, or did not "
+         "scan) or a sample without that figure; the dashed line is the "
+         "forecast to full at the growth of what httpd does not clean "
+         "up.</p></section>\n",
          r->chart.n, r->chart.n == 1 ? "" : "s");
 }
 
