@@ -402,8 +402,7 @@ apr_status_t ipcg_posix_users(apr_pool_t *p, const ipcg_paths_t *paths,
     return ipcg_proc_each(p, paths, proc_users, &w);
 }
 
-apr_status_t ipcg_remove(apr_pool_t *p, const ipcg_paths_t *paths,
-                         const ipcg_obj_t *obj)
+apr_status_t ipcg_remove_sysv(const ipcg_obj_t *obj)
 {
     int r;
 
@@ -417,16 +416,22 @@ apr_status_t ipcg_remove(apr_pool_t *p, const ipcg_paths_t *paths,
     case IPCG_SYSV_MSG:
         r = msgctl((int)obj->id, IPC_RMID, NULL);
         break;
-    case IPCG_POSIX_SHM:
-    case IPCG_POSIX_SEM:
-        if (obj->name[0] == '\0' || strchr(obj->name, '/') != NULL
-            || strcmp(obj->name, ".") == 0 || strcmp(obj->name, "..") == 0) {
-            return APR_EINVAL;
-        }
-        return apr_file_remove(apr_pstrcat(p, paths->devshm, "/", obj->name,
-                                           NULL), p);
     default:
         return APR_EINVAL;
     }
     return r == 0 ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+}
+
+apr_status_t ipcg_remove(apr_pool_t *p, const ipcg_paths_t *paths,
+                         const ipcg_obj_t *obj)
+{
+    if (obj->kind != IPCG_POSIX_SHM && obj->kind != IPCG_POSIX_SEM) {
+        return ipcg_remove_sysv(obj);
+    }
+    if (obj->name[0] == '\0' || strchr(obj->name, '/') != NULL
+        || strcmp(obj->name, ".") == 0 || strcmp(obj->name, "..") == 0) {
+        return APR_EINVAL;
+    }
+    return apr_file_remove(apr_pstrcat(p, paths->devshm, "/", obj->name,
+                                       NULL), p);
 }

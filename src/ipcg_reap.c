@@ -990,11 +990,11 @@ static void remove_posix(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
     }
 }
 
-/* IPC_RMID by the id that was probed, after a final REMOVE verdict. */
-static void rmid_checked(ipcg_reap_ctx_t *c, const ipcg_obj_t *rec,
-                         ipcg_verdict_t *v)
+/* IPC_RMID by the id that was probed, after a final REMOVE verdict. It
+ * uses no pool: the batches' second thread calls it too. */
+static void rmid_checked(const ipcg_obj_t *rec, ipcg_verdict_t *v)
 {
-    apr_status_t rv = ipcg_remove(c->pool, c->o.paths, rec);
+    apr_status_t rv = ipcg_remove_sysv(rec);
 
     if (rv == APR_SUCCESS) {
         return;
@@ -1032,30 +1032,42 @@ void ipcg_reap_remove(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
     if (v->verdict != IPCG_VERDICT_REMOVE) {
         return;
     }
-    rmid_checked(c, rec, v);
+    rmid_checked(rec, v);
 }
 
 /* ------------------------------------------------------------------ */
-/* Probing a batch with a second thread                                 */
+/* Probing and removing a batch with a second thread                    */
 
-/* Probe the batch's objects @a first, @a first + @a step, ... */
-static void probe_some(pending_t *b, int n, int first, int step)
+/* What a side does with its share of a batch: probe each object, or
+ * remove each one that was judged removable. */
+typedef enum { WORK_PROBE, WORK_REMOVE } work_e;
+
+/* Do @a what to the batch's objects @a first, @a first + @a step, ... */
+static void work_some(pending_t *b, int n, work_e what, int first, int step)
 {
     int i;
 
     for (i = first; i < n; i += step) {
-        b[i].prv = ipcg_probe_sysv(b[i].rec, &b[i].use);
+        if (what == WORK_PROBE) {
+            b[i].prv = ipcg_probe_sysv(b[i].rec, &b[i].use);
+        }
+        else if (b[i].v.verdict == IPCG_VERDICT_REMOVE) {
+            rmid_checked(b[i].rec, &b[i].v);
+        }
     }
 }
 
 #if APR_HAS_THREADS
 
 /* The helper probes the odd places of each batch handed to it, the
- * caller the even ones; the batch is settled only when both are done,
- * so every probe of it still comes before every fresh pid answer and
- * every removal of it. Between batches each side first spins for a
- * moment (a hand-over takes less than a batch's probes, and waking a
- * sleeping thread costs about as much), then sleeps on the condition. */
+ * caller the even ones; the batch is judged only when both are done, so
+ * every probe of it still comes before every fresh pid answer and every
+ * removal of it. Once the batch is judged with those answers, the two
+ * remove its objects judged removable the same way, odd and even places,
+ * and the batch is settled when both are done. Between hand-overs each
+ * side first spins for a moment (a hand-over takes less than a batch's
+ * probes, and waking a sleeping thread costs about as much), then sleeps
+ * on the condition. */
 struct prober_t {
     apr_pool_t *pool;
     apr_thread_t *thread;
@@ -1063,6 +1075,7 @@ struct prober_t {
     apr_thread_cond_t *cond;
     pending_t *batch;
     int n;
+    work_e what;
     volatile apr_uint32_t asked;    /* batches handed over */
     volatile apr_uint32_t answered; /* batches the helper is done with */
     volatile apr_uint32_t quit;
@@ -1112,7 +1125,7 @@ static void *APR_THREAD_FUNC prober_main(apr_thread_t *t, void *baton)
         if (apr_atomic_read32(&pr->quit)) {
             break;
         }
-        probe_some(pr->batch, pr->n, 1, 2);
+        work_some(pr->batch, pr->n, pr->what, 1, 2);
         post_word(pr, &pr->answered, ++done);
     }
     apr_thread_exit(t, APR_SUCCESS);
@@ -1171,21 +1184,23 @@ static void prober_stop(ipcg_reap_ctx_t *c)
     apr_pool_destroy(pr->pool);
 }
 
-/* Probe every object of the batch, half of them on the helper. */
-static void probe_batch(ipcg_reap_ctx_t *c)
+/* Do @a what to every object of the batch, half of them on the helper;
+ * returns when both halves are done. */
+static void work_batch(ipcg_reap_ctx_t *c, work_e what)
 {
     prober_t *pr = c->prober;
     apr_uint32_t job;
 
     if (pr == NULL || c->nbatch < 2) {
-        probe_some(c->batch, c->nbatch, 0, 1);
+        work_some(c->batch, c->nbatch, what, 0, 1);
         return;
     }
     pr->batch = c->batch;
     pr->n = c->nbatch;
+    pr->what = what;
     job = apr_atomic_read32(&pr->asked) + 1;
     post_word(pr, &pr->asked, job);
-    probe_some(c->batch, c->nbatch, 0, 2);
+    work_some(c->batch, c->nbatch, what, 0, 2);
     await_word(pr, &pr->answered, job, 0);
 }
 
@@ -1203,12 +1218,18 @@ static void prober_stop(ipcg_reap_ctx_t *c)
     (void)c;
 }
 
-static void probe_batch(ipcg_reap_ctx_t *c)
+static void work_batch(ipcg_reap_ctx_t *c, work_e what)
 {
-    probe_some(c->batch, c->nbatch, 0, 1);
+    work_some(c->batch, c->nbatch, what, 0, 1);
 }
 
 #endif
+
+/* Probe every object of the batch. */
+static void probe_batch(ipcg_reap_ctx_t *c)
+{
+    work_batch(c, WORK_PROBE);
+}
 
 /* ------------------------------------------------------------------ */
 /* SysV objects in batches                                              */
@@ -1252,11 +1273,12 @@ static void batch_flush(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
         pending_t *pd = &c->batch[i];
         if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
             judge(c, s, pd->rec, &pd->use, &pd->v, LOOKUP_CACHED);
-            if (pd->v.verdict == IPCG_VERDICT_REMOVE) {
-                rmid_checked(c, pd->rec, &pd->v);
-            }
         }
-        settle(baton, pd);
+    }
+    /* every object still judged removable, by the id that was probed */
+    work_batch(c, WORK_REMOVE);
+    for (i = 0; i < c->nbatch; i++) {
+        settle(baton, &c->batch[i]);
     }
     c->nbatch = 0;
 }

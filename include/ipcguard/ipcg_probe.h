@@ -59,6 +59,11 @@ void ipcg_fd_users(apr_pool_t *p, apr_pool_t *tmp, const ipcg_paths_t *paths,
 apr_status_t ipcg_remove(apr_pool_t *p, const ipcg_paths_t *paths,
                          const ipcg_obj_t *obj);
 
+/** ipcg_remove() of a SysV object (APR_EINVAL for any other kind): one
+ * IPC_RMID by its id. It uses no pool, so threads may remove different
+ * objects at once. */
+apr_status_t ipcg_remove_sysv(const ipcg_obj_t *obj);
+
 #ifdef __cplusplus
 }
 #endif
