@@ -28,9 +28,8 @@
 /* FNV-1a, 64 bits: the instance id and the file's checksum. It finds
  * truncation and stray edits; it is no signature (the owner and mode
  * checks of the reader are what keep forged files out). */
-static apr_uint64_t fnv1a(const char *s, apr_size_t len)
+static apr_uint64_t fnv1a_add(apr_uint64_t h, const char *s, apr_size_t len)
 {
-    apr_uint64_t h = FNV_OFFSET;
     apr_size_t i;
 
     for (i = 0; i < len; i++) {
@@ -38,6 +37,11 @@ static apr_uint64_t fnv1a(const char *s, apr_size_t len)
         h *= FNV_PRIME;
     }
     return h;
+}
+
+static apr_uint64_t fnv1a(const char *s, apr_size_t len)
+{
+    return fnv1a_add(FNV_OFFSET, s, len);
 }
 
 static void hex16(apr_uint64_t v, char out[17])
@@ -874,9 +878,9 @@ static int fast_obj(const char *s, ipcg_obj_t *o)
 #undef FAST_NEXT
 
 /* The "end <count> <checksum>" line; @a s is what follows "end ", @a body
- * and @a body_len everything before the line. */
+ * the checksum of everything before the line. */
 static apr_status_t parse_end(pctx_t *c, char *s, int nobjs,
-                              const char *body, apr_size_t body_len)
+                              apr_uint64_t body)
 {
     char *sum = strchr(s, ' ');
     apr_uint64_t n = 0;
@@ -898,7 +902,7 @@ static apr_status_t parse_end(pctx_t *c, char *s, int nobjs,
         return bad(c, "object count %" APR_UINT64_T_FMT " does not match "
                    "the %d obj lines", n, nobjs);
     }
-    hex16(fnv1a(body, body_len), want);
+    hex16(body, want);
     if (strcmp(sum, want) != 0) {
         return bad(c, "checksum mismatch (the file says %s, its content "
                    "hashes to %s)", sum, want);
@@ -919,12 +923,11 @@ static int count_lines(const char *text, apr_size_t len)
 }
 
 /* Where the parse is: which header line comes next, whether the end line
- * was read, and the text before the current line (for the checksum). */
+ * was read, and the checksum of the lines before the current one. */
 typedef struct {
     int next_hdr;               /* -1: the version line is next */
     int ended;
-    const char *text;
-    apr_size_t before;          /* bytes before the current line */
+    apr_uint64_t sum;           /* FNV-1a of the lines read so far */
 } ppos_t;
 
 /* The file as a whole: not empty, no NUL byte, a final newline. */
@@ -1007,8 +1010,7 @@ static apr_status_t parse_body(pctx_t *c, ipcg_state_t *st, ppos_t *pos,
     if (key[0] == 'o') {
         return parse_obj(c, val, o ? o : ipcg_objs_push(st->objs));
     }
-    if ((rv = parse_end(c, val, st->objs->nelts, pos->text, pos->before))
-        != APR_SUCCESS) {
+    if ((rv = parse_end(c, val, st->objs->nelts, pos->sum)) != APR_SUCCESS) {
         return rv;
     }
     pos->ended = 1;
@@ -1061,59 +1063,89 @@ static apr_status_t missing_end(pctx_t *c, const ppos_t *pos)
     return bad(c, "missing end line (truncated?)");
 }
 
+/* A parse fed its text in pieces of whole lines. */
+typedef struct {
+    pctx_t c;
+    ppos_t pos;
+    ipcg_state_t *st;
+} parser_t;
+
+/* Starts a parse into @a st with room for @a nobjs objects. */
+static void parser_init(parser_t *ps, apr_pool_t *p, ipcg_state_t *st,
+                        const char **why, int nobjs)
+{
+    memset(ps, 0, sizeof(*ps));
+    ps->c.p = p;
+    ps->c.why = why;
+    ps->st = st;
+    memset(st, 0, sizeof(*st));
+    st->pidfile = "";
+    /* room for every object at once: no copying as the array grows, and
+     * no zeroing of what each object line fills whole */
+    st->objs = ipcg_objs_make(p, nobjs);
+    ps->pos.next_hdr = -1;
+    ps->pos.sum = FNV_OFFSET;
+}
+
+/* The lines of @a text, @a len bytes that end with a newline. */
+static apr_status_t parse_lines(parser_t *ps, const char *text,
+                                apr_size_t len)
+{
+    pctx_t *c = &ps->c;
+    ppos_t *pos = &ps->pos;
+    const char *line, *end = text + len;
+
+    for (line = text; line < end; ) {
+        const char *nl = memchr(line, '\n', (apr_size_t)(end - line));
+        apr_size_t n = (apr_size_t)(nl - line);
+        ipcg_obj_t *o = NULL;
+        apr_status_t rv;
+
+        c->lineno++;
+        if (pos->ended) {
+            return bad(c, "data after the end line");
+        }
+        /* an obj line is read where it is; the others, and any obj line
+         * the fast path leaves to the strict one, from a copy */
+        if (pos->next_hdr == N_HEADER && n > 4
+            && memcmp(line, "obj ", 4) == 0) {
+            o = ipcg_objs_push(ps->st->objs);
+        }
+        if (o == NULL || !fast_obj(line + 4, o)) {
+            rv = parse_line(c, ps->st, pos, apr_pstrmemdup(c->p, line, n), o);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+        }
+        pos->sum = fnv1a_add(pos->sum, line, n + 1);
+        line = nl + 1;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t parser_end(parser_t *ps)
+{
+    return ps->pos.ended ? APR_SUCCESS : missing_end(&ps->c, &ps->pos);
+}
+
 apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
                               apr_size_t len, ipcg_state_t *st,
                               const char **why)
 {
-    pctx_t c;
-    ppos_t pos;
-    const char *ignored = NULL, *line, *end;
+    parser_t ps;
+    const char *ignored = NULL;
     apr_status_t rv;
 
-    c.p = p;
-    c.lineno = 1;
-    c.why = why ? why : &ignored;
-    memset(st, 0, sizeof(*st));
-    st->pidfile = "";
-    st->objs = apr_array_make(p, 16, sizeof(ipcg_obj_t));
-    if ((rv = check_text(&c, text, len)) != APR_SUCCESS) {
+    parser_init(&ps, p, st, why ? why : &ignored, 1);
+    ps.c.lineno = 1;
+    if ((rv = check_text(&ps.c, text, len)) != APR_SUCCESS) {
         return rv;
     }
-    /* room for every line at once: no copying as the array grows, and
-     * no zeroing of what each object line fills whole */
-    st->objs = ipcg_objs_make(p, count_lines(text, len));
-    memset(&pos, 0, sizeof(pos));
-    pos.next_hdr = -1;
-    pos.text = text;
-    end = text + len;
-    c.lineno = 0;
-    for (line = text; line < end; ) {
-        const char *nl = memchr(line, '\n', (apr_size_t)(end - line));
-        ipcg_obj_t *o = NULL;
-
-        c.lineno++;
-        if (pos.ended) {
-            return bad(&c, "data after the end line");
-        }
-        /* an obj line is read where it is; the others, and any obj line
-         * the fast path leaves to the strict one, from a copy */
-        if (pos.next_hdr == N_HEADER && nl - line > 4
-            && memcmp(line, "obj ", 4) == 0) {
-            o = ipcg_objs_push(st->objs);
-            if (fast_obj(line + 4, o)) {
-                line = nl + 1;
-                continue;
-            }
-        }
-        pos.before = (apr_size_t)(line - text);
-        rv = parse_line(&c, st, &pos,
-                        apr_pstrmemdup(p, line, (apr_size_t)(nl - line)), o);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        line = nl + 1;
+    parser_init(&ps, p, st, why ? why : &ignored, count_lines(text, len));
+    if ((rv = parse_lines(&ps, text, len)) != APR_SUCCESS) {
+        return rv;
     }
-    return pos.ended ? APR_SUCCESS : missing_end(&c, &pos);
+    return parser_end(&ps);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1388,26 +1420,6 @@ static const char *stat_type(mode_t m)
     return "of an unknown type";
 }
 
-apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
-                             apr_uint32_t owner_uid, ipcg_state_t *st,
-                             const char **why)
-{
-    const char *ignored = NULL;
-    char *text = NULL;
-    apr_size_t len = 0;
-    apr_status_t rv;
-
-    if (why == NULL) {
-        why = &ignored;
-    }
-    memset(st, 0, sizeof(*st));
-    rv = ipcg_file_read_trusted(p, path, owner_uid, &text, &len, why);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    return ipcg_state_parse(p, text, len, st, why);
-}
-
 /* The file by its path, and its directory: not a link, a regular file
  * of @a owner_uid that nobody else may write, not too large. */
 static apr_status_t path_safe(apr_pool_t *p, const char *path,
@@ -1546,6 +1558,133 @@ apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
         return rv;
     }
     return read_exactly(p, fd, (apr_size_t)sb.st_size, textp, lenp, why);
+}
+
+/* A state file is read in pieces of whole lines through one buffer that
+ * is used again and again: a copy of the whole file in fresh memory costs
+ * more than parsing it. */
+#define READ_PIECE ((apr_size_t)64 * 1024)
+
+/* An object line is longer than this: a bound from above on how many
+ * objects a file of some size can hold, for the room made at once. */
+#define OBJ_LINE_MIN 96
+
+/* Reads (from @a fd) and checks (as check_text() does) the next piece:
+ * @a *have bytes are kept at the start of @a buf, @a cap its size; the
+ * bytes read in @a got, 0 at the end of the file. */
+static apr_status_t read_piece(parser_t *ps, int fd, char *buf,
+                               apr_size_t cap, apr_size_t have,
+                               apr_size_t *got)
+{
+    ssize_t n;
+    const char *nul;
+
+    do {
+        n = read(fd, buf + have, cap - have);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        apr_status_t rv = APR_FROM_OS_ERROR(errno);
+        *ps->c.why = apr_psprintf(ps->c.p, "cannot read: %s",
+                                  err(ps->c.p, rv));
+        return rv;
+    }
+    *got = (apr_size_t)n;
+    if ((nul = memchr(buf + have, '\0', *got)) != NULL) {
+        ps->c.lineno += count_lines(buf, (apr_size_t)(nul - buf));
+        return bad(&ps->c, "NUL byte");
+    }
+    return APR_SUCCESS;
+}
+
+/* The whole lines at the start of @a buf parsed, and what follows the
+ * last one moved to its start; returns what is left in @a *have. */
+static apr_status_t parse_piece(parser_t *ps, char *buf, apr_size_t *have)
+{
+    const char *last = memrchr(buf, '\n', *have);
+    apr_size_t done;
+    apr_status_t rv;
+
+    if (last == NULL) {
+        return APR_SUCCESS;
+    }
+    done = (apr_size_t)(last - buf) + 1;
+    if ((rv = parse_lines(ps, buf, done)) != APR_SUCCESS) {
+        return rv;
+    }
+    memmove(buf, buf + done, *have - done);
+    *have -= done;
+    return APR_SUCCESS;
+}
+
+/* The file open on @a fd, of @a size bytes when it was checked, parsed
+ * piece by piece with the same results as ipcg_state_parse() on its
+ * text (a NUL byte is found where its piece is read). */
+static apr_status_t read_parse(apr_pool_t *p, int fd, apr_size_t size,
+                               ipcg_state_t *st, const char **why)
+{
+    apr_size_t cap = READ_PIECE, have = 0, total = 0, got = 0;
+    char *buf = apr_palloc(p, cap);
+    parser_t ps;
+    apr_status_t rv;
+
+    parser_init(&ps, p, st, why, (int)(size / OBJ_LINE_MIN) + 1);
+    for (;;) {
+        if (have == cap) {
+            /* a line longer than the buffer: a larger one */
+            char *more = apr_palloc(p, cap * 2);
+            memcpy(more, buf, have);
+            buf = more;
+            cap *= 2;
+        }
+        if ((rv = read_piece(&ps, fd, buf, cap, have, &got)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (got == 0) {
+            break;
+        }
+        total += got;
+        if (total > size) {
+            *why = "changed while it was read";
+            return APR_EACCES;
+        }
+        have += got;
+        if ((rv = parse_piece(&ps, buf, &have)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    if (total == 0) {
+        ps.c.lineno = 1;
+        return bad(&ps.c, "empty file");
+    }
+    if (have > 0) {
+        ps.c.lineno++;
+        return bad(&ps.c, "missing final newline (truncated?)");
+    }
+    return parser_end(&ps);
+}
+
+apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
+                             apr_uint32_t owner_uid, ipcg_state_t *st,
+                             const char **why)
+{
+    const char *ignored = NULL;
+    struct stat sb;
+    apr_status_t rv;
+    int fd = -1;
+
+    if (why == NULL) {
+        why = &ignored;
+    }
+    memset(&sb, 0, sizeof(sb));
+    memset(st, 0, sizeof(*st));
+    if ((rv = path_safe(p, path, owner_uid, why)) != APR_SUCCESS
+        || (rv = open_safe(p, path, owner_uid, &fd, &sb, why))
+           != APR_SUCCESS) {
+        return rv;
+    }
+    rv = read_parse(p, fd, (apr_size_t)sb.st_size, st, why);
+    close(fd);
+    return rv;
 }
 
 apr_status_t ipcg_state_remove(apr_pool_t *p, const char *path)

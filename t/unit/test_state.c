@@ -1107,6 +1107,81 @@ START_TEST(write_then_read)
 }
 END_TEST
 
+/* @a text written as a 0600 file, read back with ipcg_state_read(): its
+ * status and message, which must be those of ipcg_state_parse(). */
+static void read_as_parsed(const char *what, const char *text,
+                           apr_size_t len)
+{
+    const char *path = in_tdir("pieces.state");
+    const char *want = NULL, *got = NULL;
+    ipcg_state_t a, b;
+    apr_status_t want_rv, got_rv;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    want_rv = ipcg_state_parse(pool, text, len, &a, &want);
+    got_rv = ipcg_state_read(pool, path, geteuid(), &b, &got);
+    ck_assert_msg(got_rv == want_rv, "%s: read gave %d, parse %d (%s)", what,
+                  got_rv, want_rv, got ? got : "");
+    if (want_rv == APR_SUCCESS) {
+        ck_assert_ptr_null(state_diff(&a, &b));
+        ck_assert_int_eq(b.objs->nelts, a.objs->nelts);
+    }
+    else {
+        ck_assert_msg(got != NULL && strcmp(got, want) == 0,
+                      "%s: read said \"%s\", parse \"%s\"", what,
+                      got ? got : "(null)", want);
+    }
+}
+
+/* The reader takes the file in pieces of 64 KB: a file of many pieces,
+ * and every defect in a later piece or across two, read as the whole
+ * text parses. */
+START_TEST(read_in_pieces_as_parsed)
+{
+    ipcg_state_t st = make_state(2000);
+    apr_size_t len, at;
+    char *text = ipcg_state_format(pool, &st, &len), *copy;
+
+    ck_assert_uint_gt(len, 4 * 65536);
+    read_as_parsed("2000 objects", text, len);
+    /* cut at every place around a piece's border, and in a later one */
+    for (at = 65536 - 3; at <= 65536 + 3; at++) {
+        read_as_parsed("cut at a border", text, at);
+    }
+    read_as_parsed("cut in the fourth piece", text, 3 * 65536 + 77);
+    read_as_parsed("cut one byte into a line", text,
+                   (apr_size_t)(strchr(text + 2 * 65536, '\n') + 2 - text));
+    read_as_parsed("cut before the end line", text,
+                   (apr_size_t)(strstr(text, "\nend ") + 1 - text));
+    /* a NUL byte in a later piece names its line */
+    copy = apr_pstrmemdup(pool, text, len);
+    copy[2 * 65536 + 5] = '\0';
+    read_as_parsed("NUL in the third piece", copy, len);
+    /* a changed byte: the checksum */
+    copy = apr_pstrmemdup(pool, text, len);
+    copy[len - 100] = copy[len - 100] == '1' ? '2' : '1';
+    read_as_parsed("a digit changed", copy, len);
+    /* data after the end line */
+    copy = apr_pstrcat(pool, text, "obj x\n", NULL);
+    read_as_parsed("after the end line", copy, strlen(copy));
+    /* a line longer than two pieces */
+    {
+        apr_size_t head = (apr_size_t)(strstr(text, "\nobj ") + 1 - text);
+        apr_size_t big = 150000;
+        char *t = apr_palloc(pool, len + big + 1);
+        memcpy(t, text, head);
+        memcpy(t + head, "obj ", 4);
+        memset(t + head + 4, 'x', big - 5);
+        t[head + big - 1] = '\n';
+        memcpy(t + head + big, text + head, len - head);
+        read_as_parsed("a long line", t, len + big);
+    }
+}
+END_TEST
+
 START_TEST(write_failures_leave_nothing)
 {
     ipcg_state_t st = make_state(6);
@@ -1422,6 +1497,7 @@ static Suite *state_suite(void)
     tc = tcase_create("files");
     tcase_add_checked_fixture(tc, files_setup, files_teardown);
     ADD_TEST(tc, write_then_read);
+    ADD_TEST(tc, read_in_pieces_as_parsed);
     ADD_TEST(tc, write_failures_leave_nothing);
     ADD_TEST(tc, read_refuses_unsafe_files);
     ADD_TEST(tc, read_refuses_unsafe_directories);
