@@ -43,6 +43,9 @@ typedef struct {
     int probe_failed;               /* the first probe failed */
 } pending_t;
 
+/* How a pass settles (logs, counts, records) one object it judged. */
+typedef void settle_fn(void *baton, pending_t *pend);
+
 /* A pass over at least this many SysV objects probes each batch with a
  * second thread: one probe of a semaphore set is four system calls, most
  * of a cleanup's time, and they take no lock two sets share. */
@@ -58,6 +61,10 @@ struct ipcg_reap_ctx_t {
     unsigned round;                 /* of fresh answers */
     pending_t *batch;               /* BATCH_MAX of them, made once */
     int nbatch;
+    pending_t *held;                /* judged, removals not yet made */
+    int nheld;
+    settle_fn *held_settle;         /* and how their pass settles them */
+    void *held_baton;
     int procs_done;
     apr_array_header_t *procs;      /* NULL: cannot be listed */
     int users_done;
@@ -1059,13 +1066,16 @@ static void work_some(pending_t *b, int n, work_e what, int first, int step)
 
 #if APR_HAS_THREADS
 
-/* The helper probes the odd places of each batch handed to it, the
- * caller the even ones; the batch is judged only when both are done, so
- * every probe of it still comes before every fresh pid answer and every
- * removal of it. Once the batch is judged with those answers, the two
- * remove its objects judged removable the same way, odd and even places,
- * and the batch is settled when both are done. Between hand-overs each
- * side first spins for a moment (a hand-over takes less than a batch's
+/* Each batch is probed by both threads, the helper taking its last
+ * places; the batch is judged only when both are done, so every probe of
+ * it still comes before every fresh pid answer and every removal of it.
+ * The batch judged with those answers is held: while the next batch is
+ * probed, the helper first removes the held batch's objects judged
+ * removable (a removal takes a lock that every removal in the namespace
+ * takes, so two threads removing wait on each other, while a probe takes
+ * none of it), then probes its share of the new batch. The held batch is
+ * settled, in order, when both are done. Between hand-overs each side
+ * first spins for a moment (a hand-over takes less than a batch's
  * probes, and waking a sleeping thread costs about as much), then sleeps
  * on the condition. */
 struct prober_t {
@@ -1073,9 +1083,10 @@ struct prober_t {
     apr_thread_t *thread;
     apr_thread_mutex_t *mu;
     apr_thread_cond_t *cond;
-    pending_t *batch;
-    int n;
-    work_e what;
+    pending_t *rm;                  /* remove what is judged removable */
+    int nrm;
+    pending_t *batch;               /* then probe places from..to-1 */
+    int from, to;
     volatile apr_uint32_t asked;    /* batches handed over */
     volatile apr_uint32_t answered; /* batches the helper is done with */
     volatile apr_uint32_t quit;
@@ -1125,7 +1136,8 @@ static void *APR_THREAD_FUNC prober_main(apr_thread_t *t, void *baton)
         if (apr_atomic_read32(&pr->quit)) {
             break;
         }
-        work_some(pr->batch, pr->n, pr->what, 1, 2);
+        work_some(pr->rm, pr->nrm, WORK_REMOVE, 0, 1);
+        work_some(pr->batch, pr->to, WORK_PROBE, pr->from, 1);
         post_word(pr, &pr->answered, ++done);
     }
     apr_thread_exit(t, APR_SUCCESS);
@@ -1184,23 +1196,39 @@ static void prober_stop(ipcg_reap_ctx_t *c)
     apr_pool_destroy(pr->pool);
 }
 
-/* Do @a what to every object of the batch, half of them on the helper;
- * returns when both halves are done. */
-static void work_batch(ipcg_reap_ctx_t *c, work_e what)
+/* The helper's share of a batch of @a n to probe when it first removes
+ * @a nrm objects: a removal takes about a quarter of the time of a probe
+ * of a semaphore set (docs/performance.md), so both sides end together. */
+static int helper_share(int n, int nrm)
 {
-    prober_t *pr = c->prober;
-    apr_uint32_t job;
+    int h = (4 * n - nrm) / 8;
 
-    if (pr == NULL || c->nbatch < 2) {
-        work_some(c->batch, c->nbatch, what, 0, 1);
-        return;
+    return h < 0 ? 0 : h;
+}
+
+/* Probe every object of the batch; the helper first removes what the
+ * held batch was judged to remove, then probes its share. Returns when
+ * both are done. */
+static void probe_with_helper(ipcg_reap_ctx_t *c, prober_t *pr)
+{
+    apr_uint32_t job;
+    int i, nrm = 0, split;
+
+    for (i = 0; i < c->nheld; i++) {
+        nrm += c->held[i].v.verdict == IPCG_VERDICT_REMOVE;
     }
+    split = c->nbatch - helper_share(c->nbatch, nrm);
+    if (split < 0) {
+        split = 0;
+    }
+    pr->rm = c->held;
+    pr->nrm = c->nheld;
     pr->batch = c->batch;
-    pr->n = c->nbatch;
-    pr->what = what;
+    pr->from = split;
+    pr->to = c->nbatch;
     job = apr_atomic_read32(&pr->asked) + 1;
     post_word(pr, &pr->asked, job);
-    work_some(c->batch, c->nbatch, what, 0, 2);
+    work_some(c->batch, split, WORK_PROBE, 0, 1);
     await_word(pr, &pr->answered, job, 0);
 }
 
@@ -1218,17 +1246,43 @@ static void prober_stop(ipcg_reap_ctx_t *c)
     (void)c;
 }
 
-static void work_batch(ipcg_reap_ctx_t *c, work_e what)
+static void probe_with_helper(ipcg_reap_ctx_t *c, prober_t *pr)
 {
-    work_some(c->batch, c->nbatch, what, 0, 1);
+    (void)c;
+    (void)pr;
 }
 
 #endif
 
-/* Probe every object of the batch. */
+/* Settle the held batch, in order. */
+static void settle_held(ipcg_reap_ctx_t *c)
+{
+    int i;
+
+    for (i = 0; i < c->nheld; i++) {
+        c->held_settle(c->held_baton, &c->held[i]);
+    }
+    c->nheld = 0;
+}
+
+/* Make the held batch's removals here and now, and settle it: before an
+ * object that is settled on its own, and at the end of a pass. */
+static void batch_drain(ipcg_reap_ctx_t *c)
+{
+    work_some(c->held, c->nheld, WORK_REMOVE, 0, 1);
+    settle_held(c);
+}
+
+/* Probe every object of the batch (with the helper, which also makes the
+ * held batch's removals), then settle the held batch. */
 static void probe_batch(ipcg_reap_ctx_t *c)
 {
-    work_batch(c, WORK_PROBE);
+    if (c->prober == NULL) {
+        work_some(c->batch, c->nbatch, WORK_PROBE, 0, 1);
+        return;
+    }
+    probe_with_helper(c, c->prober);
+    settle_held(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1243,8 +1297,6 @@ static void probe_batch(ipcg_reap_ctx_t *c)
  * was probed. So the removal rests on the same proofs as
  * ipcg_reap_remove()'s, with one question per pid instead of one per
  * object, and one probe instead of two. */
-
-typedef void settle_fn(void *baton, pending_t *pend);
 
 static pending_t *batch_add(ipcg_reap_ctx_t *c)
 {
@@ -1275,8 +1327,19 @@ static void batch_flush(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
             judge(c, s, pd->rec, &pd->use, &pd->v, LOOKUP_CACHED);
         }
     }
+    if (c->prober != NULL) {
+        /* removed by the helper while the next batch is probed */
+        pending_t *t = c->held;
+        c->held = c->batch;
+        c->nheld = c->nbatch;
+        c->held_settle = settle;
+        c->held_baton = baton;
+        c->batch = t;
+        c->nbatch = 0;
+        return;
+    }
     /* every object still judged removable, by the id that was probed */
-    work_batch(c, WORK_REMOVE);
+    work_some(c->batch, c->nbatch, WORK_REMOVE, 0, 1);
     for (i = 0; i < c->nbatch; i++) {
         settle(baton, &c->batch[i]);
     }
@@ -1701,6 +1764,7 @@ static void startup_walk(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
         if (is_posix(rec)) {
             /* in the file's order: what waits is settled first */
             startup_batch(c, subj, run);
+            batch_drain(c);
             startup_posix(c, subj, run, rec, i);
             continue;
         }
@@ -1712,6 +1776,7 @@ static void startup_walk(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
         }
     }
     startup_batch(c, subj, run);
+    batch_drain(c);
     prober_stop(c);
 }
 
@@ -1945,6 +2010,7 @@ int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
         }
     }
     orphan_batch(c, &subj, &run);
+    batch_drain(c);
     prober_stop(c);
     *candidates = run.candidates;
     *provable = run.provable;
