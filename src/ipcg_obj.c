@@ -128,18 +128,27 @@ apr_array_header_t *ipcg_objs_make(apr_pool_t *p, int n)
     apr_array_header_t *a = apr_array_make(p, 1, sizeof(ipcg_obj_t));
 
     if (n > 1) {
-        apr_size_t len = (apr_size_t)n * sizeof(ipcg_obj_t);
-        a->elts = apr_palloc(p, len);
+        a->elts = apr_palloc(p, (apr_size_t)n * sizeof(ipcg_obj_t));
         a->nalloc = n;
-        ipcg_populate(a->elts, len);
     }
     return a;
 }
 
+/* Pages are made this many places ahead, in one call each time. */
+#define POPULATE_STEP 256
+
 ipcg_obj_t *ipcg_objs_push(apr_array_header_t *objs)
 {
     if (objs->nelts < objs->nalloc) {
-        return &((ipcg_obj_t *)(void *)objs->elts)[objs->nelts++];
+        ipcg_obj_t *o = &((ipcg_obj_t *)(void *)objs->elts)[objs->nelts];
+        if (objs->nelts % POPULATE_STEP == 0) {
+            int n = objs->nalloc - objs->nelts;
+            ipcg_populate(o, (apr_size_t)(n < POPULATE_STEP ? n
+                                                            : POPULATE_STEP)
+                             * sizeof(*o));
+        }
+        objs->nelts++;
+        return o;
     }
     return apr_array_push(objs);
 }

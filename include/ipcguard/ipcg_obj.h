@@ -123,9 +123,11 @@ int ipcg_strlcpy(char *dst, const char *src, apr_size_t len);
  * they are filled. */
 void ipcg_populate(void *at, apr_size_t len);
 
-/** An array of @a n objects for the caller to fill, its memory neither
- * zeroed nor faulted page by page: ipcg_objs_push() hands out its
- * places, each to be filled whole. */
+/** An array of room for @a n objects for the caller to fill, its memory
+ * neither zeroed nor faulted page by page: ipcg_objs_push() hands out
+ * its places, each to be filled whole, and makes the pages of the next
+ * 256 places in one call as it goes. Room that is never handed out is
+ * never touched, so @a n may be a bound from above. */
 apr_array_header_t *ipcg_objs_make(apr_pool_t *p, int n);
 
 /** The next place of @a objs, not zeroed while it has room (past that,
