@@ -1087,6 +1087,8 @@ struct prober_t {
     int nrm;
     pending_t *batch;               /* then probe places from..to-1 */
     int from, to;
+    int share;                      /* of a batch, the helper's places */
+    apr_time_t ended;               /* when the helper ended its job */
     volatile apr_uint32_t asked;    /* batches handed over */
     volatile apr_uint32_t answered; /* batches the helper is done with */
     volatile apr_uint32_t quit;
@@ -1138,6 +1140,7 @@ static void *APR_THREAD_FUNC prober_main(apr_thread_t *t, void *baton)
         }
         work_some(pr->rm, pr->nrm, WORK_REMOVE, 0, 1);
         work_some(pr->batch, pr->to, WORK_PROBE, pr->from, 1);
+        pr->ended = apr_time_now();
         post_word(pr, &pr->answered, ++done);
     }
     apr_thread_exit(t, APR_SUCCESS);
@@ -1161,6 +1164,7 @@ static void prober_start(ipcg_reap_ctx_t *c, int n, const char *pass)
     }
     pr = apr_pcalloc(p, sizeof(*pr));
     pr->pool = p;
+    pr->share = BATCH_MAX / 2;
     if (apr_thread_mutex_create(&pr->mu, APR_THREAD_MUTEX_DEFAULT, p)
         != APR_SUCCESS
         || apr_thread_cond_create(&pr->cond, p) != APR_SUCCESS) {
@@ -1196,31 +1200,18 @@ static void prober_stop(ipcg_reap_ctx_t *c)
     apr_pool_destroy(pr->pool);
 }
 
-/* The helper's share of a batch of @a n to probe when it first removes
- * @a nrm objects: a removal takes about a quarter of the time of a probe
- * of a semaphore set (docs/performance.md), so both sides end together. */
-static int helper_share(int n, int nrm)
-{
-    int h = (4 * n - nrm) / 8;
-
-    return h < 0 ? 0 : h;
-}
-
 /* Probe every object of the batch; the helper first removes what the
- * held batch was judged to remove, then probes its share. Returns when
- * both are done. */
+ * held batch was judged to remove, then probes its share, the last
+ * places. Returns when both are done. How long a removal takes next to
+ * a probe depends on the kernel and on what runs beside it, so the share
+ * is evened out as the pass goes: the side that ended first takes one
+ * place more of the next batch. */
 static void probe_with_helper(ipcg_reap_ctx_t *c, prober_t *pr)
 {
     apr_uint32_t job;
-    int i, nrm = 0, split;
+    apr_time_t mine;
+    int split = c->nbatch - (pr->share < c->nbatch ? pr->share : c->nbatch);
 
-    for (i = 0; i < c->nheld; i++) {
-        nrm += c->held[i].v.verdict == IPCG_VERDICT_REMOVE;
-    }
-    split = c->nbatch - helper_share(c->nbatch, nrm);
-    if (split < 0) {
-        split = 0;
-    }
     pr->rm = c->held;
     pr->nrm = c->nheld;
     pr->batch = c->batch;
@@ -1229,7 +1220,14 @@ static void probe_with_helper(ipcg_reap_ctx_t *c, prober_t *pr)
     job = apr_atomic_read32(&pr->asked) + 1;
     post_word(pr, &pr->asked, job);
     work_some(c->batch, split, WORK_PROBE, 0, 1);
+    mine = apr_time_now();
     await_word(pr, &pr->answered, job, 0);
+    if (pr->ended > mine) {
+        pr->share -= pr->share > 0;
+    }
+    else {
+        pr->share += pr->share < BATCH_MAX;
+    }
 }
 
 #else /* !APR_HAS_THREADS */
@@ -1328,8 +1326,13 @@ static void batch_flush(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
         }
     }
     if (c->prober != NULL) {
-        /* removed by the helper while the next batch is probed */
-        pending_t *t = c->held;
+        /* removed by the helper while the next batch is probed (what
+         * is held was settled when this batch was probed) */
+        pending_t *t;
+        if (c->nheld) {
+            batch_drain(c);
+        }
+        t = c->held;
         c->held = c->batch;
         c->nheld = c->nbatch;
         c->held_settle = settle;
