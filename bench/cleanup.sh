@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Startup cleanup of N stale semaphore sets (default 10,000) from the
 # state file, against ipcrm -a, in one private IPC namespace: ROUNDS
-# (default 3) interleaved rounds, the order alternating, each on a fresh
+# (default 5) interleaved rounds, the order alternating, each on a fresh
 # N sets:
 #   ipcguardctl clean   the module's cleanup with every proof on (reading
 #                       the state file, proving the run dead, IPC_STAT +
@@ -12,7 +12,7 @@
 #   shell loop          the incidents' ipcs | grep | awk | ipcrm loop
 # Prints each round, the medians with their spread (min-max) and the
 # ratio of the medians to ipcrm -a. Run as root:
-#   bash bench/cleanup.sh [N]     (ROUNDS=3 FULL=0)
+#   bash bench/cleanup.sh [N]     (ROUNDS=5 FULL=0)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-10000}
@@ -22,7 +22,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 make -s -C "$here" build/ipcguardctl build/mkstale >/dev/null
 exec unshare --ipc --pid --fork --mount-proc env STATS="$here/bench/stats.sh" \
-  ROUNDS="${ROUNDS:-3}" FULL="${FULL:-0}" bash -s "$here" "$n" <<'INNER'
+  ROUNDS="${ROUNDS:-5}" FULL="${FULL:-0}" bash -s "$here" "$n" <<'INNER'
 set -euo pipefail
 here=$1 n=$2
 source "$STATS"
