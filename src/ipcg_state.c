@@ -1136,12 +1136,12 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
     const char *ignored = NULL;
     apr_status_t rv;
 
-    parser_init(&ps, p, st, why ? why : &ignored, 1);
+    parser_init(&ps, p, st, why ? why : &ignored, count_lines(text, len));
     ps.c.lineno = 1;
     if ((rv = check_text(&ps.c, text, len)) != APR_SUCCESS) {
         return rv;
     }
-    parser_init(&ps, p, st, why ? why : &ignored, count_lines(text, len));
+    ps.c.lineno = 0;
     if ((rv = parse_lines(&ps, text, len)) != APR_SUCCESS) {
         return rv;
     }
@@ -1500,6 +1500,26 @@ static apr_status_t open_safe(apr_pool_t *p, const char *path,
     return APR_SUCCESS;
 }
 
+/* One read(2) of up to @a len bytes into @a buf, again when interrupted;
+ * how many in @a got (0 at the end of the file). */
+static apr_status_t read_once(apr_pool_t *p, int fd, char *buf,
+                              apr_size_t len, apr_size_t *got,
+                              const char **why)
+{
+    ssize_t n;
+
+    do {
+        n = read(fd, buf, len);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        apr_status_t rv = APR_FROM_OS_ERROR(errno);
+        *why = apr_psprintf(p, "cannot read: %s", err(p, rv));
+        return rv;
+    }
+    *got = (apr_size_t)n;
+    return APR_SUCCESS;
+}
+
 /* Reads up to @a size bytes and one more, which tells a file that grew;
  * closes @a fd. */
 static apr_status_t read_exactly(apr_pool_t *p, int fd, apr_size_t size,
@@ -1511,20 +1531,16 @@ static apr_status_t read_exactly(apr_pool_t *p, int fd, apr_size_t size,
     apr_status_t rv;
 
     while (got < want) {
-        ssize_t n = read(fd, text + got, want - got);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            rv = APR_FROM_OS_ERROR(errno);
+        apr_size_t n = 0;
+        if ((rv = read_once(p, fd, text + got, want - got, &n, why))
+            != APR_SUCCESS) {
             close(fd);
-            *why = apr_psprintf(p, "cannot read: %s", err(p, rv));
             return rv;
         }
         if (n == 0) {
             break;
         }
-        got += (apr_size_t)n;
+        got += n;
     }
     close(fd);
     if (got > size) {
@@ -1537,12 +1553,31 @@ static apr_status_t read_exactly(apr_pool_t *p, int fd, apr_size_t size,
     return APR_SUCCESS;
 }
 
+/* The file checked by its path, opened, and checked again by what was
+ * opened: its descriptor in @a fdp and its size in @a sizep. */
+static apr_status_t open_trusted(apr_pool_t *p, const char *path,
+                                 apr_uint32_t owner_uid, int *fdp,
+                                 apr_size_t *sizep, const char **why)
+{
+    struct stat sb;
+    apr_status_t rv;
+
+    memset(&sb, 0, sizeof(sb));
+    if ((rv = path_safe(p, path, owner_uid, why)) != APR_SUCCESS
+        || (rv = open_safe(p, path, owner_uid, fdp, &sb, why))
+           != APR_SUCCESS) {
+        return rv;
+    }
+    *sizep = (apr_size_t)sb.st_size;
+    return APR_SUCCESS;
+}
+
 apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
                                     apr_uint32_t owner_uid, char **textp,
                                     apr_size_t *lenp, const char **why)
 {
-    struct stat sb;
     const char *ignored = NULL;
+    apr_size_t size = 0;
     apr_status_t rv;
     int fd = -1;
 
@@ -1551,13 +1586,11 @@ apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
     }
     *textp = NULL;
     *lenp = 0;
-    memset(&sb, 0, sizeof(sb));
-    if ((rv = path_safe(p, path, owner_uid, why)) != APR_SUCCESS
-        || (rv = open_safe(p, path, owner_uid, &fd, &sb, why))
-           != APR_SUCCESS) {
+    if ((rv = open_trusted(p, path, owner_uid, &fd, &size, why))
+        != APR_SUCCESS) {
         return rv;
     }
-    return read_exactly(p, fd, (apr_size_t)sb.st_size, textp, lenp, why);
+    return read_exactly(p, fd, size, textp, lenp, why);
 }
 
 /* A state file is read in pieces of whole lines through one buffer that
@@ -1576,19 +1609,13 @@ static apr_status_t read_piece(parser_t *ps, int fd, char *buf,
                                apr_size_t cap, apr_size_t have,
                                apr_size_t *got)
 {
-    ssize_t n;
     const char *nul;
+    apr_status_t rv = read_once(ps->c.p, fd, buf + have, cap - have, got,
+                                ps->c.why);
 
-    do {
-        n = read(fd, buf + have, cap - have);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        apr_status_t rv = APR_FROM_OS_ERROR(errno);
-        *ps->c.why = apr_psprintf(ps->c.p, "cannot read: %s",
-                                  err(ps->c.p, rv));
+    if (rv != APR_SUCCESS) {
         return rv;
     }
-    *got = (apr_size_t)n;
     if ((nul = memchr(buf + have, '\0', *got)) != NULL) {
         ps->c.lineno += count_lines(buf, (apr_size_t)(nul - buf));
         return bad(&ps->c, "NUL byte");
@@ -1668,21 +1695,19 @@ apr_status_t ipcg_state_read(apr_pool_t *p, const char *path,
                              const char **why)
 {
     const char *ignored = NULL;
-    struct stat sb;
+    apr_size_t size = 0;
     apr_status_t rv;
     int fd = -1;
 
     if (why == NULL) {
         why = &ignored;
     }
-    memset(&sb, 0, sizeof(sb));
     memset(st, 0, sizeof(*st));
-    if ((rv = path_safe(p, path, owner_uid, why)) != APR_SUCCESS
-        || (rv = open_safe(p, path, owner_uid, &fd, &sb, why))
-           != APR_SUCCESS) {
+    if ((rv = open_trusted(p, path, owner_uid, &fd, &size, why))
+        != APR_SUCCESS) {
         return rv;
     }
-    rv = read_parse(p, fd, (apr_size_t)sb.st_size, st, why);
+    rv = read_parse(p, fd, size, st, why);
     close(fd);
     return rv;
 }
