@@ -1263,8 +1263,9 @@ static void settle_held(ipcg_reap_ctx_t *c)
     c->nheld = 0;
 }
 
-/* Make the held batch's removals here and now, and settle it: before an
- * object that is settled on its own, and at the end of a pass. */
+/* Make the held batch's removals here and now, and settle it: at once
+ * when there is no helper, before an object that is settled on its own,
+ * and at the end of a pass. */
 static void batch_drain(ipcg_reap_ctx_t *c)
 {
     work_some(c->held, c->nheld, WORK_REMOVE, 0, 1);
@@ -1307,6 +1308,7 @@ static pending_t *batch_add(ipcg_reap_ctx_t *c)
 static void batch_flush(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
                         settle_fn *settle, void *baton)
 {
+    pending_t *t;
     int i, j;
 
     c->round++;
@@ -1325,28 +1327,22 @@ static void batch_flush(ipcg_reap_ctx_t *c, const ipcg_subject_t *s,
             judge(c, s, pd->rec, &pd->use, &pd->v, LOOKUP_CACHED);
         }
     }
-    if (c->prober != NULL) {
-        /* removed by the helper while the next batch is probed (what
-         * is held was settled when this batch was probed) */
-        pending_t *t;
-        if (c->nheld) {
-            batch_drain(c);
-        }
-        t = c->held;
-        c->held = c->batch;
-        c->nheld = c->nbatch;
-        c->held_settle = settle;
-        c->held_baton = baton;
-        c->batch = t;
-        c->nbatch = 0;
-        return;
+    /* held: with the helper, its removals are made while the next batch
+     * is probed; without it, here and now (by the id that was probed).
+     * What was held before was settled when this batch was probed. */
+    if (c->nheld) {
+        batch_drain(c);
     }
-    /* every object still judged removable, by the id that was probed */
-    work_some(c->batch, c->nbatch, WORK_REMOVE, 0, 1);
-    for (i = 0; i < c->nbatch; i++) {
-        settle(baton, &c->batch[i]);
-    }
+    t = c->held;
+    c->held = c->batch;
+    c->nheld = c->nbatch;
+    c->held_settle = settle;
+    c->held_baton = baton;
+    c->batch = t;
     c->nbatch = 0;
+    if (c->prober == NULL) {
+        batch_drain(c);
+    }
 }
 
 /* ------------------------------------------------------------------ */
