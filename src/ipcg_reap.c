@@ -1462,8 +1462,11 @@ static void finish(ipcg_cleanup_t *res, apr_time_t t0)
 }
 
 /* Leave a true state file: what was removed is gone from it, the rest
- * (kept, already gone) stays, and it still names the earlier run. Synced:
- * the next start must not find what was removed and call it lost. */
+ * (kept, already gone) stays, and it still names the earlier run. Not
+ * synced, like every state write: the page cache outlives this process,
+ * and the only thing a sync would add, the file after a power loss, names
+ * objects that the reboot has ended anyway (its boot id tells the next
+ * start so). */
 static void rewrite_state(apr_pool_t *p, const char *path,
                           const ipcg_state_t *st, const char *removed,
                           int nremoved)
@@ -1481,7 +1484,7 @@ static void rewrite_state(apr_pool_t *p, const char *path,
             *(ipcg_obj_t *)apr_array_push(left.objs) = *x;
         }
     }
-    rv = ipcg_state_write_synced(p, path, &left, &why);
+    rv = ipcg_state_write(p, path, &left, &why);
     if (rv != APR_SUCCESS) {
         ipcg_log(IPCG_LOG_WARNING, rv, 24, "could not rewrite state file %s "
                  "without the %d object(s) removed: %s; the next start will "

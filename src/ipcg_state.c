@@ -1264,9 +1264,11 @@ static apr_status_t sync_dir(apr_pool_t *p, const char *dir)
     return APR_STATUS_IS_EINVAL(rv) ? APR_SUCCESS : rv;
 }
 
-static apr_status_t state_write(apr_pool_t *p, const char *path,
-                               const ipcg_state_t *st, int durable,
-                               const char **why)
+/* No fsync: the objects the file names do not outlive a reboot, and the
+ * page cache outlives the process; a kill -9 just after a module
+ * allocates is what the file must survive, and sooner is better. */
+apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
+                              const ipcg_state_t *st, const char **why)
 {
     apr_pool_t *sub;
     const char *ignored = NULL;
@@ -1292,25 +1294,11 @@ static apr_status_t state_write(apr_pool_t *p, const char *path,
         apr_pool_destroy(sub);
         return APR_EINVAL;
     }
-    rv = ipcg_file_write_atomic(p, path, text, len, durable, why);
+    rv = ipcg_file_write_atomic(p, path, text, len, 0, why);
     apr_pool_destroy(sub);
     return rv;
 }
 
-apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
-                              const ipcg_state_t *st, const char **why)
-{
-    /* no fsync: the objects the file names do not outlive a reboot, and
-     * the page cache outlives the process; a kill -9 just after a module
-     * allocates is what the file must survive, and sooner is better */
-    return state_write(p, path, st, 0, why);
-}
-
-apr_status_t ipcg_state_write_synced(apr_pool_t *p, const char *path,
-                                     const ipcg_state_t *st, const char **why)
-{
-    return state_write(p, path, st, 1, why);
-}
 
 apr_status_t ipcg_file_write_atomic(apr_pool_t *p, const char *path,
                                     const char *text, apr_size_t len,

@@ -67,13 +67,6 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
 apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
                               const ipcg_state_t *st, const char **why);
 
-/** As ipcg_state_write, and synced (the temp file before the rename, the
- * directory after it): for a cleanup's rewrite, which a later start must
- * find whatever happens to the machine in between. */
-apr_status_t ipcg_state_write_synced(apr_pool_t *p, const char *path,
-                                     const ipcg_state_t *st,
-                                     const char **why);
-
 /** Read @a path, refusing (APR_EACCES, with @a why) a symlink, a file that
  * is not regular, not owned by @a owner_uid (root: 0), group- or
  * world-writable, in a directory writable by others than its owner, or
