@@ -125,7 +125,7 @@ static apr_status_t on_generation_end(void *data)
         ipcgm.g->hist_dirty = 1;
     }
     if (ipcgm.g->hist_dirty) {
-        ipcgm_history_save(p, s);
+        ipcgm_history_save(p, s, 1);
     }
     apr_pool_destroy(p);
     return APR_SUCCESS;

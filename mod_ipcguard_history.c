@@ -13,7 +13,9 @@
 
 #include "mod_ipcguard_private.h"
 
-void ipcgm_history_save(apr_pool_t *p, server_rec *s)
+/* Write the history file; @a durable syncs it (what it adds should outlive
+ * a reboot: samples, removals from outside, the end of a run). */
+void ipcgm_history_save(apr_pool_t *p, server_rec *s, int durable)
 {
     const char *why = NULL;
     apr_status_t rv;
@@ -22,7 +24,8 @@ void ipcgm_history_save(apr_pool_t *p, server_rec *s)
         || !ipcgm_may_write_state()) {
         return;
     }
-    rv = ipcg_history_write(p, ipcgm.g->hist_path, &ipcgm.g->hist, &why);
+    rv = ipcg_history_write(p, ipcgm.g->hist_path, &ipcgm.g->hist, durable,
+                            &why);
     if (rv != APR_SUCCESS) {
         ipcgm_warn_once_tag(s, 108, "history file",
                       apr_psprintf(p, "cannot write the history file %s: "
@@ -112,7 +115,7 @@ void ipcgm_check_outside(apr_pool_t *p, server_rec *s)
     ipcgm.g->last_seen_at = now;
     if (found) {
         ipcgm.g->hist_dirty = 1;
-        ipcgm_history_save(p, s);
+        ipcgm_history_save(p, s, 1);
     }
 }
 
@@ -199,6 +202,6 @@ void ipcgm_trends(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
         ipcgm.g->hist_dirty = 1;
     }
     if (ipcgm.g->hist_dirty) {
-        ipcgm_history_save(p, s);
+        ipcgm_history_save(p, s, 1);
     }
 }

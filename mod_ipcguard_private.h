@@ -354,7 +354,7 @@ const char *ipcgm_changed_since_full(apr_pool_t *p);
 void ipcgm_refresh_quiet(apr_pool_t *p, server_rec *s);
 
 /* mod_ipcguard_history.c */
-void ipcgm_history_save(apr_pool_t *p, server_rec *s);
+void ipcgm_history_save(apr_pool_t *p, server_rec *s, int durable);
 void ipcgm_watch_generation(void);
 void ipcgm_check_outside(apr_pool_t *p, server_rec *s);
 void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf);

@@ -313,7 +313,9 @@ void ipcgm_after_post_config(server_rec *s)
     if (!ipcgm_in_real_pass()) {
         ipcgm_record_registry(p, s);
         if (ipcgm.g->hist_dirty) {
-            ipcgm_history_save(p, s);
+            /* this run's entry, on the way to serving: not synced (a
+             * power loss takes the run with it; the next sample syncs) */
+            ipcgm_history_save(p, s, 0);
         }
     }
     else if (ipcgm_pre_mpm_follows()) {

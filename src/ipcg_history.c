@@ -480,13 +480,13 @@ apr_status_t ipcg_history_read(apr_pool_t *p, const char *path,
 }
 
 apr_status_t ipcg_history_write(apr_pool_t *p, const char *path,
-                                const ipcg_history_t *h, const char **why)
+                                const ipcg_history_t *h, int durable,
+                                const char **why)
 {
     apr_size_t len;
     const char *text = ipcg_history_format(p, h, &len);
 
-    /* trends should outlive a reboot where the directory does */
-    return ipcg_file_write_atomic(p, path, text, len, 1, why);
+    return ipcg_file_write_atomic(p, path, text, len, durable, why);
 }
 
 /* ------------------------------------------------------------------ */

@@ -131,12 +131,15 @@ apr_status_t ipcg_history_parse(apr_pool_t *p, const char *text,
                                 const char **why);
 
 /** Read and write the file with the state file's safeguards (owner, mode,
- * no symlink; atomic replace). A missing file is APR_ENOENT. */
+ * no symlink; atomic replace). A missing file is APR_ENOENT. A write is
+ * synced, file and directory, when @a durable: trends should outlive a
+ * reboot where the directory does. */
 apr_status_t ipcg_history_read(apr_pool_t *p, const char *path,
                                apr_uint32_t owner_uid, ipcg_history_t *h,
                                const char **why);
 apr_status_t ipcg_history_write(apr_pool_t *p, const char *path,
-                                const ipcg_history_t *h, const char **why);
+                                const ipcg_history_t *h, int durable,
+                                const char **why);
 
 /** A forecast for each limit of @a now (the current sample, which need not
  * be stored), from the samples of @a h no older than @a window seconds.

@@ -168,7 +168,7 @@ START_TEST(file_roundtrip_and_refusals)
                                        NULL));
     ck_assert_int_eq(ipcg_history_read(pool, path, getuid(), &back, &why),
                      APR_ENOENT);
-    ck_assert_msg(ipcg_history_write(pool, path, &h, &why) == APR_SUCCESS,
+    ck_assert_msg(ipcg_history_write(pool, path, &h, 1, &why) == APR_SUCCESS,
                   "%s", why);
     ck_assert_msg(ipcg_history_read(pool, path, getuid(), &back, &why)
                   == APR_SUCCESS, "%s", why);
