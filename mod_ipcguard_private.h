@@ -84,7 +84,7 @@ extern module AP_MODULE_DECLARE_DATA ipcguard_module;
 /* a build for the upgrade test: another layout, as a later release has */
 #define IPCG_CARRIED_LAYOUT 1000u
 #else
-#define IPCG_CARRIED_LAYOUT 4u
+#define IPCG_CARRIED_LAYOUT 5u
 #endif
 #define IPCG_CAP_DECISIONS 512
 #define IPCG_EXITED_MAX 256
@@ -155,6 +155,11 @@ typedef struct {
     apr_int64_t pid;
     apr_uint64_t starttime;
     apr_int64_t started;
+    /* the parent's process group and session, as of its last claim (a
+     * server that detaches does so before that), and the machine's boot
+     * id: named by every state write without reading /proc again */
+    apr_int64_t pgrp, session;
+    char boot_id[40];
     apr_uint64_t scans_total, warnings_total, child_reaped_total,
                  removed_total;
     apr_time_t last_scan;

@@ -260,9 +260,17 @@ void ipcgm_claim_parent(server_rec *s)
     if (ipcgm.g->started == 0) {
         ipcgm.g->started = apr_time_sec(apr_time_now());
     }
+    ipcgm.g->pgrp = ipcgm.g->session = 0;
     if (ipcg_proc_read(p, &ipcgm.paths, ipcgm.g->pid, IPCG_PROC_IDENTITY,
                        &me) == APR_SUCCESS) {
         ipcgm.g->starttime = me.starttime;
+        ipcgm.g->pgrp = me.pgrp;
+        ipcgm.g->session = me.session;
+    }
+    if (ipcgm.g->boot_id[0] == '\0'
+        && ipcg_boot_id(p, &ipcgm.paths, ipcgm.g->boot_id,
+                        sizeof(ipcgm.g->boot_id)) != APR_SUCCESS) {
+        ipcgm.g->boot_id[0] = '\0';
     }
     /* never overwrite the state of another live server that shares this
      * PidFile (a configuration error httpd itself will report). The

@@ -209,15 +209,9 @@ void ipcgm_state_write(apr_pool_t *p, server_rec *s)
     memset(&st, 0, sizeof(st));
     st.pid = ipcgm.g->pid;
     st.starttime = ipcgm.g->starttime;
-    {
-        ipcg_proc_t me;
-        if (ipcg_proc_read(p, &ipcgm.paths, ipcgm.g->pid, IPCG_PROC_IDENTITY,
-                           &me) == APR_SUCCESS) {
-            st.pgrp = me.pgrp;
-            st.session = me.session;
-        }
-    }
-    ipcg_boot_id(p, &ipcgm.paths, st.boot_id, sizeof(st.boot_id));
+    st.pgrp = ipcgm.g->pgrp;
+    st.session = ipcgm.g->session;
+    memcpy(st.boot_id, ipcgm.g->boot_id, sizeof(st.boot_id));
     st.run_uid = ipcgm_run_user();
     st.run_gid = ipcgm_run_group();
     st.started = ipcgm.g->started;

@@ -36,7 +36,9 @@ void ipcg_paths_default(ipcg_paths_t *paths)
 
 void ipcg_snapshot_init(apr_pool_t *p, ipcg_snapshot_t *snap)
 {
-    snap->objs = apr_array_make(p, 64, sizeof(ipcg_obj_t));
+    /* not zeroed: every place is filled whole as it is pushed; a bracket
+     * makes one of these between every two hook entries */
+    snap->objs = ipcg_objs_make(p, 64);
     snap->bad_lines = 0;
     snap->kinds_read = 0;
 }
