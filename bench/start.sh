@@ -7,6 +7,9 @@
 # namespaces with a private /dev/shm, on 127.0.0.1 only. Run as root:
 #   bash bench/start.sh [ROUNDS]          (default 11 rounds)
 #   COUNTS="0 10000" bash bench/start.sh  (other numbers of foreign sets)
+#   STATE_FS=tmpfs bash bench/start.sh    (the state directory on a tmpfs,
+#                                          as /run/ipcguard is on a Debian
+#                                          host; default: the disk of /tmp)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-11}
@@ -16,17 +19,24 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 case "$rounds" in ''|*[!0-9]*) echo "bench/start.sh: ROUNDS must be a number" >&2; exit 2 ;; esac
+state_fs=${STATE_FS:-disk}
+case "$state_fs" in disk|tmpfs) ;; *) echo "bench/start.sh: STATE_FS must be disk or tmpfs" >&2; exit 2 ;; esac
 build_log=$(mktemp /tmp/ipcg-bench-build.XXXXXX)
 if ! make -s -C "$here" all build/mkstale >"$build_log" 2>&1; then
   cat "$build_log" >&2; rm -f "$build_log"; exit 1
 fi
 rm -f "$build_log"
 exec unshare --ipc --pid --fork --mount-proc --mount --net --propagation private \
-  env IPCG_IN_NS=1 ROUNDS="$rounds" COUNTS="$counts" bash -s "$here" <<'INNER'
+  env IPCG_IN_NS=1 ROUNDS="$rounds" COUNTS="$counts" STATE_FS="$state_fs" bash -s "$here" <<'INNER'
 set -u
 source "$1/t/harness.sh"
 source "$1/t/full.conf.sh"
 ipcg_sandbox
+if [ "$STATE_FS" = tmpfs ]; then
+  mount -t tmpfs -o size=16m,mode=700 tmpfs "$T/state" || exit 1
+  trap 'umount "$T/state"; rm -rf "$T"' EXIT
+fi
+echo "state directory: $STATE_FS"
 # room for 32,000 sets, in this namespace only
 sysctl -q -w kernel.sem="250 64000 32 32000"
 
