@@ -7,9 +7,9 @@
 # namespaces with a private /dev/shm, on 127.0.0.1 only. Run as root:
 #   bash bench/start.sh [ROUNDS]          (default 11 rounds)
 #   COUNTS="0 10000" bash bench/start.sh  (other numbers of foreign sets)
-#   STATE_FS=tmpfs bash bench/start.sh    (the state directory on a tmpfs,
-#                                          as /run/ipcguard is on a Debian
-#                                          host; default: the disk of /tmp)
+#   STATE_FS=disk bash bench/start.sh     (the state directory on the disk
+#                                          of /tmp; default: a tmpfs, as
+#                                          /run/ipcguard is on a Debian host)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-11}
@@ -19,7 +19,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 case "$rounds" in ''|*[!0-9]*) echo "bench/start.sh: ROUNDS must be a number" >&2; exit 2 ;; esac
-state_fs=${STATE_FS:-disk}
+state_fs=${STATE_FS:-tmpfs}
 case "$state_fs" in disk|tmpfs) ;; *) echo "bench/start.sh: STATE_FS must be disk or tmpfs" >&2; exit 2 ;; esac
 build_log=$(mktemp /tmp/ipcg-bench-build.XXXXXX)
 if ! make -s -C "$here" all build/mkstale >"$build_log" 2>&1; then
@@ -129,6 +129,8 @@ stats() {
     printf "%.1f %.1f %.1f\n", m, v[1], v[NR] }'
 }
 
+# seconds between serving and the graceful restart
+SETTLE=0.5
 mkdir -m 700 "$T/foreign"
 have=0
 printf '%-7s %-8s %-26s %-26s\n' sets server "start ms: median (min-max)" "graceful ms: median (min-max)"
@@ -146,6 +148,8 @@ for n in $COUNTS; do
     for v in $order; do
       start "$v" || exit 1
       echo "$MS" >> "$T/$v.start"
+      # a restart of a server that has settled, not of one still starting
+      nap "$SETTLE"
       graceful || exit 1
       echo "$MS" >> "$T/$v.graceful"
       stop || exit 1
