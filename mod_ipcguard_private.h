@@ -84,7 +84,7 @@ extern module AP_MODULE_DECLARE_DATA ipcguard_module;
 /* a build for the upgrade test: another layout, as a later release has */
 #define IPCG_CARRIED_LAYOUT 1000u
 #else
-#define IPCG_CARRIED_LAYOUT 5u
+#define IPCG_CARRIED_LAYOUT 6u
 #endif
 #define IPCG_CAP_DECISIONS 512
 #define IPCG_EXITED_MAX 256
@@ -165,6 +165,16 @@ typedef struct {
     apr_time_t last_scan;
     ipcg_objmap_t *seen;        /* slots of the last scan, in seenpool */
     apr_pool_t *seenpool;
+    /* Where the seen maps' cells go (mod_ipcguard_watch.c): anonymous
+     * shared memory like the scan buffer, two of them, since a full scan
+     * builds the next map while it reads the last. seen_in is 1 or 2 when
+     * seen's cells are in seenbuf[0] or [1], 0 when they are in seenpool. */
+    struct {
+        apr_pool_t *pool;           /* holds the memory */
+        void *base;
+        apr_size_t len;
+    } seenbuf[2];
+    int seen_in;
     apr_hash_t *warned;         /* resource -> apr_time_t of last warning */
     apr_hash_t *failcnt;        /* beancounter resource -> last failcnt */
     int state_clash;            /* another live parent owns the state file */

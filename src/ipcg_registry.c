@@ -86,17 +86,44 @@ static void cells_alloc(ipcg_objmap_t *m, apr_uint32_t n)
     m->mask = n - 1;
 }
 
-ipcg_objmap_t *ipcg_objmap_make(apr_pool_t *p, int hint)
+/* The cells of a map for @a hint objects: a power of two, at most three
+ * quarters used. */
+static apr_uint32_t cells_for(int hint)
 {
-    ipcg_objmap_t *m = apr_pcalloc(p, sizeof(*m));
     apr_uint32_t n = 16;
 
     while (hint > 0 && n / 4 * 3 < (apr_uint32_t)hint && n < (1u << 30)) {
         n <<= 1;
     }
+    return n;
+}
+
+apr_size_t ipcg_objmap_bytes(int hint)
+{
+    return (apr_size_t)cells_for(hint) * sizeof(objmap_cell_t);
+}
+
+ipcg_objmap_t *ipcg_objmap_make_in(apr_pool_t *p, int hint, void *buf,
+                                   apr_size_t len)
+{
+    ipcg_objmap_t *m = apr_pcalloc(p, sizeof(*m));
+    apr_uint32_t n = cells_for(hint);
+
     m->pool = p;
-    cells_alloc(m, n);
+    if (buf != NULL && len >= (apr_size_t)n * sizeof(objmap_cell_t)) {
+        memset(buf, 0, (apr_size_t)n * sizeof(objmap_cell_t));
+        m->cells = buf;
+        m->mask = n - 1;
+    }
+    else {
+        cells_alloc(m, n);
+    }
     return m;
+}
+
+ipcg_objmap_t *ipcg_objmap_make(apr_pool_t *p, int hint)
+{
+    return ipcg_objmap_make_in(p, hint, NULL, 0);
 }
 
 static void objmap_grow(ipcg_objmap_t *m)

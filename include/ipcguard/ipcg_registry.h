@@ -27,6 +27,15 @@ typedef struct ipcg_objmap_t ipcg_objmap_t;
 /** An empty map with room for about @a hint objects before it grows. */
 ipcg_objmap_t *ipcg_objmap_make(apr_pool_t *p, int hint);
 
+/** The bytes of cells a map made for @a hint objects starts with. */
+apr_size_t ipcg_objmap_bytes(int hint);
+
+/** ipcg_objmap_make() with its cells in @a buf (zeroed here) when @a len
+ * holds ipcg_objmap_bytes(@a hint), else in @a p. The caller keeps @a buf
+ * for the map's life; POSIX names and a map that grows go to @a p. */
+ipcg_objmap_t *ipcg_objmap_make_in(apr_pool_t *p, int hint, void *buf,
+                                   apr_size_t len);
+
 /** Map @a o's slot to @a val (not NULL), replacing what it mapped to. Only
  * the slot is kept (a POSIX name is copied), not @a o. */
 void ipcg_objmap_set(ipcg_objmap_t *m, const ipcg_obj_t *o, const void *val);

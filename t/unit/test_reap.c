@@ -499,6 +499,58 @@ START_TEST(objmap_finds_each_slot_once)
 }
 END_TEST
 
+/* A map whose cells are in the caller's memory: that memory is zeroed
+ * (whatever was in it before), the map answers as one made in a pool and
+ * writes its cells there; a buffer too short is not used. */
+START_TEST(objmap_cells_in_given_memory)
+{
+    int i, n = 1000;
+    apr_size_t len = ipcg_objmap_bytes(n);
+    unsigned char *buf = apr_palloc(pool, len + 64);
+    ipcg_objmap_t *m, *short_m;
+    ipcg_obj_t *objs = apr_pcalloc(pool, sizeof(*objs) * (apr_size_t)n);
+    ipcg_obj_t o;
+    apr_size_t k, nonzero = 0;
+
+    ck_assert_uint_ge(len, ipcg_objmap_bytes(n / 2));
+    ck_assert_uint_lt(ipcg_objmap_bytes(0), len);
+    memset(buf, 0xA5, len + 64);        /* a last user's bytes */
+    m = ipcg_objmap_make_in(pool, n, buf, len);
+    for (k = 0; k < len; k++) {
+        nonzero += buf[k] != 0;
+    }
+    ck_assert_uint_eq(nonzero, 0);
+    ck_assert_uint_eq(buf[len], 0xA5);  /* nothing past what it needs */
+    for (i = 0; i < n; i++) {
+        o = rec_sem();
+        o.id = (apr_int64_t)i * 32768 + 7;
+        objs[i] = o;
+        ipcg_objmap_set(m, &objs[i], &objs[i]);
+    }
+    for (k = 0; k < len; k++) {
+        nonzero += buf[k] != 0;
+    }
+    ck_assert_uint_gt(nonzero, 0);      /* the cells are in buf */
+    ck_assert_int_eq(ipcg_objmap_count(m), n);
+    for (i = 0; i < n; i++) {
+        o = objs[i];
+        ck_assert_ptr_eq(ipcg_objmap_get(m, &o), &objs[i]);
+    }
+    o = rec_sem();
+    o.id = 5;
+    ck_assert_ptr_null(ipcg_objmap_get(m, &o));
+    /* too short: the pool's cells, the buffer untouched */
+    memset(buf, 0xA5, len + 64);
+    short_m = ipcg_objmap_make_in(pool, n, buf, len - 1);
+    ipcg_objmap_set(short_m, &objs[0], &objs[0]);
+    ck_assert_ptr_eq(ipcg_objmap_get(short_m, &objs[0]), &objs[0]);
+    for (k = 0, nonzero = 0; k < len + 64; k++) {
+        nonzero += buf[k] != 0xA5;
+    }
+    ck_assert_uint_eq(nonzero, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Fixture /proc trees                                                  */
 
@@ -1404,6 +1456,7 @@ int main(void)
     ADD_TEST(tc, a_user_run_owns_only_its_users_objects);
     ADD_TEST(tc, registry_reconcile_and_diff);
     ADD_TEST(tc, objmap_finds_each_slot_once);
+    ADD_TEST(tc, objmap_cells_in_given_memory);
     suite_add_tcase(s, tc);
 
     tcase_add_checked_fixture(fxc, fx_setup, fx_teardown);
