@@ -226,7 +226,7 @@ static int register_if_made(const ipcg_obj_t *obj, apr_hash_t *ours,
 /* A map for the slots of this scan, with its cells in the seen buffer
  * the last scan's map is not in: anonymous shared memory, which a fork
  * does not write-protect, so the scans after children forked fill it
- * without copying a page (half a megabyte at 10,000 objects). Made
+ * without copying a page (384 KB at 10,000 objects). Made
  * larger when too small; in @a np if that fails. *in: the buffer used,
  * as ipcg_global's seen_in counts. */
 static ipcg_objmap_t *seen_make(apr_pool_t *np, int hint, int *in)
