@@ -10,6 +10,10 @@
 #   STATE_FS=disk bash bench/start.sh     (the state directory on the disk
 #                                          of /tmp; default: a tmpfs, as
 #                                          /run/ipcguard is on a Debian host)
+#   PRG_MAP=1 bash bench/start.sh         (with the tests' prg: RewriteMap,
+#                                          whose end at a graceful restart
+#                                          costs either server 47 ms at
+#                                          random: docs/performance.md)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-11}
@@ -21,13 +25,16 @@ fi
 case "$rounds" in ''|*[!0-9]*) echo "bench/start.sh: ROUNDS must be a number" >&2; exit 2 ;; esac
 state_fs=${STATE_FS:-tmpfs}
 case "$state_fs" in disk|tmpfs) ;; *) echo "bench/start.sh: STATE_FS must be disk or tmpfs" >&2; exit 2 ;; esac
+prg_map=${PRG_MAP:-0}
+case "$prg_map" in 0|1) ;; *) echo "bench/start.sh: PRG_MAP must be 0 or 1" >&2; exit 2 ;; esac
 build_log=$(mktemp /tmp/ipcg-bench-build.XXXXXX)
 if ! make -s -C "$here" all build/mkstale >"$build_log" 2>&1; then
   cat "$build_log" >&2; rm -f "$build_log"; exit 1
 fi
 rm -f "$build_log"
 exec unshare --ipc --pid --fork --mount-proc --mount --net --propagation private \
-  env IPCG_IN_NS=1 ROUNDS="$rounds" COUNTS="$counts" STATE_FS="$state_fs" bash -s "$here" <<'INNER'
+  env IPCG_IN_NS=1 ROUNDS="$rounds" COUNTS="$counts" STATE_FS="$state_fs" \
+  NO_PRG_MAP=$((1 - prg_map)) bash -s "$here" <<'INNER'
 set -u
 source "$1/t/harness.sh"
 source "$1/t/full.conf.sh"
@@ -36,7 +43,7 @@ if [ "$STATE_FS" = tmpfs ]; then
   mount -t tmpfs -o size=16m,mode=700 tmpfs "$T/state" || exit 1
   trap 'umount "$T/state"; rm -rf "$T"' EXIT
 fi
-echo "state directory: $STATE_FS"
+echo "state directory: $STATE_FS; prg: RewriteMap: $([ "$NO_PRG_MAP" = 1 ] && echo no || echo yes)"
 # room for 32,000 sets, in this namespace only
 sysctl -q -w kernel.sem="250 64000 32 32000"
 
