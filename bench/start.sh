@@ -59,7 +59,10 @@ exec 9<>"$T/nap"
 nap() { read -r -t "$1" -u 9 _ || true; }
 
 # get PATH: the status code, and the body's ParentServerConfigGeneration
-# line if any, from one HTTP/1.0 request (bash's /dev/tcp, no fork)
+# line if any, from one HTTP/1.0 request (bash's /dev/tcp, no fork). It
+# stops reading at that line: bash reads a socket a byte at a time, and
+# the lines the module adds to /server-status?auto after it (1.6 KB of
+# 2.8 KB) cost the client about 15 ms here, not the server.
 STATUS="" GEN=""
 get() {
   local line
@@ -71,7 +74,7 @@ get() {
   STATUS=${line%% *}
   while IFS= read -r -t 2 line <&3; do
     case "$line" in
-      ParentServerConfigGeneration:*) GEN=${line#*: }; GEN=${GEN%$'\r'} ;;
+      ParentServerConfigGeneration:*) GEN=${line#*: }; GEN=${GEN%$'\r'}; break ;;
     esac
   done
   exec 3<&-
