@@ -217,12 +217,6 @@ static int register_if_made(const ipcg_obj_t *obj, apr_hash_t *ours,
     return 1;
 }
 
-/* Register the objects in @a snap that processes of this server made at
- * runtime; @a extra_pid is a just-exited child (no longer in /proc).
- * Returns how many were added. A set is asked for its maker (a system
- * call a semaphore) only when it may have been made here: the sets of
- * other users, and every set older than the parent, however many, cost
- * nothing. */
 /* A map for the slots of this scan, with its cells in the seen buffer
  * the last scan's map is not in: anonymous shared memory, which a fork
  * does not write-protect, so the scans after children forked fill it
@@ -258,6 +252,12 @@ static ipcg_objmap_t *seen_make(apr_pool_t *np, int hint, int *in)
                                ipcgm.g->seenbuf[k].len);
 }
 
+/* Register the objects in @a snap that processes of this server made at
+ * runtime; @a extra_pid is a just-exited child (no longer in /proc).
+ * Returns how many were added. A set is asked for its maker (a system
+ * call a semaphore) only when it may have been made here: the sets of
+ * other users, and every set older than the parent, however many, cost
+ * nothing. */
 int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
                             apr_int64_t extra_pid)
 {
