@@ -821,6 +821,31 @@ static void decision_rows(apr_pool_t *p, ipcg_out_t *out,
     }
 }
 
+/* How many decisions of @a what the view lists. */
+static apr_uint64_t listed_of(const ipcg_view_t *v, ipcg_decision_e what)
+{
+    apr_uint64_t n = 0;
+    int i;
+
+    for (i = 0; i < v->decisions->nelts; i++) {
+        n += APR_ARRAY_IDX(v->decisions, i, ipcg_decision_t).what == what;
+    }
+    return n;
+}
+
+/* Under a list of decisions: that it holds @a listed of @a total, and
+ * where the rest are (nothing when it holds every one). */
+static void listed_note(apr_pool_t *p, ipcg_out_t *out, apr_uint64_t listed,
+                        apr_uint64_t total, const char *what,
+                        const char *rest)
+{
+    if (listed >= total) {
+        return;
+    }
+    outf(out, p, "<p class=\"quiet\">Listed: %s of the %s %s; %s.</p>\n",
+         ipcg_grouped(p, listed), ipcg_grouped(p, total), what, rest);
+}
+
 static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
                     apr_int64_t now)
 {
@@ -843,6 +868,14 @@ static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
         outs(out, "<th>decision</th><th>reason</th></tr>\n");
         decision_rows(p, out, v, 0, now);
         outs(out, "</table></div>\n");
+        listed_note(p, out, listed_of(v, IPCG_DEC_REMOVED),
+                    rep->cleanup.removed_count, "removed objects",
+                    "the error log names each one (<code>ipcguard(017)</code>,"
+                    " LogLevel info)");
+        listed_note(p, out, listed_of(v, IPCG_DEC_KEPT),
+                    rep->cleanup.kept_count, "kept objects",
+                    "the error log names each one with its reason "
+                    "(<code>ipcguard(020)</code>, <code>ipcguard(026)</code>)");
     }
     outf(out, p, "</section>\n<section id=\"orphans\"><h2>Orphan candidates"
          "</h2>\n<p>%s candidate(s), %s provably dead%s.</p>\n",
@@ -854,6 +887,10 @@ static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
         outs(out, "<th>provable</th><th>reason</th></tr>\n");
         decision_rows(p, out, v, 1, now);
         outs(out, "</table></div>\n");
+        listed_note(p, out, listed_of(v, IPCG_DEC_ORPHAN), rep->orphans,
+                    "candidates", "the error log counts every one "
+                    "(<code>ipcguard(032)</code>) and <code>ipcguardctl "
+                    "list</code> prints every object");
     }
     outs(out, "</section>\n");
 }
