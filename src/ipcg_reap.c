@@ -1824,6 +1824,42 @@ static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
     }
 }
 
+/* Put the kept objects of @a d (from index @a from on) before the others,
+ * each part in its order: a list that is cut further on (the status
+ * table holds IPCG_LISTED_MAX removed ones and a few hundred decisions in
+ * all) then keeps what needs an operator's eye. */
+static void kept_first(apr_pool_t *p, apr_array_header_t *d, int from)
+{
+    ipcg_decision_t *x, *rest;
+    int i, k, r = 0, first = -1, late = 0;
+
+    if (d == NULL) {
+        return;
+    }
+    x = (ipcg_decision_t *)d->elts;
+    for (i = from; i < d->nelts; i++) {
+        if (x[i].what != IPCG_DEC_KEPT) {
+            first = first < 0 ? i : first;
+        }
+        else if (first >= 0) {
+            late = 1;
+        }
+    }
+    if (!late) {
+        return;                     /* already in that order */
+    }
+    rest = apr_palloc(p, sizeof(*rest) * (apr_size_t)(d->nelts - first));
+    for (i = k = first; i < d->nelts; i++) {
+        if (x[i].what == IPCG_DEC_KEPT) {
+            x[k++] = x[i];          /* k <= i: nothing not yet read */
+        }
+        else {
+            rest[r++] = x[i];
+        }
+    }
+    memcpy(x + k, rest, sizeof(*rest) * (apr_size_t)r);
+}
+
 void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
                        apr_array_header_t *decisions,
                        apr_array_header_t *carried)
@@ -1836,6 +1872,7 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     apr_array_header_t *survivors;
     ipcg_subject_t subj;
     startup_run_t run;
+    int listed_from;
 
     memset(res, 0, sizeof(*res));
     res->ran = 1;
@@ -1882,8 +1919,10 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     run.decisions = decisions;
     run.carried = carried;
     run.removed = apr_pcalloc(p, (apr_size_t)st.objs->nelts + 1);
+    listed_from = decisions ? decisions->nelts : 0;
     reserve(decisions, st.objs->nelts);
     startup_walk(c, &subj, &run);
+    kept_first(p, decisions, listed_from);
     res->kept_count = run.kept;
     if (run.nremoved) {
         rewrite_state(p, path, &st, run.removed, run.nremoved);

@@ -1047,6 +1047,17 @@ START_TEST(startup_lists_a_bounded_number_of_removals)
     }
     ck_assert_int_eq(removed, IPCG_LISTED_MAX);
     ck_assert_int_eq(kept, 1);
+    /* the kept one, last in the file, comes first: a list cut further on
+     * keeps it; the removed ones follow in the file's order */
+    ck_assert_int_eq(APR_ARRAY_IDX(dec, 0, ipcg_decision_t).what,
+                     IPCG_DEC_KEPT);
+    ck_assert_str_eq(APR_ARRAY_IDX(dec, 0, ipcg_decision_t).obj.name,
+                     "ShM.manyx");
+    ck_assert_str_eq(APR_ARRAY_IDX(dec, 1, ipcg_decision_t).obj.name,
+                     "ShM.many0");
+    ck_assert_str_eq(APR_ARRAY_IDX(dec, IPCG_LISTED_MAX, ipcg_decision_t)
+                         .obj.name,
+                     apr_psprintf(pool, "ShM.many%d", IPCG_LISTED_MAX - 1));
     for (i = 0; i < n - 1; i++) {
         ck_assert(!shm_exists(apr_psprintf(pool, "ShM.many%d", i)));
     }
