@@ -875,7 +875,9 @@ static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
         listed_note(p, out, listed_of(v, IPCG_DEC_KEPT),
                     rep->cleanup.kept_count, "kept objects",
                     "the error log names each one with its reason "
-                    "(<code>ipcguard(020)</code>, <code>ipcguard(026)</code>)");
+                    "(<code>ipcguard(016)</code>, <code>(018)</code>, "
+                    "<code>(019)</code>, <code>(020)</code>, "
+                    "<code>(026)</code>; LogLevel info)");
     }
     outf(out, p, "</section>\n<section id=\"orphans\"><h2>Orphan candidates"
          "</h2>\n<p>%s candidate(s), %s provably dead%s.</p>\n",
