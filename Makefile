@@ -54,10 +54,14 @@ guard-length:
 
 module: .libs/mod_ipcguard.so
 
-.libs/mod_ipcguard.so: $(GLUE_SRC) $(GLUE_HDR) $(CORE_SRC) $(CORE_HDR) | guard-core
+# Only the module record is exported (mod_ipcguard.map); apxs hands the
+# inner -Wl,... to libtool, which hands it to the compiler driver.
+MODULE_LINK := -Wl,-Wl,--version-script=$(CURDIR)/mod_ipcguard.map
+
+.libs/mod_ipcguard.so: $(GLUE_SRC) $(GLUE_HDR) $(CORE_SRC) $(CORE_HDR) mod_ipcguard.map | guard-core
 	$(APXS) -c -o mod_ipcguard.la -I. -Iinclude \
 	  $(foreach f,$(WARN) $(CFLAGS) $(EXTRA_CFLAGS),-Wc,$(f)) \
-	  $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
+	  $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) $(MODULE_LINK) \
 	  $(GLUE_SRC) $(CORE_SRC)
 
 testmodule: t/.libs/mod_ipcg_test.so $(BUILD)/alt/.libs/mod_ipcguard.so
@@ -65,12 +69,12 @@ testmodule: t/.libs/mod_ipcg_test.so $(BUILD)/alt/.libs/mod_ipcguard.so
 # The module again, built as a later release whose state carried across
 # generations has another layout: the upgrade test swaps it in under a
 # running server. Built from a copy, so that its objects stay apart.
-$(BUILD)/alt/.libs/mod_ipcguard.so: $(GLUE_SRC) $(GLUE_HDR) $(CORE_SRC) $(CORE_HDR)
+$(BUILD)/alt/.libs/mod_ipcguard.so: $(GLUE_SRC) $(GLUE_HDR) $(CORE_SRC) $(CORE_HDR) mod_ipcguard.map
 	rm -rf $(BUILD)/alt && mkdir -p $(BUILD)/alt
 	cp -r $(GLUE_SRC) $(GLUE_HDR) src include $(BUILD)/alt/
 	cd $(BUILD)/alt && $(APXS) -c -o mod_ipcguard.la -I. -Iinclude \
 	  $(foreach f,$(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -DIPCG_CARRIED_TEST_LAYOUT,-Wc,$(f)) \
-	  $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) \
+	  $(foreach f,$(EXTRA_LDFLAGS),-Wl,$(f)) $(MODULE_LINK) \
 	  $(GLUE_SRC) $(CORE_SRC) >/dev/null
 
 t/.libs/mod_ipcg_test.so: t/mod_ipcg_test.c
