@@ -5,7 +5,7 @@
 # rounds (with/without, then without/with), medians and the spread
 # (min-max). Everything runs in private IPC, PID, mount and network
 # namespaces with a private /dev/shm, on 127.0.0.1 only. Run as root:
-#   bash bench/start.sh [ROUNDS]          (default 11 rounds)
+#   bash bench/start.sh [ROUNDS]          (default 15 rounds)
 #   COUNTS="0 10000" bash bench/start.sh  (other numbers of foreign sets)
 #   STATE_FS=disk bash bench/start.sh     (the state directory on the disk
 #                                          of /tmp; default: a tmpfs, as
@@ -14,9 +14,13 @@
 #                                          whose end at a graceful restart
 #                                          costs either server 47 ms at
 #                                          random: docs/performance.md)
+#   TEST_SETTINGS=1 bash bench/start.sh   (the module with the tests'
+#                                          IPCGuardScanInterval 1 and
+#                                          LogLevel ipcguard:debug; default:
+#                                          the module's own defaults)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-rounds=${1:-11}
+rounds=${1:-15}
 counts=${COUNTS:-0 1000 10000}
 if [ "$(id -u)" != 0 ]; then
   echo "bench/start.sh: needs root (namespaces)" >&2
@@ -27,6 +31,8 @@ state_fs=${STATE_FS:-tmpfs}
 case "$state_fs" in disk|tmpfs) ;; *) echo "bench/start.sh: STATE_FS must be disk or tmpfs" >&2; exit 2 ;; esac
 prg_map=${PRG_MAP:-0}
 case "$prg_map" in 0|1) ;; *) echo "bench/start.sh: PRG_MAP must be 0 or 1" >&2; exit 2 ;; esac
+test_settings=${TEST_SETTINGS:-0}
+case "$test_settings" in 0|1) ;; *) echo "bench/start.sh: TEST_SETTINGS must be 0 or 1" >&2; exit 2 ;; esac
 build_log=$(mktemp /tmp/ipcg-bench-build.XXXXXX)
 if ! make -s -C "$here" all build/mkstale >"$build_log" 2>&1; then
   cat "$build_log" >&2; rm -f "$build_log"; exit 1
@@ -34,7 +40,7 @@ fi
 rm -f "$build_log"
 exec unshare --ipc --pid --fork --mount-proc --mount --net --propagation private \
   env IPCG_IN_NS=1 ROUNDS="$rounds" COUNTS="$counts" STATE_FS="$state_fs" \
-  NO_PRG_MAP=$((1 - prg_map)) bash -s "$here" <<'INNER'
+  NO_PRG_MAP=$((1 - prg_map)) TEST_SETTINGS="$test_settings" bash -s "$here" <<'INNER'
 set -u
 source "$1/t/harness.sh"
 source "$1/t/full.conf.sh"
@@ -43,12 +49,21 @@ if [ "$STATE_FS" = tmpfs ]; then
   mount -t tmpfs -o size=16m,mode=700 tmpfs "$T/state" || exit 1
   trap 'umount "$T/state"; rm -rf "$T"' EXIT
 fi
-echo "state directory: $STATE_FS; prg: RewriteMap: $([ "$NO_PRG_MAP" = 1 ] && echo no || echo yes)"
+echo "state directory: $STATE_FS; prg: RewriteMap: $([ "$NO_PRG_MAP" = 1 ] && echo no || echo yes); module settings: $([ "$TEST_SETTINGS" = 1 ] && echo "the tests'" || echo defaults)"
 # room for 32,000 sets, in this namespace only
 sysctl -q -w kernel.sem="250 64000 32 32000"
 
 # the same server twice: with the module and without it
 WITH_TEST=0 full_conf with
+# the module as an operator installs it: the tests' configuration scans
+# every second and logs the module's debug lines; both servers log at info
+if [ "$TEST_SETTINGS" != 1 ]; then
+  sed -i -e '/^LogLevel info ipcguard:debug$/d' -e '/^IPCGuardScanInterval /d' "$T/with/httpd.conf"
+  if grep -q 'ipcguard:debug\|^IPCGuardScanInterval' "$T/with/httpd.conf"; then
+    echo "bench: the tests' settings are still in $T/with/httpd.conf" >&2
+    exit 1
+  fi
+fi
 PORT[without]=${PORT[with]}
 WITH_TEST=0 WITH_GUARD=0 full_conf without
 port=${PORT[with]}
