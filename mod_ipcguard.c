@@ -116,10 +116,11 @@ static apr_status_t on_generation_end(void *data)
     if (exiting) {
         s = NULL;
     }
-    apr_pool_create(&p, ipcgm.g->pool);
+    /* the watch goes with the generation: its pool, cleared below, holds
+     * the check's scratch too (no pool made and destroyed on the way to
+     * the next generation) */
+    p = ipcgm.g->watchpool;
     ipcgm_check_outside(p, s);
-    apr_pool_clear(ipcgm.g->watchpool);
-    ipcgm.g->watch = apr_hash_make(ipcgm.g->watchpool);
     if (exiting) {
         ipcgm.g->hist.exited = apr_time_sec(apr_time_now());
         ipcgm.g->hist_dirty = 1;
@@ -127,7 +128,8 @@ static apr_status_t on_generation_end(void *data)
     if (ipcgm.g->hist_dirty) {
         ipcgm_history_save(p, s, 1);
     }
-    apr_pool_destroy(p);
+    apr_pool_clear(ipcgm.g->watchpool);
+    ipcgm.g->watch = apr_hash_make(ipcgm.g->watchpool);
     return APR_SUCCESS;
 }
 
@@ -217,7 +219,10 @@ static int ipcg_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (!cf.enabled || ipcgm.g == NULL || !ipcgm_in_real_pass()) {
         return OK;
     }
-    /* the table: anonymous shared memory, inherited by the children */
+    /* the table: anonymous shared memory, inherited by the children; the
+     * kernel hands it out zeroed, and its pages are first written by the
+     * first publish rather than here, on the way to serving (each is a
+     * page fault) */
     size = ipcg_table_size((apr_uint32_t)cf.max_objects, IPCG_CAP_DECISIONS,
                            IPCG_CAP_PROCS);
     rv = apr_shm_create(&shm, size, NULL, pconf);
@@ -230,8 +235,8 @@ static int ipcg_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ipcgm.table = NULL;
     }
     else {
-        ipcgm.table = ipcg_table_init(apr_shm_baseaddr_get(shm), size,
-                                (apr_uint32_t)cf.max_objects,
+        ipcgm.table = ipcg_table_init_zeroed(apr_shm_baseaddr_get(shm),
+                                size, (apr_uint32_t)cf.max_objects,
                                 IPCG_CAP_DECISIONS, IPCG_CAP_PROCS);
     }
     apr_pool_cleanup_register(pconf, s, on_pconf_cleanup,

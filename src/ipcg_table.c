@@ -69,13 +69,26 @@ ipcg_table_t *ipcg_table_init(void *mem, apr_size_t size,
                               apr_uint32_t cap_decisions,
                               apr_uint32_t cap_procs)
 {
+    if (mem == NULL
+        || size < ipcg_table_size(cap_objs, cap_decisions, cap_procs)) {
+        return NULL;
+    }
+    memset(mem, 0, sizeof(ipcg_table_t));
+    return ipcg_table_init_zeroed(mem, size, cap_objs, cap_decisions,
+                                  cap_procs);
+}
+
+ipcg_table_t *ipcg_table_init_zeroed(void *mem, apr_size_t size,
+                                     apr_uint32_t cap_objs,
+                                     apr_uint32_t cap_decisions,
+                                     apr_uint32_t cap_procs)
+{
     ipcg_table_t *t = mem;
 
     if (mem == NULL
         || size < ipcg_table_size(cap_objs, cap_decisions, cap_procs)) {
         return NULL;
     }
-    memset(t, 0, sizeof(*t));
     t->magic = TABLE_MAGIC;
     t->version = TABLE_VERSION;
     t->cap_objs = cap_objs;

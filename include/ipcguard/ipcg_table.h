@@ -35,6 +35,15 @@ ipcg_table_t *ipcg_table_init(void *mem, apr_size_t size,
                               apr_uint32_t cap_decisions,
                               apr_uint32_t cap_procs);
 
+/** The same for @a mem that is all zero bytes already, as fresh anonymous
+ * shared memory is: only the header's first fields are written, so the
+ * pages of the report and the ?auto text are first touched by the first
+ * publish, not while httpd builds a generation. */
+ipcg_table_t *ipcg_table_init_zeroed(void *mem, apr_size_t size,
+                                     apr_uint32_t cap_objs,
+                                     apr_uint32_t cap_decisions,
+                                     apr_uint32_t cap_procs);
+
 /** Publish @a v; what does not fit is counted in the report's *_dropped. */
 void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v);
 

@@ -243,6 +243,43 @@ START_TEST(table_publish_and_read)
 }
 END_TEST
 
+START_TEST(table_init_zeroed_lays_out_the_same_table)
+{
+    /* fresh anonymous shared memory, as the module's table is: zeroed by
+     * the kernel, and untouched until the first publish */
+    ipcg_view_t v = view(10, 2), from_dirty, from_fresh;
+    apr_size_t size = ipcg_table_size(32, 8, 8);
+    void *dirty = apr_palloc(pool, size);
+    void *fresh = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ipcg_table_t *a, *b;
+
+    ck_assert_ptr_ne(fresh, MAP_FAILED);
+    ck_assert_ptr_null(ipcg_table_init_zeroed(NULL, size, 32, 8, 8));
+    ck_assert_ptr_null(ipcg_table_init_zeroed(fresh, size - 1, 32, 8, 8));
+    memset(dirty, 0xa5, size);
+    a = ipcg_table_init(dirty, size, 32, 8, 8);
+    b = ipcg_table_init_zeroed(fresh, size, 32, 8, 8);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(ipcg_table_filled(b), 0);
+    ck_assert_uint_eq(ipcg_table_generation(b), ipcg_table_generation(a));
+    ck_assert_int_eq(ipcg_table_wait_filled(b, 0), APR_EAGAIN);
+    ipcg_table_publish(a, &v);
+    ipcg_table_publish(b, &v);
+    ck_assert_int_eq(ipcg_table_read(a, pool, &from_dirty), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_table_read(b, pool, &from_fresh), APR_SUCCESS);
+    ck_assert_int_eq(from_fresh.objs->nelts, 10);
+    ck_assert_int_eq(from_fresh.objs->nelts, from_dirty.objs->nelts);
+    ck_assert_int_eq(from_fresh.decisions->nelts, from_dirty.decisions->nelts);
+    ck_assert_int_eq(from_fresh.procs->nelts, from_dirty.procs->nelts);
+    ck_assert_uint_eq(from_fresh.rep.objs_dropped, 0);
+    ck_assert_int_eq(from_fresh.rep.pid, from_dirty.rep.pid);
+    ck_assert_uint_eq(ipcg_table_generation(b), ipcg_table_generation(a));
+    munmap(fresh, size);
+}
+END_TEST
+
 START_TEST(table_readers_never_see_a_torn_copy)
 {
     /* a child writes two alternating views as fast as it can while the
@@ -425,6 +462,7 @@ int main(void)
     ADD_TEST(tc, metrics_are_bounded_and_valid);
     ADD_TEST(tc, procs_sort_largest_first);
     ADD_TEST(tc, table_publish_and_read);
+    ADD_TEST(tc, table_init_zeroed_lays_out_the_same_table);
     ADD_TEST(tc, table_readers_never_see_a_torn_copy);
     ADD_TEST(tc, table_readers_wait_out_a_slow_writer);
     ADD_TEST(tc, table_report_reader_copies_only_the_report);
