@@ -12,7 +12,8 @@ mkdir -p "$out/tree" "$out/logs"
 chmod 1777 "$out/logs"
 # apxs builds in place: build a copy, so the normal build stays as it is
 cp -r "$repo"/mod_ipcguard.c "$repo"/mod_ipcguard_*.c \
-      "$repo/mod_ipcguard_private.h" "$repo/src" "$repo/include" "$repo/tools" \
+      "$repo/mod_ipcguard_private.h" "$repo/mod_ipcguard.map" "$repo/src" \
+      "$repo/include" "$repo/tools" \
       "$repo/Makefile" "$repo/t" "$out/tree/"
 make -s -C "$out/tree" clean >/dev/null
 make -s -C "$out/tree" module tool unit EXTRA_CFLAGS="$san" \
