@@ -308,7 +308,7 @@ int ipcgm_exit_since_mark(apr_pool_t *p, apr_int64_t pid)
     apr_hash_t *ours, *uids;
     int i, n = 0;
 
-    if (!ipcgm.since.valid || !server_procs(p, pid, &ours, &tree)) {
+    if (!ipcgm.since.valid) {
         return -1;
     }
     ipcg_snapshot_init(p, &added);
@@ -319,6 +319,16 @@ int ipcgm_exit_since_mark(apr_pool_t *p, apr_int64_t pid)
     }
     ipcgm_scan_registry(p, &mine);
     ipcg_registry_reconcile(p, ipcgm.g->reg, &mine);
+    /* nothing made since the mark (the usual exit): no process to look
+     * up, and /proc is not read. Read after the scan, the list still has
+     * every child that made what it found, alive or not yet reaped: this
+     * process reaps them, and it is busy here. */
+    if (added.objs->nelts == 0) {
+        return 0;
+    }
+    if (!server_procs(p, pid, &ours, &tree)) {
+        return -1;
+    }
     uids = tree_uids(p, tree);
     for (i = 0; i < added.objs->nelts; i++) {
         n += register_if_made(&APR_ARRAY_IDX(added.objs, i, ipcg_obj_t),
