@@ -80,6 +80,31 @@ static void log_outside(apr_pool_t *p, server_rec *s, const ipcg_obj_t *o,
                  ipcg_local_time(p, ev->found));
 }
 
+/* Whether every watched object is there as it was, asked for one by one
+ * with nothing built: the usual answer, and the one a generation's end
+ * needs fast (its children still share this process's memory then, and
+ * each page written is copied first). Anything else, including a kernel
+ * that cannot tell, takes the full check. */
+static int watch_intact(apr_pool_t *p)
+{
+    apr_hash_index_t *hi;
+
+    if (ipcgm.g->watch == NULL) {
+        return 1;
+    }
+    for (hi = apr_hash_first(NULL, ipcgm.g->watch); hi;
+         hi = apr_hash_next(hi)) {
+        const ipcg_obj_t *o = apr_hash_this_val(hi);
+        /* unchanged implies that the object continues, as the full check
+         * asks: a /dev/shm file's owner stands in for its creator */
+        if (ipcg_obj_unchanged(p, &ipcgm.paths, o) != 1
+            || (o->kind >= IPCG_POSIX_SHM && o->uid != o->cuid)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* A watched object that is gone, or whose slot holds another object, was
  * removed by someone else (ipcg_outside_find): say so once, and keep the
  * event. The watched objects are asked for one by one (by id, by name):
@@ -87,10 +112,15 @@ static void log_outside(apr_pool_t *p, server_rec *s, const ipcg_obj_t *o,
 void ipcgm_check_outside(apr_pool_t *p, server_rec *s)
 {
     apr_int64_t now = apr_time_sec(apr_time_now());
-    apr_array_header_t *gone = apr_array_make(p, 4, sizeof(ipcg_outside_t));
+    apr_array_header_t *gone;
     ipcg_snapshot_t snap;
     int i, found;
 
+    if (watch_intact(p)) {
+        ipcgm.g->last_seen_at = now;
+        return;
+    }
+    gone = apr_array_make(p, 4, sizeof(ipcg_outside_t));
     ipcg_snapshot_init(p, &snap);
     if (ipcgm.g->watch && apr_hash_count(ipcgm.g->watch)) {
         apr_array_header_t *watched = apr_array_make(
