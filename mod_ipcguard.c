@@ -93,6 +93,7 @@ static apr_status_t on_pconf_cleanup(void *data)
     }
     else {
         ipcg_state_remove(p, ipcgm.g->state_path);
+        ipcgm.g->state_sum = 0;
     }
     apr_pool_destroy(p);
     return APR_SUCCESS;

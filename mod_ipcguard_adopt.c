@@ -89,16 +89,10 @@ static const char *apps_path(apr_pool_t *p)
     return ipcg_apps_path(p, *dir ? dir : "/", ipcgm.g->instance);
 }
 
-/* FNV-1a of @a text, never 0: tells a record from the last one written. */
+/* Tells a record from the last one written. */
 static apr_uint64_t apps_sum(const char *text)
 {
-    apr_uint64_t h = APR_UINT64_C(0xcbf29ce484222325);
-
-    for (; *text; text++) {
-        h ^= (unsigned char)*text;
-        h *= APR_UINT64_C(0x100000001b3);
-    }
-    return h ? h : 1;
+    return ipcgm_text_sum(text, strlen(text));
 }
 
 /* Write the record of this server's application objects when it

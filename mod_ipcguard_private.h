@@ -201,6 +201,8 @@ typedef struct {
     ipcg_adopt_t *adopt;        /* adoption's memo, in pool */
     apr_uint64_t apps_sum;      /* FNV-1a of the application record last
                                    written, 0: none yet */
+    apr_uint64_t state_sum;     /* FNV-1a of the state file last written,
+                                   without its time; 0: none since */
     /* The buffer full scans read the kernel's tables into
      * (mod_ipcguard_watch.c): anonymous shared memory, which a fork does
      * not write-protect, so a scan after children forked writes into it
@@ -320,6 +322,8 @@ void ipcgm_set_logger(server_rec *s);
 void ipcgm_registry_compact(void);
 void ipcgm_registry_add(const ipcg_obj_t *o);
 void ipcgm_state_write(apr_pool_t *p, server_rec *s);
+/* FNV-1a of @a len bytes of @a text, never 0 (0 stands for none). */
+apr_uint64_t ipcgm_text_sum(const char *text, apr_size_t len);
 void ipcgm_scan_registry(apr_pool_t *p, ipcg_snapshot_t *snap);
 void ipcgm_record_registry(apr_pool_t *p, server_rec *s);
 

@@ -195,10 +195,28 @@ void ipcgm_registry_add(const ipcg_obj_t *o)
     }
 }
 
+apr_uint64_t ipcgm_text_sum(const char *text, apr_size_t len)
+{
+    apr_uint64_t h = APR_UINT64_C(0xcbf29ce484222325);
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char)text[i];
+        h *= APR_UINT64_C(0x100000001b3);
+    }
+    return h ? h : 1;
+}
+
+/* Record the registry, unless the file already says all of it: a startup
+ * step that only confirms what the brackets recorded writes nothing. The
+ * time the file was written is left out of that comparison, so it says
+ * when the registry last changed. */
 void ipcgm_state_write(apr_pool_t *p, server_rec *s)
 {
     ipcg_state_t st;
-    const char *why = NULL;
+    const char *why = NULL, *text;
+    apr_size_t len;
+    apr_uint64_t sum;
     apr_status_t rv;
     int i;
 
@@ -215,7 +233,6 @@ void ipcgm_state_write(apr_pool_t *p, server_rec *s)
     st.run_uid = ipcgm_run_user();
     st.run_gid = ipcgm_run_group();
     st.started = ipcgm.g->started;
-    st.written = apr_time_sec(apr_time_now());
     st.generation = (apr_uint64_t)ap_state_query(AP_SQ_CONFIG_GEN);
     memcpy(st.instance, ipcgm.g->instance, sizeof(st.instance));
     st.pidfile = ipcgm.g->pidfile;
@@ -224,7 +241,15 @@ void ipcgm_state_write(apr_pool_t *p, server_rec *s)
         const ipcg_obj_t *o = &APR_ARRAY_IDX(ipcgm.g->reg, i, ipcg_obj_t);
         *(ipcg_obj_t *)apr_array_push(st.objs) = *o;
     }
+    text = ipcg_state_format(p, &st, &len);
+    sum = ipcgm_text_sum(text, len);
+    if (sum == ipcgm.g->state_sum) {
+        ipcgm_adopt_save(p, s);
+        return;
+    }
+    st.written = apr_time_sec(apr_time_now());
     rv = ipcg_state_write(p, ipcgm.g->state_path, &st, &why);
+    ipcgm.g->state_sum = rv == APR_SUCCESS ? sum : 0;
     if (rv != APR_SUCCESS) {
         ipcgm_log_once(s, APLOG_ERR, 101, "state file",
                  apr_psprintf(p, "cannot write state file %s: %s; the next "
