@@ -203,6 +203,9 @@ typedef struct {
                                    written, 0: none yet */
     apr_uint64_t state_sum;     /* FNV-1a of the state file last written,
                                    without its time; 0: none since */
+    apr_uint64_t state_ino;     /* that file as written: inode, size and */
+    apr_uint64_t state_size;    /* change time, to tell it from a file */
+    apr_int64_t state_ctime;    /* someone else put there since */
     /* The buffer full scans read the kernel's tables into
      * (mod_ipcguard_watch.c): anonymous shared memory, which a fork does
      * not write-protect, so a scan after children forked writes into it
@@ -324,6 +327,8 @@ void ipcgm_registry_add(const ipcg_obj_t *o);
 void ipcgm_state_write(apr_pool_t *p, server_rec *s);
 /* FNV-1a of @a len bytes of @a text, never 0 (0 stands for none). */
 apr_uint64_t ipcgm_text_sum(const char *text, apr_size_t len);
+/* Whether the state file is still the one this process last wrote. */
+int ipcgm_state_file_ours(apr_pool_t *p);
 void ipcgm_scan_registry(apr_pool_t *p, ipcg_snapshot_t *snap);
 void ipcgm_record_registry(apr_pool_t *p, server_rec *s);
 

@@ -256,16 +256,21 @@ void ipcgm_claim_parent(server_rec *s)
     const char *why;
 
     apr_pool_create(&p, ipcgm.g->pool);
-    ipcgm.g->pid = getpid();
     if (ipcgm.g->started == 0) {
         ipcgm.g->started = apr_time_sec(apr_time_now());
     }
-    ipcgm.g->pgrp = ipcgm.g->session = 0;
-    if (ipcg_proc_read(p, &ipcgm.paths, ipcgm.g->pid, IPCG_PROC_IDENTITY,
-                       &me) == APR_SUCCESS) {
-        ipcgm.g->starttime = me.starttime;
-        ipcgm.g->pgrp = me.pgrp;
-        ipcgm.g->session = me.session;
+    /* a restart keeps the process, and its start time, group and session
+     * with it: read once per process */
+    if (ipcgm.g->pid != getpid() || ipcgm.g->starttime == 0) {
+        ipcgm.g->pid = getpid();
+        ipcgm.g->starttime = 0;
+        ipcgm.g->pgrp = ipcgm.g->session = 0;
+        if (ipcg_proc_read(p, &ipcgm.paths, ipcgm.g->pid, IPCG_PROC_IDENTITY,
+                           &me) == APR_SUCCESS) {
+            ipcgm.g->starttime = me.starttime;
+            ipcgm.g->pgrp = me.pgrp;
+            ipcgm.g->session = me.session;
+        }
     }
     if (ipcgm.g->boot_id[0] == '\0'
         && ipcg_boot_id(p, &ipcgm.paths, ipcgm.g->boot_id,
@@ -276,9 +281,10 @@ void ipcgm_claim_parent(server_rec *s)
      * PidFile (a configuration error httpd itself will report). The
      * process that detached this one (httpd -k start, apachectl start)
      * recorded the first pass and may still be exiting (mod_perl's
-     * teardown is slow): it is this server, not another one */
+     * teardown is slow): it is this server, not another one. A file this
+     * process wrote and no one has replaced since is not read again */
     ipcgm.g->state_clash = 0;
-    if (ipcgm.g->state_path[0]
+    if (ipcgm.g->state_path[0] && !ipcgm_state_file_ours(p)
         && ipcg_state_read(p, ipcgm.g->state_path, ipcgm_trust_uid(), &other,
                            &why)
            == APR_SUCCESS

@@ -207,10 +207,49 @@ apr_uint64_t ipcgm_text_sum(const char *text, apr_size_t len)
     return h ? h : 1;
 }
 
-/* Record the registry, unless the file already says all of it: a startup
- * step that only confirms what the brackets recorded writes nothing. The
- * time the file was written is left out of that comparison, so it says
- * when the registry last changed. */
+/* The state file's inode, size and change time, or 0 if it cannot be
+ * stat'ed. */
+static int state_file_stat(apr_pool_t *p, apr_finfo_t *fi)
+{
+    apr_status_t rv = apr_stat(fi, ipcgm.g->state_path,
+                               APR_FINFO_LINK | APR_FINFO_TYPE
+                               | APR_FINFO_INODE | APR_FINFO_SIZE
+                               | APR_FINFO_CTIME, p);
+
+    return (rv == APR_SUCCESS || rv == APR_INCOMPLETE)
+           && (fi->valid & APR_FINFO_INODE) && (fi->valid & APR_FINFO_CTIME)
+           && fi->filetype == APR_REG;
+}
+
+int ipcgm_state_file_ours(apr_pool_t *p)
+{
+    apr_finfo_t fi;
+
+    return ipcgm.g->state_sum != 0 && ipcgm.g->state_path[0]
+           && state_file_stat(p, &fi)
+           && (apr_uint64_t)fi.inode == ipcgm.g->state_ino
+           && (apr_uint64_t)fi.size == ipcgm.g->state_size
+           && (apr_int64_t)fi.ctime == ipcgm.g->state_ctime;
+}
+
+/* Remember what was just written: its sum, and the file as it is now. */
+static void state_written(apr_pool_t *p, apr_uint64_t sum)
+{
+    apr_finfo_t fi;
+
+    ipcgm.g->state_sum = 0;
+    if (sum != 0 && state_file_stat(p, &fi)) {
+        ipcgm.g->state_sum = sum;
+        ipcgm.g->state_ino = (apr_uint64_t)fi.inode;
+        ipcgm.g->state_size = (apr_uint64_t)fi.size;
+        ipcgm.g->state_ctime = (apr_int64_t)fi.ctime;
+    }
+}
+
+/* Record the registry, unless the file this process last wrote is there
+ * and already says all of it: a startup step that only confirms what the
+ * brackets recorded writes nothing. The time the file was written is left
+ * out of that comparison, so it says when the registry last changed. */
 void ipcgm_state_write(apr_pool_t *p, server_rec *s)
 {
     ipcg_state_t st;
@@ -243,13 +282,13 @@ void ipcgm_state_write(apr_pool_t *p, server_rec *s)
     }
     text = ipcg_state_format(p, &st, &len);
     sum = ipcgm_text_sum(text, len);
-    if (sum == ipcgm.g->state_sum) {
+    if (sum == ipcgm.g->state_sum && ipcgm_state_file_ours(p)) {
         ipcgm_adopt_save(p, s);
         return;
     }
     st.written = apr_time_sec(apr_time_now());
     rv = ipcg_state_write(p, ipcgm.g->state_path, &st, &why);
-    ipcgm.g->state_sum = rv == APR_SUCCESS ? sum : 0;
+    state_written(p, rv == APR_SUCCESS ? sum : 0);
     if (rv != APR_SUCCESS) {
         ipcgm_log_once(s, APLOG_ERR, 101, "state file",
                  apr_psprintf(p, "cannot write state file %s: %s; the next "
