@@ -56,6 +56,7 @@ void ipcgm_bracket_baseline(void)
         return;
     }
     ipcgm_mark_hold(&ipcgm.bracket.at);
+    ipcgm.bracket.reconciled = 0;
 }
 
 void ipcgm_mark_hold(ipcgm_mark_holder_t *m)
@@ -129,6 +130,8 @@ static void bracket(ipcg_phase_e phase)
         o.phase = phase;
         o.cls = IPCG_CLASS_INSTANCE;
         o.owner_pid = me;
+        /* the parent's start time, known: no /proc read for it later */
+        o.owner_start = ipcgm.g->pid == me ? ipcgm.g->starttime : 0;
         ipcg_strlcpy(o.module, maker, sizeof(o.module));
         ipcgm_registry_add(&o);
         n++;
@@ -142,11 +145,16 @@ static void bracket(ipcg_phase_e phase)
      * objects no state file names */
     if (n && ipcgm.g->pid == me) {
         /* what the last generation made and its teardown removed is not
-         * recorded again: the registry's objects are looked up one by
-         * one, the tables are not read */
-        ipcg_snapshot_t mine;
-        ipcgm_scan_registry(np, &mine);
-        ipcg_registry_reconcile(np, ipcgm.g->reg, &mine);
+         * recorded again: at the first bracket that registers anything,
+         * the registry's objects are looked up one by one (the tables are
+         * not read). Later entries only add; what one of them changes of
+         * an earlier entry's object is recorded after the last one. */
+        if (!ipcgm.bracket.reconciled) {
+            ipcg_snapshot_t mine;
+            ipcgm_scan_registry(np, &mine);
+            ipcg_registry_reconcile(np, ipcgm.g->reg, &mine);
+            ipcgm.bracket.reconciled = 1;
+        }
         ipcgm_state_write(np, ap_server_conf);
     }
     apr_pool_destroy(np);

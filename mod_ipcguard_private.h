@@ -270,6 +270,8 @@ typedef struct {
         ipcg_phase_e phase;         /* the phase the brackets are in */
         int index;                  /* brackets of that phase so far */
         apr_array_header_t *names[IPCG_PHASE_COUNT];  /* entries' names */
+        int reconciled;             /* the registry checked against the
+                                       kernel since the baseline */
     } bracket;
     /* The second the parent began (ipcg_proc_born), read by the first
      * runtime registration of each generation: an object that last
