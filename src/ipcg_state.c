@@ -1300,6 +1300,14 @@ apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
 }
 
 
+/* Create @a path, which must not exist, for writing, mode 0600. */
+static apr_status_t open_new(apr_file_t **f, const char *path, apr_pool_t *p)
+{
+    return apr_file_open(f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE
+                                  | APR_FOPEN_EXCL | APR_FOPEN_BINARY,
+                         PERM_0600, p);
+}
+
 apr_status_t ipcg_file_write_atomic(apr_pool_t *p, const char *path,
                                     const char *text, apr_size_t len,
                                     int durable, const char **why)
@@ -1320,12 +1328,13 @@ apr_status_t ipcg_file_write_atomic(apr_pool_t *p, const char *path,
     base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     tmp = apr_psprintf(sub, "%s/.%s.tmp.%ld", dir, base, (long)getpid());
 
-    /* a temp file of ours left by a crash (same pid, reused) goes first;
-     * EXCL then makes sure that what we open is a file we made */
-    apr_file_remove(tmp, sub);
-    rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE
-                                | APR_FOPEN_EXCL | APR_FOPEN_BINARY,
-                       PERM_0600, sub);
+    /* EXCL makes sure that what we open is a file we made; a temp file of
+     * ours left by a crash (same pid, reused) goes first */
+    rv = open_new(&f, tmp, sub);
+    if (APR_STATUS_IS_EEXIST(rv)) {
+        apr_file_remove(tmp, sub);
+        rv = open_new(&f, tmp, sub);
+    }
     if (rv != APR_SUCCESS) {
         *why = apr_psprintf(p, "cannot create %s: %s", tmp, err(p, rv));
         apr_pool_destroy(sub);
