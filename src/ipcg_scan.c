@@ -809,7 +809,14 @@ static apr_status_t sysv_since(apr_pool_t *p, const ipcg_paths_t *paths,
         return since < 0 ? APR_EGENERAL : rv;
     }
     m->last[kind] = mark;
-    n = ipcg_mark_ranges(since, mark, m->fmt.shift, max_index(kind), lo, hi);
+    /* the highest index in use only bounds ranges that are there: when
+     * nothing was made between the two marks (the usual answer) the
+     * kernel is not asked for it */
+    n = ipcg_mark_ranges(since, mark, m->fmt.shift, APR_INT32_MAX, lo, hi);
+    if (n > 0) {
+        n = ipcg_mark_ranges(since, mark, m->fmt.shift, max_index(kind), lo,
+                             hi);
+    }
     if (n < 0) {
         return APR_EGENERAL;            /* the sequence wrapped around */
     }
