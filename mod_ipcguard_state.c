@@ -197,13 +197,8 @@ void ipcgm_registry_add(const ipcg_obj_t *o)
 
 apr_uint64_t ipcgm_text_sum(const char *text, apr_size_t len)
 {
-    apr_uint64_t h = APR_UINT64_C(0xcbf29ce484222325);
-    apr_size_t i;
+    apr_uint64_t h = ipcg_fnv1a(text, len);
 
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char)text[i];
-        h *= APR_UINT64_C(0x100000001b3);
-    }
     return h ? h : 1;
 }
 

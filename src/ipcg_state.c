@@ -39,7 +39,7 @@ static apr_uint64_t fnv1a_add(apr_uint64_t h, const char *s, apr_size_t len)
     return h;
 }
 
-static apr_uint64_t fnv1a(const char *s, apr_size_t len)
+apr_uint64_t ipcg_fnv1a(const char *s, apr_size_t len)
 {
     return fnv1a_add(FNV_OFFSET, s, len);
 }
@@ -63,7 +63,7 @@ static int is_hex16(const char *s)
 
 void ipcg_state_instance_id(const char *pidfile, char out[17])
 {
-    hex16(fnv1a(pidfile, strlen(pidfile)), out);
+    hex16(ipcg_fnv1a(pidfile, strlen(pidfile)), out);
 }
 
 const char *ipcg_state_path(apr_pool_t *p, const char *dir,
@@ -312,7 +312,7 @@ char *ipcg_state_format(apr_pool_t *p, const ipcg_state_t *st,
         }
         sb_add(&b, "\n");
     }
-    hex16(fnv1a(b.buf, b.len), sum);
+    hex16(ipcg_fnv1a(b.buf, b.len), sum);
     apr_snprintf(num, sizeof(num), "%d", n);
     sb_add(&b, "end ");
     sb_add(&b, num);

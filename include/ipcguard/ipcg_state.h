@@ -39,6 +39,11 @@ typedef struct {
     apr_array_header_t *objs;    /**< of ipcg_obj_t */
 } ipcg_state_t;
 
+/** FNV-1a, 64 bits, of @a len bytes of @a s: the hash of the instance id
+ * and of the file's checksum, for anything else that must tell one text
+ * from another (it is no signature). */
+apr_uint64_t ipcg_fnv1a(const char *s, apr_size_t len);
+
 /** The instance id: 16 hex digits of a hash of @a pidfile (the absolute
  * PidFile path), stable across runs of the same configuration. */
 void ipcg_state_instance_id(const char *pidfile, char out[17]);

@@ -183,6 +183,10 @@ START_TEST(instance_id_is_fnv1a64)
     ck_assert_str_eq(id, "cbf29ce484222325");
     ipcg_state_instance_id("a", id);
     ck_assert_str_eq(id, "af63dc4c8601ec8c");
+    ck_assert(ipcg_fnv1a("a", 1) == APR_UINT64_C(0xaf63dc4c8601ec8c));
+    ck_assert_str_eq(apr_psprintf(pool, "%016" APR_UINT64_T_HEX_FMT,
+                                  ipcg_fnv1a("a dir", 5)),
+                     fnv_hex("a dir", 5));
     ipcg_state_instance_id("/run/apache2/apache2.pid", id);
     ck_assert_str_eq(id, "bc7045905060d308");
     ck_assert_str_eq(ipcg_state_path(pool, "/run/ipcguard", id),
