@@ -201,13 +201,19 @@ static void map_ident(const char *dev, const char *end, apr_uint64_t *d,
     }
 }
 
-apr_status_t ipcg_parse_proc_maps(const char *text, ipcg_proc_t *pr)
+static void maps_reset(ipcg_proc_t *pr)
 {
-    const char *line = text;
-
     pr->shared_anon = pr->shared_sysv = pr->shared_posix = 0;
     pr->map_bytes = pr->map_dev = pr->map_ino = 0;
     pr->map_kind = IPCG_MAP_NONE;
+}
+
+/* Add the shared mappings of the lines of maps in @a text to @a pr. */
+static apr_status_t maps_lines(void *baton, const char *text)
+{
+    ipcg_proc_t *pr = baton;
+    const char *line = text;
+
     while (line && *line) {
         const char *nl = strchr(line, '\n');
         const char *end = nl ? nl : line + strlen(line);
@@ -255,6 +261,12 @@ apr_status_t ipcg_parse_proc_maps(const char *text, ipcg_proc_t *pr)
     return APR_SUCCESS;
 }
 
+apr_status_t ipcg_parse_proc_maps(const char *text, ipcg_proc_t *pr)
+{
+    maps_reset(pr);
+    return maps_lines(pr, text);
+}
+
 apr_status_t ipcg_proc_read(apr_pool_t *p, const ipcg_paths_t *paths,
                             apr_int64_t pid, ipcg_proc_detail_e detail,
                             ipcg_proc_t *pr)
@@ -277,9 +289,13 @@ apr_status_t ipcg_proc_read(apr_pool_t *p, const ipcg_paths_t *paths,
                        &text, NULL) == APR_SUCCESS) {
         ipcg_parse_proc_status(text, pr);
     }
-    if (ipcg_read_file(p, apr_pstrcat(p, dir, "/maps", NULL), MAPS_MAX,
-                       &text, NULL) == APR_SUCCESS) {
-        ipcg_parse_proc_maps(text, pr);
+    /* maps a run of lines at a time: a few tens of kilobytes for an
+     * httpd with its modules, which would otherwise be copied into the
+     * pool once and again as the buffer grew */
+    maps_reset(pr);
+    if (ipcg_read_lines(p, apr_pstrcat(p, dir, "/maps", NULL), maps_lines,
+                        pr) != APR_SUCCESS) {
+        maps_reset(pr);
     }
     return APR_SUCCESS;
 }

@@ -173,13 +173,39 @@ ipcg_pct_e ipcg_pct_decode(const char *s, char *out, apr_size_t cap,
     return IPCG_PCT_OK;
 }
 
+/* Read until EOF, or until @a cap - 1 - @a *used bytes more are in. */
+static apr_status_t read_more(apr_file_t *f, char *buf, apr_size_t cap,
+                              apr_size_t *used, int *eof)
+{
+    *eof = 0;
+    while (*used < cap - 1) {
+        apr_size_t n = cap - 1 - *used;
+        apr_status_t rv = apr_file_read(f, buf + *used, &n);
+        *used += n;
+        if (rv == APR_EOF) {
+            *eof = 1;
+            return APR_SUCCESS;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* The first page is read on the stack and the pool gives the file's own
+ * size: a run of small files (/proc entries, limits) fills one page of
+ * the pool instead of one each. A page first written after the parent
+ * forked costs a page fault in it. */
 apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,
                             char **text, apr_size_t *len)
 {
     apr_file_t *f;
     apr_status_t rv;
-    apr_size_t cap = 4096, used = 0;
-    char *buf;
+    char first[4096];
+    apr_size_t cap = sizeof(first), used = 0;
+    char *buf = first;
+    int eof;
 
     rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {
@@ -190,34 +216,27 @@ apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,
     if (cap > max + 2) {
         cap = max + 2;
     }
-    buf = apr_palloc(p, cap);
-    for (;;) {
-        apr_size_t n = cap - used - 1;
-        if (n == 0) {
-            char *bigger;
-            if (cap >= max + 2) {
-                apr_file_close(f);
-                return APR_ENOSPC;
-            }
-            cap = (cap * 2 > max + 2) ? max + 2 : cap * 2;
-            bigger = apr_palloc(p, cap);
-            memcpy(bigger, buf, used);
-            buf = bigger;
-            continue;
-        }
-        rv = apr_file_read(f, buf + used, &n);
-        used += n;
-        if (rv == APR_EOF) {
+    while ((rv = read_more(f, buf, cap, &used, &eof)) == APR_SUCCESS
+           && !eof) {
+        char *bigger;
+        if (cap >= max + 2) {
+            rv = APR_ENOSPC;
             break;
         }
-        if (rv != APR_SUCCESS) {
-            apr_file_close(f);
-            return rv;
-        }
+        cap = (cap * 2 > max + 2) ? max + 2 : cap * 2;
+        bigger = apr_palloc(p, cap);
+        memcpy(bigger, buf, used);
+        buf = bigger;
     }
     apr_file_close(f);
-    if (used > max) {
-        return APR_ENOSPC;
+    if (rv == APR_SUCCESS && used > max) {
+        rv = APR_ENOSPC;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (buf == first) {
+        buf = apr_pmemdup(p, first, used + 1);
     }
     buf[used] = '\0';
     *text = buf;
@@ -225,6 +244,47 @@ apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,
         *len = used;
     }
     return APR_SUCCESS;
+}
+
+apr_status_t ipcg_read_lines(apr_pool_t *p, const char *path,
+                             ipcg_lines_fn *fn, void *baton)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+    char buf[IPCG_LINES_CHUNK];
+    apr_size_t used = 0;
+    int eof = 0;
+
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (rv == APR_SUCCESS && !eof) {
+        apr_size_t whole;
+        char keep;
+
+        rv = read_more(f, buf, sizeof(buf), &used, &eof);
+        if (rv != APR_SUCCESS) {
+            break;
+        }
+        /* whole lines only, unless the file ended */
+        whole = used;
+        while (!eof && whole > 0 && buf[whole - 1] != '\n') {
+            whole--;
+        }
+        if (whole == 0) {
+            rv = used ? APR_ENOSPC : APR_SUCCESS;
+            break;
+        }
+        keep = buf[whole];
+        buf[whole] = '\0';
+        rv = fn(baton, buf);
+        buf[whole] = keep;
+        memmove(buf, buf + whole, used - whole);
+        used -= whole;
+    }
+    apr_file_close(f);
+    return rv;
 }
 
 apr_status_t ipcg_lines_refuse(ipcg_lines_t *c, const char *what)

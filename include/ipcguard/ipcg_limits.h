@@ -165,6 +165,22 @@ apr_status_t ipcg_dir_each(apr_pool_t *p, const char *dir,
 apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,
                             char **text, apr_size_t *len);
 
+/** What ipcg_read_lines() calls for each run of whole lines: NUL-ended,
+ * with the newline of the last one unless the file ends without one.
+ * Anything but APR_SUCCESS ends the read with that status. */
+typedef apr_status_t ipcg_lines_fn(void *baton, const char *lines);
+
+/** Read a text file of any size a buffer of IPCG_LINES_CHUNK bytes at a
+ * time, giving @a fn whole lines only: nothing is copied into a pool,
+ * however big the file (/proc/<pid>/maps of a process with many
+ * mappings). A line longer than the buffer is APR_ENOSPC. */
+apr_status_t ipcg_read_lines(apr_pool_t *p, const char *path,
+                             ipcg_lines_fn *fn, void *baton);
+
+/** The buffer of ipcg_read_lines(): room for a path of PATH_MAX bytes
+ * and the fields before it. */
+#define IPCG_LINES_CHUNK 8192
+
 #ifdef __cplusplus
 }
 #endif

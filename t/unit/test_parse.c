@@ -686,6 +686,172 @@ START_TEST(numbers_and_files)
 }
 END_TEST
 
+/* What ipcg_read_lines() gave, run by run. */
+typedef struct {
+    char *all;
+    int runs, open, bad, fail_at;
+} runs_t;
+
+static apr_status_t collect_run(void *baton, const char *lines)
+{
+    runs_t *r = baton;
+    apr_size_t n = strlen(lines);
+
+    /* a run ends at a newline; only the file's last may not */
+    if (n == 0 || r->open) {
+        r->bad++;
+    }
+    r->open = lines[n - 1] != '\n';
+    r->all = apr_pstrcat(pool, r->all, lines, NULL);
+    return ++r->runs == r->fail_at ? APR_EGENERAL : APR_SUCCESS;
+}
+
+static apr_status_t read_runs(const char *text, runs_t *r, int fail_at)
+{
+    const char *f = temp_file(text);
+    apr_status_t rv;
+
+    memset(r, 0, sizeof(*r));
+    r->all = "";
+    r->fail_at = fail_at;
+    rv = ipcg_read_lines(pool, f, collect_run, r);
+    unlink(f);
+    return rv;
+}
+
+/* A text of @a lines lines of varied lengths, or of @a bytes bytes of
+ * one line when @a lines is 0. */
+static char *made_text(int lines, int bytes)
+{
+    char *t, *at;
+    int i;
+
+    if (lines == 0) {
+        t = apr_palloc(pool, (apr_size_t)bytes + 1);
+        memset(t, 'x', (apr_size_t)bytes);
+        t[bytes] = '\0';
+        return t;
+    }
+    t = at = apr_palloc(pool, (apr_size_t)lines * 64 + 1);
+    *at = '\0';
+    for (i = 0; i < lines; i++) {
+        at += sprintf(at, "%05d %.*s\n", i, i % 50, "abcdefghijklmnopqrstuvwxyz"
+                      "abcdefghijklmnopqrstuvwxyz");
+    }
+    return t;
+}
+
+START_TEST(files_of_every_size)
+{
+    runs_t r;
+    char *text, *big = made_text(3000, 0);
+    apr_size_t len, n = strlen(big);
+    const char *f;
+    int sizes[] = { 4094, 4095, 4096, 4097 }, i;
+
+    /* whole, past the first page read on the stack */
+    f = temp_file(big);
+    ck_assert_int_eq(ipcg_read_file(pool, f, n, &text, &len), APR_SUCCESS);
+    ck_assert_uint_eq(len, n);
+    ck_assert_str_eq(text, big);
+    ck_assert_int_eq(ipcg_read_file(pool, f, n - 1, &text, &len),
+                     APR_ENOSPC);
+    unlink(f);
+    for (i = 0; i < 4; i++) {
+        char *one = made_text(0, sizes[i]);
+        f = temp_file(one);
+        ck_assert_int_eq(ipcg_read_file(pool, f, (apr_size_t)sizes[i], &text,
+                                        &len), APR_SUCCESS);
+        ck_assert_uint_eq(len, (apr_size_t)sizes[i]);
+        ck_assert_str_eq(text, one);
+        ck_assert_int_eq(ipcg_read_file(pool, f, (apr_size_t)sizes[i] - 1,
+                                        &text, &len), APR_ENOSPC);
+        unlink(f);
+    }
+
+    /* in runs of whole lines: every byte once, in order */
+    ck_assert_uint_gt(n, 4 * IPCG_LINES_CHUNK);
+    ck_assert_int_eq(read_runs(big, &r, 0), APR_SUCCESS);
+    ck_assert_str_eq(r.all, big);
+    ck_assert_int_gt(r.runs, 4);
+    ck_assert_int_eq(r.bad, 0);
+    ck_assert(!r.open);
+    /* a last line without its newline comes last */
+    ck_assert_int_eq(read_runs("a\nbb\nccc", &r, 0), APR_SUCCESS);
+    ck_assert_str_eq(r.all, "a\nbb\nccc");
+    ck_assert_int_eq(r.bad, 0);
+    ck_assert(r.open);
+    ck_assert_int_eq(read_runs("", &r, 0), APR_SUCCESS);
+    ck_assert_int_eq(r.runs, 0);
+    /* a line longer than the buffer is refused, not cut */
+    text = apr_pstrcat(pool, "short\n", made_text(0, IPCG_LINES_CHUNK),
+                       "\n", NULL);
+    ck_assert_int_eq(read_runs(text, &r, 0), APR_ENOSPC);
+    ck_assert_str_eq(r.all, "short\n");
+    /* the callback's status ends the read */
+    ck_assert_int_eq(read_runs(big, &r, 2), APR_EGENERAL);
+    ck_assert_int_eq(r.runs, 2);
+    ck_assert_int_eq(ipcg_read_lines(pool, "/nonexistent/maps", collect_run,
+                                     &r), APR_ENOENT);
+}
+END_TEST
+
+/* A maps of thousands of lines, read in runs, sums what the whole text
+ * does: a shared mapping on every run's edge is counted once. */
+START_TEST(proc_maps_in_runs)
+{
+    ipcg_paths_t paths = fx_paths();
+    char *dir, *stat_text, *maps, *at;
+    ipcg_proc_t pr, whole;
+    apr_size_t len;
+    int i;
+    FILE *fp;
+
+    dir = apr_pstrdup(pool, "/tmp/ipcg-unit-proc.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(ipcg_read_file(pool, fixture("proc/4243/stat"), 4096,
+                                    &stat_text, &len), APR_SUCCESS);
+    ck_assert_int_eq(mkdir(apr_pstrcat(pool, dir, "/4243", NULL), 0700), 0);
+    fp = fopen(apr_pstrcat(pool, dir, "/4243/stat", NULL), "w");
+    fputs(stat_text, fp);
+    fclose(fp);
+    maps = at = apr_palloc(pool, 4000 * 128);
+    for (i = 0; i < 4000; i++) {
+        apr_uint64_t lo = 0x7f0000000000ULL + (apr_uint64_t)i * 0x100000;
+        at += sprintf(at, "%" APR_UINT64_T_HEX_FMT "-%" APR_UINT64_T_HEX_FMT
+                      " %s 00000000 00:01 %d %s\n", lo,
+                      lo + (apr_uint64_t)(i % 7 + 1) * 4096,
+                      i % 3 ? "r--p" : "rw-s", 1000 + i,
+                      i % 3 ? "/usr/lib/x86_64-linux-gnu/libapr-1.so.0.7.2"
+                            : i % 2 ? "/dev/zero (deleted)"
+                                    : "/SYSV00000000 (deleted)");
+    }
+    fp = fopen(apr_pstrcat(pool, dir, "/4243/maps", NULL), "w");
+    fputs(maps, fp);
+    fclose(fp);
+    ck_assert_uint_gt(strlen(maps), 8 * IPCG_LINES_CHUNK);
+
+    paths.proc = dir;
+    ck_assert_int_eq(ipcg_proc_read(pool, &paths, 4243, IPCG_PROC_MEMORY, &pr),
+                     APR_SUCCESS);
+    memset(&whole, 0, sizeof(whole));
+    ck_assert_int_eq(ipcg_parse_proc_maps(maps, &whole), APR_SUCCESS);
+    ck_assert_uint_gt(whole.shared_anon, 0);
+    ck_assert_uint_gt(whole.shared_sysv, 0);
+    ck_assert_uint_eq(pr.shared_anon, whole.shared_anon);
+    ck_assert_uint_eq(pr.shared_sysv, whole.shared_sysv);
+    ck_assert_uint_eq(pr.shared_posix, whole.shared_posix);
+    ck_assert_uint_eq(pr.map_bytes, whole.map_bytes);
+    ck_assert_uint_eq(pr.map_ino, whole.map_ino);
+    ck_assert_int_eq(pr.map_kind, whole.map_kind);
+
+    unlink(apr_pstrcat(pool, dir, "/4243/stat", NULL));
+    unlink(apr_pstrcat(pool, dir, "/4243/maps", NULL));
+    rmdir(apr_pstrcat(pool, dir, "/4243", NULL));
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(conf_values)
 {
     ipcg_cleanup_e m;
@@ -968,6 +1134,8 @@ int main(void)
     ADD_TEST(tc, proc_memo_reads_only_what_moved);
     ADD_TEST(tc, zombie_is_dead);
     ADD_TEST(tc, numbers_and_files);
+    ADD_TEST(tc, files_of_every_size);
+    ADD_TEST(tc, proc_maps_in_runs);
     ADD_TEST(tc, conf_values);
     ADD_TEST(tc, names_and_identity);
     suite_add_tcase(s, tc);
