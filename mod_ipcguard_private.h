@@ -195,7 +195,11 @@ typedef struct {
     int backstop_due;           /* this full scan is the backstop's */
     apr_uint64_t full_scans, quiet_scans;
     ipcg_proc_memo_t *procmemo; /* processes' memory, by pid */
-    ipcg_report_t *kept_rep;    /* what the last full scan published */
+    ipcg_report_t *kept_rep;    /* what the last full scan published:
+                                   full_view's report once there was one */
+    ipcg_view_t *full_view;     /* where each full scan builds its view, in
+                                   pool: one copy of the report, written
+                                   in place, not three */
     apr_array_header_t *kept_objs;
     apr_pool_t *keptpool;       /* holds kept_objs; replaced per full scan */
     ipcg_adopt_t *adopt;        /* adoption's memo, in pool */
@@ -406,7 +410,7 @@ void ipcgm_adopt_save(apr_pool_t *p, server_rec *s);
 void ipcgm_adopt_load(apr_pool_t *p, server_rec *s, ipcg_reap_ctx_t *ctx);
 
 /* mod_ipcguard_status.c */
-void ipcgm_publish_auto(apr_pool_t *p);
+void ipcgm_publish_auto(apr_pool_t *p, const ipcg_view_t *v);
 int ipcgm_handler(request_rec *r);
 int ipcgm_status_hook(request_rec *r, int flags);
 

@@ -44,23 +44,19 @@ static void out_to_buffer(void *baton, const char *buf, apr_size_t len)
 #define UPTIME_KEY "IPCGuardUptime: "
 
 /* The IPCGuard* lines of /server-status?auto, rendered once here from
- * the report just published rather than on every request: the table keeps
- * them without their Uptime line, which the status hook puts back. */
-void ipcgm_publish_auto(apr_pool_t *p)
+ * the view just published (its report is the table's, counts of what did
+ * not fit included) rather than on every request: the table keeps them
+ * without their Uptime line, which the status hook puts back. */
+void ipcgm_publish_auto(apr_pool_t *p, const ipcg_view_t *v)
 {
-    ipcg_view_t v;
     ipcg_out_t out;
     line_buf lb = { p, NULL, 0, 0 };
     apr_size_t at, end;
     char *u;
 
-    memset(&v, 0, sizeof(v));
-    if (ipcg_table_read_report(ipcgm.table, &v.rep) != APR_SUCCESS) {
-        return;
-    }
     out.write = out_to_buffer;
     out.baton = &lb;
-    ipcg_render_auto(p, &v, "IPCGuard", &out);
+    ipcg_render_auto(p, v, "IPCGuard", &out);
     out_to_buffer(&lb, "", 1);              /* a NUL to search up to */
     lb.len--;
     u = strstr(lb.buf, "\n" UPTIME_KEY);
@@ -80,7 +76,7 @@ void ipcgm_publish_auto(apr_pool_t *p)
         const char *nl = sp ? strchr(sp, '\n') : NULL;
         at = nl ? (apr_size_t)(nl + 1 - lb.buf) : 0;
     }
-    ipcg_table_publish_auto(ipcgm.table, lb.buf, lb.len, at, v.rep.started);
+    ipcg_table_publish_auto(ipcgm.table, lb.buf, lb.len, at, v->rep.started);
 }
 
 static void out_to_request(void *baton, const char *buf, apr_size_t len)

@@ -406,22 +406,22 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     view_counters(r);
 }
 
-/* Keep what a full scan published, for the quiet passes until the next. */
-static void keep_view(const ipcg_view_t *v)
+/* Keep what a full scan published, for the quiet passes until the next:
+ * the report where it was built, the objects copied out of the scan's
+ * pool (its other lists go with that pool). */
+static void keep_view(ipcg_view_t *v)
 {
     apr_pool_t *np;
 
-    if (ipcgm.g->kept_rep == NULL) {
-        ipcgm.g->kept_rep = apr_palloc(ipcgm.g->pool,
-                                       sizeof(*ipcgm.g->kept_rep));
-    }
-    *ipcgm.g->kept_rep = v->rep;
+    ipcgm.g->kept_rep = &v->rep;
     apr_pool_create(&np, ipcgm.g->pool);
     ipcgm.g->kept_objs = apr_array_copy(np, v->objs);
     if (ipcgm.g->keptpool) {
         apr_pool_destroy(ipcgm.g->keptpool);
     }
     ipcgm.g->keptpool = np;
+    v->objs = ipcgm.g->kept_objs;
+    v->decisions = v->procs = NULL;
 }
 
 /* Publish @a v; the warnings on it on the monitor's passes. */
@@ -431,7 +431,7 @@ static void publish(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     ipcgm_trends(p, s, cf, v);
     if (ipcgm.table) {
         ipcg_table_publish(ipcgm.table, v);
-        ipcgm_publish_auto(p);
+        ipcgm_publish_auto(p, v);
     }
     if (pass == IPCGM_PASS_MONITOR) {
         ipcgm_early_warnings(p, s, cf, v);
@@ -454,10 +454,17 @@ void ipcgm_refresh(apr_pool_t *p, server_rec *s, ipcgm_pass_e pass)
 {
     ipcg_settings cf;
     ipcg_snapshot_t snap;
-    ipcg_view_t v;
+    ipcg_view_t *v;
     int changed;
 
     ipcgm_settings_of(s, &cf);
+    /* the view is 36 KB: built where it is kept (a page first written
+     * after a fork costs the parent a fault) */
+    if (ipcgm.g->full_view == NULL) {
+        ipcgm.g->full_view = apr_palloc(ipcgm.g->pool,
+                                        sizeof(*ipcgm.g->full_view));
+    }
+    v = ipcgm.g->full_view;
     /* the kernel's summary before the scan: whatever changes after it
      * shows in the next one */
     ipcg_scan_signature(p, &ipcgm.paths, &ipcgm.g->sig);
@@ -472,9 +479,9 @@ void ipcgm_refresh(apr_pool_t *p, server_rec *s, ipcgm_pass_e pass)
     changed += ipcgm_register_runtime(p, &snap, 0);
     /* after the registration: what the children made is not an orphan */
     ipcgm_orphan_search_due(p, s, &snap);
-    build_view(p, s, &cf, &snap, &v);
-    publish(p, s, &cf, &v, pass);
-    keep_view(&v);
+    build_view(p, s, &cf, &snap, v);
+    publish(p, s, &cf, v, pass);
+    keep_view(v);
     if (changed || pass == IPCGM_PASS_RECORD) {
         ipcgm_registry_compact();
         ipcgm_state_write(p, s);

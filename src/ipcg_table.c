@@ -116,7 +116,7 @@ static void copy_in(char *base, apr_size_t off, apr_uint32_t cap,
     *n = count;
 }
 
-void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v)
+void ipcg_table_publish(ipcg_table_t *t, ipcg_view_t *v)
 {
     char *base = (char *)t;
     apr_uint64_t dropped_objs, dropped_procs, dropped_dec = 0;
@@ -132,8 +132,8 @@ void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v)
             sizeof(ipcg_decision_t), &t->n_decisions, &dropped_dec);
     copy_in(base, off_procs(t), t->cap_procs, v->procs, sizeof(ipcg_proc_t),
             &t->n_procs, &dropped_procs);
-    t->rep.objs_dropped = dropped_objs;
-    t->rep.procs_dropped = dropped_procs;
+    t->rep.objs_dropped = v->rep.objs_dropped = dropped_objs;
+    t->rep.procs_dropped = v->rep.procs_dropped = dropped_procs;
     __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_add_fetch(&t->seq, 1, __ATOMIC_RELEASE);   /* even again */
     __atomic_store_n(&t->filled, 1, __ATOMIC_RELEASE);

@@ -44,8 +44,9 @@ ipcg_table_t *ipcg_table_init_zeroed(void *mem, apr_size_t size,
                                      apr_uint32_t cap_decisions,
                                      apr_uint32_t cap_procs);
 
-/** Publish @a v; what does not fit is counted in the report's *_dropped. */
-void ipcg_table_publish(ipcg_table_t *t, const ipcg_view_t *v);
+/** Publish @a v; what does not fit is counted in the report's *_dropped,
+ * the table's and @a v's alike: @a v's report is then the one published. */
+void ipcg_table_publish(ipcg_table_t *t, ipcg_view_t *v);
 
 /** Whether a view was published in @a t since ipcg_table_init(): the
  * writer fills the table first after the start's first full scan, which

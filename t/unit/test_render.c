@@ -232,6 +232,9 @@ START_TEST(table_publish_and_read)
     ck_assert_int_eq(ipcg_table_read(t, pool, &out), APR_SUCCESS);
     ck_assert_int_eq(out.objs->nelts, 32);
     ck_assert_uint_eq(out.rep.objs_dropped, 8);     /* counted, not lost */
+    /* the publisher's report is the one published */
+    ck_assert_uint_eq(v.rep.objs_dropped, 8);
+    ck_assert_uint_eq(v.rep.procs_dropped, out.rep.procs_dropped);
     ck_assert_int_eq(out.rep.pid, 2975);
     ck_assert_str_eq(APR_ARRAY_IDX(out.objs, 1, ipcg_obj_t).module,
                      "mod_m1\"x.c");
