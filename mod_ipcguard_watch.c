@@ -157,6 +157,14 @@ static int maybe_made_here(const ipcg_obj_t *o, apr_hash_t *uids)
  * exited, no longer in /proc) and the children that exited since the
  * last full scan; into *@a ours (pid -> pid) and *@a tree (ipcg_proc_t).
  * 0 if /proc cannot be read. */
+static apr_status_t forget_tree(void *data)
+{
+    (void)data;
+    ipcgm.tree_now = NULL;
+    ipcgm.tree_pool = NULL;
+    return APR_SUCCESS;
+}
+
 static int server_procs(apr_pool_t *p, apr_int64_t extra_pid,
                         apr_hash_t **ours, apr_array_header_t **tree)
 {
@@ -167,6 +175,15 @@ static int server_procs(apr_pool_t *p, apr_int64_t extra_pid,
         return 0;
     }
     *tree = ipcg_proc_tree(p, procs, ipcgm.g->pid);
+    if (ipcgm.tree_pool != p) {
+        if (ipcgm.tree_pool) {
+            apr_pool_cleanup_run(ipcgm.tree_pool, NULL, forget_tree);
+        }
+        apr_pool_cleanup_register(p, NULL, forget_tree,
+                                  apr_pool_cleanup_null);
+        ipcgm.tree_pool = p;
+    }
+    ipcgm.tree_now = *tree;
     *ours = apr_hash_make(p);
     for (i = 0; i < (*tree)->nelts; i++) {
         apr_int64_t *k = apr_palloc(p, sizeof(*k));
@@ -359,8 +376,15 @@ static void view_procs(apr_pool_t *p, ipcg_view_t *v)
         ipcg_proc_memo_round(ipcgm.g->procmemo, IPCG_MEMO_FORGET_ALL);
         ipcgm.g->backstop_due = 0;
     }
-    ipcg_report_procs_memo(p, &ipcgm.paths, ipcgm.g->pid, ipcgm.g->procmemo,
-                           v);
+    if (ipcgm.tree_pool == p && ipcgm.tree_now) {
+        /* listed a moment ago by this scan's registration */
+        ipcg_report_procs_tree(p, &ipcgm.paths, ipcgm.tree_now,
+                               ipcgm.g->procmemo, v);
+    }
+    else {
+        ipcg_report_procs_memo(p, &ipcgm.paths, ipcgm.g->pid,
+                               ipcgm.g->procmemo, v);
+    }
     ipcg_proc_memo_round(ipcgm.g->procmemo, IPCG_MEMO_KEEP_READ);
 }
 

@@ -349,7 +349,9 @@ apr_status_t ipcg_proc_list(apr_pool_t *p, const ipcg_paths_t *paths,
     apr_status_t rv;
 
     l.paths = paths;
-    l.procs = apr_array_make(p, 256, sizeof(ipcg_proc_t));
+    /* grown as needed: a bigger start is zeroed whole, and each of its
+     * pages costs a fault in a parent that has just forked */
+    l.procs = apr_array_make(p, 64, sizeof(ipcg_proc_t));
     rv = ipcg_proc_each(p, paths, list_one, &l);
     if (rv == APR_SUCCESS) {
         *procs = l.procs;

@@ -74,17 +74,26 @@ void ipcg_report_procs_memo(apr_pool_t *p, const ipcg_paths_t *paths,
                             apr_int64_t root, ipcg_proc_memo_t *memo,
                             ipcg_view_t *v)
 {
-    apr_array_header_t *procs = NULL, *tree;
+    apr_array_header_t *procs = NULL;
+
+    if (root <= 0 || ipcg_proc_list(p, paths, &procs) != APR_SUCCESS) {
+        ipcg_report_procs_tree(p, paths, NULL, memo, v);
+        return;
+    }
+    ipcg_report_procs_tree(p, paths, ipcg_proc_tree(p, procs, root), memo,
+                           v);
+}
+
+void ipcg_report_procs_tree(apr_pool_t *p, const ipcg_paths_t *paths,
+                            const apr_array_header_t *tree,
+                            ipcg_proc_memo_t *memo, ipcg_view_t *v)
+{
     ipcg_report_t *r = &v->rep;
     int i;
 
     r->proc_count = r->proc_rss_shmem = r->proc_shared_anon
         = r->proc_shared_sysv = r->proc_shared_posix = 0;
-    if (root <= 0 || ipcg_proc_list(p, paths, &procs) != APR_SUCCESS) {
-        return;
-    }
-    tree = ipcg_proc_tree(p, procs, root);
-    for (i = 0; i < tree->nelts; i++) {
+    for (i = 0; tree && i < tree->nelts; i++) {
         const ipcg_proc_t *st = &APR_ARRAY_IDX(tree, i, ipcg_proc_t);
         ipcg_proc_t pr;
         apr_status_t rv =

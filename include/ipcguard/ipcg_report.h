@@ -200,6 +200,13 @@ void ipcg_report_procs_memo(apr_pool_t *p, const ipcg_paths_t *paths,
                             apr_int64_t root, ipcg_proc_memo_t *memo,
                             ipcg_view_t *v);
 
+/** As ipcg_report_procs_memo for a tree already listed (ipcg_proc_tree's,
+ * NULL: none): a caller that has just listed the server's processes does
+ * not list every process of the host again. */
+void ipcg_report_procs_tree(apr_pool_t *p, const ipcg_paths_t *paths,
+                            const apr_array_header_t *tree,
+                            ipcg_proc_memo_t *memo, ipcg_view_t *v);
+
 /** A history sample of @a r at @a t: its counts by kind and class and,
  * for each limit, what is used and the part of it that is not the
  * instance objects of @a reg (what httpd cleans up), beancounters counted

@@ -11,6 +11,7 @@
 #include "ipcguard/ipcg_probe.h"
 #include "ipcguard/ipcg_proc.h"
 #include "ipcguard/ipcg_registry.h"
+#include "ipcguard/ipcg_report.h"
 #include "ipcguard/ipcg_scan.h"
 #include "ipcg_check.h"
 
@@ -852,6 +853,42 @@ START_TEST(proc_maps_in_runs)
 }
 END_TEST
 
+/* The report's processes from a tree listed by the caller are those it
+ * lists itself; no tree counts nothing, and clears an earlier count. */
+START_TEST(report_procs_from_a_tree)
+{
+    ipcg_paths_t paths = fx_paths();
+    ipcg_view_t *own = apr_pcalloc(pool, sizeof(*own));
+    ipcg_view_t *given = apr_pcalloc(pool, sizeof(*given));
+    apr_array_header_t *procs = NULL, *tree;
+    int i;
+
+    own->procs = apr_array_make(pool, 4, sizeof(ipcg_proc_t));
+    given->procs = apr_array_make(pool, 4, sizeof(ipcg_proc_t));
+    ipcg_report_procs(pool, &paths, 4242, own);
+    ck_assert_int_eq(own->rep.proc_count, 2);
+    ck_assert_uint_gt(own->rep.proc_shared_anon, 0);
+    ck_assert_int_eq(ipcg_proc_list(pool, &paths, &procs), APR_SUCCESS);
+    tree = ipcg_proc_tree(pool, procs, 4242);
+    ck_assert_int_eq(tree->nelts, 2);
+    ipcg_report_procs_tree(pool, &paths, tree, NULL, given);
+    ck_assert_int_eq(given->rep.proc_count, own->rep.proc_count);
+    ck_assert_uint_eq(given->rep.proc_rss_shmem, own->rep.proc_rss_shmem);
+    ck_assert_uint_eq(given->rep.proc_shared_anon, own->rep.proc_shared_anon);
+    ck_assert_uint_eq(given->rep.proc_shared_sysv, own->rep.proc_shared_sysv);
+    ck_assert_uint_eq(given->rep.proc_shared_posix,
+                      own->rep.proc_shared_posix);
+    ck_assert_int_eq(given->procs->nelts, own->procs->nelts);
+    for (i = 0; i < own->procs->nelts; i++) {
+        ck_assert_int_eq(APR_ARRAY_IDX(given->procs, i, ipcg_proc_t).pid,
+                         APR_ARRAY_IDX(own->procs, i, ipcg_proc_t).pid);
+    }
+    ipcg_report_procs_tree(pool, &paths, NULL, NULL, given);
+    ck_assert_int_eq(given->rep.proc_count, 0);
+    ck_assert_uint_eq(given->rep.proc_shared_anon, 0);
+}
+END_TEST
+
 START_TEST(conf_values)
 {
     ipcg_cleanup_e m;
@@ -1136,6 +1173,7 @@ int main(void)
     ADD_TEST(tc, numbers_and_files);
     ADD_TEST(tc, files_of_every_size);
     ADD_TEST(tc, proc_maps_in_runs);
+    ADD_TEST(tc, report_procs_from_a_tree);
     ADD_TEST(tc, conf_values);
     ADD_TEST(tc, names_and_identity);
     suite_add_tcase(s, tc);
