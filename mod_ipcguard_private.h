@@ -84,7 +84,7 @@ extern module AP_MODULE_DECLARE_DATA ipcguard_module;
 /* a build for the upgrade test: another layout, as a later release has */
 #define IPCG_CARRIED_LAYOUT 1000u
 #else
-#define IPCG_CARRIED_LAYOUT 6u
+#define IPCG_CARRIED_LAYOUT 7u
 #endif
 #define IPCG_CAP_DECISIONS 512
 #define IPCG_EXITED_MAX 256

@@ -24,13 +24,17 @@ int ipcgm_may_write_state(void)
            && (!ipcgm.started_as_root || geteuid() == 0);
 }
 
-/* The sizes of what is carried, the arrays' elements included: a
- * forgotten bump of IPCG_CARRIED_LAYOUT is still caught when one moves. */
+/* The sizes of what is carried, the arrays' elements and the full scans'
+ * view (kept in the carried pool) included, summed: a forgotten bump of
+ * IPCG_CARRIED_LAYOUT is still caught when one moves. */
 apr_uint64_t ipcgm_carried_shape(void)
 {
-    return (apr_uint64_t)sizeof(ipcg_global)
-           | (apr_uint64_t)sizeof(ipcg_obj_t) << 20
-           | (apr_uint64_t)sizeof(ipcg_decision_t) << 40;
+    const apr_uint64_t sizes[] = {
+        sizeof(ipcg_global), sizeof(ipcg_obj_t), sizeof(ipcg_decision_t),
+        sizeof(ipcg_view_t)
+    };
+
+    return ipcg_fnv1a((const char *)sizes, sizeof(sizes));
 }
 
 /* Is what the process pool carries this release's? 0: nothing carried;
