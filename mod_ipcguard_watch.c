@@ -153,10 +153,8 @@ static int maybe_made_here(const ipcg_obj_t *o, apr_hash_t *uids)
     return apr_hash_get(uids, &o->cuid, sizeof(o->cuid)) != NULL;
 }
 
-/* The server's processes: the parent's tree, @a extra_pid (a child just
- * exited, no longer in /proc) and the children that exited since the
- * last full scan; into *@a ours (pid -> pid) and *@a tree (ipcg_proc_t).
- * 0 if /proc cannot be read. */
+/* The pool of the last listing of the server's processes goes: so does
+ * that listing. */
 static apr_status_t forget_tree(void *data)
 {
     (void)data;
@@ -165,6 +163,10 @@ static apr_status_t forget_tree(void *data)
     return APR_SUCCESS;
 }
 
+/* The server's processes: the parent's tree, @a extra_pid (a child just
+ * exited, no longer in /proc) and the children that exited since the
+ * last full scan; into *@a ours (pid -> pid) and *@a tree (ipcg_proc_t).
+ * 0 if /proc cannot be read. */
 static int server_procs(apr_pool_t *p, apr_int64_t extra_pid,
                         apr_hash_t **ours, apr_array_header_t **tree)
 {

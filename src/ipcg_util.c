@@ -236,7 +236,8 @@ apr_status_t ipcg_read_file(apr_pool_t *p, const char *path, apr_size_t max,
         return rv;
     }
     if (buf == first) {
-        buf = apr_pmemdup(p, first, used + 1);
+        buf = apr_palloc(p, used + 1);
+        memcpy(buf, first, used);
     }
     buf[used] = '\0';
     *text = buf;
