@@ -291,11 +291,6 @@ typedef struct {
      * monitor's pass, or a child's exit that must read the tables anyway,
      * if one comes first. */
     int refresh_due;
-    /* The server's processes as the last listing of /proc found them,
-     * while the pool they were listed in lives: a full scan's report
-     * takes them from its registration instead of listing again. */
-    const apr_array_header_t *tree_now;
-    apr_pool_t *tree_pool;
     /* The kernel's allocation clock at the last full scan, moved by each
      * child's exit (mod_ipcguard_watch.c): what was made since, read
      * without reading the tables. Taken by every full scan; cleared by

@@ -153,16 +153,6 @@ static int maybe_made_here(const ipcg_obj_t *o, apr_hash_t *uids)
     return apr_hash_get(uids, &o->cuid, sizeof(o->cuid)) != NULL;
 }
 
-/* The pool of the last listing of the server's processes goes: so does
- * that listing. */
-static apr_status_t forget_tree(void *data)
-{
-    (void)data;
-    ipcgm.tree_now = NULL;
-    ipcgm.tree_pool = NULL;
-    return APR_SUCCESS;
-}
-
 /* The server's processes: the parent's tree, @a extra_pid (a child just
  * exited, no longer in /proc) and the children that exited since the
  * last full scan; into *@a ours (pid -> pid) and *@a tree (ipcg_proc_t).
@@ -177,15 +167,6 @@ static int server_procs(apr_pool_t *p, apr_int64_t extra_pid,
         return 0;
     }
     *tree = ipcg_proc_tree(p, procs, ipcgm.g->pid);
-    if (ipcgm.tree_pool != p) {
-        if (ipcgm.tree_pool) {
-            apr_pool_cleanup_run(ipcgm.tree_pool, NULL, forget_tree);
-        }
-        apr_pool_cleanup_register(p, NULL, forget_tree,
-                                  apr_pool_cleanup_null);
-        ipcgm.tree_pool = p;
-    }
-    ipcgm.tree_now = *tree;
     *ours = apr_hash_make(p);
     for (i = 0; i < (*tree)->nelts; i++) {
         apr_int64_t *k = apr_palloc(p, sizeof(*k));
@@ -273,12 +254,14 @@ static ipcg_objmap_t *seen_make(apr_pool_t *np, int hint, int *in)
 
 /* Register the objects in @a snap that processes of this server made at
  * runtime; @a extra_pid is a just-exited child (no longer in /proc).
- * Returns how many were added. A set is asked for its maker (a system
- * call a semaphore) only when it may have been made here: the sets of
- * other users, and every set older than the parent, however many, cost
- * nothing. */
-int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
-                            apr_int64_t extra_pid)
+ * Returns how many were added; the server's processes it listed go to
+ * *@a listed (NULL when /proc could not be read), for a full scan's
+ * report. A set is asked for its maker (a system call a semaphore) only
+ * when it may have been made here: the sets of other users, and every set
+ * older than the parent, however many, cost nothing. */
+static int register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
+                            apr_int64_t extra_pid,
+                            const apr_array_header_t **listed)
 {
     apr_array_header_t *tree;
     apr_hash_t *ours, *uids;
@@ -286,9 +269,11 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
     ipcg_objmap_t *seen;
     int i, added = 0, seen_in;
 
+    *listed = NULL;
     if (!server_procs(p, extra_pid, &ours, &tree)) {
         return 0;
     }
+    *listed = tree;
     uids = tree_uids(p, tree);
     apr_pool_create(&np, ipcgm.g->pool);
     seen = seen_make(np, snap->objs->nelts, &seen_in);
@@ -309,6 +294,14 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
     ipcgm.g->seen = seen;
     ipcgm.g->seen_in = seen_in;
     return added;
+}
+
+int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
+                            apr_int64_t extra_pid)
+{
+    const apr_array_header_t *listed;
+
+    return register_runtime(p, snap, extra_pid, &listed);
 }
 
 int ipcgm_exited_add(apr_int64_t pid)
@@ -366,10 +359,13 @@ int ipcgm_exit_since_mark(apr_pool_t *p, apr_int64_t pid)
  * much as a hundred quiet passes. */
 #define IPCG_FULL_SCAN_EVERY 30
 
-/* The server's processes with their shared memory; status and maps are
- * read only for processes that are new or whose counters moved, and for
- * every one at the backstop's full scans. */
-static void view_procs(apr_pool_t *p, ipcg_view_t *v)
+/* The server's processes with their shared memory, from @a listed (the
+ * tree a full scan's registration just listed) or, when NULL, from a
+ * listing of their own; status and maps are read only for processes that
+ * are new or whose counters moved, and for every one at the backstop's
+ * full scans. */
+static void view_procs(apr_pool_t *p, const apr_array_header_t *listed,
+                       ipcg_view_t *v)
 {
     if (ipcgm.g->procmemo == NULL) {
         ipcgm.g->procmemo = ipcg_proc_memo_create(ipcgm.g->pool);
@@ -378,10 +374,9 @@ static void view_procs(apr_pool_t *p, ipcg_view_t *v)
         ipcg_proc_memo_round(ipcgm.g->procmemo, IPCG_MEMO_FORGET_ALL);
         ipcgm.g->backstop_due = 0;
     }
-    if (ipcgm.tree_pool == p && ipcgm.tree_now) {
-        /* listed a moment ago by this scan's registration */
-        ipcg_report_procs_tree(p, &ipcgm.paths, ipcgm.tree_now,
-                               ipcgm.g->procmemo, v);
+    if (listed) {
+        ipcg_report_procs_tree(p, &ipcgm.paths, listed, ipcgm.g->procmemo,
+                               v);
     }
     else {
         ipcg_report_procs_memo(p, &ipcgm.paths, ipcgm.g->pid,
@@ -402,9 +397,11 @@ static void view_counters(ipcg_report_t *r)
     r->removed_total = ipcgm.g->removed_total;
 }
 
-/* Build the view the table publishes. */
+/* Build the view the table publishes; @a listed: the server's processes
+ * as the scan's registration listed them (NULL: list them again). */
 static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
-                       const ipcg_snapshot_t *snap, ipcg_view_t *v)
+                       const ipcg_snapshot_t *snap,
+                       const apr_array_header_t *listed, ipcg_view_t *v)
 {
     ipcg_report_t *r = &v->rep;
 
@@ -428,7 +425,7 @@ static void build_view(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
     r->updated = apr_time_sec(apr_time_now());
     ipcg_report_system(p, &ipcgm.paths, cf->beancounters, snap, r);
     ipcg_report_objects(p, ipcgm.g->reg, snap, cf->show_foreign, v);
-    view_procs(p, v);
+    view_procs(p, listed, v);
     view_counters(r);
 }
 
@@ -481,6 +478,7 @@ void ipcgm_refresh(apr_pool_t *p, server_rec *s, ipcgm_pass_e pass)
     ipcg_settings cf;
     ipcg_snapshot_t snap;
     ipcg_view_t *v;
+    const apr_array_header_t *listed;
     int changed;
 
     ipcgm_settings_of(s, &cf);
@@ -502,10 +500,10 @@ void ipcgm_refresh(apr_pool_t *p, server_rec *s, ipcgm_pass_e pass)
     ipcgm_scan(p, &snap);
     ipcgm.g->scans_total++;
     changed = ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
-    changed += ipcgm_register_runtime(p, &snap, 0);
+    changed += register_runtime(p, &snap, 0, &listed);
     /* after the registration: what the children made is not an orphan */
     ipcgm_orphan_search_due(p, s, &snap);
-    build_view(p, s, &cf, &snap, v);
+    build_view(p, s, &cf, &snap, listed, v);
     publish(p, s, &cf, v, pass);
     keep_view(v);
     if (changed || pass == IPCGM_PASS_RECORD) {
@@ -567,7 +565,7 @@ void ipcgm_refresh_quiet(apr_pool_t *p, server_rec *s)
     r->scan_seconds = cf.scan_seconds;
     r->updated = apr_time_sec(apr_time_now());
     ipcg_report_limits(p, &ipcgm.paths, cf.beancounters, r);
-    view_procs(p, &v);
+    view_procs(p, NULL, &v);
     view_counters(r);
     publish(p, s, &cf, &v, IPCGM_PASS_MONITOR);
 }
