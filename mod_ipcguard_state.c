@@ -256,7 +256,6 @@ void ipcgm_state_write(apr_pool_t *p, server_rec *s)
     apr_size_t len;
     apr_uint64_t sum;
     apr_status_t rv;
-    int i;
 
     if (ipcgm.g->state_clash || ipcgm.g->state_path[0] == '\0'
         || !ipcgm_may_write_state()) {
@@ -274,11 +273,8 @@ void ipcgm_state_write(apr_pool_t *p, server_rec *s)
     st.generation = (apr_uint64_t)ap_state_query(AP_SQ_CONFIG_GEN);
     memcpy(st.instance, ipcgm.g->instance, sizeof(st.instance));
     st.pidfile = ipcgm.g->pidfile;
-    st.objs = apr_array_make(p, ipcgm.g->reg->nelts + 1, sizeof(ipcg_obj_t));
-    for (i = 0; i < ipcgm.g->reg->nelts; i++) {
-        const ipcg_obj_t *o = &APR_ARRAY_IDX(ipcgm.g->reg, i, ipcg_obj_t);
-        *(ipcg_obj_t *)apr_array_push(st.objs) = *o;
-    }
+    /* the registry itself, not a copy: formatting only reads it */
+    st.objs = ipcgm.g->reg;
     text = ipcg_state_format(p, &st, &len);
     sum = ipcgm_text_sum(text, len);
     if (sum == ipcgm.g->state_sum && ipcgm_state_file_ours(p)) {
