@@ -76,7 +76,7 @@ static const char *when(apr_pool_t *p, apr_int64_t t, apr_int64_t now)
 }
 
 static const char *const style =
-    "body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;"
+    "body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1240px;"
     "padding:0 10px 20px;color:#1d2330;background:#f4f5f7}"
     "h1{font-size:1.35em;margin:14px 0 2px}h1 small{font-weight:400;"
     "color:#5a6270}h2{font-size:1.08em;margin:14px 0 8px}"
@@ -92,7 +92,7 @@ static const char *const style =
     "li.crit::before{background:#c62828}.verdict li span{display:block;"
     "color:#4a5260;font-size:.92em}"
     ".meters,.charts{display:grid;gap:10px 18px;grid-template-columns:"
-    "repeat(auto-fill,minmax(260px,1fr))}.charts{grid-template-columns:"
+    "repeat(auto-fill,minmax(300px,1fr))}.charts{grid-template-columns:"
     "repeat(auto-fill,minmax(330px,1fr))}"
     ".mh{display:flex;gap:6px;align-items:baseline}.mh span{flex:1;"
     "min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
@@ -105,7 +105,8 @@ static const char *const style =
     "figure{margin:0}svg{width:100%;height:auto;display:block}"
     ".tw{overflow-x:auto}table{border-collapse:collapse;font-size:.87em}"
     "th,td{border-bottom:1px solid #e6e9ee;padding:3px 8px;text-align:left;"
-    "white-space:nowrap}td.n{text-align:right}"
+    "white-space:nowrap}td.n{text-align:right}td.why{white-space:normal;"
+    "min-width:16em;max-width:32em}"
     "em,td,.mh{font-variant-numeric:tabular-nums}summary{cursor:pointer}"
     "svg text{font-size:10px;fill:#5a6270}.ax{stroke:#9aa3af;fill:none}"
     "polyline{fill:none;stroke-width:2}.u{stroke:#1f6feb}circle.u{fill:"
@@ -541,24 +542,32 @@ static const char *size_cell(apr_pool_t *p, const ipcg_obj_t *o)
                         ipcg_grouped(p, o->size), ipcg_bytes_text(p, o->size));
 }
 
+/* A row of an object table: the object's kind and id or name, then
+ * @a lead (a decision table's own cells, so that what was decided and
+ * why stand next to the object, not past the edge of a narrow window),
+ * then the rest of what the kernel says of it. */
 static void obj_row(apr_pool_t *p, ipcg_out_t *out, const ipcg_obj_t *o,
-                    apr_int64_t now, const char *extra)
+                    apr_int64_t now, const char *lead)
 {
-    outf(out, p, "<tr><td>%s</td><td>%s</td><td>0x%08x</td><td>%u</td>"
+    outf(out, p, "<tr><td>%s</td><td>%s</td>%s<td>0x%08x</td><td>%u</td>"
          "<td>%04o</td><td class=\"n\">%s</td><td class=\"n\">%"
          APR_UINT64_T_FMT "</td><td>%" APR_INT64_T_FMT "/%" APR_INT64_T_FMT
-         "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>%s</tr>\n",
-         ipcg_kind_name(o->kind), obj_name(p, o), (unsigned)o->key,
-         (unsigned)o->uid, (unsigned)o->mode, size_cell(p, o), o->nattch,
-         o->cpid, o->lpid, when(p, o->ctime, now), ipcg_phase_name(o->phase),
-         esc(p, o->module), ipcg_class_name(o->cls), extra ? extra : "");
+         "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+         ipcg_kind_name(o->kind), obj_name(p, o), lead ? lead : "",
+         (unsigned)o->key, (unsigned)o->uid, (unsigned)o->mode,
+         size_cell(p, o), o->nattch, o->cpid, o->lpid,
+         when(p, o->ctime, now), ipcg_phase_name(o->phase),
+         esc(p, o->module), ipcg_class_name(o->cls));
 }
 
+/* An object table's head: its first two columns, a decision table's own
+ * between them and obj_rest, as obj_row's cells. */
 static const char *const obj_head =
-    "<div class=\"tw\"><table><tr><th>kind</th><th>id / name</th><th>key</th>"
-    "<th>owner</th><th>mode</th><th>size</th><th>nattch</th>"
+    "<div class=\"tw\"><table><tr><th>kind</th><th>id / name</th>";
+static const char *const obj_rest =
+    "<th>key</th><th>owner</th><th>mode</th><th>size</th><th>nattch</th>"
     "<th>cpid/lpid</th><th>created</th><th>phase</th><th>module</th>"
-    "<th>class</th>";
+    "<th>class</th></tr>\n";
 
 typedef struct {
     const char *module;
@@ -640,7 +649,7 @@ static void modules(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
              v->objs->nelts);
     }
     outs(out, obj_head);
-    outs(out, "</tr>\n");
+    outs(out, obj_rest);
     for (i = 0; i < v->objs->nelts; i++) {
         obj_row(p, out, &APR_ARRAY_IDX(v->objs, i, ipcg_obj_t), now, NULL);
     }
@@ -816,8 +825,8 @@ static void decision_rows(apr_pool_t *p, ipcg_out_t *out,
         first = orphans ? (d->provable ? "yes" : "no")
                 : d->what == IPCG_DEC_REMOVED ? "removed" : "kept";
         obj_row(p, out, &d->obj, now,
-                apr_pstrcat(p, "<td>", first, "</td><td>", esc(p, d->reason),
-                            "</td>", NULL));
+                apr_pstrcat(p, "<td>", first, "</td><td class=\"why\">",
+                            esc(p, d->reason), "</td>", NULL));
     }
 }
 
@@ -865,7 +874,8 @@ static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
     }
     if (rep->cleanup.removed_count + rep->cleanup.kept_count > 0) {
         outs(out, obj_head);
-        outs(out, "<th>decision</th><th>reason</th></tr>\n");
+        outs(out, "<th>decision</th><th>reason</th>");
+        outs(out, obj_rest);
         decision_rows(p, out, v, 0, now);
         outs(out, "</table></div>\n");
         listed_note(p, out, listed_of(v, IPCG_DEC_REMOVED),
@@ -886,7 +896,8 @@ static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
              : " (reported only: IPCGuardCleanup orphans removes them)");
     if (rep->orphans > 0) {
         outs(out, obj_head);
-        outs(out, "<th>provable</th><th>reason</th></tr>\n");
+        outs(out, "<th>provable</th><th>reason</th>");
+        outs(out, obj_rest);
         decision_rows(p, out, v, 1, now);
         outs(out, "</table></div>\n");
         listed_note(p, out, listed_of(v, IPCG_DEC_ORPHAN), rep->orphans,

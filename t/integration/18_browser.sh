@@ -37,6 +37,41 @@ browse() {
   check_cmp "$state: a phone-width screenshot was saved" "$(stat -c %s "$SHOTS/$state-phone.png" 2>/dev/null || echo 0)" -gt 10000
 }
 
+# layout NAME STATE WIDTH: where the browser lays out the cleanup table's
+# decision and reason columns in a window WIDTH pixels wide: a page of the
+# same server frames /ipc-status and measures each column head against the
+# right edge of the table's scroll box. Prints "decision:in reason:in" when
+# both show without scrolling ("out" for one that does not).
+layout() {
+  local name=$1 state=$2 width=$3 prof url
+  cat > "$T/$name/htdocs/layout.html" <<HTML
+<!doctype html><html><body style="margin:0">
+<iframe id="f" src="/ipc-status" style="width:${width}px;height:3000px;border:0"></iframe>
+<pre id="out">not measured</pre>
+<script>
+document.getElementById('f').onload = function () {
+  var d = this.contentDocument, sec = d.getElementById('cleanup'), out = [];
+  (sec ? sec.querySelectorAll('th') : []).forEach(function (th) {
+    var t = th.textContent;
+    if (t !== 'decision' && t !== 'reason') return;
+    var box = th.closest('.tw').getBoundingClientRect();
+    out.push(t + ':' + (th.getBoundingClientRect().right <= box.right + 0.5 ? 'in' : 'out'));
+  });
+  document.getElementById('out').textContent = out.join(' ') || 'no cleanup table';
+};
+</script></body></html>
+HTML
+  url="http://127.0.0.1:${PORT[$name]}/layout.html"
+  prof=$(mktemp -d "$T/chromium.XXXXXX")
+  HOME=$prof timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+    --disable-quic --no-first-run --disable-background-networking \
+    --disable-component-update --disable-sync --user-data-dir="$prof" \
+    --window-size="$width,3000" --virtual-time-budget=10000 \
+    --dump-dom "$url" 2>> "$T/$state.err" \
+    | sed -n 's|.*<pre id="out">\([^<]*\)</pre>.*|\1|p'
+  rm -rf "$prof" "$T/$name/htdocs/layout.html"
+}
+
 # the checks every state shares: meters with a bar for each limit that can
 # be measured, and a chart for each limit in use, drawn as SVG
 common_dom() {
@@ -91,6 +126,10 @@ check_match "crash: what the cleanup removed is a note" 'data-topic="cleanup"><b
 check_match "crash: the removal is listed with a relative time, the absolute one on hover" \
   "<td><time datetime=\"[0-9T:-]+Z\" title=\"[0-9-]+ [0-9:]+\">[^<]+</time></td><td><time[^>]*>[^<]+</time></td><td>[0-9]+</td><td>sysv-sem</td><td>$live</td><td>mod_rewrite.c</td>" "$dom"
 common_dom crash
+# what the cleanup decided, and why, is in view on a laptop's screen; the
+# object's other columns may scroll
+check_eq "crash: at 1200 px the cleanup table's decision and reason show without scrolling" \
+  "decision:in reason:in" "$(layout c crash 1200)"
 httpd_stop c
 
 # --- 3. near a limit, with a forecast --------------------------------------
