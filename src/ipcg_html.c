@@ -106,7 +106,7 @@ static const char *const style =
     ".tw{overflow-x:auto}table{border-collapse:collapse;font-size:.87em}"
     "th,td{border-bottom:1px solid #e6e9ee;padding:3px 8px;text-align:left;"
     "white-space:nowrap}td.n{text-align:right}td.why{white-space:normal;"
-    "min-width:16em;max-width:32em}"
+    "min-width:12em;max-width:32em}"
     "em,td,.mh{font-variant-numeric:tabular-nums}summary{cursor:pointer}"
     "svg text{font-size:10px;fill:#5a6270}.ax{stroke:#9aa3af;fill:none}"
     "polyline{fill:none;stroke-width:2}.u{stroke:#1f6feb}circle.u{fill:"
