@@ -808,10 +808,11 @@ static void beancounters(apr_pool_t *p, ipcg_out_t *out,
     outs(out, "</table></div></section>\n");
 }
 
-/* The decisions of the cleanup (kept and removed) or the orphans, each
- * row with two more cells. */
+/* The decisions @a what of the cleanup (kept, removed) or the orphans,
+ * each row with two more cells. */
 static void decision_rows(apr_pool_t *p, ipcg_out_t *out,
-                          const ipcg_view_t *v, int orphans, apr_int64_t now)
+                          const ipcg_view_t *v, ipcg_decision_e what,
+                          apr_int64_t now)
 {
     int i;
 
@@ -819,11 +820,11 @@ static void decision_rows(apr_pool_t *p, ipcg_out_t *out,
         const ipcg_decision_t *d = &APR_ARRAY_IDX(v->decisions, i,
                                                   ipcg_decision_t);
         const char *first;
-        if ((d->what == IPCG_DEC_ORPHAN) != orphans) {
+        if (d->what != what) {
             continue;
         }
-        first = orphans ? (d->provable ? "yes" : "no")
-                : d->what == IPCG_DEC_REMOVED ? "removed" : "kept";
+        first = what == IPCG_DEC_ORPHAN ? (d->provable ? "yes" : "no")
+                : what == IPCG_DEC_REMOVED ? "removed" : "kept";
         obj_row(p, out, &d->obj, now,
                 apr_pstrcat(p, "<td>", first, "</td><td class=\"why\">",
                             esc(p, d->reason), "</td>", NULL));
@@ -873,11 +874,23 @@ static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
              apr_psprintf(p, "%.1f", (double)rep->cleanup.duration_us / 1e3));
     }
     if (rep->cleanup.removed_count + rep->cleanup.kept_count > 0) {
+        apr_uint64_t kept = listed_of(v, IPCG_DEC_KEPT);
+        apr_uint64_t removed = listed_of(v, IPCG_DEC_REMOVED);
+        int fold = kept + removed > LONG_TABLE;
+
+        /* what was kept first: that is what may want a look */
+        if (fold) {
+            outf(out, p, "<details><summary>All %s listed objects (%s "
+                 "kept, %s removed)</summary>\n",
+                 ipcg_grouped(p, kept + removed), ipcg_grouped(p, kept),
+                 ipcg_grouped(p, removed));
+        }
         outs(out, obj_head);
         outs(out, "<th>decision</th><th>reason</th>");
         outs(out, obj_rest);
-        decision_rows(p, out, v, 0, now);
-        outs(out, "</table></div>\n");
+        decision_rows(p, out, v, IPCG_DEC_KEPT, now);
+        decision_rows(p, out, v, IPCG_DEC_REMOVED, now);
+        outs(out, fold ? "</table></div></details>\n" : "</table></div>\n");
         listed_note(p, out, listed_of(v, IPCG_DEC_REMOVED),
                     rep->cleanup.removed_count, "removed objects",
                     "the error log names each one (<code>ipcguard(017)</code>,"
@@ -895,11 +908,18 @@ static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
          rep->mode == IPCG_CLEANUP_ORPHANS ? ""
              : " (reported only: IPCGuardCleanup orphans removes them)");
     if (rep->orphans > 0) {
+        apr_uint64_t listed = listed_of(v, IPCG_DEC_ORPHAN);
+        int fold = listed > LONG_TABLE;
+
+        if (fold) {
+            outf(out, p, "<details><summary>All %s listed candidates"
+                 "</summary>\n", ipcg_grouped(p, listed));
+        }
         outs(out, obj_head);
         outs(out, "<th>provable</th><th>reason</th>");
         outs(out, obj_rest);
-        decision_rows(p, out, v, 1, now);
-        outs(out, "</table></div>\n");
+        decision_rows(p, out, v, IPCG_DEC_ORPHAN, now);
+        outs(out, fold ? "</table></div></details>\n" : "</table></div>\n");
         listed_note(p, out, listed_of(v, IPCG_DEC_ORPHAN), rep->orphans,
                     "candidates", "the error log counts every one "
                     "(<code>ipcguard(032)</code>) and <code>ipcguardctl "

@@ -282,6 +282,66 @@ START_TEST(terminal_text_has_colour_only_when_asked)
 }
 END_TEST
 
+/* @a n more decisions @a what on semaphore sets from id @a first on. */
+static void add_decisions(ipcg_view_t *v, int n, ipcg_decision_e what,
+                          apr_int64_t first)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        ipcg_decision_t *d = apr_array_push(v->decisions);
+        memset(d, 0, sizeof(*d));
+        d->what = what;
+        d->obj = fixture_obj(IPCG_SYSV_SEM, first + i, "", "mod_ssl.c",
+                             IPCG_CLASS_INSTANCE, 1);
+        strcpy(d->reason, "dead");
+    }
+}
+
+/* That @a html lists a kept object, and before any removed one. */
+static int kept_comes_first(const char *html)
+{
+    const char *kept = strstr(html, "<td>kept</td>");
+    const char *removed = strstr(html, "<td>removed</td>");
+
+    return kept && removed && kept < removed;
+}
+
+/* Past 25 listed objects the cleanup's table is folded, what was kept
+ * first; the orphan candidates' table likewise; a short list is not. */
+START_TEST(long_decision_lists_fold_kept_first)
+{
+    ipcg_view_t v;
+    const char *html;
+
+    fixture_view(pool, &v);
+    html = page(&v);
+    ck_assert_msg(strstr(html, "listed objects (") == NULL
+                  && strstr(html, "listed candidates") == NULL,
+                  "two decisions and one candidate: nothing folded");
+    ck_assert_msg(kept_comes_first(html),
+                  "the kept object is listed before the removed one");
+    add_decisions(&v, 27, IPCG_DEC_REMOVED, 200);
+    add_decisions(&v, 3, IPCG_DEC_ORPHAN, 230);
+    v.rep.cleanup.removed_count = 28;
+    html = page(&v);
+    ck_assert_msg(strstr(html, "<details><summary>All 29 listed objects "
+                               "(1 kept, 28 removed)</summary>\n<div "
+                               "class=\"tw\"><table><tr><th>kind</th>")
+                  != NULL, "the cleanup's 29 rows are folded");
+    ck_assert_msg(strstr(html, "listed candidates") == NULL,
+                  "4 candidates are not folded");
+    ck_assert_msg(kept_comes_first(html),
+                  "folded, the kept object still comes first");
+    add_decisions(&v, 22, IPCG_DEC_ORPHAN, 300);
+    v.rep.orphans = 26;
+    html = page(&v);
+    ck_assert_msg(strstr(html, "<details><summary>All 26 listed candidates"
+                               "</summary>") != NULL,
+                  "the 26 candidates are folded");
+}
+END_TEST
+
 static void setup(void)
 {
     setenv("TZ", "UTC", 1);
@@ -303,6 +363,7 @@ int main(void)
     ADD_TEST(tc, one_shared_mapping_is_no_diagnosis);
     ADD_TEST(tc, charts_one_sample_many_and_a_restart);
     ADD_TEST(tc, terminal_text_has_colour_only_when_asked);
+    ADD_TEST(tc, long_decision_lists_fold_kept_first);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
