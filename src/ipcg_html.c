@@ -560,14 +560,32 @@ static void obj_row(apr_pool_t *p, ipcg_out_t *out, const ipcg_obj_t *o,
          esc(p, o->module), ipcg_class_name(o->cls));
 }
 
-/* An object table's head: its first two columns, a decision table's own
- * between them and obj_rest, as obj_row's cells. */
-static const char *const obj_head =
-    "<div class=\"tw\"><table><tr><th>kind</th><th>id / name</th>";
-static const char *const obj_rest =
-    "<th>key</th><th>owner</th><th>mode</th><th>size</th><th>nattch</th>"
-    "<th>cpid/lpid</th><th>created</th><th>phase</th><th>module</th>"
-    "<th>class</th></tr>\n";
+/* An object table's start: folded behind <details> with @a fold as its
+ * summary unless that is NULL, then the head: the first two columns,
+ * @a lead_heads (a decision table's own, or NULL), the rest, as obj_row's
+ * cells. */
+static void obj_table_open(ipcg_out_t *out, const char *fold,
+                           const char *lead_heads)
+{
+    if (fold) {
+        outs(out, "<details><summary>");
+        outs(out, fold);
+        outs(out, "</summary>\n");
+    }
+    outs(out, "<div class=\"tw\"><table><tr><th>kind</th><th>id / name</th>");
+    if (lead_heads) {
+        outs(out, lead_heads);
+    }
+    outs(out, "<th>key</th><th>owner</th><th>mode</th><th>size</th><th>"
+         "nattch</th><th>cpid/lpid</th><th>created</th><th>phase</th><th>"
+         "module</th><th>class</th></tr>\n");
+}
+
+/* The end of a table obj_table_open started, folded or not. */
+static void obj_table_close(ipcg_out_t *out, int folded)
+{
+    outs(out, folded ? "</table></div></details>\n" : "</table></div>\n");
+}
 
 typedef struct {
     const char *module;
@@ -644,17 +662,13 @@ static void modules(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
              ipcg_kind_name(m->kind), ipcg_class_name(m->cls));
     }
     outs(out, "</table></div>\n<h2>Objects</h2>\n");
-    if (fold) {
-        outf(out, p, "<details><summary>All %d objects</summary>\n",
-             v->objs->nelts);
-    }
-    outs(out, obj_head);
-    outs(out, obj_rest);
+    obj_table_open(out, fold ? apr_psprintf(p, "All %d objects",
+                                            v->objs->nelts) : NULL, NULL);
     for (i = 0; i < v->objs->nelts; i++) {
         obj_row(p, out, &APR_ARRAY_IDX(v->objs, i, ipcg_obj_t), now, NULL);
     }
-    outs(out, fold ? "</table></div></details>\n</section>\n"
-                   : "</table></div>\n</section>\n");
+    obj_table_close(out, fold);
+    outs(out, "</section>\n");
 }
 
 static void diagnoses(apr_pool_t *p, ipcg_out_t *out,
@@ -876,26 +890,21 @@ static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
     if (rep->cleanup.removed_count + rep->cleanup.kept_count > 0) {
         apr_uint64_t kept = listed_of(v, IPCG_DEC_KEPT);
         apr_uint64_t removed = listed_of(v, IPCG_DEC_REMOVED);
-        int fold = kept + removed > LONG_TABLE;
+        const char *fold = kept + removed <= LONG_TABLE ? NULL
+            : apr_psprintf(p, "All %s listed objects (%s kept, %s removed)",
+                           ipcg_grouped(p, kept + removed),
+                           ipcg_grouped(p, kept), ipcg_grouped(p, removed));
 
+        obj_table_open(out, fold, "<th>decision</th><th>reason</th>");
         /* what was kept first: that is what may want a look */
-        if (fold) {
-            outf(out, p, "<details><summary>All %s listed objects (%s "
-                 "kept, %s removed)</summary>\n",
-                 ipcg_grouped(p, kept + removed), ipcg_grouped(p, kept),
-                 ipcg_grouped(p, removed));
-        }
-        outs(out, obj_head);
-        outs(out, "<th>decision</th><th>reason</th>");
-        outs(out, obj_rest);
         decision_rows(p, out, v, IPCG_DEC_KEPT, now);
         decision_rows(p, out, v, IPCG_DEC_REMOVED, now);
-        outs(out, fold ? "</table></div></details>\n" : "</table></div>\n");
-        listed_note(p, out, listed_of(v, IPCG_DEC_REMOVED),
+        obj_table_close(out, fold != NULL);
+        listed_note(p, out, removed,
                     rep->cleanup.removed_count, "removed objects",
                     "the error log names each one (<code>ipcguard(017)</code>,"
                     " LogLevel info)");
-        listed_note(p, out, listed_of(v, IPCG_DEC_KEPT),
+        listed_note(p, out, kept,
                     rep->cleanup.kept_count, "kept objects",
                     "the error log names each one with its reason "
                     "(<code>ipcguard(016)</code>, <code>(018)</code>, "
@@ -909,18 +918,14 @@ static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
              : " (reported only: IPCGuardCleanup orphans removes them)");
     if (rep->orphans > 0) {
         apr_uint64_t listed = listed_of(v, IPCG_DEC_ORPHAN);
-        int fold = listed > LONG_TABLE;
+        const char *fold = listed <= LONG_TABLE ? NULL
+            : apr_psprintf(p, "All %s listed candidates",
+                           ipcg_grouped(p, listed));
 
-        if (fold) {
-            outf(out, p, "<details><summary>All %s listed candidates"
-                 "</summary>\n", ipcg_grouped(p, listed));
-        }
-        outs(out, obj_head);
-        outs(out, "<th>provable</th><th>reason</th>");
-        outs(out, obj_rest);
+        obj_table_open(out, fold, "<th>provable</th><th>reason</th>");
         decision_rows(p, out, v, IPCG_DEC_ORPHAN, now);
-        outs(out, fold ? "</table></div></details>\n" : "</table></div>\n");
-        listed_note(p, out, listed_of(v, IPCG_DEC_ORPHAN), rep->orphans,
+        obj_table_close(out, fold != NULL);
+        listed_note(p, out, listed, rep->orphans,
                     "candidates", "the error log counts every one "
                     "(<code>ipcguard(032)</code>) and <code>ipcguardctl "
                     "list</code> prints every object");
