@@ -14,6 +14,9 @@ SHOTS=$REPO/build/screenshots
 mkdir -p "$SHOTS"
 MK=$REPO/build/ipcg_mkobj
 as_www() { setpriv --reuid=33 --regid=33 --clear-groups "$@"; }
+# headless, offline but for the page; each run adds its own profile
+CHROMIUM_FLAGS=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+  --disable-background-networking --disable-component-update --disable-sync)
 
 # browse NAME STATE: the DOM of the page in $T/STATE.dom, the screenshots
 # in $SHOTS/STATE.png (1200 wide) and $SHOTS/STATE-phone.png (390 wide)
@@ -22,9 +25,7 @@ browse() {
   url="http://127.0.0.1:${PORT[$name]}/ipc-status"
   for w in dom 1200,1700 390,2400; do
     prof=$(mktemp -d "$T/chromium.XXXXXX")
-    set -- --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-      --disable-background-networking --disable-component-update --disable-sync \
-      --user-data-dir="$prof" --hide-scrollbars
+    set -- "${CHROMIUM_FLAGS[@]}" --user-data-dir="$prof" --hide-scrollbars
     case $w in
       dom) HOME=$prof timeout 60 "$CHROMIUM" "$@" --dump-dom "$url" > "$T/$state.dom" 2> "$T/$state.err" ;;
       1200,*) HOME=$prof timeout 60 "$CHROMIUM" "$@" --window-size=$w --screenshot="$SHOTS/$state.png" "$url" > /dev/null 2>> "$T/$state.err" ;;
@@ -63,9 +64,7 @@ document.getElementById('f').onload = function () {
 HTML
   url="http://127.0.0.1:${PORT[$name]}/layout.html"
   prof=$(mktemp -d "$T/chromium.XXXXXX")
-  HOME=$prof timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
-    --disable-quic --no-first-run --disable-background-networking \
-    --disable-component-update --disable-sync --user-data-dir="$prof" \
+  HOME=$prof timeout 60 "$CHROMIUM" "${CHROMIUM_FLAGS[@]}" --user-data-dir="$prof" \
     --window-size="$width,3000" --virtual-time-budget=10000 \
     --dump-dom "$url" 2>> "$T/$state.err" \
     | sed -n 's|.*<pre id="out">\([^<]*\)</pre>.*|\1|p'
