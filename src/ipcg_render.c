@@ -605,6 +605,22 @@ static void family(ipcg_out_t *out, apr_pool_t *p, const char *name,
     outf(out, p, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A rate as a sample's value. APR's %g leaves out the zero before the
+ * point (".5"); Prometheus reads that, but people and other parsers
+ * expect "0.5", so it is put back. */
+static const char *metric_double(apr_pool_t *p, double v)
+{
+    const char *s = apr_psprintf(p, "%.9g", v);
+
+    if (s[0] == '.') {
+        return apr_pstrcat(p, "0", s, NULL);
+    }
+    if (s[0] == '-' && s[1] == '.') {
+        return apr_pstrcat(p, "-0", s + 1, NULL);
+    }
+    return s;
+}
+
 static void sample_num(ipcg_out_t *out, apr_pool_t *p, const char *name,
                        const char *labels, const ipcg_num_t *n)
 {
@@ -913,7 +929,7 @@ static void forecast_family(ipcg_out_t *out, apr_pool_t *p,
             value = apr_psprintf(p, "%" APR_UINT64_T_FMT, f->uncleaned);
             break;
         case FORECAST_RATE:
-            value = apr_psprintf(p, "%.9g", f->rate);
+            value = metric_double(p, f->rate);
             break;
         default:
             value = f->seconds_to_full >= 0
@@ -938,8 +954,8 @@ static void metrics_trends(ipcg_out_t *out, apr_pool_t *p,
     for (b = 0; b < IPCG_CLASS_TRENDS; b++) {
         const ipcg_class_trend_t *ct = &r->class_trend[b];
         outf(out, p, "ipcguard_objects_growth_per_second{kind=\"%s\","
-             "class=\"%s\"} %.9g\n", ipcg_kind_name(ct->kind),
-             ipcg_class_name(ct->cls), ct->rate);
+             "class=\"%s\"} %s\n", ipcg_kind_name(ct->kind),
+             ipcg_class_name(ct->cls), metric_double(p, ct->rate));
     }
     if (!r->forecast_rows) {
         return;

@@ -192,6 +192,43 @@ START_TEST(metrics_are_bounded_and_valid)
 }
 END_TEST
 
+/* Rates below one keep the zero before the point, as in "0.978": a value
+ * of ".978" was what APR's %g writes, and readers that expect a leading
+ * digit fail on it. */
+START_TEST(metrics_rates_have_a_leading_digit)
+{
+    ipcg_view_t v = view(3, 1);
+    ipcg_class_trend_t *ct = &v.rep.class_trend[IPCG_SYSV_SEM * IPCG_CLASS_COUNT
+                                                + IPCG_CLASS_FOREIGN];
+    char *text;
+
+    ct->kind = IPCG_SYSV_SEM;
+    ct->cls = IPCG_CLASS_FOREIGN;
+    ct->rate = 0.978000956;
+    v.rep.class_trend[0].rate = -0.25;
+    v.rep.class_trend[1].rate = 1.0 / 86400;     /* one a day */
+    v.rep.forecast_rows = 2;
+    strcpy(v.rep.forecast[0].name, "semmni");
+    v.rep.forecast[0].rate = 0.5;
+    strcpy(v.rep.forecast[1].name, "shmmni");
+    v.rep.forecast[1].rate = 2.5;
+    text = render(2, &v, NULL);
+    ck_assert_ptr_nonnull(strstr(text, "ipcguard_objects_growth_per_second"
+                                 "{kind=\"sysv-sem\",class=\"foreign\"} "
+                                 "0.978000956\n"));
+    ck_assert_ptr_nonnull(strstr(text, "} -0.25\n"));
+    ck_assert_ptr_nonnull(strstr(text, "} 1.15740741e-5\n"));
+    ck_assert_ptr_nonnull(strstr(text, "ipcguard_growth_per_second"
+                                 "{resource=\"semmni\"} 0.5\n"));
+    ck_assert_ptr_nonnull(strstr(text, "ipcguard_growth_per_second"
+                                 "{resource=\"shmmni\"} 2.5\n"));
+    ck_assert_int_eq(pipe_to("grep -E '} [-]?[.]'", text), 1);
+    if (access("/usr/bin/promtool", X_OK) == 0) {
+        ck_assert_int_eq(pipe_to("promtool check metrics", text), 0);
+    }
+}
+END_TEST
+
 START_TEST(procs_sort_largest_first)
 {
     apr_array_header_t *a = apr_array_make(pool, 3, sizeof(ipcg_proc_t));
@@ -463,6 +500,7 @@ int main(void)
     ADD_TEST(tc, auto_is_key_value_lines);
     ADD_TEST(tc, json_is_valid_and_escaped);
     ADD_TEST(tc, metrics_are_bounded_and_valid);
+    ADD_TEST(tc, metrics_rates_have_a_leading_digit);
     ADD_TEST(tc, procs_sort_largest_first);
     ADD_TEST(tc, table_publish_and_read);
     ADD_TEST(tc, table_init_zeroed_lays_out_the_same_table);
