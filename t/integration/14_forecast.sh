@@ -49,27 +49,32 @@ check_match "a forecast within 70 s of leaking" '^[0-9]+$' "$forecast"
 metrics=$(http a "/ipc-status?metrics")
 check_match "?metrics exports it" '^ipcguard_forecast_seconds_to_full\{resource="semmni"\} [0-9]+$' \
   "$metrics"
+# sample SERIES: the value of that series (name and labels) in $metrics
+sample() { awk -v n="$1" '$1 == n { print $2 }' <<<"$metrics"; }
+# in_range LOW HIGH VALUE: yes when LOW <= VALUE <= HIGH
+in_range() { awk -v lo="$1" -v hi="$2" -v r="${3:-0}" 'BEGIN { print (r >= lo && r <= hi) ? "yes" : "no" }'; }
+# a sample's value: a digit before any point, "0.5", never ".5"
+number='^[0-9]+(\.[0-9]+)?(e-?[0-9]+)?$'
 # the true rate is one set a second; the estimate must be within 20%
-rate=$(awk '/^ipcguard_growth_per_second\{resource="semmni"\}/ { print $2 }' <<<"$metrics")
+rate=$(sample 'ipcguard_growth_per_second{resource="semmni"}')
 echo "# growth rate in ?metrics: ${rate:-none} a second (true: 1)"
 check_eq "?metrics exports the growth rate, within 20% of the truth" yes \
-  "$(awk -v r="${rate:-0}" 'BEGIN { print (r >= 0.8 && r <= 1.2) ? "yes" : "no" }')"
+  "$(in_range 0.8 1.2 "$rate")"
 # the growing class is named: the leaked sets are foreign to the server
 cls=$(jq -r '.trends.objects[] | select(.kind == "sysv-sem" and .class == "foreign") | .rate_per_day' <<<"$json")
 echo "# foreign sysv-sem growth in ?json: ${cls:-none} a day (true: 86400)"
 check_eq "?json names the foreign sets' growth, within 20%" yes \
-  "$(awk -v r="${cls:-0}" 'BEGIN { print (r >= 69120 && r <= 103680) ? "yes" : "no" }')"
+  "$(in_range 69120 103680 "$cls")"
 check_eq "the server's own sets do not grow" 0 \
   "$(jq -r '.trends.objects[] | select(.kind == "sysv-sem" and .class == "instance") | .rate_per_day' <<<"$json")"
-crate=$(awk '/^ipcguard_objects_growth_per_second\{kind="sysv-sem",class="foreign"\} / { print $2 }' \
-  <<<"$metrics")
+crate=$(sample 'ipcguard_objects_growth_per_second{kind="sysv-sem",class="foreign"}')
 echo "# foreign sysv-sem growth in ?metrics: ${crate:-none} a second (true: 1)"
 check_match "?metrics writes the growth by class as a number with a leading digit" \
-  '^[0-9]+(\.[0-9]+)?(e-?[0-9]+)?$' "$crate"
+  "$number" "$crate"
 check_eq "?metrics exports the growth by class, within 20% of the truth" yes \
-  "$(awk -v r="${crate:-0}" 'BEGIN { print (r >= 0.8 && r <= 1.2) ? "yes" : "no" }')"
-check_match "?metrics writes the growth by limit with a leading digit" \
-  '^[0-9]' "$rate"
+  "$(in_range 0.8 1.2 "$crate")"
+check_match "?metrics writes the growth by limit as a number with a leading digit" \
+  "$number" "$rate"
 html=$(http a "/ipc-status")
 check_match "the HTML page shows the growth by class" \
   '<tr><td>sysv-sem</td><td>[0-9]+</td><td>\+0\.0</td><td>0</td><td>\+0\.0</td><td>[0-9]+</td><td>\+[0-9]{5,6}\.[0-9]</td></tr>' "$html"
