@@ -103,7 +103,7 @@ void ipcgm_adopt_save(apr_pool_t *p, server_rec *s)
     const char *path, *why = NULL;
     char *text;
     apr_int64_t now = apr_time_sec(apr_time_now());
-    int i;
+    int i, napps = 0;
 
     if (ipcgm.g->state_path[0] == '\0' || ipcgm.g->state_clash
         || !ipcgm_may_write_state()) {
@@ -112,9 +112,15 @@ void ipcgm_adopt_save(apr_pool_t *p, server_rec *s)
     /* an application object registered when it was made is adopted then */
     for (i = 0; i < ipcgm.g->reg->nelts; i++) {
         ipcg_obj_t *x = &APR_ARRAY_IDX(ipcgm.g->reg, i, ipcg_obj_t);
-        if (x->cls == IPCG_CLASS_APPLICATION && x->adopted == 0) {
-            x->adopted = now;
+        if (x->cls == IPCG_CLASS_APPLICATION) {
+            napps++;
+            if (x->adopted == 0) {
+                x->adopted = now;
+            }
         }
+    }
+    if (napps == 0 && ipcgm.g->apps_none) {
+        return;                     /* still none, and no record */
     }
     ipcg_apps_from(p, ipcgm.g->reg, ipcgm.g->instance, &apps);
     text = ipcg_apps_format(p, &apps, NULL);
@@ -126,6 +132,7 @@ void ipcgm_adopt_save(apr_pool_t *p, server_rec *s)
         /* none: no record (a server without applications leaves none) */
         apr_file_remove(path, p);
         ipcgm.g->apps_sum = apps_sum(text);
+        ipcgm.g->apps_none = 1;
         return;
     }
     if (ipcg_apps_write(p, path, &apps, &why) != APR_SUCCESS) {
@@ -138,6 +145,7 @@ void ipcgm_adopt_save(apr_pool_t *p, server_rec *s)
         return;
     }
     ipcgm.g->apps_sum = apps_sum(text);
+    ipcgm.g->apps_none = 0;
 }
 
 /* At the start: take back the application objects the record of an
@@ -192,6 +200,7 @@ void ipcgm_adopt_load(apr_pool_t *p, server_rec *s, ipcg_reap_ctx_t *ctx)
         ipcgm_registry_add(x);
     }
     ipcgm.g->apps_sum = 0;                    /* written again with this run */
+    ipcgm.g->apps_none = 0;
     if (apps.objs->nelts) {
         ipcgm_log_to_httpd(s, APLOG_INFO, 0, apr_psprintf(p,
                      "ipcguard(114): %d of the %d application object%s "

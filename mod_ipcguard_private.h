@@ -205,8 +205,10 @@ typedef struct {
     ipcg_adopt_t *adopt;        /* adoption's memo, in pool */
     apr_uint64_t apps_sum;      /* FNV-1a of the application record last
                                    written, 0: none yet */
-    apr_uint64_t state_sum;     /* FNV-1a of the state file last written,
-                                   without its time; 0: none since */
+    int apps_none;              /* 1: no application object at the last
+                                   save, and its record removed */
+    apr_uint64_t state_sum;     /* ipcg_state_content_sum of the state
+                                   file last written; 0: none since */
     apr_uint64_t state_ino;     /* that file as written: inode, size and */
     apr_uint64_t state_size;    /* change time, to tell it from a file */
     apr_int64_t state_ctime;    /* someone else put there since */

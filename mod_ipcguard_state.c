@@ -275,14 +275,15 @@ void ipcgm_state_write(apr_pool_t *p, server_rec *s)
     st.pidfile = ipcgm.g->pidfile;
     /* the registry itself, not a copy: formatting only reads it */
     st.objs = ipcgm.g->reg;
+    st.written = apr_time_sec(apr_time_now());
+    /* formatted once: the sum leaves the time out, the file has it */
     text = ipcg_state_format(p, &st, &len);
-    sum = ipcgm_text_sum(text, len);
+    sum = ipcg_state_content_sum(text, len);
     if (sum == ipcgm.g->state_sum && ipcgm_state_file_ours(p)) {
         ipcgm_adopt_save(p, s);
         return;
     }
-    st.written = apr_time_sec(apr_time_now());
-    rv = ipcg_state_write(p, ipcgm.g->state_path, &st, &why);
+    rv = ipcg_state_write_text(p, ipcgm.g->state_path, text, len, &why);
     state_written(p, rv == APR_SUCCESS ? sum : 0);
     if (rv != APR_SUCCESS) {
         ipcgm_log_once(s, APLOG_ERR, 101, "state file",

@@ -1274,8 +1274,6 @@ apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
     const char *ignored = NULL;
     apr_size_t len;
     char *text;
-    ipcg_state_t check;
-    const char *bad_why = NULL;
     apr_status_t rv;
 
     if (why == NULL) {
@@ -1286,7 +1284,26 @@ apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
         return APR_ENOMEM;
     }
     text = ipcg_state_format(sub, st, &len);
+    rv = ipcg_state_write_text(p, path, text, len, why);
+    apr_pool_destroy(sub);
+    return rv;
+}
 
+apr_status_t ipcg_state_write_text(apr_pool_t *p, const char *path,
+                                   const char *text, apr_size_t len,
+                                   const char **why)
+{
+    apr_pool_t *sub;
+    const char *ignored = NULL, *bad_why = NULL;
+    ipcg_state_t check;
+
+    if (why == NULL) {
+        why = &ignored;
+    }
+    if (apr_pool_create(&sub, p) != APR_SUCCESS) {
+        *why = "out of memory";
+        return APR_ENOMEM;
+    }
     /* never leave a file behind that the next start would refuse */
     if (ipcg_state_parse(sub, text, len, &check, &bad_why) != APR_SUCCESS) {
         *why = apr_psprintf(p, "the state would not read back: %s",
@@ -1294,9 +1311,48 @@ apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
         apr_pool_destroy(sub);
         return APR_EINVAL;
     }
-    rv = ipcg_file_write_atomic(p, path, text, len, 0, why);
     apr_pool_destroy(sub);
-    return rv;
+    return ipcg_file_write_atomic(p, path, text, len, 0, why);
+}
+
+/* Where the line that starts with @a key begins in @a text (at its start
+ * or after a newline), and where it ends (after its newline): 1 if found. */
+static int line_span(const char *text, apr_size_t len, const char *key,
+                     apr_size_t *from, apr_size_t *to)
+{
+    apr_size_t k = strlen(key), i = 0;
+
+    while (i + k <= len) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        apr_size_t end = nl ? (apr_size_t)(nl - text) + 1 : len;
+        if (memcmp(text + i, key, k) == 0) {
+            *from = i;
+            *to = end;
+            return 1;
+        }
+        i = end;
+    }
+    return 0;
+}
+
+apr_uint64_t ipcg_state_content_sum(const char *text, apr_size_t len)
+{
+    apr_size_t w0 = 0, w1 = 0, end = len;
+    apr_uint64_t h;
+
+    /* the "end" line is the last one */
+    while (end > 0 && (end == len || text[end - 1] != '\n')) {
+        end--;
+    }
+    if (len - end < 4 || memcmp(text + end, "end ", 4) != 0) {
+        end = len;
+    }
+    if (!line_span(text, end, "written ", &w0, &w1)) {
+        w0 = w1 = 0;
+    }
+    h = fnv1a_add(FNV_OFFSET, text, w0);
+    h = fnv1a_add(h, text + w1, end - w1);
+    return h ? h : 1;
 }
 
 

@@ -72,6 +72,18 @@ apr_status_t ipcg_state_parse(apr_pool_t *p, const char *text,
 apr_status_t ipcg_state_write(apr_pool_t *p, const char *path,
                               const ipcg_state_t *st, const char **why);
 
+/** ipcg_state_write for a text ipcg_state_format already made: checked
+ * by parsing it back, then written the same way. */
+apr_status_t ipcg_state_write_text(apr_pool_t *p, const char *path,
+                                   const char *text, apr_size_t len,
+                                   const char **why);
+
+/** FNV-1a of what a state text records: all of it but its "written" line
+ * and its "end" line (which sums the written time too). Two texts with
+ * the same content sum record the same server and objects, whenever they
+ * were written. Never 0. */
+apr_uint64_t ipcg_state_content_sum(const char *text, apr_size_t len);
+
 /** Read @a path, refusing (APR_EACCES, with @a why) a symlink, a file that
  * is not regular, not owned by @a owner_uid (root: 0), group- or
  * world-writable, in a directory writable by others than its owner, or

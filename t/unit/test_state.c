@@ -1186,6 +1186,81 @@ START_TEST(read_in_pieces_as_parsed)
 }
 END_TEST
 
+/* The content sum tells texts apart by what they record, not by when
+ * they were written. */
+START_TEST(content_sum_leaves_the_time_out)
+{
+    ipcg_state_t st = make_state(3);
+    apr_size_t la, lb;
+    char *a, *b;
+    apr_uint64_t sa;
+
+    a = ipcg_state_format(pool, &st, &la);
+    sa = ipcg_state_content_sum(a, la);
+    ck_assert_msg(sa != 0, "a sum is never 0");
+    st.written += 3600;
+    b = ipcg_state_format(pool, &st, &lb);
+    ck_assert_msg(la != lb || memcmp(a, b, la) != 0, "the texts differ");
+    ck_assert_msg(ipcg_state_content_sum(b, lb) == sa,
+                  "another written time, the same sum");
+
+    /* anything else recorded moves it: an object, the generation, the
+     * count of objects */
+    APR_ARRAY_IDX(st.objs, 1, ipcg_obj_t).ctime++;
+    b = ipcg_state_format(pool, &st, &lb);
+    ck_assert_msg(ipcg_state_content_sum(b, lb) != sa, "an object's ctime");
+    APR_ARRAY_IDX(st.objs, 1, ipcg_obj_t).ctime--;
+    st.generation = 7;
+    b = ipcg_state_format(pool, &st, &lb);
+    ck_assert_msg(ipcg_state_content_sum(b, lb) != sa, "the generation");
+    st.generation = 0;
+    apr_array_pop(st.objs);
+    b = ipcg_state_format(pool, &st, &lb);
+    ck_assert_msg(ipcg_state_content_sum(b, lb) != sa, "one object fewer");
+
+    /* the sum is of the text: a "written" line in the middle of it or no
+     * "end" line are summed whole, except the written line */
+    ck_assert_msg(ipcg_state_content_sum("a\nwritten 1\nb\n", 14)
+                  == ipcg_state_content_sum("a\nwritten 2\nb\n", 14),
+                  "the written line left out");
+    ck_assert_msg(ipcg_state_content_sum("a\nwritten 1\nb\n", 14)
+                  != ipcg_state_content_sum("a\nwritten 1\nc\n", 14),
+                  "the last line counts when it is not an end line");
+    ck_assert_msg(ipcg_state_content_sum("", 0) != 0, "empty: not 0");
+}
+END_TEST
+
+/* A text already formatted is written as it is, and checked first. */
+START_TEST(write_text_writes_what_it_is_given)
+{
+    ipcg_state_t st = make_state(4), back;
+    const char *path = in_tdir("t.state"), *why = NULL;
+    apr_size_t len, flen;
+    char *text = ipcg_state_format(pool, &st, &len), *got;
+
+    ck_assert_int_eq(ipcg_state_write_text(pool, path, text, len, &why),
+                     APR_SUCCESS);
+    got = slurp(path, &flen);
+    ck_assert_msg(flen == len && memcmp(got, text, len) == 0,
+                  "the file holds the text");
+    ck_assert_int_eq(ipcg_state_read(pool, path, 0, &back, &why),
+                     APR_SUCCESS);
+    ck_assert_ptr_null(state_diff(&st, &back));
+
+    /* a text cut short would not read back: the file stays as it was */
+    why = NULL;
+    ck_assert_int_eq(ipcg_state_write_text(pool, path, text, len - 3, &why),
+                     APR_EINVAL);
+    ck_assert_msg(why && strncmp(why, "the state would not read back: ",
+                                 31) == 0, "why: %s", why ? why : "(null)");
+    got = slurp(path, &flen);
+    ck_assert_msg(flen == len && memcmp(got, text, len) == 0,
+                  "the file unchanged");
+    ck_assert_str_eq(listing(NULL), "t.state");
+    ck_assert_int_eq(ipcg_state_remove(pool, path), APR_SUCCESS);
+}
+END_TEST
+
 START_TEST(write_failures_leave_nothing)
 {
     ipcg_state_t st = make_state(6);
@@ -1502,6 +1577,8 @@ static Suite *state_suite(void)
     tcase_add_checked_fixture(tc, files_setup, files_teardown);
     ADD_TEST(tc, write_then_read);
     ADD_TEST(tc, read_in_pieces_as_parsed);
+    ADD_TEST(tc, content_sum_leaves_the_time_out);
+    ADD_TEST(tc, write_text_writes_what_it_is_given);
     ADD_TEST(tc, write_failures_leave_nothing);
     ADD_TEST(tc, read_refuses_unsafe_files);
     ADD_TEST(tc, read_refuses_unsafe_directories);
