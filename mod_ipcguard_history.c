@@ -92,7 +92,9 @@ static int watch_intact(apr_pool_t *p)
     if (ipcgm.g->watch == NULL) {
         return 1;
     }
-    for (hi = apr_hash_first(NULL, ipcgm.g->watch); hi;
+    /* the iterator in the scratch pool, whose page is written already,
+     * not in the hash (a page shared with the children) */
+    for (hi = apr_hash_first(p, ipcgm.g->watch); hi;
          hi = apr_hash_next(hi)) {
         const ipcg_obj_t *o = apr_hash_this_val(hi);
         /* unchanged implies that the object continues, as the full check
