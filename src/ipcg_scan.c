@@ -774,10 +774,18 @@ static apr_status_t sysv_since(apr_pool_t *p, const ipcg_paths_t *paths,
 {
     apr_int64_t since = m->last[kind];
     apr_int64_t lo[2], hi[2], total = 0, top = -1;
-    int mark = make_mark(kind);
-    int n, i;
+    apr_uint64_t count[3];
+    int mark, n, i;
 
     added->kinds_read |= 1 << kind;
+    /* none of the kind exists now (one question, no object made): what
+     * was made since the mark is gone, nothing is left to find, and the
+     * mark stays where it is. Anything found from it later exists then
+     * but did not now, so it was made after this look. */
+    if (since >= 0 && kernel_info(kind, count) >= 0 && count[0] == 0) {
+        return APR_SUCCESS;
+    }
+    mark = make_mark(kind);
     if (mark < 0 || since < 0) {
         /* no mark (a full table), or no earlier one: read it whole */
         ipcg_snapshot_t all;

@@ -94,7 +94,9 @@ void ipcg_snapshot_init_buf(apr_pool_t *p, ipcg_snapshot_t *snap, void *buf,
  * between (and with the indexes the kernel skipped as taken), not with
  * what other programs hold; a freed index taken again carries a new id.
  * Where no mark can be made (a table full), that kind is read whole from
- * /proc once, and the largest id seen serves as the mark.
+ * /proc once, and the largest id seen serves as the mark. A kind the
+ * kernel counts none of (*_INFO) takes no mark: nothing made since the
+ * last one is left, and the last one stays.
  *
  * /dev/shm is watched through its directory: unchanged mtime, ctime and
  * size (tmpfs counts its entries in it) since a stat taken after the
