@@ -15,8 +15,31 @@
 void ipcg_history_init(apr_pool_t *p, ipcg_history_t *h)
 {
     memset(h, 0, sizeof(*h));
-    h->samples = apr_array_make(p, 16, sizeof(ipcg_sample_t));
+    /* room for one sample (2.4 KB) until there is a second: a start makes
+     * three of these, and room for more, zeroed, was a page fault every
+     * 4 KB on the way to serving */
+    h->samples = apr_array_make(p, 1, sizeof(ipcg_sample_t));
     h->events = apr_array_make(p, 4, sizeof(ipcg_event_t));
+}
+
+/* Room for one more sample: the first time the one place is full, room
+ * for all IPCG_HISTORY_CAP at once, not zeroed (each place is written
+ * whole as it is pushed), so that the long-lived pool keeps no trail of
+ * doubled copies. */
+static ipcg_sample_t *sample_push(ipcg_history_t *h)
+{
+    apr_array_header_t *a = h->samples;
+
+    if (a->nelts == a->nalloc && a->nalloc < IPCG_HISTORY_CAP) {
+        char *room = apr_palloc(a->pool, (apr_size_t)IPCG_HISTORY_CAP
+                                         * sizeof(ipcg_sample_t));
+        if (a->nelts > 0 && a->elts != NULL) {
+            memcpy(room, a->elts, (apr_size_t)a->nelts * sizeof(ipcg_sample_t));
+        }
+        a->elts = room;
+        a->nalloc = IPCG_HISTORY_CAP;
+    }
+    return (ipcg_sample_t *)apr_array_push(a);
 }
 
 const char *ipcg_history_path(apr_pool_t *p, const char *dir,
@@ -46,7 +69,7 @@ int ipcg_history_add_sample(ipcg_history_t *h, const ipcg_sample_t *s,
         }
         h->samples->nelts = kept;
     }
-    *(ipcg_sample_t *)apr_array_push(h->samples) = *s;
+    *sample_push(h) = *s;
     return 1;
 }
 
@@ -378,7 +401,7 @@ static apr_status_t history_sample(hctx_t *c, ipcg_history_t *h, char *rest)
     if (h->samples->nelts >= IPCG_HISTORY_CAP) {
         return hbad(c, "too many samples");
     }
-    *(ipcg_sample_t *)apr_array_push(h->samples) = s;
+    *sample_push(h) = s;
     return APR_SUCCESS;
 }
 

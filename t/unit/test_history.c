@@ -194,16 +194,22 @@ START_TEST(samples_spacing_and_thinning)
     int i;
 
     ipcg_history_init(pool, &h);
+    /* room for one sample at first, then for all of them at once */
+    ck_assert_int_eq(h.samples->nalloc, 1);
     s = sample(100, 1, 1, 10);
     ck_assert_int_eq(ipcg_history_add_sample(&h, &s, 10), 1);
     s.t = 105;
     ck_assert_int_eq(ipcg_history_add_sample(&h, &s, 10), 0);
     s.t = 110;
     ck_assert_int_eq(ipcg_history_add_sample(&h, &s, 10), 1);
+    ck_assert_int_eq(h.samples->nalloc, IPCG_HISTORY_CAP);
+    ck_assert_int_eq(APR_ARRAY_IDX(h.samples, 0, ipcg_sample_t).t, 100);
+    ck_assert_int_eq(APR_ARRAY_IDX(h.samples, 1, ipcg_sample_t).t, 110);
     for (i = 0; i < 10 * IPCG_HISTORY_CAP; i++) {
         s.t = 120 + i * 10;
         ipcg_history_add_sample(&h, &s, 10);
         ck_assert_int_le(h.samples->nelts, IPCG_HISTORY_CAP);
+        ck_assert_int_eq(h.samples->nalloc, IPCG_HISTORY_CAP);
     }
     /* the oldest sample survives thinning, the newest is the last added,
      * and the times stay in order */
