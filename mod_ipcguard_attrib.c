@@ -97,7 +97,7 @@ static void bracket(ipcg_phase_e phase)
     const char *maker = "unknown";
     apr_pool_t *np;
     apr_status_t rv;
-    apr_int64_t me = (apr_int64_t)getpid();
+    apr_int64_t me = 0;
     int i, n = 0;
 
     if (ipcgm.g == NULL || !ipcgm.bracket.at.valid || names == NULL) {
@@ -120,6 +120,11 @@ static void bracket(ipcg_phase_e phase)
         ap_log_error(APLOG_MARK, APLOG_DEBUG, rv, ap_server_conf,
                      "ipcguard(102): what %s made in %s cannot all be told "
                      "apart", maker, ipcg_phase_name(phase));
+    }
+    /* who this process is, asked only when there is something to own
+     * (the usual bracket finds nothing) */
+    if (added.objs->nelts) {
+        me = (apr_int64_t)getpid();
     }
     for (i = 0; i < added.objs->nelts; i++) {
         ipcg_obj_t o = APR_ARRAY_IDX(added.objs, i, ipcg_obj_t);

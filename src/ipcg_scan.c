@@ -661,15 +661,6 @@ static int stat_id(ipcg_kind_e kind, int id, ipcg_obj_t *o)
     return (errno == EINVAL || errno == EIDRM) ? 0 : -1;
 }
 
-/* The highest index in use of @a kind (O(1) for sem and msg), -1 if none
- * or unknown. */
-static int max_index(ipcg_kind_e kind)
-{
-    apr_uint64_t n[3];
-
-    return kernel_info(kind, n);
-}
-
 /* Make and remove one object of @a kind at once: its id, or -1. Mode 0:
  * no one but root can touch it in the moment it exists. */
 static int make_mark(ipcg_kind_e kind)
@@ -782,8 +773,13 @@ static apr_status_t sysv_since(apr_pool_t *p, const ipcg_paths_t *paths,
      * was made since the mark is gone, nothing is left to find, and the
      * mark stays where it is. Anything found from it later exists then
      * but did not now, so it was made after this look. */
-    if (since >= 0 && kernel_info(kind, count) >= 0 && count[0] == 0) {
-        return APR_SUCCESS;
+    if (since >= 0 && !m->populated[kind]) {
+        if (kernel_info(kind, count) >= 0) {
+            if (count[0] == 0) {
+                return APR_SUCCESS;
+            }
+            m->populated[kind] = 1;
+        }
     }
     mark = make_mark(kind);
     if (mark < 0 || since < 0) {
@@ -822,8 +818,10 @@ static apr_status_t sysv_since(apr_pool_t *p, const ipcg_paths_t *paths,
      * kernel is not asked for it */
     n = ipcg_mark_ranges(since, mark, m->fmt.shift, APR_INT32_MAX, lo, hi);
     if (n > 0) {
-        n = ipcg_mark_ranges(since, mark, m->fmt.shift, max_index(kind), lo,
-                             hi);
+        int high = kernel_info(kind, count);
+        /* an empty kind is asked again before its next mark */
+        m->populated[kind] = high >= 0 && count[0] > 0;
+        n = ipcg_mark_ranges(since, mark, m->fmt.shift, high, lo, hi);
     }
     if (n < 0) {
         return APR_EGENERAL;            /* the sequence wrapped around */

@@ -96,7 +96,10 @@ void ipcg_snapshot_init_buf(apr_pool_t *p, ipcg_snapshot_t *snap, void *buf,
  * Where no mark can be made (a table full), that kind is read whole from
  * /proc once, and the largest id seen serves as the mark. A kind the
  * kernel counts none of (*_INFO) takes no mark: nothing made since the
- * last one is left, and the last one stays.
+ * last one is left, and the last one stays. A kind the kernel counted
+ * objects of at the last look is not asked again: it gets its mark at
+ * once (the answer would almost always be "some", and the mark is exact
+ * either way); it is asked again once a look finds it empty.
  *
  * /dev/shm is watched through its directory: unchanged mtime, ctime and
  * size (tmpfs counts its entries in it) since a stat taken after the
@@ -115,6 +118,8 @@ typedef struct {
                                     kind that existed at the mark has an
                                     id <= this, everything made later a
                                     larger one; -1: unknown */
+    int populated[3];          /**< per SysV kind: the kernel counted
+                                    objects of it at the last look */
     ipcg_idfmt_t fmt;
     int devshm_ok;             /**< the /dev/shm part below is valid */
     int devshm_settled;        /**< its times were older than the clock */
