@@ -62,21 +62,31 @@ void ipcgm_bracket_baseline(void)
 void ipcgm_mark_hold(ipcgm_mark_holder_t *m)
 {
     if (m->pool == NULL) {
-        apr_pool_create(&m->pool, ipcgm.g->pool);
+        apr_pool_t **kept = &ipcgm.g->markpool[m == &ipcgm.since];
+
+        if (*kept == NULL) {
+            apr_pool_create(kept, ipcgm.g->pool);
+        }
+        else {
+            /* the last generation's mark goes now, a configuration
+             * read after its end: by then its old children, which
+             * shared these pages, have as a rule exited */
+            apr_pool_clear(*kept);
+        }
+        m->pool = *kept;
         memset(&m->mark, 0, sizeof(m->mark));
     }
     m->valid = ipcg_mark_take(m->pool, &ipcgm.paths, &m->mark)
                == APR_SUCCESS;
 }
 
+/* The end of a mark's generation: it is no longer valid, and its pool,
+ * carried, is cleared when the next generation takes its first mark (at
+ * a generation's end nothing of it is written). */
 void ipcgm_mark_release(ipcgm_mark_holder_t *m)
 {
     m->valid = 0;
-    memset(&m->mark, 0, sizeof(m->mark));
-    if (m->pool) {
-        apr_pool_destroy(m->pool);
-        m->pool = NULL;
-    }
+    m->pool = NULL;
 }
 
 /* The end of a generation: its brackets and their names go. */

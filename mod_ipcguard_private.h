@@ -84,7 +84,7 @@ extern module AP_MODULE_DECLARE_DATA ipcguard_module;
 /* a build for the upgrade test: another layout, as a later release has */
 #define IPCG_CARRIED_LAYOUT 1000u
 #else
-#define IPCG_CARRIED_LAYOUT 7u
+#define IPCG_CARRIED_LAYOUT 8u
 #endif
 #define IPCG_CAP_DECISIONS 512
 #define IPCG_EXITED_MAX 256
@@ -207,6 +207,12 @@ typedef struct {
                                    written, 0: none yet */
     int apps_none;              /* 1: no application object at the last
                                    save, and its record removed */
+    /* The pools of the two marks (the brackets', the full scan's):
+     * kept for the parent's life and cleared when a generation takes its
+     * first mark in them, not destroyed at a generation's end, when every
+     * page written is copied first for the old children that still share
+     * it (tens of microseconds each on a virtual machine). */
+    apr_pool_t *markpool[2];
     apr_uint64_t state_sum;     /* ipcg_state_content_sum of the state
                                    file last written; 0: none since */
     apr_uint64_t state_ino;     /* that file as written: inode, size and */
@@ -231,7 +237,8 @@ typedef struct {
 } ipcg_global;
 
 /* A mark of the kernel's allocation clock (ipcg_mark_take) in a pool of
- * its own, made at its first take; valid once taken. */
+ * its own, carried (ipcg_global.markpool) and taken again in place; valid
+ * once taken. */
 typedef struct {
     ipcg_mark_t mark;
     apr_pool_t *pool;           /* holds mark */
