@@ -31,13 +31,7 @@ static ipcg_sample_t *sample_push(ipcg_history_t *h)
     apr_array_header_t *a = h->samples;
 
     if (a->nelts == a->nalloc && a->nalloc < IPCG_HISTORY_CAP) {
-        char *room = apr_palloc(a->pool, (apr_size_t)IPCG_HISTORY_CAP
-                                         * sizeof(ipcg_sample_t));
-        if (a->nelts > 0 && a->elts != NULL) {
-            memcpy(room, a->elts, (apr_size_t)a->nelts * sizeof(ipcg_sample_t));
-        }
-        a->elts = room;
-        a->nalloc = IPCG_HISTORY_CAP;
+        ipcg_array_reserve(a, IPCG_HISTORY_CAP - a->nelts);
     }
     return (ipcg_sample_t *)apr_array_push(a);
 }

@@ -1529,24 +1529,6 @@ typedef struct {
     int listed;                     /* removed ones listed in decisions */
 } startup_run_t;
 
-/* Room for @a more elements at once: a run of thousands of decisions
- * does not copy the array as it grows. */
-static void reserve(apr_array_header_t *a, int more)
-{
-    char *elts;
-
-    if (a == NULL || more <= 0 || a->nalloc - a->nelts >= more) {
-        return;
-    }
-    elts = apr_palloc(a->pool, (apr_size_t)(a->nelts + more)
-                               * (apr_size_t)a->elt_size);
-    if (a->nelts) {
-        memcpy(elts, a->elts, (apr_size_t)a->nelts * (apr_size_t)a->elt_size);
-    }
-    a->elts = elts;
-    a->nalloc = a->nelts + more;
-}
-
 /* Log and record the final verdict on one recorded object. */
 static void startup_settle(void *baton, pending_t *pd)
 {
@@ -1920,7 +1902,7 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     run.carried = carried;
     run.removed = apr_pcalloc(p, (apr_size_t)st.objs->nelts + 1);
     listed_from = decisions ? decisions->nelts : 0;
-    reserve(decisions, st.objs->nelts);
+    ipcg_array_reserve(decisions, st.objs->nelts);
     startup_walk(c, &subj, &run);
     kept_first(p, decisions, listed_from);
     res->kept_count = run.kept;
@@ -2027,7 +2009,7 @@ int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
         const ipcg_obj_t *x = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);
         n += orphan_candidate(x, c->o.run_uid);
     }
-    reserve(decisions, n);
+    ipcg_array_reserve(decisions, n);
     prober_start(c, n, "orphan pass");
     for (i = 0; i < snap->objs->nelts; i++) {
         const ipcg_obj_t *x = &APR_ARRAY_IDX(snap->objs, i, ipcg_obj_t);

@@ -257,25 +257,6 @@ static const char *sysv_table(ipcg_kind_e kind)
     }
 }
 
-/* Room in @a objs for @a more objects at once: a table of thousands is
- * not copied again and again as the array grows. */
-static void reserve(apr_array_header_t *objs, int more)
-{
-    char *elts;
-
-    if (more <= 0 || objs->nalloc - objs->nelts >= more) {
-        return;
-    }
-    elts = apr_palloc(objs->pool, (apr_size_t)(objs->nelts + more)
-                                  * (apr_size_t)objs->elt_size);
-    if (objs->nelts) {
-        memcpy(elts, objs->elts,
-               (apr_size_t)objs->nelts * (apr_size_t)objs->elt_size);
-    }
-    objs->elts = elts;
-    objs->nalloc = objs->nelts + more;
-}
-
 /* The kernel's own counters for one System V kind (its *_INFO command):
  * @a n[0] objects, @a n[1] semaphores, pages or messages, @a n[2] queued
  * bytes.  Returns the highest index in use, or -1 if the kernel does not
@@ -414,7 +395,7 @@ apr_status_t ipcg_scan_sysv(apr_pool_t *p, const ipcg_paths_t *paths,
     t.snap = snap;
     t.first = 1;
     t.skipping = 0;
-    reserve(snap->objs, kernel_count(kind));
+    ipcg_array_reserve(snap->objs, kernel_count(kind));
     for (;;) {
         apr_size_t n = TABLE_CHUNK - have;
 

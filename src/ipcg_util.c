@@ -6,9 +6,26 @@
 #include <string.h>
 
 #include <apr_file_io.h>
+#include <apr_tables.h>
 #include <apr_strings.h>
 
 #include "ipcguard/ipcg_limits.h"
+
+void ipcg_array_reserve(apr_array_header_t *a, int more)
+{
+    char *elts;
+
+    if (a == NULL || more <= 0 || a->nalloc - a->nelts >= more) {
+        return;
+    }
+    elts = apr_palloc(a->pool, (apr_size_t)(a->nelts + more)
+                               * (apr_size_t)a->elt_size);
+    if (a->nelts > 0 && a->elts != NULL) {
+        memcpy(elts, a->elts, (apr_size_t)a->nelts * (apr_size_t)a->elt_size);
+    }
+    a->elts = elts;
+    a->nalloc = a->nelts + more;
+}
 
 apr_status_t ipcg_parse_u64(const char *s, apr_uint64_t *out)
 {

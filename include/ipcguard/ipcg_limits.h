@@ -83,6 +83,11 @@ const ipcg_bc_row_t *ipcg_bc_find(const ipcg_bc_t *bc, const char *resource);
 void ipcg_usage_compute(const ipcg_snapshot_t *snap, apr_uint64_t page_size,
                         ipcg_usage_t *u);
 
+/** Room in @a a for @a more elements at once (not zeroed; nothing when
+ * there is room already): an array of thousands is not copied again and
+ * again as it grows. */
+void ipcg_array_reserve(apr_array_header_t *a, int more);
+
 /** Parse a whole decimal, unsigned, with no sign, no junk and no overflow. */
 apr_status_t ipcg_parse_u64(const char *s, apr_uint64_t *out);
 /** Parse a whole signed decimal with no junk and no overflow. */
