@@ -738,6 +738,45 @@ int ipcg_mark_ranges(apr_int64_t from, apr_int64_t to, int shift,
 /* Beyond this many indexes, reading the table whole is cheaper. */
 #define PROBE_MAX 2048
 
+/* sysv_since without a mark (a full table) or without an earlier one:
+ * the table read whole, what is newer than the old mark (and older than
+ * the new one, if any) appended to @a added, and the mark moved to the
+ * new one or to the largest id seen. */
+static apr_status_t sysv_read_whole(apr_pool_t *p, const ipcg_paths_t *paths,
+                                    ipcg_kind_e kind, ipcg_mark_t *m,
+                                    int mark, ipcg_snapshot_t *added)
+{
+    apr_int64_t since = m->last[kind], top = -1;
+    ipcg_snapshot_t all;
+    apr_status_t rv;
+    int i;
+
+    ipcg_snapshot_init(p, &all);
+    rv = ipcg_scan_sysv(p, paths, kind, &all);
+    m->full_reads++;
+    for (i = 0; i < all.objs->nelts; i++) {
+        const ipcg_obj_t *o = &APR_ARRAY_IDX(all.objs, i, ipcg_obj_t);
+        if (o->id > top) {
+            top = o->id;
+        }
+        if (since >= 0 && o->id > since
+            && (mark < 0 || o->id < mark)) {
+            *(ipcg_obj_t *)apr_array_push(added->objs) = *o;
+        }
+    }
+    added->bad_lines += all.bad_lines;
+    if (mark >= 0) {
+        m->last[kind] = mark;
+    }
+    else if (rv == APR_SUCCESS && top > since) {
+        m->last[kind] = top;
+    }
+    if (rv != APR_SUCCESS) {
+        added->kinds_read &= ~(1 << kind);
+    }
+    return since < 0 ? APR_EGENERAL : rv;
+}
+
 /* The objects of SysV @a kind made after id @a since: appended to
  * @a added; *@a last becomes the new mark. */
 static apr_status_t sysv_since(apr_pool_t *p, const ipcg_paths_t *paths,
@@ -745,7 +784,7 @@ static apr_status_t sysv_since(apr_pool_t *p, const ipcg_paths_t *paths,
                                ipcg_snapshot_t *added)
 {
     apr_int64_t since = m->last[kind];
-    apr_int64_t lo[2], hi[2], total = 0, top = -1;
+    apr_int64_t lo[2], hi[2], total = 0;
     apr_uint64_t count[3];
     int mark, n, i;
 
@@ -764,34 +803,7 @@ static apr_status_t sysv_since(apr_pool_t *p, const ipcg_paths_t *paths,
     }
     mark = make_mark(kind);
     if (mark < 0 || since < 0) {
-        /* no mark (a full table), or no earlier one: read it whole */
-        ipcg_snapshot_t all;
-        apr_status_t rv;
-
-        ipcg_snapshot_init(p, &all);
-        rv = ipcg_scan_sysv(p, paths, kind, &all);
-        m->full_reads++;
-        for (i = 0; i < all.objs->nelts; i++) {
-            const ipcg_obj_t *o = &APR_ARRAY_IDX(all.objs, i, ipcg_obj_t);
-            if (o->id > top) {
-                top = o->id;
-            }
-            if (since >= 0 && o->id > since
-                && (mark < 0 || o->id < mark)) {
-                *(ipcg_obj_t *)apr_array_push(added->objs) = *o;
-            }
-        }
-        added->bad_lines += all.bad_lines;
-        if (mark >= 0) {
-            m->last[kind] = mark;
-        }
-        else if (rv == APR_SUCCESS && top > since) {
-            m->last[kind] = top;
-        }
-        if (rv != APR_SUCCESS) {
-            added->kinds_read &= ~(1 << kind);
-        }
-        return since < 0 ? APR_EGENERAL : rv;
+        return sysv_read_whole(p, paths, kind, m, mark, added);
     }
     m->last[kind] = mark;
     /* the highest index in use only bounds ranges that are there: when
