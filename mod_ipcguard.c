@@ -273,6 +273,13 @@ static int ipcg_monitor(apr_pool_t *p, server_rec *s)
         && !ipcgm.refresh_due) {
         return DECLINED;
     }
+    if (ipcgm_first_scan_waits(now, cf.scan_seconds)) {
+        /* the generation's first full scan is the first child's to run
+         * (child_status): a graceful restart under prefork comes here
+         * between its forks, and 10,000 sets of other programs would
+         * hold up the next one by tens of milliseconds */
+        return DECLINED;
+    }
     ipcgm.g->last_scan = now;
     /* the parent's own allocator, as a child's exit uses: a full scan
      * then reuses the memory the start's scans left there instead of

@@ -219,7 +219,7 @@ static int bracket_pre_mpm(apr_pool_t *p, ap_scoreboard_e sb_type)
         ipcgm_record_registry(tmp, ap_server_conf);
         apr_pool_destroy(tmp);
         ipcgm_watch_generation();
-        ipcgm.refresh_due = 1;
+        ipcgm_first_scan_due();
     }
     return OK;
 }

@@ -296,10 +296,14 @@ typedef struct {
      * the generation's first full scan is due. It runs in the parent as
      * the first child of the generation has started (child_status), so
      * that reading the kernel's tables, however many objects other
-     * programs hold, does not keep the server from serving; or at the
-     * monitor's pass, or a child's exit that must read the tables anyway,
-     * if one comes first. */
+     * programs hold, does not keep the server from serving; or at a
+     * child's exit that must read the tables anyway, if one comes first.
+     * The monitor leaves it to the first child for one scan interval
+     * after it became due (refresh_due_at): prefork makes a graceful
+     * restart's children as the old ones exit, with a monitor's pass in
+     * between, and a full scan there would hold up the first fork. */
     int refresh_due;
+    apr_time_t refresh_due_at;
     /* The kernel's allocation clock at the last full scan, moved by each
      * child's exit (mod_ipcguard_watch.c): what was made since, read
      * without reading the tables. Taken by every full scan; cleared by
@@ -391,6 +395,11 @@ int ipcgm_register_runtime(apr_pool_t *p, const ipcg_snapshot_t *snap,
 void ipcgm_refresh(apr_pool_t *p, server_rec *s, ipcgm_pass_e pass);
 const char *ipcgm_changed_since_full(apr_pool_t *p);
 void ipcgm_refresh_quiet(apr_pool_t *p, server_rec *s);
+/* The generation's first full scan is due from now (refresh_due). */
+void ipcgm_first_scan_due(void);
+/* Whether the monitor's pass at @a now leaves that scan to the first
+ * child's start. */
+int ipcgm_first_scan_waits(apr_time_t now, int scan_seconds);
 
 /* mod_ipcguard_history.c */
 void ipcgm_history_save(apr_pool_t *p, server_rec *s, int durable);

@@ -346,7 +346,7 @@ void ipcgm_after_post_config(server_rec *s)
          * (prefork makes each as one goes): their exits ask for what was
          * made after this */
         ipcgm_mark_hold(&ipcgm.since);
-        ipcgm.refresh_due = 1;
+        ipcgm_first_scan_due();
     }
     apr_pool_destroy(p);
 }

@@ -540,6 +540,18 @@ const char *ipcgm_changed_since_full(apr_pool_t *p)
     return NULL;
 }
 
+void ipcgm_first_scan_due(void)
+{
+    ipcgm.refresh_due = 1;
+    ipcgm.refresh_due_at = apr_time_now();
+}
+
+int ipcgm_first_scan_waits(apr_time_t now, int scan_seconds)
+{
+    return ipcgm.refresh_due
+           && now - ipcgm.refresh_due_at < apr_time_from_sec(scan_seconds);
+}
+
 /* Nothing came or went: publish what the last full scan found, with the
  * limits, the processes, the counters and the trends of now. */
 void ipcgm_refresh_quiet(apr_pool_t *p, server_rec *s)
