@@ -38,9 +38,88 @@
  *   has started; removes what a dead child made and nothing uses.
  */
 
+#include <dlfcn.h>
 #include <sys/resource.h>
 
+#include "apr_dso.h"
+#include "apr_file_info.h"
+#include "http_main.h"
+
 #include "mod_ipcguard_private.h"
+
+/* The module stays mapped from one generation to the next. httpd unloads
+ * every module at the end of a generation and loads it again from the
+ * new configuration; unmapping and mapping this one (its relocations and
+ * symbols, its pages written again) cost a graceful restart about as much
+ * as the module's own steps. A reference of its own, in the process's
+ * pool, keeps it; httpd's load then finds it mapped, and its statics are
+ * set back to what a fresh load gives (fresh_statics()). When the file
+ * was replaced (a package upgrade), the reference goes at the end of the
+ * generation, so that the next configuration loads the new file. */
+#define SELF_IDENTITY (APR_FINFO_IDENT | APR_FINFO_SIZE | APR_FINFO_MTIME \
+                       | APR_FINFO_CTIME)
+static struct {
+    apr_dso_handle_t *handle;   /* the reference, NULL: none */
+    const char *path;           /* in the process's pool */
+    apr_finfo_t file;           /* the file when it was taken */
+} self;
+
+static int same_file(const apr_finfo_t *a, const apr_finfo_t *b)
+{
+    return a->device == b->device && a->inode == b->inode
+           && a->size == b->size && a->mtime == b->mtime
+           && a->ctime == b->ctime;
+}
+
+static void keep_loaded(void)
+{
+    Dl_info di;
+    apr_finfo_t fi;
+    apr_dso_handle_t *h;
+
+    if (self.handle != NULL
+        || !dladdr((const void *)&ipcguard_module, &di) || !di.dli_fname
+        || di.dli_fname[0] != '/'
+        || apr_stat(&fi, di.dli_fname, SELF_IDENTITY, ap_pglobal)
+           != APR_SUCCESS) {
+        return;
+    }
+    /* the same file, already mapped: a reference more, nothing loaded */
+    if (apr_dso_load(&h, di.dli_fname, ap_pglobal) == APR_SUCCESS) {
+        self.handle = h;
+        self.path = apr_pstrdup(ap_pglobal, di.dli_fname);
+        self.file = fi;
+    }
+}
+
+/* At the end of a generation: let the module go with httpd's unload when
+ * its file is no longer the one mapped. */
+static void release_if_replaced(void)
+{
+    apr_finfo_t now;
+
+    if (self.handle == NULL
+        || (apr_stat(&now, self.path, SELF_IDENTITY, ap_pglobal)
+            == APR_SUCCESS && same_file(&now, &self.file))) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, NULL, "ipcguard(115): %s was "
+                 "replaced while the server ran (a package upgrade): the "
+                 "next configuration loads the new file", self.path);
+    apr_dso_unload(self.handle);
+    self.handle = NULL;
+}
+
+/* What a fresh load of the module starts with: a kept module is not
+ * loaded again, and the last generation's values (its server, its
+ * pools) must not reach the next. */
+static void fresh_statics(void)
+{
+    memset(&ipcgm, 0, sizeof(ipcgm));
+    ipcgm.started_as_root = 1;
+    ipcg_log_set(NULL, NULL);
+    ipcg_log_set_level(IPCG_LOG_DEBUG);
+}
 
 /* pconf's cleanup: what belongs to the generation that ends goes with it
  * (the table's memory is pconf's, the brackets are built again). */
@@ -50,6 +129,23 @@ static apr_status_t clear_generation(void *data)
     ipcgm.table = NULL;
     ipcgm_brackets_clear();
     ipcgm_mark_release(&ipcgm.since);
+    /* the generation's server record goes with pconf */
+    ipcg_log_set(NULL, NULL);
+    return APR_SUCCESS;
+}
+
+/* Registered while httpd adds the module, between mod_so's own two
+ * cleanups: runs after httpd has taken the module out of its list and
+ * before the handle mod_so loaded is closed. httpd clears the module's
+ * link to the next one only when it was first in the list (as it is when
+ * modules go in the reverse order of their loading), and links it again
+ * at the next add only when that link is clear: a fresh load always
+ * starts with it clear. */
+static apr_status_t after_unlink(void *data)
+{
+    (void)data;
+    ipcguard_module.next = NULL;
+    release_if_replaced();
     return APR_SUCCESS;
 }
 
@@ -378,7 +474,9 @@ static void register_hooks(apr_pool_t *p)
 {
     static const char *const after_core[] = { "core.c", NULL };
 
-    (void)p;
+    fresh_statics();
+    keep_loaded();
+    apr_pool_cleanup_register(p, NULL, after_unlink, apr_pool_cleanup_null);
     ap_hook_pre_config(ipcg_pre_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_config(ipcg_check_config, NULL, NULL,
                          APR_HOOK_REALLY_FIRST);

@@ -13,7 +13,9 @@
 
 #include "mod_ipcguard_private.h"
 
-ipcgm_state_t ipcgm = { .started_as_root = 1 };
+/* set to what a fresh load starts with by register_hooks (the module is
+ * kept mapped across generations: mod_ipcguard.c) */
+ipcgm_state_t ipcgm;
 
 /* A process that may write the state and history files: the parent,
  * with the privilege it started with (a child runs as the User, or as

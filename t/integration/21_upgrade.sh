@@ -37,6 +37,7 @@ wait_scan a
 check_exact "before the upgrade"
 parent=${PARENT[a]}
 n0=$(kernel_set | wc -l)
+replaced=0
 
 for rel in "$ALT" "$THIS"; do
   what=$([ "$rel" = "$ALT" ] && echo "the later release" || echo "this release again")
@@ -52,7 +53,42 @@ for rel in "$ALT" "$THIS"; do
   check_eq "$what: the application's segment is still known" "application runtime" \
     "$(http a '/ipc-status?json' | jq -r --argjson id "$made" '.objects[] | select(.kind == "sysv-shm" and .id == $id) | "\(.class) \(.phase)"')"
   check_nomatch "$what: no error of the module's" '\[ipcguard:(error|crit|alert|emerg)\]' "$log"
+  check_eq "$what: one notice says the file was replaced" "$((replaced + 1))" "$(grep -c 'ipcguard(115)' <<<"$log")"
+  replaced=$((replaced + 1))
+  check_eq "$what: the parent maps no replaced release" 0 \
+    "$(grep -c 'mod_ipcguard.so (deleted)' "/proc/$parent/maps")"
 done
+
+# the module stays mapped from one generation to the next: a graceful
+# restart without a new file says nothing of one, and a generation that
+# does not load the module, then one that loads it again, find it as a
+# fresh load would
+httpd_signal_restart a USR1 || fail "a graceful restart without a new file ends"
+check_eq "a graceful restart without a new file says nothing of one" "$replaced" \
+  "$(grep -c 'ipcguard(115)' "$T/a/error.log")"
+cp "$T/a/httpd.conf" "$T/a/with.conf"
+sed -i -e 's/^LoadModule ipcguard_module/#&/' -e 's/^IPCGuard/#&/' \
+  -e 's/^LogLevel info ipcguard:debug$/LogLevel info/' "$T/a/httpd.conf"
+# without the module, the generation from mod_status
+status_gen() { http a "/server-status?auto" | awk -F': ' '$1 == "ParentServerConfigGeneration" { print $2 }'; }
+gen=$(status_gen)
+kill -USR1 "$parent"
+for _ in $(seq 1 150); do
+  sleep 0.1
+  now=$(status_gen)
+  [ -n "$now" ] && [ "$now" != "$gen" ] && break
+done
+check_cmp "a graceful restart without the module ends" "${now:-0}" -gt "${gen:-0}"
+check_eq "without the module, /ipc-status has no handler" 404 "$(http_code a '/ipc-status?auto')"
+cp "$T/a/with.conf" "$T/a/httpd.conf"
+httpd_signal_restart a USR1 || fail "a graceful restart with the module again ends"
+wait_scan a
+check_eq "with the module again, the same parent serves the page" "$parent" \
+  "$(http a '/ipc-status?json' | jq .instance.pid)"
+check_exact "with the module again"
+check_eq "the application's segment is still known" "application runtime" \
+  "$(http a '/ipc-status?json' | jq -r --argjson id "$made" '.objects[] | select(.kind == "sysv-shm" and .id == $id) | "\(.class) \(.phase)"')"
+check_nomatch "no error of the module's" '\[ipcguard:(error|crit|alert|emerg)\]' "$(errlog a)"
 
 # the state file the upgraded server left is true: a kill -9, then a start
 # removes what the dead run had and keeps the application's segment
