@@ -62,6 +62,7 @@ static struct {
     apr_dso_handle_t *handle;   /* the reference, NULL: none */
     const char *path;           /* in the process's pool */
     apr_finfo_t file;           /* the file when it was taken */
+    int replaced;               /* the file is another one now */
 } self;
 
 static int same_file(const apr_finfo_t *a, const apr_finfo_t *b)
@@ -92,22 +93,23 @@ static void keep_loaded(void)
     }
 }
 
-/* At the end of a generation: let the module go with httpd's unload when
- * its file is no longer the one mapped. */
-static void release_if_replaced(void)
+/* At the end of a generation, while httpd still knows the module (its
+ * lines carry its name): whether the file is no longer the one mapped;
+ * the reference then goes once httpd has taken the module out
+ * (after_unlink()), and httpd's unload with it. */
+static void check_replaced(void)
 {
     apr_finfo_t now;
 
-    if (self.handle == NULL
+    if (self.handle == NULL || self.replaced
         || (apr_stat(&now, self.path, SELF_IDENTITY, ap_pglobal)
             == APR_SUCCESS && same_file(&now, &self.file))) {
         return;
     }
+    self.replaced = 1;
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, NULL, "ipcguard(115): %s was "
                  "replaced while the server ran (a package upgrade): the "
                  "next configuration loads the new file", self.path);
-    apr_dso_unload(self.handle);
-    self.handle = NULL;
 }
 
 /* What a fresh load of the module starts with: a kept module is not
@@ -131,6 +133,7 @@ static apr_status_t clear_generation(void *data)
     ipcgm_mark_release(&ipcgm.since);
     /* the generation's server record goes with pconf */
     ipcg_log_set(NULL, NULL);
+    check_replaced();
     return APR_SUCCESS;
 }
 
@@ -145,7 +148,11 @@ static apr_status_t after_unlink(void *data)
 {
     (void)data;
     ipcguard_module.next = NULL;
-    release_if_replaced();
+    if (self.replaced) {
+        apr_dso_unload(self.handle);
+        self.handle = NULL;
+        self.replaced = 0;
+    }
     return APR_SUCCESS;
 }
 

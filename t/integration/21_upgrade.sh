@@ -55,6 +55,8 @@ for rel in "$ALT" "$THIS"; do
   check_nomatch "$what: no error of the module's" '\[ipcguard:(error|crit|alert|emerg)\]' "$log"
   check_eq "$what: one notice says the file was replaced" "$((replaced + 1))" "$(grep -c 'ipcguard(115)' <<<"$log")"
   replaced=$((replaced + 1))
+  check_match "$what: it is the module's notice, and names the file" \
+    '\[ipcguard:notice\] .*ipcguard\(115\): /.*/mod_ipcguard\.so was replaced' "$log"
   check_eq "$what: the parent maps no replaced release" 0 \
     "$(grep -c 'mod_ipcguard.so (deleted)' "/proc/$parent/maps")"
 done
