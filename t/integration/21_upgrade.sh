@@ -37,6 +37,11 @@ wait_scan a
 check_exact "before the upgrade"
 parent=${PARENT[a]}
 n0=$(kernel_set | wc -l)
+# the page's class and phase of the application's segment
+app_segment() {
+  http a '/ipc-status?json' | jq -r --argjson id "$made" \
+    '.objects[] | select(.kind == "sysv-shm" and .id == $id) | "\(.class) \(.phase)"'
+}
 replaced=0
 
 for rel in "$ALT" "$THIS"; do
@@ -51,7 +56,7 @@ for rel in "$ALT" "$THIS"; do
     'ipcguard\(110\): .*layout [0-9]+, shape [0-9]+; this release.s is [0-9]+, shape [0-9]+\): [0-9]+ object\(s\) taken back from /' "$log"
   check_exact "$what"
   check_eq "$what: the application's segment is still known" "application runtime" \
-    "$(http a '/ipc-status?json' | jq -r --argjson id "$made" '.objects[] | select(.kind == "sysv-shm" and .id == $id) | "\(.class) \(.phase)"')"
+    "$(app_segment)"
   check_nomatch "$what: no error of the module's" '\[ipcguard:(error|crit|alert|emerg)\]' "$log"
   check_eq "$what: one notice says the file was replaced" "$((replaced + 1))" "$(grep -c 'ipcguard(115)' <<<"$log")"
   replaced=$((replaced + 1))
@@ -89,7 +94,7 @@ check_eq "with the module again, the same parent serves the page" "$parent" \
   "$(http a '/ipc-status?json' | jq .instance.pid)"
 check_exact "with the module again"
 check_eq "the application's segment is still known" "application runtime" \
-  "$(http a '/ipc-status?json' | jq -r --argjson id "$made" '.objects[] | select(.kind == "sysv-shm" and .id == $id) | "\(.class) \(.phase)"')"
+  "$(app_segment)"
 check_nomatch "no error of the module's" '\[ipcguard:(error|crit|alert|emerg)\]' "$(errlog a)"
 
 # the state file the upgraded server left is true: a kill -9, then a start
