@@ -715,6 +715,9 @@ const char *ipcg_series_label(apr_pool_t *p, const char *name)
 
 #define grouped ipcg_grouped
 
+/* a year of 365.25 days, in seconds */
+#define IPCG_YEAR ((apr_int64_t)31557600)
+
 const char *ipcg_duration_text(apr_pool_t *p, apr_int64_t s)
 {
     if (s < 60) {
@@ -730,9 +733,19 @@ const char *ipcg_duration_text(apr_pool_t *p, apr_int64_t s)
                             " hour%s)", (s + 1800) / 3600,
                             (s + 1800) / 3600 == 1 ? "" : "s");
     }
-    return apr_psprintf(p, "about %" APR_INT64_T_FMT " day%s",
-                        (s + 43200) / 86400,
-                        (s + 43200) / 86400 == 1 ? "" : "s");
+    if (s < IPCG_YEAR) {
+        return apr_psprintf(p, "about %" APR_INT64_T_FMT " day%s",
+                            (s + 43200) / 86400,
+                            (s + 43200) / 86400 == 1 ? "" : "s");
+    }
+    /* a limit of a billion at a few a day: years, and past a hundred no
+     * figure at all, which would only look precise */
+    if (s < 100 * IPCG_YEAR) {
+        return apr_psprintf(p, "about %" APR_INT64_T_FMT " year%s",
+                            (s + IPCG_YEAR / 2) / IPCG_YEAR,
+                            (s + IPCG_YEAR / 2) / IPCG_YEAR == 1 ? "" : "s");
+    }
+    return "more than a hundred years";
 }
 
 /* +60 a minute for a fast leak, +120 a day for a slow one. */

@@ -424,6 +424,14 @@ START_TEST(words)
                      "under a day (about 2 hours)");
     ck_assert_str_eq(ipcg_duration_text(pool, 7 * 86400), "about 7 days");
     ck_assert_str_eq(ipcg_duration_text(pool, 86400), "about 1 day");
+    ck_assert_str_eq(ipcg_duration_text(pool, 365 * 86400),
+                     "about 365 days");
+    ck_assert_str_eq(ipcg_duration_text(pool, 366 * 86400),
+                     "about 1 year");
+    ck_assert_str_eq(ipcg_duration_text(pool, 10 * 31557600 - 1),
+                     "about 10 years");
+    ck_assert_str_eq(ipcg_duration_text(pool, (apr_int64_t)1440000 * 86400),
+                     "more than a hundred years");
     ck_assert_str_eq(ipcg_series_label(pool, "devshm"), "/dev/shm");
     ck_assert_str_eq(ipcg_series_label(pool, "bc:numsem"),
                      "beancounter numsem");
