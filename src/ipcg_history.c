@@ -718,32 +718,36 @@ const char *ipcg_series_label(apr_pool_t *p, const char *name)
 /* a year of 365.25 days, in seconds */
 #define IPCG_YEAR ((apr_int64_t)31557600)
 
+/* "about 3 hours": @a s in whole @a unit seconds, rounded to the nearest */
+static const char *about(apr_pool_t *p, apr_int64_t s, apr_int64_t unit,
+                         const char *name)
+{
+    apr_int64_t n = (s + unit / 2) / unit;
+
+    return apr_psprintf(p, "about %" APR_INT64_T_FMT " %s%s", n, name,
+                        n == 1 ? "" : "s");
+}
+
 const char *ipcg_duration_text(apr_pool_t *p, apr_int64_t s)
 {
     if (s < 60) {
         return "under a minute";
     }
     if (s < 3600) {
-        return apr_psprintf(p, "under an hour (about %" APR_INT64_T_FMT
-                            " minute%s)", (s + 30) / 60,
-                            (s + 30) / 60 == 1 ? "" : "s");
+        return apr_pstrcat(p, "under an hour (", about(p, s, 60, "minute"),
+                           ")", NULL);
     }
     if (s < 86400) {
-        return apr_psprintf(p, "under a day (about %" APR_INT64_T_FMT
-                            " hour%s)", (s + 1800) / 3600,
-                            (s + 1800) / 3600 == 1 ? "" : "s");
+        return apr_pstrcat(p, "under a day (", about(p, s, 3600, "hour"),
+                           ")", NULL);
     }
     if (s < IPCG_YEAR) {
-        return apr_psprintf(p, "about %" APR_INT64_T_FMT " day%s",
-                            (s + 43200) / 86400,
-                            (s + 43200) / 86400 == 1 ? "" : "s");
+        return about(p, s, 86400, "day");
     }
     /* a limit of a billion at a few a day: years, and past a hundred no
      * figure at all, which would only look precise */
     if (s < 100 * IPCG_YEAR) {
-        return apr_psprintf(p, "about %" APR_INT64_T_FMT " year%s",
-                            (s + IPCG_YEAR / 2) / IPCG_YEAR,
-                            (s + IPCG_YEAR / 2) / IPCG_YEAR == 1 ? "" : "s");
+        return about(p, s, IPCG_YEAR, "year");
     }
     return "more than a hundred years";
 }
