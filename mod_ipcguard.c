@@ -43,6 +43,7 @@
 
 #include "apr_dso.h"
 #include "apr_file_info.h"
+#include "apr_thread_proc.h"
 #include "http_main.h"
 
 #include "mod_ipcguard_private.h"
@@ -431,6 +432,14 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
         apr_time_t t0 = apr_time_now();
         long f0 = faults_now();
         ipcgm.refresh_due = 0;
+        /* the kernel often queues a new process on its parent's CPU,
+         * and this scan (tens of milliseconds with thousands of other
+         * programs' sets) would keep it waiting there, runnable beside
+         * an idle CPU, until the load balancer moves it: the child runs
+         * first, towards its first accept */
+#if APR_HAS_THREADS
+        apr_thread_yield();
+#endif
         apr_pool_create(&p, ipcgm.g->pool);
         ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
         apr_pool_destroy(p);
