@@ -205,7 +205,7 @@ void ipcgm_adopt_load(apr_pool_t *p, server_rec *s, ipcg_reap_ctx_t *ctx)
         ipcgm_log_to_httpd(s, APLOG_INFO, 0, apr_psprintf(p,
                      "ipcguard(114): %d of the %d application object%s "
                      "recorded in %s still exist%s: this server's", n,
-                     apps.objs->nelts, apps.objs->nelts == 1 ? "" : "s",
+                     apps.objs->nelts, ipcg_plural(apps.objs->nelts),
                      path, known ? apr_psprintf(p, " (%d also in the state "
                      "file)", known) : ""));
     }

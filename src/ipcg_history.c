@@ -725,7 +725,7 @@ static const char *about(apr_pool_t *p, apr_int64_t s, apr_int64_t unit,
     apr_int64_t n = (s + unit / 2) / unit;
 
     return apr_psprintf(p, "about %" APR_INT64_T_FMT " %s%s", n, name,
-                        n == 1 ? "" : "s");
+                        ipcg_plural(n));
 }
 
 const char *ipcg_duration_text(apr_pool_t *p, apr_int64_t s)

@@ -513,7 +513,7 @@ static void charts(apr_pool_t *p, ipcg_out_t *out, const ipcg_report_t *r,
     outs(out, "</div>\n");
     if (idle) {
         outf(out, p, "<details><summary>%u more limit%s, none in use"
-             "</summary><div class=\"charts\">\n", idle, idle == 1 ? "" : "s");
+             "</summary><div class=\"charts\">\n", idle, ipcg_plural(idle));
         for (i = 0; i < r->forecast_rows; i++) {
             if (!(r->forecast[i].used > 0
                   || forecast_soon(r, &r->forecast[i]))) {
@@ -527,7 +527,7 @@ static void charts(apr_pool_t *p, ipcg_out_t *out, const ipcg_report_t *r,
          "scan) or a sample without that figure; the dashed line is the "
          "forecast to full at the growth of what httpd does not clean "
          "up.</p></section>\n",
-         r->chart.n, r->chart.n == 1 ? "" : "s");
+         r->chart.n, ipcg_plural(r->chart.n));
 }
 
 /* ---- tables ---- */
@@ -536,7 +536,7 @@ static const char *size_cell(apr_pool_t *p, const ipcg_obj_t *o)
 {
     if (o->kind == IPCG_SYSV_SEM) {
         return apr_psprintf(p, "%s sem%s", ipcg_grouped(p, o->size),
-                            o->size == 1 ? "" : "s");
+                            ipcg_plural(o->size));
     }
     return apr_psprintf(p, "<span title=\"%s bytes\">%s</span>",
                         ipcg_grouped(p, o->size), ipcg_bytes_text(p, o->size));

@@ -21,6 +21,7 @@
 #include "ipcguard/ipcg_log.h"
 #include "ipcguard/ipcg_reap.h"
 #include "ipcguard/ipcg_registry.h"
+#include "ipcguard/ipcg_units.h"
 
 /* What the context knows about one pid: alive (1, 0, -1), and in which
  * round of fresh answers it was asked. */
@@ -1438,7 +1439,7 @@ static const char *kinds_phrase(apr_pool_t *p, const ipcg_cleanup_t *res)
     for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         if (kinds[i].count) {
             s = apr_psprintf(p, "%s%s%u %s%s", s, sep, kinds[i].count,
-                             kinds[i].what, kinds[i].count == 1 ? "" : "s");
+                             kinds[i].what, ipcg_plural(kinds[i].count));
             sep = ", ";
         }
     }
@@ -1774,10 +1775,10 @@ static const char *kept_phrase(apr_pool_t *p, unsigned kept, int apps,
     }
     if ((unsigned)apps == kept) {
         return apr_psprintf(p, "kept %d application object%s", apps,
-                            apps == 1 ? "" : "s");
+                            ipcg_plural(apps));
     }
     return apr_psprintf(p, "kept %u (%d application object%s)%s", kept, apps,
-                        apps == 1 ? "" : "s", gone_phrase(p, gone));
+                        ipcg_plural(apps), gone_phrase(p, gone));
 }
 
 static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
@@ -1793,7 +1794,7 @@ static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
         apr_snprintf(res->summary, sizeof(res->summary), "removed %u stale "
                      "IPC object%s (%s) left by httpd pid %" APR_INT64_T_FMT
                      " (unclean stop after %s); %s",
-                     res->removed_count, res->removed_count == 1 ? "" : "s",
+                     res->removed_count, ipcg_plural(res->removed_count),
                      kinds_phrase(p, res), st->pid, when(p, st->written),
                      kept_phrase(p, res->kept_count, apps, gone));
     }
@@ -2041,7 +2042,7 @@ int ipcg_reap_orphans(ipcg_reap_ctx_t *c, const ipcg_snapshot_t *snap,
         ipcg_log(IPCG_LOG_NOTICE, 0, 32, "%" APR_UINT64_T_FMT " orphan "
                  "candidate%s of earlier runs owned by uid %u: %"
                  APR_UINT64_T_FMT " provably dead, %d removed%s",
-                 *candidates, *candidates == 1 ? "" : "s",
+                 *candidates, ipcg_plural(*candidates),
                  (unsigned)c->o.run_uid, *provable, run.removed,
                  c->o.mode < IPCG_CLEANUP_ORPHANS
                  ? " (IPCGuardCleanup orphans removes them)" : "");

@@ -8,6 +8,11 @@
 
 #include "ipcguard/ipcg_units.h"
 
+const char *ipcg_plural(apr_uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
 const char *ipcg_grouped(apr_pool_t *p, apr_uint64_t v)
 {
     char digits[32], *out;

@@ -503,7 +503,7 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
         find(a, IPCG_LEVEL_WARN, "kept", apr_psprintf(
                  p, "The startup cleanup after %s, which ended without "
                  "cleaning up, kept %u object%s%s.", run, kept,
-                 kept == 1 ? "" : "s", kept_reason(p, v)),
+                 ipcg_plural(kept), kept_reason(p, v)),
              "Kept objects are in use or not provably that run's; they "
              "count against the limits until what holds them exits. The "
              "cleanup table names each one and why; ipcguardctl clean "
@@ -513,7 +513,7 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
         find(a, IPCG_LEVEL_NOTE, "cleanup", apr_psprintf(
                  p, "The startup cleanup removed %u object%s that %s left "
                  "behind (a crash or kill -9).", c->removed_count,
-                 c->removed_count == 1 ? "" : "s", run),
+                 ipcg_plural(c->removed_count), run),
              "Nothing to do; if the server crashes often, its error log "
              "says why.");
     }
@@ -538,7 +538,7 @@ static void outside_findings(apr_pool_t *p, const ipcg_report_t *r,
                  p, "%s object%s of this server %s removed from outside "
                  "httpd while it ran%s.",
                  ipcg_grouped(p, r->outside_removals_total),
-                 r->outside_removals_total == 1 ? "" : "s",
+                 ipcg_plural(r->outside_removals_total),
                  r->outside_removals_total == 1 ? "was" : "were", last),
              ipcg_outside_causes);
     }
@@ -569,7 +569,7 @@ static void other_findings(apr_pool_t *p, const ipcg_view_t *v,
         find(a, IPCG_LEVEL_NOTE, "orphans", apr_psprintf(
                  p, "%s provable orphan%s (every process %s names is dead) "
                  "%s left.", ipcg_grouped(p, r->orphans_provable),
-                 r->orphans_provable == 1 ? "" : "s",
+                 ipcg_plural(r->orphans_provable),
                  r->orphans_provable == 1 ? "it" : "they",
                  r->orphans_provable == 1 ? "is" : "are"),
              "IPCGuardCleanup orphans removes them at the next start; "

@@ -36,6 +36,10 @@ typedef struct {
 const char *ipcg_escape(apr_pool_t *p, const char *s,
                         const ipcg_escaping_t *e);
 
+/** The plural ending of a count's noun: "" for 1, "s" for any other
+ * count ("1 set", "0 sets", "2 sets"). */
+const char *ipcg_plural(apr_uint64_t n);
+
 /** 31900 -> "31,900". */
 const char *ipcg_grouped(apr_pool_t *p, apr_uint64_t v);
 

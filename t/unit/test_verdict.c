@@ -78,6 +78,10 @@ START_TEST(units_for_people)
     ck_assert_str_eq(ipcg_ago_text(pool, 0, 1000), "never");
     ck_assert_str_eq(ipcg_ago_text(pool, 1000 + 7200, 1000), "in 2 h");
     ck_assert_str_eq(ipcg_span_text(pool, 90123), "1 d 1 h");
+    ck_assert_str_eq(ipcg_plural(1), "");
+    ck_assert_str_eq(ipcg_plural(0), "s");
+    ck_assert_str_eq(ipcg_plural(2), "s");
+    ck_assert_str_eq(ipcg_plural(11), "s");
 }
 END_TEST
 
