@@ -148,6 +148,13 @@ run_as_prefix() {
     echo "setpriv --reuid=$RUN_AS --regid=$RUN_AS --clear-groups --"
   fi
 }
+# AS_USER: the words of run_as_prefix, set in this shell before a server
+# is started in the background. A command substitution inside the
+# background command would run in a child of that job, where ns_start
+# could take it for pid 1 of the namespace.
+as_user() {
+  read -r -a AS_USER <<<"$(run_as_prefix)"
+}
 
 errlog() { cat "$T/$1/error.log" 2>/dev/null; }
 
@@ -173,7 +180,8 @@ first_scan() {
 # it exited or never answered.
 httpd_start() {
   local name=$1 i
-  setsid $(run_as_prefix) "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
+  as_user
+  setsid "${AS_USER[@]}" "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
   PARENT[$name]=$!
   for i in $(seq 1 150); do
     if ! kill -0 "${PARENT[$name]}" 2>/dev/null; then
@@ -198,7 +206,8 @@ httpd_start() {
 # status is returned (0 would mean it did not start and exited cleanly).
 httpd_expect_exit() {
   local name=$1 pid i
-  setsid $(run_as_prefix) "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
+  as_user
+  setsid "${AS_USER[@]}" "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
   pid=$!
   for i in $(seq 1 150); do
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -356,7 +365,8 @@ kill9_session() {
 declare -A NSINIT
 ns_start() {
   local name=$1 i
-  unshare --pid --fork --mount-proc setsid $(run_as_prefix) "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
+  as_user
+  unshare --pid --fork --mount-proc setsid "${AS_USER[@]}" "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
   PARENT[$name]=$!
   NSINIT[$name]=""
   for i in $(seq 1 150); do
@@ -385,7 +395,8 @@ ns_start() {
 # end within 15 s (httpd failed to start); returns 1 if it still runs.
 ns_expect_exit() {
   local name=$1 i
-  unshare --pid --fork --mount-proc setsid $(run_as_prefix) "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
+  as_user
+  unshare --pid --fork --mount-proc setsid "${AS_USER[@]}" "$APACHE2" -f "$T/$name/httpd.conf" -D FOREGROUND >>"$T/$name/stdout.log" 2>&1 &
   PARENT[$name]=$!
   for i in $(seq 1 150); do
     if ! kill -0 "${PARENT[$name]}" 2>/dev/null; then
@@ -406,7 +417,12 @@ ns_kill9() {
   local name=$1 pids p
   pids=$(tree_pids "${NSINIT[$name]}")
   kill -9 "${NSINIT[$name]}" 2>/dev/null
-  wait "${PARENT[$name]}" 2>/dev/null
+  # the namespace ends with its pid 1, and unshare with it (15 s at most)
+  if ! wait_gone "${PARENT[$name]}"; then
+    echo "# $name: unshare ${PARENT[$name]} still runs 15 s after kill -9 of pid ${NSINIT[$name]}"
+  else
+    wait "${PARENT[$name]}" 2>/dev/null
+  fi
   for p in $pids; do wait_gone "$p"; done
   PARENT[$name]=""
   NSINIT[$name]=""
