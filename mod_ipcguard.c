@@ -429,17 +429,20 @@ static void ipcg_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
     }
     if (state == MPM_CHILD_STARTED && ipcgm.refresh_due) {
         /* the generation's first full scan, now that a child serves */
-        apr_time_t t0 = apr_time_now();
-        long f0 = faults_now();
+        apr_time_t t0;
+        long f0;
         ipcgm.refresh_due = 0;
         /* the kernel often queues a new process on its parent's CPU,
          * and this scan (tens of milliseconds with thousands of other
          * programs' sets) would keep it waiting there, runnable beside
          * an idle CPU, until the load balancer moves it: the child runs
-         * first, towards its first accept */
+         * first, towards its first accept; the timer below counts the
+         * scan alone, not this wait */
 #if APR_HAS_THREADS
         apr_thread_yield();
 #endif
+        t0 = apr_time_now();
+        f0 = faults_now();
         apr_pool_create(&p, ipcgm.g->pool);
         ipcgm_refresh(p, s, IPCGM_PASS_RECORD);
         apr_pool_destroy(p);
