@@ -38,14 +38,7 @@ exec unshare --ipc --pid --fork --mount-proc --mount --net --propagation private
   env IPCG_IN_NS=1 NO_PRG_MAP=1 ROUNDS="$ROUNDS" SETS="$SETS" SO_A="$a" SO_B="$b" \
   ENV_A="${ENV_A:-}" ENV_B="${ENV_B:-}" bash -s "$here" <<'INNER'
 set -u
-source "$1/t/harness.sh"
-source "$1/t/full.conf.sh"
-source "$1/bench/stats.sh"
-ipcg_sandbox
-mount -t tmpfs -o size=16m,mode=700 tmpfs "$T/state" || exit 1
-trap 'umount "$T/state"; rm -rf "$T"' EXIT
-# room for 32,000 sets, in this namespace only
-sysctl -q -w kernel.sem="250 64000 32 32000"
+source "$1/bench/sandbox.sh" "$1"
 mkdir -m 700 "$T/foreign"
 if [ "$SETS" -gt 0 ]; then
   "$REPO/build/mkstale" "$SETS" "$T/foreign/x.state" 4242 4242 >/dev/null

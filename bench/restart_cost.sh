@@ -29,13 +29,7 @@ exec unshare --ipc --pid --fork --mount-proc --mount --net --propagation private
   env IPCG_IN_NS=1 NO_PRG_MAP=1 ROUNDS="$ROUNDS" RESTARTS="$RESTARTS" SETS="$SETS" \
   bash -s "$here" <<'INNER'
 set -u
-source "$1/t/harness.sh"
-source "$1/t/full.conf.sh"
-source "$1/bench/stats.sh"
-ipcg_sandbox
-mount -t tmpfs -o size=16m,mode=700 tmpfs "$T/state" || exit 1
-trap 'umount "$T/state"; rm -rf "$T"' EXIT
-sysctl -q -w kernel.sem="250 64000 32 32000"
+source "$1/bench/sandbox.sh" "$1"
 
 # the module with its default scan interval, its debug lines on (for the
 # first full scan's figures); the same server without it on the same port

@@ -42,16 +42,8 @@ exec unshare --ipc --pid --fork --mount-proc --mount --net --propagation private
   env IPCG_IN_NS=1 ROUNDS="$rounds" COUNTS="$counts" STATE_FS="$state_fs" \
   NO_PRG_MAP=$((1 - prg_map)) TEST_SETTINGS="$test_settings" bash -s "$here" <<'INNER'
 set -u
-source "$1/t/harness.sh"
-source "$1/t/full.conf.sh"
-ipcg_sandbox
-if [ "$STATE_FS" = tmpfs ]; then
-  mount -t tmpfs -o size=16m,mode=700 tmpfs "$T/state" || exit 1
-  trap 'umount "$T/state"; rm -rf "$T"' EXIT
-fi
+source "$1/bench/sandbox.sh" "$1"
 echo "state directory: $STATE_FS; prg: RewriteMap: $([ "$NO_PRG_MAP" = 1 ] && echo no || echo yes); module settings: $([ "$TEST_SETTINGS" = 1 ] && echo "the tests'" || echo defaults)"
-# room for 32,000 sets, in this namespace only
-sysctl -q -w kernel.sem="250 64000 32 32000"
 
 # the same server twice: with the module and without it
 WITH_TEST=0 full_conf with
