@@ -151,10 +151,11 @@ static void bracket(ipcg_phase_e phase)
         ipcgm_registry_add(&o);
         n++;
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ap_server_conf,
-                     "ipcguard(102): registered %s %s%" APR_INT64_T_FMT
-                     " from %s in %s", ipcg_kind_name(o.kind),
-                     o.id >= 0 ? "id " : "", o.id, maker,
-                     ipcg_phase_name(phase));
+                     "ipcguard(102): registered %s %s%s from %s in %s",
+                     ipcg_kind_name(o.kind), o.id >= 0 ? "id " : "",
+                     o.id >= 0 ? apr_psprintf(np, "%" APR_INT64_T_FMT, o.id)
+                               : ap_escape_logitem(np, o.name),
+                     maker, ipcg_phase_name(phase));
     }
     /* recorded at once: a kill -9 later in the startup must not leave
      * objects no state file names */

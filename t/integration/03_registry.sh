@@ -28,6 +28,14 @@ for expect in ${accept:+"$accept"} "1 sysv-sem mod_rewrite.c post_config" \
   check_match "attributed: $expect" "^$expect\$" "$mods"
 done
 check_nomatch "no object attributed to unknown at startup" "unknown" "$mods"
+# each registration's debug line names the object: a set by its id, a
+# /dev/shm file by its name
+shm_names=$(http a "/ipc-status?json" | jq -r '.objects[] | select(.kind == "posix-shm") | .name')
+check_cmp "the page lists the /dev/shm files" "$(wc -w <<<"$shm_names")" -ge 3
+for nm in $shm_names; do
+  check_match "the log names the registered file $nm" "ipcguard\(102\): registered posix-shm ${nm//./\\.} from " "$(errlog a)"
+done
+check_nomatch "no registration logged without its id or name" "ipcguard\(102\): registered [a-z-]+ -1 " "$(errlog a)"
 
 # the state file lists the same objects as the table
 state=$(ls "$T"/state/*.state)
