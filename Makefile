@@ -31,7 +31,7 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(APR_CFLAGS) -Iinclude $(EXTRA_CFLAGS)
 
-.PHONY: all module tool testmodule unit integration test deps demo demo-crash demo-stop clean bench bench-start cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system \
+.PHONY: all module tool testmodule unit integration test deps demo demo-crash demo-stop clean bench bench-start cppcheck tidy install valgrind fuzz check-rules test-asan deb test-system test-httpd-suite \
         guard-core guard-length
 
 all: guard-core guard-length module tool testmodule $(BUILD)/ipcg_mkobj $(BUILD)/slowexit.so \
@@ -278,3 +278,8 @@ deb:
 # where IPCGUARD_TEST_SYSTEM=1, as on CI's disposable machines).
 test-system: deb
 	@bash t/system/package.sh
+
+# httpd's own test suite (httpd-tests) without and with the module, the
+# results compared test by test (about twenty minutes; fetches the suite)
+test-httpd-suite: deps all
+	@bash t/system/httpd_suite.sh
