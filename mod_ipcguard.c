@@ -193,9 +193,11 @@ static apr_status_t on_pconf_cleanup(void *data)
         /* the server's error log (in plog) is closed by now: stderr
          * goes to the same file */
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, NULL,
-                     "ipcguard(103): clean stop; %d object(s) of this "
-                     "instance remain and stay recorded in %s for the next "
-                     "start", left, ipcgm.g->state_path);
+                     "ipcguard(103): clean stop; %d object%s of this "
+                     "instance %s recorded in %s for the next start", left,
+                     ipcg_plural((apr_uint64_t)left),
+                     left == 1 ? "remains and stays" : "remain and stay",
+                     ipcgm.g->state_path);
     }
     else {
         ipcg_state_remove(p, ipcgm.g->state_path);

@@ -201,9 +201,9 @@ void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf)
               "stopping)";
         const char *msg = apr_psprintf(
             p, "the last run (httpd pid %" APR_INT64_T_FMT ") lost %d IPC "
-            "object(s) to a removal from outside httpd while it ran (%s%s), "
+            "object%s to a removal from outside httpd while it ran (%s%s), "
             "first at %s; %s. Look for what removes IPC objects: "
-            IPCG_OUTSIDE_CULPRITS, h.pid, n, list,
+            IPCG_OUTSIDE_CULPRITS, h.pid, n, ipcg_plural((apr_uint64_t)n), list,
             n > 4 ? ", ..." : "",
             ipcg_local_time(p, APR_ARRAY_IDX(h.events, h.events->nelts - n,
                                         ipcg_event_t).found), how);
@@ -211,9 +211,10 @@ void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf)
         apr_snprintf(ipcgm.g->cleanup.summary,
                      sizeof(ipcgm.g->cleanup.summary),
                      "%s%sthe last run (pid %" APR_INT64_T_FMT ") lost %d "
-                     "object(s) to a removal from outside httpd",
+                     "object%s to a removal from outside httpd",
                      ipcgm.g->cleanup.summary,
-                     ipcgm.g->cleanup.summary[0] ? "; " : "", h.pid, n);
+                     ipcgm.g->cleanup.summary[0] ? "; " : "", h.pid, n,
+                     ipcg_plural((apr_uint64_t)n));
     }
 }
 

@@ -216,9 +216,10 @@ void ipcgm_recover_after_upgrade(apr_pool_t *p, server_rec *s)
                  "server (what it carried has layout %u, shape %"
                  APR_UINT64_T_FMT
                  "; this release's is %u, shape %" APR_UINT64_T_FMT "): "
-                 "%d object(s) taken back from %s%s%s",
+                 "%d object%s taken back from %s%s%s",
                  ipcgm.g->rebuilt_layout, ipcgm.g->rebuilt_size,
                  IPCG_CARRIED_LAYOUT, ipcgm_carried_shape(), n,
+                 ipcg_plural((apr_uint64_t)n),
                  ipcgm.g->state_path[0] ? ipcgm.g->state_path
                                         : "no state file",
                  why ? ": " : "", why ? why : ""));

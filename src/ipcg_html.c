@@ -768,8 +768,9 @@ static void events(apr_pool_t *p, ipcg_out_t *out, const ipcg_report_t *rep,
     apr_uint32_t i;
 
     outf(out, p, "<section id=\"outside\"><h2>Removed from outside httpd</h2>"
-         "\n<p>%s object(s) of this server removed by something else since "
-         "it started.", ipcg_grouped(p, rep->outside_removals_total));
+         "\n<p>%s object%s of this server removed by something else since "
+         "it started.", ipcg_grouped(p, rep->outside_removals_total),
+         ipcg_plural(rep->outside_removals_total));
     if (rep->event_rows == 0) {
         outs(out, "</p></section>\n");
         return;
@@ -912,8 +913,9 @@ static void cleanup(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
                     "<code>(026)</code>; LogLevel info)");
     }
     outf(out, p, "</section>\n<section id=\"orphans\"><h2>Orphan candidates"
-         "</h2>\n<p>%s candidate(s), %s provably dead%s.</p>\n",
-         ipcg_grouped(p, rep->orphans), ipcg_grouped(p, rep->orphans_provable),
+         "</h2>\n<p>%s candidate%s, %s provably dead%s.</p>\n",
+         ipcg_grouped(p, rep->orphans), ipcg_plural(rep->orphans),
+         ipcg_grouped(p, rep->orphans_provable),
          rep->mode == IPCG_CLEANUP_ORPHANS ? ""
              : " (reported only: IPCGuardCleanup orphans removes them)");
     if (rep->orphans > 0) {

@@ -1487,15 +1487,18 @@ static void rewrite_state(apr_pool_t *p, const char *path,
     }
     rv = ipcg_state_write(p, path, &left, &why);
     if (rv != APR_SUCCESS) {
+        int gone = st->objs->nelts - left.objs->nelts;
         ipcg_log(IPCG_LOG_WARNING, rv, 24, "could not rewrite state file %s "
-                 "without the %d object(s) removed: %s; the next start will "
-                 "find them gone", path, st->objs->nelts - left.objs->nelts,
-                 why ? why : "write failed");
+                 "without the %d object%s removed: %s; the next start will "
+                 "find %s gone", path, gone, ipcg_plural((apr_uint64_t)gone),
+                 why ? why : "write failed", gone == 1 ? "it" : "them");
         return;
     }
     ipcg_log(IPCG_LOG_INFO, 0, 23, "state file %s rewritten without the %d "
-             "object(s) removed; %d remain recorded", path,
-             st->objs->nelts - left.objs->nelts, left.objs->nelts);
+             "object%s removed; %d %s recorded", path,
+             st->objs->nelts - left.objs->nelts,
+             ipcg_plural((apr_uint64_t)(st->objs->nelts - left.objs->nelts)),
+             left.objs->nelts, left.objs->nelts == 1 ? "remains" : "remain");
 }
 
 static const char *run_text(apr_pool_t *p, ipcg_run_e run,

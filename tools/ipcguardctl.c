@@ -35,6 +35,7 @@
 #include "ipcguard/ipcg_report.h"
 #include "ipcguard/ipcg_state.h"
 #include "ipcguard/ipcg_trends.h"
+#include "ipcguard/ipcg_units.h"
 #include "ipcguard/ipcg_verdict.h"
 
 #define EXIT_REFUSED 3
@@ -252,8 +253,8 @@ static int cmd_list(apr_pool_t *p, const ctl_opts *c)
         print_obj(&APR_ARRAY_IDX(snap.objs, i, ipcg_obj_t));
     }
     if (snap.bad_lines) {
-        fprintf(stderr, "ipcguardctl: %d malformed line(s) skipped\n",
-                snap.bad_lines);
+        fprintf(stderr, "ipcguardctl: %d malformed line%s skipped\n",
+                snap.bad_lines, ipcg_plural((apr_uint64_t)snap.bad_lines));
     }
     return rv == APR_SUCCESS ? 0 : 1;
 }

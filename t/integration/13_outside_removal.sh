@@ -73,10 +73,10 @@ check_match "the accept mutex among them" "ipcguard\(301\): sysv-sem id [0-9]+ k
 httpd_start b || fail "b starts again"
 log=$(errlog b)
 check_match "the next start's summary names the outside removal" \
-  "\[ipcguard:notice\] .*ipcguard\(022\): the last run \(httpd pid $bpid\) lost $nsets IPC object\(s\) to a removal from outside httpd while it ran \(sysv-sem id [0-9]+ \(.*\), .*\), first at [0-9-]+ [0-9:]+; it exited at [0-9-]+ [0-9:]+\. Look for what removes IPC objects" \
+  "\[ipcguard:notice\] .*ipcguard\(022\): the last run \(httpd pid $bpid\) lost $nsets IPC objects to a removal from outside httpd while it ran \(sysv-sem id [0-9]+ \(.*\), .*\), first at [0-9-]+ [0-9:]+; it exited at [0-9-]+ [0-9:]+\. Look for what removes IPC objects" \
   "$log"
 json=$(http b "/ipc-status?json")
-check_match "?json cleanup.summary says it too" "the last run \(pid $bpid\) lost $nsets object\(s\) to a removal from outside httpd" \
+check_match "?json cleanup.summary says it too" "the last run \(pid $bpid\) lost $nsets objects to a removal from outside httpd" \
   "$(jq -r .cleanup.summary <<<"$json")"
 check_eq "?json events[] keeps the dead run's removals" "$nsets" \
   "$(jq --argjson p "$bpid" '[.events[] | select(.server_pid == $p)] | length' <<<"$json")"

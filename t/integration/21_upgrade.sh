@@ -53,7 +53,7 @@ for rel in "$ALT" "$THIS"; do
   log=$(errlog a)
   check_eq "$what: one line says the carried state was rebuilt" "$((before + 1))" "$(grep -c 'ipcguard(110)' <<<"$log")"
   check_match "$what: it names both layouts and the state file" \
-    'ipcguard\(110\): .*layout [0-9]+, shape [0-9]+; this release.s is [0-9]+, shape [0-9]+\): [0-9]+ object\(s\) taken back from /' "$log"
+    'ipcguard\(110\): .*layout [0-9]+, shape [0-9]+; this release.s is [0-9]+, shape [0-9]+\): [0-9]+ objects? taken back from /' "$log"
   check_exact "$what"
   check_eq "$what: the application's segment is still known" "application runtime" \
     "$(app_segment)"
