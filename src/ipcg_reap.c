@@ -1475,7 +1475,7 @@ static void rewrite_state(apr_pool_t *p, const char *path,
     ipcg_state_t left = *st;
     const char *why = NULL;
     apr_status_t rv;
-    int i;
+    int i, gone;
 
     left.objs = apr_array_make(p, st->objs->nelts - nremoved + 1,
                                sizeof(ipcg_obj_t));
@@ -1485,9 +1485,9 @@ static void rewrite_state(apr_pool_t *p, const char *path,
             *(ipcg_obj_t *)apr_array_push(left.objs) = *x;
         }
     }
+    gone = st->objs->nelts - left.objs->nelts;
     rv = ipcg_state_write(p, path, &left, &why);
     if (rv != APR_SUCCESS) {
-        int gone = st->objs->nelts - left.objs->nelts;
         ipcg_log(IPCG_LOG_WARNING, rv, 24, "could not rewrite state file %s "
                  "without the %d object%s removed: %s; the next start will "
                  "find %s gone", path, gone, ipcg_plural((apr_uint64_t)gone),
@@ -1495,10 +1495,9 @@ static void rewrite_state(apr_pool_t *p, const char *path,
         return;
     }
     ipcg_log(IPCG_LOG_INFO, 0, 23, "state file %s rewritten without the %d "
-             "object%s removed; %d %s recorded", path,
-             st->objs->nelts - left.objs->nelts,
-             ipcg_plural((apr_uint64_t)(st->objs->nelts - left.objs->nelts)),
-             left.objs->nelts, left.objs->nelts == 1 ? "remains" : "remain");
+             "object%s removed; %d %s recorded", path, gone,
+             ipcg_plural((apr_uint64_t)gone), left.objs->nelts,
+             left.objs->nelts == 1 ? "remains" : "remain");
 }
 
 static const char *run_text(apr_pool_t *p, ipcg_run_e run,
