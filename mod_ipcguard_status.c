@@ -145,7 +145,7 @@ static const char *query_arg(request_rec *r, const char *name, int *present)
 
 int ipcgm_handler(request_rec *r)
 {
-    ipcg_view_t v;
+    ipcg_view_t *v;
     ipcg_out_t out;
     apr_status_t rv;
     int is_auto, is_json, is_metrics, has_refresh;
@@ -172,7 +172,10 @@ int ipcgm_handler(request_rec *r)
     if (!first_scan_done(r)) {
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    rv = ipcg_table_read(ipcgm.table, r->pool, &v);
+    /* the view is tens of kilobytes: from the request's pool, not the
+     * stack of a worker thread (ThreadStackSize can be small) */
+    v = apr_pcalloc(r->pool, sizeof(*v));
+    rv = ipcg_table_read(ipcgm.table, r->pool, v);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "ipcguard(402): cannot read the status table");
@@ -188,19 +191,19 @@ int ipcgm_handler(request_rec *r)
     if (is_json) {
         ap_set_content_type(r, "application/json");
         if (!r->header_only) {
-            ipcg_render_json(r->pool, &v, &out);
+            ipcg_render_json(r->pool, v, &out);
         }
     }
     else if (is_metrics) {
         ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
         if (!r->header_only) {
-            ipcg_render_metrics(r->pool, &v, &out);
+            ipcg_render_metrics(r->pool, v, &out);
         }
     }
     else if (is_auto) {
         ap_set_content_type(r, "text/plain; charset=ISO-8859-1");
         if (!r->header_only) {
-            ipcg_render_auto(r->pool, &v, "", &out);
+            ipcg_render_auto(r->pool, v, "", &out);
         }
     }
     else {
@@ -214,7 +217,7 @@ int ipcgm_handler(request_rec *r)
             }
             secs = want < 1 ? 1 : want > 86400 ? 86400 : (int)want;
         }
-        render_html(r, &v, secs, &out);
+        render_html(r, v, secs, &out);
     }
     return OK;
 }
@@ -224,7 +227,7 @@ int ipcgm_handler(request_rec *r)
  * is copied out of the table, never its lists. */
 int ipcgm_status_hook(request_rec *r, int flags)
 {
-    ipcg_view_t v;
+    ipcg_view_t *v;
     ipcg_out_t out;
 
     /* nothing to add until the first scan since the start has ended
@@ -248,19 +251,20 @@ int ipcgm_status_hook(request_rec *r, int flags)
             return OK;
         }
     }
-    memset(&v, 0, sizeof(v));
-    if (ipcg_table_read_report(ipcgm.table, &v.rep) != APR_SUCCESS) {
+    /* as in the handler: not on a worker thread's stack */
+    v = apr_pcalloc(r->pool, sizeof(*v));
+    if (ipcg_table_read_report(ipcgm.table, &v->rep) != APR_SUCCESS) {
         return OK;
     }
     if (flags & AP_STATUS_SHORT) {
         /* nothing rendered yet: render the report here */
         out.write = out_to_request;
         out.baton = r;
-        ipcg_render_auto(r->pool, &v, "IPCGuard", &out);
+        ipcg_render_auto(r->pool, v, "IPCGuard", &out);
         return OK;
     }
     {
-        const ipcg_report_t *rep = &v.rep;
+        const ipcg_report_t *rep = &v->rep;
         apr_uint64_t inst = 0, foreign = 0;
         int k;
         for (k = 0; k < IPCG_KIND_COUNT; k++) {

@@ -557,8 +557,8 @@ int ipcgm_first_scan_waits(apr_time_t now, int scan_seconds)
 void ipcgm_refresh_quiet(apr_pool_t *p, server_rec *s)
 {
     ipcg_settings cf;
-    ipcg_view_t v;
-    ipcg_report_t *r = &v.rep;
+    ipcg_view_t *v = apr_pcalloc(p, sizeof(*v));
+    ipcg_report_t *r = &v->rep;
 
     ipcgm_settings_of(s, &cf);
     ipcgm.g->scans_total++;
@@ -566,18 +566,17 @@ void ipcgm_refresh_quiet(apr_pool_t *p, server_rec *s)
     ipcgm.g->quiet_run++;
     /* every watched object was just seen, unchanged */
     ipcgm.g->last_seen_at = apr_time_sec(apr_time_now());
-    memset(&v, 0, sizeof(v));
-    v.rep = *ipcgm.g->kept_rep;
-    v.objs = ipcgm.g->kept_objs;
-    v.decisions = apr_array_copy(p, ipcgm.g->decisions);
-    v.procs = apr_array_make(p, 16, sizeof(ipcg_proc_t));
+    v->rep = *ipcgm.g->kept_rep;
+    v->objs = ipcgm.g->kept_objs;
+    v->decisions = apr_array_copy(p, ipcgm.g->decisions);
+    v->procs = apr_array_make(p, 16, sizeof(ipcg_proc_t));
     r->mode = cf.cleanup;
     r->show_foreign = cf.show_foreign;
     r->warn_percent = cf.warn_percent;
     r->scan_seconds = cf.scan_seconds;
     r->updated = apr_time_sec(apr_time_now());
     ipcg_report_limits(p, &ipcgm.paths, cf.beancounters, r);
-    view_procs(p, NULL, &v);
+    view_procs(p, NULL, v);
     view_counters(r);
-    publish(p, s, &cf, &v, IPCGM_PASS_MONITOR);
+    publish(p, s, &cf, v, IPCGM_PASS_MONITOR);
 }
