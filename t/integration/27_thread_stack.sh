@@ -23,6 +23,7 @@ for sz in 36864 40960 45056 49152 53248 57344 65536; do
   n=without$sz
   MPM=$mpm WITH_TEST=0 WITH_GUARD=0 httpd_conf "$n" <<<"ThreadStackSize $sz"
   if ! MPM=$mpm httpd_start "$n"; then
+    httpd_stop "$n"               # one that never answered is still there
     continue
   fi
   got=$(answers "$n" "${status_urls[@]}" "${status_urls[@]}")
@@ -41,6 +42,7 @@ ok "$mpm: without the module, /server-status works at ThreadStackSize $size"
 MPM=$mpm WITH_TEST=0 httpd_conf with <<<"ThreadStackSize $size"
 if ! MPM=$mpm httpd_start with; then
   fail "$mpm: the server with the module starts at ThreadStackSize $size"
+  httpd_stop with
   finish
 fi
 urls=("${status_urls[@]}" /ipc-status "/ipc-status?json" "/ipc-status?metrics" "/ipc-status?auto")
