@@ -309,6 +309,11 @@ typedef struct {
      * without reading the tables. Taken by every full scan; cleared by
      * pconf's cleanup at the end of the generation. */
     ipcgm_mark_holder_t since;
+    /* This instance's run lock as this process last found it
+     * (ipcg_lock_e), set by ipcgm_take_runlock() at the startup cleanup
+     * and at every later pass: what the cleanups' run-state proof is told
+     * of their own instance. */
+    int runlock;
 } ipcgm_state_t;
 
 extern ipcgm_state_t ipcgm;
@@ -376,6 +381,7 @@ void ipcgm_recover_after_upgrade(apr_pool_t *p, server_rec *s);
 void ipcgm_become_server(apr_pool_t *pconf, apr_pool_t *ptemp,
                          server_rec *s);
 void ipcgm_claim_parent(server_rec *s);
+int ipcgm_take_runlock(apr_pool_t *p, server_rec *s);
 void ipcgm_after_post_config(server_rec *s);
 
 /* mod_ipcguard_watch.c */

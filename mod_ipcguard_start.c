@@ -69,6 +69,67 @@ void ipcgm_fill_opts(apr_pool_t *p, const ipcg_settings *cf,
     o->paths = &ipcgm.paths;
     o->state_dir = cf->state_dir;
     o->instance = ipcgm.g->instance;
+    o->instance_lock = ipcgm.runlock;
+}
+
+/* This instance's run lock, held from the startup cleanup for as long as
+ * the server runs, in the process pool: it outlives every generation and
+ * a new release of the module loaded by a restart, and the parent of a
+ * daemonizing start hands it to the process that serves. A run whose
+ * pids cannot be seen from here (another PID namespace that shares this
+ * IPC namespace and state directory: two containers of one pod) is still
+ * known to live by it. IPCG_LOCK_ASK: no state file, or the lock file
+ * cannot be used; then pids alone prove a run dead. */
+typedef struct {
+    apr_file_t *file;
+    const char *path;
+} runlock_t;
+
+#define RUNLOCK_KEY "mod_ipcguard-runlock"
+
+int ipcgm_take_runlock(apr_pool_t *p, server_rec *s)
+{
+    apr_pool_t *pp = s->process->pool;
+    void *data = NULL;
+    runlock_t *held;
+    const char *path;
+    apr_file_t *f;
+    apr_status_t rv;
+
+    ipcgm.runlock = IPCG_LOCK_ASK;
+    if (ipcgm.g->state_path[0] == '\0') {
+        return ipcgm.runlock;
+    }
+    path = ipcg_runlock_path(p, ipcgm.g->state_path);
+    apr_pool_userdata_get(&data, RUNLOCK_KEY, pp);
+    held = data;
+    if (held && strcmp(held->path, path) == 0) {
+        return ipcgm.runlock = IPCG_LOCK_OURS;
+    }
+    rv = ipcg_runlock_take(pp, path, &f);
+    if (rv == APR_SUCCESS) {
+        if (held) {
+            /* another instance's now (PidFile or IPCGuardStateDir
+             * changed): this process no longer runs it */
+            apr_file_close(held->file);
+        }
+        else {
+            held = apr_palloc(pp, sizeof(*held));
+            apr_pool_userdata_set(held, RUNLOCK_KEY, apr_pool_cleanup_null,
+                                  pp);
+        }
+        held->file = f;
+        held->path = apr_pstrdup(pp, path);
+        return ipcgm.runlock = IPCG_LOCK_OURS;
+    }
+    if (APR_STATUS_IS_EAGAIN(rv)) {
+        return ipcgm.runlock = IPCG_LOCK_ELSEWHERE;
+    }
+    ipcgm_log_once(s, APLOG_WARNING, 116, "run lock", apr_psprintf(p,
+             "cannot take the run lock %s (%pm): a run of this instance "
+             "in another PID namespace cannot be told from a dead one",
+             path, &rv));
+    return ipcgm.runlock;
 }
 
 /* The orphan pass: this user's objects that no record names and whose
@@ -141,6 +202,9 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
                      "state directory %s unusable: no cleanup", cf->state_dir);
         return;
     }
+    /* a live run of this instance holds it: nothing of that run's is
+     * removed, and this one keeps no state (ipcgm_claim_parent) */
+    ipcgm_take_runlock(p, s);
     ipcgm_fill_opts(p, cf, &o);
     /* one context for this cleanup, gone with its pool */
     ctx = ipcg_reap_ctx_make(p, &o);
@@ -285,7 +349,23 @@ void ipcgm_claim_parent(server_rec *s)
      * teardown is slow): it is this server, not another one. A file this
      * process wrote and no one has replaced since is not read again */
     ipcgm.g->state_clash = 0;
-    if (ipcgm.g->state_path[0] && !ipcgm_state_file_ours(p)
+    if (ipcgm.g->state_path[0]
+        && ipcgm_take_runlock(p, s) == IPCG_LOCK_ELSEWHERE) {
+        /* the other server's pids are not to be seen from here: it runs
+         * in another PID namespace, on this IPC namespace and state
+         * directory */
+        ipcgm.g->state_clash = 1;
+        ipcgm_log_to_httpd(s, APLOG_ERR, 0, apr_psprintf(p,
+                     "ipcguard(107): state file %s belongs to a live httpd "
+                     "in another PID namespace (it holds the run lock %s); "
+                     "two servers that share this IPC namespace and state "
+                     "directory share PidFile %s: this one keeps no state "
+                     "and removes nothing of the other's",
+                     ipcgm.g->state_path,
+                     ipcg_runlock_path(p, ipcgm.g->state_path),
+                     ipcgm.g->pidfile));
+    }
+    else if (ipcgm.g->state_path[0] && !ipcgm_state_file_ours(p)
         && ipcg_state_read(p, ipcgm.g->state_path, ipcgm_trust_uid(), &other,
                            &why)
            == APR_SUCCESS

@@ -60,6 +60,8 @@ struct ipcg_reap_ctx_t {
     ipcg_exe_t httpd;
     apr_hash_t *alive;              /* pid -> pid_answer_t */
     unsigned round;                 /* of fresh answers */
+    int run_held;                   /* the last run judged: its run lock
+                                       held 1, not 0, cannot tell -1 */
     pending_t *batch;               /* BATCH_MAX of them, made once */
     int nbatch;
     pending_t *held;                /* judged, removals not yet made */
@@ -403,6 +405,45 @@ static apr_hash_t *not_theirs(ipcg_reap_ctx_t *c,
     return set;
 }
 
+/* Whether a process holds the run lock of the run recorded in @a st: 1
+ * yes, 0 no (or a run that held none), -1 cannot tell. The lock tells a
+ * live run whose pids this process cannot see (another PID namespace on
+ * the same IPC namespace and state directory: containers of one pod)
+ * from a dead one; this instance's own lock is asked of the caller, who
+ * may hold it. */
+static int run_locked(ipcg_reap_ctx_t *c, const ipcg_state_t *st)
+{
+    const char *state;
+    int ours = c->o.instance == NULL
+               || strcmp(st->instance, c->o.instance) == 0;
+
+    if (ours && c->o.instance_lock != IPCG_LOCK_ASK) {
+        return c->o.instance_lock == IPCG_LOCK_ELSEWHERE;
+    }
+    if (ours && c->o.state_file) {
+        state = c->o.state_file;
+    }
+    else if (c->o.state_dir && st->instance[0]) {
+        state = ipcg_state_path(c->pool, c->o.state_dir, st->instance);
+    }
+    else {
+        return 0;
+    }
+    return ipcg_runlock_held(c->pool, ipcg_runlock_path(c->pool, state));
+}
+
+/* A run this process's pids prove dead is dead unless a process holds
+ * its run lock: then it lives where its pids cannot be seen (alive), or
+ * whether it does cannot be told (unknown). */
+static ipcg_run_e unless_locked(ipcg_reap_ctx_t *c, const ipcg_state_t *st)
+{
+    int a = run_locked(c, st);
+
+    c->run_held = a;
+    return a == 0 ? IPCG_RUN_DEAD : (a > 0 ? IPCG_RUN_ALIVE
+                                           : IPCG_RUN_UNKNOWN);
+}
+
 /* The run-state proof, with the live instances given (the live set is
  * itself built with this proof). */
 static ipcg_run_e run_state(ipcg_reap_ctx_t *c, const ipcg_state_t *st,
@@ -415,6 +456,7 @@ static ipcg_run_e run_state(ipcg_reap_ctx_t *c, const ipcg_state_t *st,
     const apr_array_header_t *procs;
     int daemon = (st->session == st->pid);
 
+    c->run_held = 0;
     if (ipcg_boot_id(c->pool, c->o.paths, boot, sizeof(boot)) == APR_SUCCESS
         && st->boot_id[0] && strcmp(boot, st->boot_id) != 0) {
         /* the machine rebooted: the run and all its objects are gone */
@@ -433,7 +475,7 @@ static ipcg_run_e run_state(ipcg_reap_ctx_t *c, const ipcg_state_t *st,
          * leader's pid in other hands means its session is empty */
         const ipcg_proc_t *now = find_proc(procs, st->pid);
         if (now && now->state != 'Z' && now->starttime != st->starttime) {
-            return IPCG_RUN_DEAD;
+            return unless_locked(c, st);
         }
     }
     excluded = not_theirs(c, procs, live_states);
@@ -460,7 +502,7 @@ static ipcg_run_e run_state(ipcg_reap_ctx_t *c, const ipcg_state_t *st,
             *(ipcg_proc_t *)apr_array_push(survivors) = *pr;
         }
     }
-    return survivors->nelts ? IPCG_RUN_SURVIVORS : IPCG_RUN_DEAD;
+    return survivors->nelts ? IPCG_RUN_SURVIVORS : unless_locked(c, st);
 }
 
 /* Other instances' state files: those not proven dead make the live set
@@ -1501,15 +1543,23 @@ static void rewrite_state(apr_pool_t *p, const char *path,
 }
 
 static const char *run_text(apr_pool_t *p, ipcg_run_e run,
-                            const ipcg_state_t *st)
+                            const ipcg_state_t *st, int held)
 {
     switch (run) {
     case IPCG_RUN_ALIVE:
+        if (held > 0) {
+            return apr_psprintf(p, "the run of httpd pid %" APR_INT64_T_FMT
+                                " holds its run lock: it lives where this "
+                                "process cannot see its pids (another PID "
+                                "namespace on this IPC namespace and state "
+                                "directory)", st->pid);
+        }
         return apr_psprintf(p, "httpd pid %" APR_INT64_T_FMT " of this "
                             "instance is still running", st->pid);
     case IPCG_RUN_UNKNOWN:
         return apr_psprintf(p, "cannot tell whether pid %" APR_INT64_T_FMT
-                            " is alive", st->pid);
+                            " is alive%s", st->pid, held < 0 ? " (its run "
+                            "lock cannot be asked)" : "");
     case IPCG_RUN_SURVIVORS:
         return apr_psprintf(p, "httpd pid %" APR_INT64_T_FMT " is gone but "
                             "some of its processes survive", st->pid);
@@ -1789,7 +1839,7 @@ static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
 {
     if (state == IPCG_RUN_SURVIVORS) {
         apr_snprintf(res->summary, sizeof(res->summary), "%s: removed "
-                     "nothing, kept %u", run_text(p, state, st),
+                     "nothing, kept %u", run_text(p, state, st, 0),
                      res->kept_count);
     }
     else if (res->removed_count) {
@@ -1886,7 +1936,7 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     subj.survivors = survivors;
     if (subj.run == IPCG_RUN_ALIVE || subj.run == IPCG_RUN_UNKNOWN) {
         apr_snprintf(res->summary, sizeof(res->summary), "%s: nothing to "
-                     "clean up", run_text(p, subj.run, &st));
+                     "clean up", run_text(p, subj.run, &st, c->run_held));
         res->ran = 0;
         startup_stop(res, t0, subj.run == IPCG_RUN_ALIVE
                                   ? IPCG_OUTCOME_ALIVE : IPCG_OUTCOME_UNKNOWN,

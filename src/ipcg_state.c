@@ -14,6 +14,7 @@
 
 #include <apr_file_info.h>
 #include <apr_file_io.h>
+#include <apr_portable.h>
 #include <apr_strings.h>
 
 #include "ipcguard/ipcg_limits.h"
@@ -1770,6 +1771,86 @@ apr_status_t ipcg_state_remove(apr_pool_t *p, const char *path)
     apr_status_t rv = apr_file_remove(path, p);
 
     return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
+}
+
+const char *ipcg_runlock_path(apr_pool_t *p, const char *state_path)
+{
+    apr_size_t n = strlen(state_path);
+    const char *suffix = ".state";
+    apr_size_t k = strlen(suffix);
+
+    if (n > k && strcmp(state_path + n - k, suffix) == 0) {
+        return apr_pstrcat(p, apr_pstrndup(p, state_path, n - k), ".lock",
+                           NULL);
+    }
+    return apr_pstrcat(p, state_path, ".lock", NULL);
+}
+
+/* A write lock on the whole file, as an open-file-description lock:
+ * unlike a process's fcntl() lock (what apr_file_lock() takes), it is
+ * inherited across fork() (a daemonizing httpd's parent exits after the
+ * fork) and not dropped when the process closes another descriptor of
+ * the same file; unlike flock(), it can be asked about without taking
+ * it (F_OFD_GETLK). */
+static void whole_file(struct flock *fl)
+{
+    memset(fl, 0, sizeof(*fl));
+    fl->l_type = F_WRLCK;
+    fl->l_whence = SEEK_SET;
+}
+
+apr_status_t ipcg_runlock_take(apr_pool_t *p, const char *path,
+                               apr_file_t **lock)
+{
+    apr_file_t *f;
+    apr_os_file_t fd;
+    struct flock fl;
+    apr_status_t rv;
+
+    *lock = NULL;
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_WRITE
+                       | APR_FOPEN_CREATE, APR_FPROT_UREAD | APR_FPROT_UWRITE,
+                       p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_os_file_get(&fd, f);
+    whole_file(&fl);
+    if (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+        rv = (errno == EAGAIN || errno == EACCES) ? APR_EAGAIN
+                                                  : APR_FROM_OS_ERROR(errno);
+        apr_file_close(f);
+        return rv;
+    }
+    *lock = f;
+    return APR_SUCCESS;
+}
+
+int ipcg_runlock_held(apr_pool_t *p, const char *path)
+{
+    apr_file_t *f;
+    apr_os_file_t fd;
+    struct flock fl;
+    apr_status_t rv;
+    int held;
+
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        return 0;
+    }
+    if (rv != APR_SUCCESS) {
+        return -1;
+    }
+    apr_os_file_get(&fd, f);
+    whole_file(&fl);
+    if (fcntl(fd, F_OFD_GETLK, &fl) != 0) {
+        held = -1;
+    }
+    else {
+        held = fl.l_type != F_UNLCK;
+    }
+    apr_file_close(f);
+    return held;
 }
 
 apr_status_t ipcg_state_dir_ensure(apr_pool_t *p, const char *dir,

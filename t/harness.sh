@@ -333,9 +333,10 @@ kernel_count() {
   awk 'NR > 1' "/proc/sysvipc/$1" | wc -l
 }
 
-# The state files in $T/state (the history files stay across clean stops).
-state_files() {   # the state files: not the history, not the application record
-  ls -A "$T/state" | grep -v -e '\.history$' -e '\.apps$'
+# The state files in $T/state (the history files, application records and
+# run locks stay across clean stops).
+state_files() {
+  ls -A "$T/state" | grep -v -e '\.history$' -e '\.apps$' -e '\.lock$'
 }
 
 # kill9_session SID: kill -9 every process of the session SID (httpd

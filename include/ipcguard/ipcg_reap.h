@@ -65,7 +65,19 @@ typedef struct {
                                           never), and a state file must
                                           record that user as the run
                                           User */
+    int instance_lock;               /**< this instance's run lock, as the
+                                          caller found it (ipcg_lock_e) */
 } ipcg_reap_opts_t;
+
+/** What the caller knows of its own instance's run lock. */
+typedef enum {
+    IPCG_LOCK_ASK = 0,       /**< nothing: ask the lock file */
+    IPCG_LOCK_OURS,          /**< this process holds it: no earlier run
+                                  of the instance has a process left */
+    IPCG_LOCK_ELSEWHERE      /**< another process holds it: a run of the
+                                  instance lives, maybe where its pids
+                                  cannot be seen */
+} ipcg_lock_e;
 
 typedef enum {
     IPCG_RUN_DEAD = 0,       /**< proven dead: its leftovers may go */

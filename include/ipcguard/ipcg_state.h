@@ -15,6 +15,8 @@
 #ifndef IPCG_STATE_H
 #define IPCG_STATE_H
 
+#include <apr_file_io.h>
+
 #include "ipcguard/ipcg_obj.h"
 
 #ifdef __cplusplus
@@ -108,6 +110,26 @@ apr_status_t ipcg_file_read_trusted(apr_pool_t *p, const char *path,
 
 /** Remove the state file (a clean stop). */
 apr_status_t ipcg_state_remove(apr_pool_t *p, const char *path);
+
+/** The run lock beside the state file at @a state_path: the same path
+ * with ".lock" for ".state" (dir/<id>.lock). A serving parent holds it
+ * for as long as it runs; its children share it (see below). */
+const char *ipcg_runlock_path(apr_pool_t *p, const char *state_path);
+
+/** Take the run lock at @a path (made if missing, mode 0600): an
+ * open-file-description lock, shared with every process forked from the
+ * holder and released by the kernel when the last of them exits, however
+ * it ends. The file stays open in @a p (close-on-exec: programs httpd
+ * runs do not hold it). APR_EAGAIN: another open file description holds
+ * it (a live run of the same instance, in whatever PID namespace). */
+apr_status_t ipcg_runlock_take(apr_pool_t *p, const char *path,
+                               apr_file_t **lock);
+
+/** Whether a process holds the run lock at @a path, asked without taking
+ * it: 1 held, 0 not held or no such file (a run that never held one),
+ * -1 cannot tell. A process must not ask about a lock it holds itself
+ * through another descriptor: it would see its own. */
+int ipcg_runlock_held(apr_pool_t *p, const char *path);
 
 /** Make the state directory if it is missing: mode 0700, owned by the
  * caller; refuse (APR_EACCES) one that is a symlink, not owned by

@@ -86,8 +86,8 @@ httpd_start b || fail "b starts a third time"
 check_eq "a later start does not repeat it" 1 "$(errlog b | grep -c 'ipcguard(022)')"
 httpd_stop b
 check_eq "a clean stop leaves no set" 0 "$(kernel_count sem)"
-check_eq "the state directory keeps only the history" "$(ls "$T/state")" \
-  "$(cd "$T/state" && ls -- *.history)"
+check_eq "the state directory keeps only the history and the run lock" \
+  "$(ls "$T/state")" "$(cd "$T/state" && ls -- *.history *.lock | sort)"
 
 # --- a crashed run whose set was removed from outside: the next start --
 WITH_TEST=0 full_conf c

@@ -1314,6 +1314,85 @@ START_TEST(pid_one_again_after_a_container_restart)
 }
 END_TEST
 
+/* The run state of a run recorded by instance @a inst as pid 1 started
+ * at @a start (in session @a session), judged by this process (pid 1 started at 9000,
+ * instance "0123456789abcdef"), which tells what it knows of its own
+ * instance's run lock in @a lock. */
+static ipcg_run_e run_with_lock(const char *inst, apr_uint64_t start,
+                                apr_int64_t session, int lock)
+{
+    ipcg_reap_opts_t o = fxopts(IPCG_CLEANUP_REGISTERED, "0123456789abcdef");
+    ipcg_state_t st;
+    apr_array_header_t *surv = apr_array_make(pool, 4, sizeof(ipcg_proc_t));
+
+    o.self_pid = 1;
+    o.instance_lock = lock;
+    memset(&st, 0, sizeof(st));
+    apr_cpystrn(st.instance, inst, sizeof(st.instance));
+    st.pid = 1;
+    st.starttime = start;
+    st.session = st.pgrp = session;
+    st.objs = apr_array_make(pool, 1, sizeof(ipcg_obj_t));
+    return ipcg_reap_run_state(ipcg_reap_ctx_make(pool, &o), &st, surv);
+}
+
+/* Two servers with one PidFile, each pid 1 of its own PID namespace, on
+ * one IPC namespace and state directory: the other's pids are not to be
+ * seen, and pid 1 here is this process. The run lock is what tells the
+ * other's live run from a dead one. */
+START_TEST(a_held_run_lock_is_a_live_run)
+{
+    const char *mine = "0123456789abcdef", *other = "fedcba9876543210";
+    const char *lock = ipcg_runlock_path(pool, ipcg_state_path(pool,
+                                         at("state"), mine));
+    const char *olock = ipcg_runlock_path(pool, ipcg_state_path(pool,
+                                          at("state"), other));
+    apr_file_t *held, *oheld;
+
+    mkproc(1, 0, 1, 9000, 'S', "apache2", httpd_bin, NULL);
+    /* no lock file, nothing held: pid 1 with another start time is dead */
+    ck_assert_int_eq(run_with_lock(mine, 5000, 1, IPCG_LOCK_ASK), IPCG_RUN_DEAD);
+    /* asked of the file: another open file description holds it */
+    ck_assert_int_eq(ipcg_runlock_take(pool, lock, &held), APR_SUCCESS);
+    ck_assert_int_eq(run_with_lock(mine, 5000, 1, IPCG_LOCK_ASK),
+                     IPCG_RUN_ALIVE);
+    /* told by the caller: it took the lock itself, so no earlier run of
+     * the instance has a process left, whatever the file says to others */
+    ck_assert_int_eq(run_with_lock(mine, 5000, 1, IPCG_LOCK_OURS),
+                     IPCG_RUN_DEAD);
+    ck_assert_int_eq(run_with_lock(mine, 5000, 1, IPCG_LOCK_ELSEWHERE),
+                     IPCG_RUN_ALIVE);
+    /* the pids still come first: this very process recorded itself */
+    ck_assert_int_eq(run_with_lock(mine, 9000, 1, IPCG_LOCK_OURS),
+                     IPCG_RUN_ALIVE);
+    /* and survivors seen here are survivors, lock or not (pid 1 whose
+     * session leader is outside the namespace, a child of the old run) */
+    rmproc(1);
+    mkproc(1, 0, 0, 9000, 'S', "apache2", httpd_bin, NULL);
+    mkproc(7, 0, 0, 5100, 'S', "apache2", httpd_bin, NULL);
+    ck_assert_int_eq(run_with_lock(mine, 5000, 0, IPCG_LOCK_ELSEWHERE),
+                     IPCG_RUN_SURVIVORS);
+    rmproc(7);
+    ck_assert_int_eq(run_with_lock(mine, 5000, 0, IPCG_LOCK_ELSEWHERE),
+                     IPCG_RUN_ALIVE);
+    apr_file_close(held);
+    ck_assert_int_eq(run_with_lock(mine, 5000, 1, IPCG_LOCK_ASK), IPCG_RUN_DEAD);
+
+    /* another instance's run: always asked of its file */
+    ck_assert_int_eq(run_with_lock(other, 5000, 1, IPCG_LOCK_OURS),
+                     IPCG_RUN_DEAD);
+    ck_assert_int_eq(ipcg_runlock_take(pool, olock, &oheld), APR_SUCCESS);
+    ck_assert_int_eq(run_with_lock(other, 5000, 1, IPCG_LOCK_OURS),
+                     IPCG_RUN_ALIVE);
+    apr_file_close(oheld);
+    /* a lock that cannot be asked: cannot tell */
+    ck_assert_int_eq(unlink(olock), 0);
+    ck_assert_int_eq(symlink(olock, olock), 0);
+    ck_assert_int_eq(run_with_lock(other, 5000, 1, IPCG_LOCK_OURS),
+                     IPCG_RUN_UNKNOWN);
+}
+END_TEST
+
 /* Another user's httpd (a server that user started) cannot have made a
  * set of the run User's: it does not stop the orphan pass. Root's, the
  * run User's, or one whose uid cannot be read do. */
@@ -1479,6 +1558,7 @@ int main(void)
     ADD_TEST(fxc, orphans_refused_while_an_httpd_without_the_module_runs);
     ADD_TEST(fxc, removal_is_of_the_checked_file);
     ADD_TEST(fxc, pid_one_again_after_a_container_restart);
+    ADD_TEST(fxc, a_held_run_lock_is_a_live_run);
     ADD_TEST(fxc, another_users_httpd_is_no_reason_to_keep_orphans);
     /* these read state files, which only root's are trusted */
     if (geteuid() == 0) {

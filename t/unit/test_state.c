@@ -12,7 +12,10 @@
 #include <ftw.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <apr_portable.h>
 
 #include "ipcg_check.h"
 
@@ -1478,6 +1481,68 @@ START_TEST(dir_ensure_creates_and_refuses)
 }
 END_TEST
 
+/* The run lock: one holder at a time, shared with a forked child and
+ * released with the last process that has it; asked about without
+ * taking it; not handed to programs exec'd. */
+START_TEST(runlock_one_holder_shared_by_fork)
+{
+    const char *path = in_tdir("0123456789abcdef.lock");
+    apr_file_t *lock = NULL, *again = NULL;
+    apr_os_file_t fd;
+    struct stat sb;
+    int status = 0;
+    pid_t child;
+    int go[2];
+    char c;
+
+    ck_assert_str_eq(ipcg_runlock_path(pool, in_tdir("0123456789abcdef"
+                                                     ".state")), path);
+    ck_assert_str_eq(ipcg_runlock_path(pool, "/x/other"), "/x/other.lock");
+    /* no such file: no run has held it */
+    ck_assert_int_eq(ipcg_runlock_held(pool, path), 0);
+    ck_assert_int_eq(ipcg_runlock_take(pool, path, &lock), APR_SUCCESS);
+    ck_assert_ptr_nonnull(lock);
+    ck_assert_int_eq(stat(path, &sb), 0);
+    ck_assert_int_eq((int)(sb.st_mode & 07777), 0600);
+    ck_assert_int_eq((int)sb.st_size, 0);
+    apr_os_file_get(&fd, lock);
+    ck_assert_msg(fcntl(fd, F_GETFD) & FD_CLOEXEC, "the lock is close-on-exec");
+    /* another open file description, even in this process, is refused */
+    ck_assert_int_eq(ipcg_runlock_take(pool, path, &again), APR_EAGAIN);
+    ck_assert_ptr_null(again);
+    ck_assert_int_eq(ipcg_runlock_held(pool, path), 1);
+
+    /* a forked child shares it: the parent's close does not release it */
+    ck_assert_int_eq(pipe(go), 0);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        close(go[1]);
+        /* wait until told, then exit with the lock's descriptor open */
+        if (read(go[0], &c, 1) != 1) {
+            _exit(2);
+        }
+        _exit(0);
+    }
+    close(go[0]);
+    ck_assert_int_eq(apr_file_close(lock), APR_SUCCESS);
+    ck_assert_int_eq(ipcg_runlock_held(pool, path), 1);
+    ck_assert_int_eq(ipcg_runlock_take(pool, path, &again), APR_EAGAIN);
+    ck_assert_int_eq(write(go[1], "x", 1), 1);
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(go[1]);
+    /* gone with the last process that had it */
+    ck_assert_int_eq(ipcg_runlock_held(pool, path), 0);
+    ck_assert_int_eq(ipcg_runlock_take(pool, path, &again), APR_SUCCESS);
+    apr_file_close(again);
+
+    /* a lock that cannot be opened: cannot tell */
+    ck_assert_int_eq(symlink("loop.lock", in_tdir("loop.lock")), 0);
+    ck_assert_int_eq(ipcg_runlock_held(pool, in_tdir("loop.lock")), -1);
+}
+END_TEST
+
 START_TEST(list_reads_every_state_file)
 {
     apr_array_header_t *states;
@@ -1583,6 +1648,7 @@ static Suite *state_suite(void)
     ADD_TEST(tc, read_refuses_unsafe_files);
     ADD_TEST(tc, read_refuses_unsafe_directories);
     ADD_TEST(tc, dir_ensure_creates_and_refuses);
+    ADD_TEST(tc, runlock_one_holder_shared_by_fork);
     ADD_TEST(tc, list_reads_every_state_file);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

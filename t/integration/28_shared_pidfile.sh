@@ -1,0 +1,85 @@
+# mpms: prefork worker event
+# Two servers with the same PidFile, each pid 1 of its own PID namespace,
+# sharing one IPC namespace and one state directory (the pod's /dev/shm,
+# as docs/containers.md recommends): two httpd containers of one pod, or
+# containers run with the host's IPC namespace and a shared state
+# directory. Neither can see the other's pids. The second to start must
+# take the first for alive (it holds the run lock), remove nothing of its
+# objects and keep no state; ipcguardctl from outside removes nothing
+# either; once both are killed, the next start removes exactly what the
+# first recorded.
+source "$(dirname "$0")/../harness.sh"
+source "$(dirname "$0")/../full.conf.sh"
+ipcg_sandbox
+EXAMPLE=$REPO/docs/examples/container/ipcguard-container.conf
+SD=/dev/shm/ipcguard
+
+for n in a b; do
+  STATE_DIR=default WITH_TEST=0 EXTRA_CONF="Include $EXAMPLE" full_conf "$n"
+done
+pidfile=$T/a/run/httpd.pid
+sed -i "s|^PidFile .*|PidFile $pidfile|" "$T/b/httpd.conf"
+
+# lock_held PATH: whether /proc/locks lists an open-file-description write
+# lock on PATH's inode (what the run lock is), seen from this namespace
+lock_held() {
+  local ino
+  ino=$(stat -c %i "$1" 2>/dev/null) || return 1
+  awk -v i="$ino" '$2 == "OFDLCK" && $4 == "WRITE" { split($6, a, ":"); if (a[3] == i) f = 1 } END { exit !f }' /proc/locks
+}
+# sorted "kind id-or-name" lines of $1 missing from $2
+missing() { comm -23 <(echo "$1") <(echo "$2"); }
+
+ns_start a || { fail "a starts"; finish; exit 1; }
+state=$(ls "$SD"/*.state)
+lock=${state%.state}.lock
+check_eq "a records its state in the shared directory" 1 "$(echo "$state" | wc -l)"
+if lock_held "$lock"; then ok "a holds the run lock $lock"; else fail "a holds the run lock $lock"; fi
+check_eq "the run lock is a private, empty file" "0 600" "$(stat -c '%s %a' "$lock")"
+a_set=$(kernel_set)
+a_sum=$(md5sum < "$state")
+check_match "a has semaphore sets" "sysv-sem" "$a_set"
+
+# ---- the second server with the same PidFile, in its own PID namespace --
+ns_start b || fail "b starts"
+now=$(kernel_set)
+check_eq "b removed none of a's objects" "" "$(missing "$a_set" "$now")"
+check_eq "a's state file is unchanged" "$a_sum" "$(md5sum < "$state")"
+check_match "b's startup cleanup takes a's run for alive, by the run lock" \
+  "ipcguard\(014\): the run of httpd pid 1 holds its run lock: it lives where this process cannot see its pids .*: nothing to clean up" \
+  "$(errlog b)"
+check_match "b names the clash, the lock and the PidFile" \
+  "ipcguard\(107\): state file $state belongs to a live httpd in another PID namespace \(it holds the run lock $lock\); .* share PidFile $pidfile: this one keeps no state" \
+  "$(errlog b)"
+check_nomatch "b removes nothing" "ipcguard\(0(21|22)\).*removed [1-9]" "$(errlog b)"
+check_eq "a still serves" 200 "$(http_code a /index.html)"
+check_eq "b serves" 200 "$(http_code b /index.html)"
+b_only=$(missing "$now" "$a_set")
+check_match "b made objects of its own" "sysv-sem" "$b_only"
+
+# ---- ipcguardctl from outside both PID namespaces -----------------------
+out=$("$CTL" clean --state-dir "$SD" --pidfile "$pidfile" 2>&1)
+rc=$?
+check_eq "ipcguardctl clean refuses a live run (exit 3)" 3 "$rc"
+check_match "ipcguardctl says why" "holds its run lock.*nothing to clean up" "$out"
+check_eq "ipcguardctl clean removed none of a's objects" "" "$(missing "$a_set" "$(kernel_set)")"
+
+# ---- b killed: a keeps everything; then a killed: the lock goes ---------
+ns_kill9 b
+check_eq "after b's kill, a's objects are all there" "" "$(missing "$a_set" "$(kernel_set)")"
+check_eq "and a still serves" 200 "$(http_code a /index.html)"
+if lock_held "$lock"; then ok "a still holds the run lock"; else fail "a still holds the run lock"; fi
+ns_kill9 a
+if lock_held "$lock"; then fail "the kernel released the run lock with a's last process"; else ok "the kernel released the run lock with a's last process"; fi
+
+# ---- the next start cleans up after a's run, and only after it ----------
+before=$(kernel_set)
+ns_start a || fail "a starts again"
+check_match "the next start removes a's recorded objects" \
+  "ipcguard\(021\): .*removed [1-9][0-9]* " "$(errlog a | tail -n 40)"
+gone=$(missing "$before" "$(kernel_set)")
+check_eq "what it removed was a's, none of b's" "" "$(comm -12 <(echo "$gone") <(echo "$b_only"))"
+check_eq "none of a's SysV sets is left" "" "$(missing "$(grep ^sysv <<<"$a_set")" "$(grep ^sysv <<<"$gone")")"
+if lock_held "$lock"; then ok "the new run holds the run lock"; else fail "the new run holds the run lock"; fi
+ns_stop a
+finish
