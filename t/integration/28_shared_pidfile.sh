@@ -82,4 +82,23 @@ check_eq "what it removed was a's, none of b's" "" "$(comm -12 <(echo "$gone") <
 check_eq "none of a's SysV sets is left" "" "$(missing "$(grep ^sysv <<<"$a_set")" "$(grep ^sysv <<<"$gone")")"
 if lock_held "$lock"; then ok "the new run holds the run lock"; else fail "the new run holds the run lock"; fi
 ns_stop a
+
+# ---- two instances (their own PidFiles) in orphans mode -----------------
+# the orphan pass removes objects of the run User that no live instance
+# records and whose makers are provably dead: the other server's makers
+# cannot be seen from here, and none of its objects may go
+ipcrm -a; rm -rf /dev/shm/*
+for n in c d; do
+  STATE_DIR=default WITH_TEST=0 EXTRA_CONF="Include $EXAMPLE
+IPCGuardCleanup orphans" full_conf "$n"
+done
+ns_start c || fail "c starts"
+c_set=$(kernel_set)
+ns_start d || fail "d starts"
+check_eq "d's orphan pass removed none of c's objects" "" "$(missing "$c_set" "$(kernel_set)")"
+check_match "d's orphan pass ran, and removed nothing" \
+  "ipcguard\(032\): [0-9]+ orphan candidates? of earlier runs owned by uid 33: 0 provably dead, 0 removed" "$(errlog d)"
+check_eq "c still serves" 200 "$(http_code c /index.html)"
+ns_stop d
+ns_stop c
 finish

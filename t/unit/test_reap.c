@@ -1159,7 +1159,7 @@ END_TEST
 START_TEST(live_instance_set)
 {
     ipcg_obj_t a = mkshm("ShM.A"), b = mkshm("ShM.B"), c3 = mkshm("ShM.C"),
-               d = rec_sem(), e = mkshm("ShM.E");
+               d = rec_sem(), e = mkshm("ShM.E"), f = mkshm("ShM.F");
     const apr_array_header_t *live;
     apr_hash_t *slots;
     char id[17];
@@ -1167,10 +1167,12 @@ START_TEST(live_instance_set)
     ipcg_subject_t s;
     ipcg_verdict_t v;
     ipcg_use_t u;
-    int i, seen[5] = { 0, 0, 0, 0, 0 };
+    apr_file_t *flock;
+    int i, seen[6] = { 0, 0, 0, 0, 0, 0 };
 
     /* A live; B dead; C's parent dead, its child survives; D's pid
-     * reused; E's parent runs a replaced binary */
+     * reused; E's parent runs a replaced binary; F's pids are not to be
+     * seen here, but a process holds its run lock */
     mkproc(110, 1, 110, 100, 'S', "apache2", httpd_bin, NULL);
     mkstate("/run/a.pid", 110, 100, 110, &a, 1, id);
     mkstate("/run/b.pid", 120, 100, 120, &b, 1, id);
@@ -1182,6 +1184,10 @@ START_TEST(live_instance_set)
     mkstate("/run/d.pid", 140, 100, 140, &d, 1, id);
     mkproc(150, 1, 150, 100, 'S', "apache2", deleted(httpd_bin), NULL);
     mkstate("/run/e.pid", 150, 100, 150, &e, 1, id);
+    mkstate("/run/f.pid", 170, 100, 170, &f, 1, id);
+    ck_assert_int_eq(ipcg_runlock_take(pool, ipcg_runlock_path(pool,
+                     ipcg_state_path(pool, at("state"), id)), &flock),
+                     APR_SUCCESS);
     /* and this instance's own file, which is never another's */
     mkstate("/run/self.pid", 160, 100, 160, &b, 1, id);
 
@@ -1190,15 +1196,19 @@ START_TEST(live_instance_set)
     for (i = 0; i < live->nelts; i++) {
         apr_int64_t pid = APR_ARRAY_IDX(live, i, ipcg_state_t).pid;
         seen[pid == 110 ? 0 : pid == 130 ? 2 : pid == 150 ? 4
-             : pid == 120 ? 1 : 3]++;
+             : pid == 170 ? 5 : pid == 120 ? 1 : 3]++;
     }
     ck_assert_msg(seen[0] == 1 && seen[1] == 0 && seen[2] == 1
-                  && seen[3] == 0 && seen[4] == 1,
-                  "live set: expected A, C and E; got A %d B %d C %d D %d "
-                  "E %d", seen[0], seen[1], seen[2], seen[3], seen[4]);
-    ck_assert_int_eq(apr_hash_count(slots), 3);
+                  && seen[3] == 0 && seen[4] == 1 && seen[5] == 1,
+                  "live set: expected A, C, E and F; got A %d B %d C %d "
+                  "D %d E %d F %d", seen[0], seen[1], seen[2], seen[3],
+                  seen[4], seen[5]);
+    ck_assert_int_eq(apr_hash_count(slots), 4);
     ck_assert_ptr_nonnull(apr_hash_get(slots, ipcg_obj_slot(pool, &e),
                                        APR_HASH_KEY_STRING));
+    ck_assert_ptr_nonnull(apr_hash_get(slots, ipcg_obj_slot(pool, &f),
+                                       APR_HASH_KEY_STRING));
+    apr_file_close(flock);
 
     /* the startup path keeps what a live instance registered */
     s = startup_of(IPCG_RUN_DEAD);
