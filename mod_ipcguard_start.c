@@ -80,7 +80,8 @@ void ipcgm_fill_opts(apr_pool_t *p, const ipcg_settings *cf,
  * IPC namespace and state directory: two containers of one pod) is still
  * known to live by it. IPCG_LOCK_ASK: no state file, or the lock file
  * cannot be used; then pids alone prove a run dead. */
-typedef struct {
+typedef struct {                    /* every release reads this one:
+                                       its layout never changes */
     apr_file_t *file;
     const char *path;
 } runlock_t;
@@ -103,17 +104,19 @@ int ipcgm_take_runlock(apr_pool_t *p, server_rec *s)
     path = ipcg_runlock_path(p, ipcgm.g->state_path);
     apr_pool_userdata_get(&data, RUNLOCK_KEY, pp);
     held = data;
-    if (held && strcmp(held->path, path) == 0) {
+    if (held && held->file && strcmp(held->path, path) == 0) {
         return ipcgm.runlock = IPCG_LOCK_OURS;
+    }
+    if (held && held->file) {
+        /* another instance's (PidFile or IPCGuardStateDir changed): this
+         * process no longer runs it; the old generation's children let
+         * it go as they exit */
+        apr_file_close(held->file);
+        held->file = NULL;
     }
     rv = ipcg_runlock_take(pp, path, &f);
     if (rv == APR_SUCCESS) {
-        if (held) {
-            /* another instance's now (PidFile or IPCGuardStateDir
-             * changed): this process no longer runs it */
-            apr_file_close(held->file);
-        }
-        else {
+        if (held == NULL) {
             held = apr_palloc(pp, sizeof(*held));
             apr_pool_userdata_set(held, RUNLOCK_KEY, apr_pool_cleanup_null,
                                   pp);
