@@ -405,6 +405,17 @@ static apr_hash_t *not_theirs(ipcg_reap_ctx_t *c,
     return set;
 }
 
+/* This instance's state file: the one given, else its path in the state
+ * directory; NULL: no instance named. */
+static const char *own_state(ipcg_reap_ctx_t *c)
+{
+    if (c->o.state_file) {
+        return c->o.state_file;
+    }
+    return c->o.instance ? ipcg_state_path(c->pool, c->o.state_dir,
+                                           c->o.instance) : NULL;
+}
+
 /* Whether a process holds the run lock of the run recorded in @a st: 1
  * yes, 0 no (or a run that held none), -1 cannot tell. The lock tells a
  * live run whose pids this process cannot see (another PID namespace on
@@ -413,20 +424,20 @@ static apr_hash_t *not_theirs(ipcg_reap_ctx_t *c,
  * may hold it. */
 static int run_locked(ipcg_reap_ctx_t *c, const ipcg_state_t *st)
 {
-    const char *state;
+    const char *state = NULL;
     int ours = c->o.instance == NULL
                || strcmp(st->instance, c->o.instance) == 0;
 
     if (ours && c->o.instance_lock != IPCG_LOCK_ASK) {
         return c->o.instance_lock == IPCG_LOCK_ELSEWHERE;
     }
-    if (ours && c->o.state_file) {
-        state = c->o.state_file;
+    if (ours) {
+        state = own_state(c);
     }
-    else if (c->o.state_dir && st->instance[0]) {
+    if (state == NULL && c->o.state_dir && st->instance[0]) {
         state = ipcg_state_path(c->pool, c->o.state_dir, st->instance);
     }
-    else {
+    if (state == NULL) {
         return 0;
     }
     return ipcg_runlock_held(c->pool, ipcg_runlock_path(c->pool, state));
@@ -527,9 +538,7 @@ static void load_instances(ipcg_reap_ctx_t *c)
     }
     /* this instance's own file is not another instance's: skip it unread
      * (it can hold thousands of objects) */
-    exclude = c->o.state_file ? c->o.state_file
-              : (c->o.instance ? ipcg_state_path(c->pool, c->o.state_dir,
-                                                 c->o.instance) : NULL);
+    exclude = own_state(c);
     if (ipcg_state_list(c->pool, c->o.state_dir, c->o.trust_uid, exclude,
                         &states, &refused) != APR_SUCCESS
         || states == NULL) {
@@ -1919,8 +1928,7 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
         ipcg_strlcpy(res->summary, "cleanup is off", sizeof(res->summary));
         return;
     }
-    path = o->state_file ? o->state_file
-                         : ipcg_state_path(p, o->state_dir, o->instance);
+    path = own_state(c);
     if (!startup_load(c, res, t0, path, &st)) {
         return;
     }

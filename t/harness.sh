@@ -339,6 +339,14 @@ state_files() {
   ls -A "$T/state" | grep -v -e '\.history$' -e '\.apps$' -e '\.lock$'
 }
 
+# runlock_held PATH: whether /proc/locks lists an open-file-description
+# write lock (what the run lock is) on PATH's inode
+runlock_held() {
+  local ino
+  ino=$(stat -c %i "$1" 2>/dev/null) || return 1
+  awk -v i="$ino" '$2 == "OFDLCK" && $4 == "WRITE" { split($6, a, ":"); if (a[3] == i) f = 1 } END { exit !f }' /proc/locks
+}
+
 # kill9_session SID: kill -9 every process of the session SID (httpd
 # started with setsid leads its own), again until none is left: a kill
 # during startup can race with a fork. Bounded to 5 s.

@@ -36,10 +36,8 @@ check_cmp "the server has semaphore sets" "$sets" -ge 1
 check_eq "the state file records all of them" "$sets" "$(grep -c '^obj kind=sysv-sem' "$state" 2>/dev/null)"
 # the run lock, taken before the detach, is the detached parent's now
 lock=${state%.state}.lock
-ino=$(stat -c %i "$lock" 2>/dev/null)
-locked() { awk -v i="$ino" '$2 == "OFDLCK" && $4 == "WRITE" { split($6, a, ":"); if (a[3] == i) f = 1 } END { exit !f }' /proc/locks; }
 check_match "the detached parent has the run lock open" " -> $lock\$" "$(ls -l "/proc/$pid/fd")"
-if [ -n "$ino" ] && locked; then ok "and it is locked"; else fail "the run lock is locked"; fi
+if runlock_held "$lock"; then ok "and it is locked"; else fail "the run lock is locked"; fi
 map=$(ps -o pid=,args= --ppid "$pid" | awk '/map\.sh/ { print $1; exit }')
 check_match "the prg: RewriteMap runs" '^[0-9]+$' "$map"
 check_nomatch "programs httpd runs do not hold it (close-on-exec)" "$lock" "$(ls -l "/proc/$map/fd" 2>&1)"
@@ -54,5 +52,5 @@ check_eq "the server has as many sets as before, no more" "$sets" "$(kernel_coun
 pid2=$(cat "$T/a/run/httpd.pid")
 kill -TERM "$pid2"
 wait_gone "$pid2" || fail "httpd stops within 15 s"
-if locked; then fail "a clean stop leaves the run lock free"; else ok "a clean stop leaves the run lock free"; fi
+if runlock_held "$lock"; then fail "a clean stop leaves the run lock free"; else ok "a clean stop leaves the run lock free"; fi
 finish

@@ -20,13 +20,6 @@ done
 pidfile=$T/a/run/httpd.pid
 sed -i "s|^PidFile .*|PidFile $pidfile|" "$T/b/httpd.conf"
 
-# lock_held PATH: whether /proc/locks lists an open-file-description write
-# lock on PATH's inode (what the run lock is), seen from this namespace
-lock_held() {
-  local ino
-  ino=$(stat -c %i "$1" 2>/dev/null) || return 1
-  awk -v i="$ino" '$2 == "OFDLCK" && $4 == "WRITE" { split($6, a, ":"); if (a[3] == i) f = 1 } END { exit !f }' /proc/locks
-}
 # sorted "kind id-or-name" lines of $1 missing from $2
 missing() { comm -23 <(echo "$1") <(echo "$2"); }
 
@@ -34,7 +27,7 @@ ns_start a || { fail "a starts"; finish; exit 1; }
 state=$(ls "$SD"/*.state)
 lock=${state%.state}.lock
 check_eq "a records its state in the shared directory" 1 "$(echo "$state" | wc -l)"
-if lock_held "$lock"; then ok "a holds the run lock $lock"; else fail "a holds the run lock $lock"; fi
+if runlock_held "$lock"; then ok "a holds the run lock $lock"; else fail "a holds the run lock $lock"; fi
 check_eq "the run lock is a private, empty file" "0 600" "$(stat -c '%s %a' "$lock")"
 a_set=$(kernel_set)
 a_sum=$(md5sum < "$state")
@@ -68,9 +61,9 @@ check_eq "ipcguardctl clean removed none of a's objects" "" "$(missing "$a_set" 
 ns_kill9 b
 check_eq "after b's kill, a's objects are all there" "" "$(missing "$a_set" "$(kernel_set)")"
 check_eq "and a still serves" 200 "$(http_code a /index.html)"
-if lock_held "$lock"; then ok "a still holds the run lock"; else fail "a still holds the run lock"; fi
+if runlock_held "$lock"; then ok "a still holds the run lock"; else fail "a still holds the run lock"; fi
 ns_kill9 a
-if lock_held "$lock"; then fail "the kernel released the run lock with a's last process"; else ok "the kernel released the run lock with a's last process"; fi
+if runlock_held "$lock"; then fail "the kernel released the run lock with a's last process"; else ok "the kernel released the run lock with a's last process"; fi
 
 # ---- the next start cleans up after a's run, and only after it ----------
 before=$(kernel_set)
@@ -80,7 +73,7 @@ check_match "the next start removes a's recorded objects" \
 gone=$(missing "$before" "$(kernel_set)")
 check_eq "what it removed was a's, none of b's" "" "$(comm -12 <(echo "$gone") <(echo "$b_only"))"
 check_eq "none of a's SysV sets is left" "" "$(missing "$(grep ^sysv <<<"$a_set")" "$(grep ^sysv <<<"$gone")")"
-if lock_held "$lock"; then ok "the new run holds the run lock"; else fail "the new run holds the run lock"; fi
+if runlock_held "$lock"; then ok "the new run holds the run lock"; else fail "the new run holds the run lock"; fi
 ns_stop a
 
 # ---- two instances (their own PidFiles) in orphans mode -----------------
