@@ -91,6 +91,7 @@ typedef struct {                    /* every release reads this one:
 int ipcgm_take_runlock(apr_pool_t *p, server_rec *s)
 {
     apr_pool_t *pp = s->process->pool;
+    apr_pool_t *lp;
     void *data = NULL;
     runlock_t *held;
     const char *path;
@@ -114,7 +115,11 @@ int ipcgm_take_runlock(apr_pool_t *p, server_rec *s)
         apr_file_close(held->file);
         held->file = NULL;
     }
-    rv = ipcg_runlock_take(pp, path, &f);
+    /* the lock's file lives as long as the process, in a pool of its own
+     * so that a server that keeps finding the lock taken (restart after
+     * restart) does not add a closed file to the process pool each time */
+    apr_pool_create(&lp, pp);
+    rv = ipcg_runlock_take(lp, path, &f);
     if (rv == APR_SUCCESS) {
         if (held == NULL) {
             held = apr_palloc(pp, sizeof(*held));
@@ -122,9 +127,10 @@ int ipcgm_take_runlock(apr_pool_t *p, server_rec *s)
                                   pp);
         }
         held->file = f;
-        held->path = apr_pstrdup(pp, path);
+        held->path = apr_pstrdup(lp, path);
         return ipcgm.runlock = IPCG_LOCK_OURS;
     }
+    apr_pool_destroy(lp);
     if (APR_STATUS_IS_EAGAIN(rv)) {
         return ipcgm.runlock = IPCG_LOCK_ELSEWHERE;
     }
@@ -313,6 +319,67 @@ void ipcgm_become_server(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     ipcgm_claim_parent(s);
 }
 
+/* Whether this server keeps no state because the state file is another
+ * run's. A live one keeps it: one whose pid this process sees running,
+ * or one in another PID namespace, which holds the run lock. So does one
+ * that has ended while this server kept none (since its start): this
+ * server never cleaned up after that run, and writing over its record
+ * would leave what it made recorded nowhere; the next start of this
+ * instance cleans up after it. The process that detached this one
+ * (httpd -k start, apachectl start) recorded the first pass and may still
+ * be exiting (mod_perl's teardown is slow): it is this server, not another
+ * one. A file this process wrote and no one has replaced since is not
+ * read again. */
+static int state_of_another_run(apr_pool_t *p, server_rec *s,
+                                int was_clashed, int locked_elsewhere)
+{
+    ipcg_state_t other;
+    const char *why;
+    int record;
+
+    record = !ipcgm_state_file_ours(p)
+             && ipcg_state_read(p, ipcgm.g->state_path, ipcgm_trust_uid(),
+                                &other, &why) == APR_SUCCESS
+             && other.pid != (apr_int64_t)getppid()
+             && (other.pid != ipcgm.g->pid
+                 || other.starttime != ipcgm.g->starttime);
+    if (record && other.pid != ipcgm.g->pid
+        && ipcg_proc_alive(p, &ipcgm.paths, other.pid, other.starttime) == 1) {
+        /* before open_logs: a detached server's stderr is /dev/null, so
+         * the line waits for the error log */
+        ipcgm_log_to_httpd(s, APLOG_ERR, 0, apr_psprintf(p,
+                     "ipcguard(107): state file %s belongs to live httpd pid %"
+                     APR_INT64_T_FMT "; two servers share PidFile %s: this "
+                     "one keeps no state", ipcgm.g->state_path, other.pid,
+                     ipcgm.g->pidfile));
+        return 1;
+    }
+    if (locked_elsewhere) {
+        ipcgm_log_to_httpd(s, APLOG_ERR, 0, apr_psprintf(p,
+                     "ipcguard(107): state file %s belongs to a live httpd "
+                     "in another PID namespace (it holds the run lock %s); "
+                     "two servers that share this IPC namespace and state "
+                     "directory share PidFile %s: this one keeps no state "
+                     "and removes nothing of the other's",
+                     ipcgm.g->state_path,
+                     ipcg_runlock_path(p, ipcgm.g->state_path),
+                     ipcgm.g->pidfile));
+        return 1;
+    }
+    if (record && was_clashed) {
+        ipcgm_log_to_httpd(s, APLOG_WARNING, 0, apr_psprintf(p,
+                     "ipcguard(117): state file %s records httpd pid %"
+                     APR_INT64_T_FMT ", the other server of PidFile %s, "
+                     "which no longer runs: its record stays for the next "
+                     "start of this instance to clean up after it; this "
+                     "server still keeps no state (stop and start it, not "
+                     "restart, to clean up and keep state again)",
+                     ipcgm.g->state_path, other.pid, ipcgm.g->pidfile));
+        return 1;
+    }
+    return 0;
+}
+
 /* At the start of every real configuration pass: this process is the
  * parent for good (httpd detached in pre_config), and may record state
  * unless another live server owns the file. */
@@ -320,8 +387,7 @@ void ipcgm_claim_parent(server_rec *s)
 {
     apr_pool_t *p;
     ipcg_proc_t me;
-    ipcg_state_t other;
-    const char *why;
+    int was_clashed;
 
     apr_pool_create(&p, ipcgm.g->pool);
     if (ipcgm.g->started == 0) {
@@ -345,43 +411,15 @@ void ipcgm_claim_parent(server_rec *s)
                         sizeof(ipcgm.g->boot_id)) != APR_SUCCESS) {
         ipcgm.g->boot_id[0] = '\0';
     }
-    /* never overwrite the state of another live server that shares this
-     * PidFile (a configuration error httpd itself will report). The
-     * process that detached this one (httpd -k start, apachectl start)
-     * recorded the first pass and may still be exiting (mod_perl's
-     * teardown is slow): it is this server, not another one. A file this
-     * process wrote and no one has replaced since is not read again */
+    /* never overwrite the state of another server that shares this
+     * PidFile (a configuration error httpd itself will report) */
+    was_clashed = ipcgm.g->state_clash;
     ipcgm.g->state_clash = 0;
-    if (ipcgm.g->state_path[0]
-        && ipcgm_take_runlock(p, s) == IPCG_LOCK_ELSEWHERE) {
-        /* the other server's pids are not to be seen from here: it runs
-         * in another PID namespace, on this IPC namespace and state
-         * directory */
-        ipcgm.g->state_clash = 1;
-        ipcgm_log_to_httpd(s, APLOG_ERR, 0, apr_psprintf(p,
-                     "ipcguard(107): state file %s belongs to a live httpd "
-                     "in another PID namespace (it holds the run lock %s); "
-                     "two servers that share this IPC namespace and state "
-                     "directory share PidFile %s: this one keeps no state "
-                     "and removes nothing of the other's",
-                     ipcgm.g->state_path,
-                     ipcg_runlock_path(p, ipcgm.g->state_path),
-                     ipcgm.g->pidfile));
-    }
-    else if (ipcgm.g->state_path[0] && !ipcgm_state_file_ours(p)
-        && ipcg_state_read(p, ipcgm.g->state_path, ipcgm_trust_uid(), &other,
-                           &why)
-           == APR_SUCCESS
-        && other.pid != ipcgm.g->pid && other.pid != (apr_int64_t)getppid()
-        && ipcg_proc_alive(p, &ipcgm.paths, other.pid, other.starttime) == 1) {
-        ipcgm.g->state_clash = 1;
-        /* before open_logs: a detached server's stderr is /dev/null, so
-         * the line waits for the error log */
-        ipcgm_log_to_httpd(s, APLOG_ERR, 0, apr_psprintf(p,
-                     "ipcguard(107): state file %s belongs to live httpd pid %"
-                     APR_INT64_T_FMT "; two servers share PidFile %s: this "
-                     "one keeps no state", ipcgm.g->state_path, other.pid,
-                     ipcgm.g->pidfile));
+    if (ipcgm.g->state_path[0]) {
+        int lock = ipcgm_take_runlock(p, s);
+
+        ipcgm.g->state_clash = state_of_another_run(
+            p, s, was_clashed, lock == IPCG_LOCK_ELSEWHERE);
     }
     apr_pool_destroy(p);
 }

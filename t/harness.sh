@@ -283,11 +283,12 @@ generation() {
   http "$1" "/ipc-status?auto" 2>/dev/null | awk -F': ' '$1 == "Generation" { print $2 }'
 }
 
-# httpd_signal_restart NAME USR1|HUP: wait until the new generation runs.
+# httpd_signal_restart NAME USR1|HUP: wait until the new generation runs
+# (the parent is pid 1 of the namespace of a server that ns_start started).
 httpd_signal_restart() {
   local name=$1 sig=$2 before i
   before=$(generation "$name")
-  kill -"$sig" "${PARENT[$name]}"
+  kill -"$sig" "${NSINIT[$name]:-${PARENT[$name]}}"
   for i in $(seq 1 150); do
     sleep 0.1
     local now

@@ -49,6 +49,16 @@ check_eq "a still serves" 200 "$(http_code a /index.html)"
 check_eq "b serves" 200 "$(http_code b /index.html)"
 b_only=$(missing "$now" "$a_set")
 check_match "b made objects of its own" "sysv-sem" "$b_only"
+# every restart asks again, and finds a alive again
+clashes() { errlog b | grep -c 'ipcguard(107): .* in another PID namespace'; }
+n=$(clashes)
+for i in 1 2; do
+  httpd_signal_restart b USR1 || fail "b's graceful restart $i ends"
+done
+check_eq "b's restarts each name the clash again" "$((n + 2))" "$(clashes)"
+check_eq "after b's restarts, a's state file is unchanged" "$a_sum" "$(md5sum < "$state")"
+check_eq "and none of a's objects is gone" "" "$(missing "$a_set" "$(kernel_set)")"
+b_only=$(missing "$(kernel_set)" "$a_set")
 
 # ---- ipcguardctl from outside both PID namespaces -----------------------
 out=$("$CTL" clean --state-dir "$SD" --pidfile "$pidfile" 2>&1)
@@ -74,6 +84,29 @@ gone=$(missing "$before" "$(kernel_set)")
 check_eq "what it removed was a's, none of b's" "" "$(comm -12 <(echo "$gone") <(echo "$b_only"))"
 check_eq "none of a's SysV sets is left" "" "$(missing "$(grep ^sysv <<<"$a_set")" "$(grep ^sysv <<<"$gone")")"
 if runlock_held "$lock"; then ok "the new run holds the run lock"; else fail "the new run holds the run lock"; fi
+ns_stop a
+
+# ---- a killed while b runs: b's next restart keeps a's record ----------
+# (b's objects from its killed run above stay: it kept no state)
+base=$(kernel_set)
+ns_start a || fail "a starts once more"
+a_set=$(missing "$(kernel_set)" "$base")
+a_sum=$(md5sum < "$state")
+ns_start b || fail "b starts once more"
+ns_kill9 a
+httpd_signal_restart b USR1 || fail "b's graceful restart after a's kill ends"
+check_match "b says a's run has ended and its record stays" \
+  "ipcguard\(117\): state file $state records httpd pid 1, the other server of PidFile $pidfile, which no longer runs: its record stays .* this server still keeps no state" \
+  "$(errlog b)"
+check_eq "a's state file is unchanged after b's restart" "$a_sum" "$(md5sum < "$state")"
+ns_stop b
+check_eq "b's clean stop leaves a's state file" "$a_sum" "$(md5sum < "$state" 2>/dev/null)"
+before=$(kernel_set)
+ns_start a || fail "a starts after b's stop"
+check_match "that start removes what the killed run recorded" \
+  "ipcguard\(021\): .*removed [1-9][0-9]* " "$(errlog a | tail -n 40)"
+check_eq "none of a's killed run's SysV sets is left" "" \
+  "$(comm -12 <(grep ^sysv <<<"$a_set") <(kernel_set))"
 ns_stop a
 
 # ---- two instances (their own PidFiles) in orphans mode -----------------
