@@ -329,13 +329,16 @@ void ipcgm_become_server(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
  * (httpd -k start, apachectl start) recorded the first pass and may still
  * be exiting (mod_perl's teardown is slow): it is this server, not another
  * one. A file this process wrote and no one has replaced since is not
- * read again. */
+ * read again. The second configuration pass of a start (httpd's
+ * generation 1; the first pass is 0) does not repeat what the first said
+ * of a live server. */
 static int state_of_another_run(apr_pool_t *p, server_rec *s,
                                 int was_clashed, int locked_elsewhere)
 {
     ipcg_state_t other;
     const char *why;
     int record;
+    int said = was_clashed && ap_state_query(AP_SQ_CONFIG_GEN) == 1;
 
     record = !ipcgm_state_file_ours(p)
              && ipcg_state_read(p, ipcgm.g->state_path, ipcgm_trust_uid(),
@@ -345,6 +348,9 @@ static int state_of_another_run(apr_pool_t *p, server_rec *s,
                  || other.starttime != ipcgm.g->starttime);
     if (record && other.pid != ipcgm.g->pid
         && ipcg_proc_alive(p, &ipcgm.paths, other.pid, other.starttime) == 1) {
+        if (said) {
+            return 1;
+        }
         /* before open_logs: a detached server's stderr is /dev/null, so
          * the line waits for the error log */
         ipcgm_log_to_httpd(s, APLOG_ERR, 0, apr_psprintf(p,
@@ -355,6 +361,9 @@ static int state_of_another_run(apr_pool_t *p, server_rec *s,
         return 1;
     }
     if (locked_elsewhere) {
+        if (said) {
+            return 1;
+        }
         ipcgm_log_to_httpd(s, APLOG_ERR, 0, apr_psprintf(p,
                      "ipcguard(107): state file %s belongs to a live httpd "
                      "in another PID namespace (it holds the run lock %s); "
