@@ -209,12 +209,15 @@ install: module tool
 	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(LIBEXECDIR) -n ipcguard mod_ipcguard.la
 	install -m 0755 $(BUILD)/ipcguardctl $(DESTDIR)$(SBINDIR)/ipcguardctl
 
-# The unit tests under valgrind, in one process each (CK_FORK=no).
+# The unit tests under valgrind, in one process each (CK_FORK=no), each
+# with a TMPDIR of its own that goes after it (as in t/run-unit.sh).
 valgrind: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do \
 	  echo "== valgrind $$t"; \
-	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
-	    --error-exitcode=1 $$t >/dev/null || exit 1; \
+	  d=$$(mktemp -d "$${TMPDIR:-/tmp}/ipcg-unit-run.XXXXXX") || exit 1; \
+	  TMPDIR=$$d CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+	    --error-exitcode=1 $$t >/dev/null; rc=$$?; rm -rf "$$d"; \
+	  [ $$rc -eq 0 ] || exit 1; \
 	done; echo "valgrind: no errors, no definite leaks"
 
 # libFuzzer targets, each run for FUZZ_SECONDS (default 30) from its seed

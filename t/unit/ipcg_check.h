@@ -33,10 +33,29 @@ static APR_INLINE const char *fixture(const char *rel)
     return apr_pstrcat(pool, base ? base : "t/fixtures", "/", rel, NULL);
 }
 
-/* Write @a text to a new temp file; returns its path. */
-static APR_INLINE const char *temp_file(const char *text)
+/* Where a test makes its files: $TMPDIR, else /tmp. t/run-unit.sh gives
+ * each test binary a $TMPDIR of its own and removes it afterwards, so a
+ * test that fails halfway (its teardown does not run then) leaves
+ * nothing behind. */
+static APR_INLINE const char *temp_base(void)
 {
-    char *path = apr_pstrdup(pool, "/tmp/ipcg-unit.XXXXXX");
+    const char *base = getenv("TMPDIR");
+    return base && *base ? base : "/tmp";
+}
+
+/* A new directory <temp_base>/<stem>.XXXXXX; returns its path. */
+static APR_INLINE char *temp_dir(const char *stem)
+{
+    char *dir = apr_pstrcat(pool, temp_base(), "/", stem, ".XXXXXX", NULL);
+    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s failed", dir);
+    return dir;
+}
+
+/* Write @a text to a new file ipcg-unit.XXXXXX in @a dir; returns its
+ * path. */
+static APR_INLINE const char *temp_file_in(const char *dir, const char *text)
+{
+    char *path = apr_pstrcat(pool, dir, "/ipcg-unit.XXXXXX", NULL);
     FILE *f;
     int fd = mkstemp(path);
     ck_assert_msg(fd >= 0, "mkstemp failed");
@@ -44,6 +63,12 @@ static APR_INLINE const char *temp_file(const char *text)
     fputs(text, f);
     fclose(f);
     return path;
+}
+
+/* Write @a text to a new temp file; returns its path. */
+static APR_INLINE const char *temp_file(const char *text)
+{
+    return temp_file_in(temp_base(), text);
 }
 
 /* Run the suite with TAP output; exit status 1 on any failure. */

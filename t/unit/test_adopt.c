@@ -419,13 +419,12 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* Files                                                                */
 
-static char tdir[64];
+static char *tdir;
 
 static void files_setup(void)
 {
     pool_setup();
-    strcpy(tdir, "/tmp/ipcg-adopt-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tdir));
+    tdir = temp_dir("ipcg-adopt-test");
     chmod(tdir, 0700);
 }
 

@@ -159,10 +159,9 @@ END_TEST
 START_TEST(file_roundtrip_and_refusals)
 {
     ipcg_history_t h = typical(), back;
-    char dir[] = "/tmp/ipcg-hist.XXXXXX";
+    const char *dir = temp_dir("ipcg-hist");
     const char *path, *why = NULL;
 
-    ck_assert_ptr_ne(mkdtemp(dir), NULL);
     path = ipcg_history_path(pool, dir, h.instance);
     ck_assert_str_eq(path, apr_pstrcat(pool, dir, "/0123456789abcdef.history",
                                        NULL));

@@ -245,10 +245,9 @@ END_TEST
  * @a paths points at it, drop_fake_proc() takes it away. */
 static FILE *fake_sem_table(ipcg_paths_t *paths)
 {
-    char *dir = apr_pstrdup(pool, "/tmp/ipcg-unit-proc.XXXXXX");
+    char *dir = temp_dir("ipcg-unit-proc");
     FILE *f;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
     ck_assert_int_eq(mkdir(apr_pstrcat(pool, dir, "/sysvipc", NULL), 0700),
                      0);
     f = fopen(apr_pstrcat(pool, dir, "/sysvipc/sem", NULL), "w");
@@ -334,7 +333,7 @@ END_TEST
 
 START_TEST(devshm_listing)
 {
-    char dir[] = "/tmp/ipcg-unit-shm.XXXXXX";
+    char *dir;
     ipcg_paths_t paths;
     ipcg_snapshot_t snap;
     const char *names[] = { "ShM.abc", "sem.foo",
@@ -343,7 +342,7 @@ START_TEST(devshm_listing)
     int i, found = 0;
     FILE *f;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    dir = temp_dir("ipcg-unit-shm");
     for (i = 0; names[i]; i++) {
         f = fopen(apr_pstrcat(pool, dir, "/", names[i], NULL), "w");
         fputs("abc", f);
@@ -518,12 +517,12 @@ static void write_text(const char *path, const char *text)
  * a "btime" inside another line is not the boot time. */
 START_TEST(proc_born_from_btime)
 {
-    char dir[] = "/tmp/ipcg-unit-born.XXXXXX";
+    char *dir;
     ipcg_paths_t paths;
     long hz = sysconf(_SC_CLK_TCK);
     const char *stat;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    dir = temp_dir("ipcg-unit-born");
     paths.proc = dir;
     paths.devshm = "";
     paths.beancounters = "";
@@ -546,7 +545,7 @@ END_TEST
 
 START_TEST(posix_users_many_mappings)
 {
-    char dir[] = "/tmp/ipcg-unit-maps.XXXXXX";
+    char *dir;
     ipcg_paths_t paths;
     apr_hash_t *users;
     apr_uint64_t ino;
@@ -558,7 +557,7 @@ START_TEST(posix_users_many_mappings)
     const char *dev;
     int i;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    dir = temp_dir("ipcg-unit-maps");
     paths.proc = apr_pstrcat(pool, dir, "/proc", NULL);
     paths.devshm = apr_pstrcat(pool, dir, "/shm", NULL);
     paths.beancounters = "";
@@ -808,8 +807,7 @@ START_TEST(proc_maps_in_runs)
     int i;
     FILE *fp;
 
-    dir = apr_pstrdup(pool, "/tmp/ipcg-unit-proc.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    dir = temp_dir("ipcg-unit-proc");
     ck_assert_int_eq(ipcg_read_file(pool, fixture("proc/4243/stat"), 4096,
                                     &stat_text, &len), APR_SUCCESS);
     ck_assert_int_eq(mkdir(apr_pstrcat(pool, dir, "/4243", NULL), 0700), 0);
@@ -966,12 +964,12 @@ START_TEST(signature_sees_devshm_change)
 {
     /* the kernel's summary of /dev/shm moves when a file is made, grows
      * or goes; two readings with nothing in between are the same */
-    char dir[] = "/tmp/ipcg-unit-sig.XXXXXX";
+    char *dir;
     ipcg_paths_t paths;
     ipcg_signature_t a, b, c;
     const char *f;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    dir = temp_dir("ipcg-unit-sig");
     paths.proc = "/proc";
     paths.devshm = dir;
     paths.beancounters = "";
@@ -1004,7 +1002,7 @@ END_TEST
 
 START_TEST(obj_unchanged_asks_the_kernel)
 {
-    char dir[] = "/tmp/ipcg-unit-unch.XXXXXX";
+    char *dir;
     ipcg_paths_t paths;
     ipcg_snapshot_t snap;
     ipcg_signature_t before, after;
@@ -1012,7 +1010,7 @@ START_TEST(obj_unchanged_asks_the_kernel)
     const char *f;
     FILE *fp;
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    dir = temp_dir("ipcg-unit-unch");
     paths.proc = "/proc";
     paths.devshm = dir;
     paths.beancounters = "";
@@ -1066,7 +1064,7 @@ static void fx_stat(const char *procdir, int pid, int minflt, int vsize)
 
 START_TEST(proc_memo_reads_only_what_moved)
 {
-    char dir[] = "/tmp/ipcg-unit-memo.XXXXXX";
+    char *dir;
     ipcg_paths_t paths;
     ipcg_proc_memo_t *m;
     ipcg_proc_t st, pr;
@@ -1076,7 +1074,7 @@ START_TEST(proc_memo_reads_only_what_moved)
     const char *maps2 = "7f0000000000-7f0000008000 rw-s 00000000 00:01 9 "
                         "/dev/zero (deleted)\n";
 
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    dir = temp_dir("ipcg-unit-memo");
     paths.proc = apr_pstrcat(pool, dir, "/proc", NULL);
     paths.devshm = "/dev/shm";
     paths.beancounters = "";

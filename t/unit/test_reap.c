@@ -554,7 +554,7 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* Fixture /proc trees                                                  */
 
-static char fx[64];                  /* the temp root */
+static char *fx;                     /* the temp root */
 static ipcg_paths_t fxpaths;
 static const char *httpd_bin;        /* <root>/bin/apache2, a plain file */
 
@@ -581,8 +581,7 @@ static void put(const char *path, const char *text)
 static void fx_setup(void)
 {
     pool_setup();
-    strcpy(fx, "/tmp/ipcg-reap-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(fx));
+    fx = temp_dir("ipcg-reap-test");
     chmod(fx, 0700);
     mkdir(at("proc"), 0755);
     mkdir(at("devshm"), 0700);

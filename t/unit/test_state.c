@@ -988,7 +988,7 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* Files: write, read, refusals                                         */
 
-static char tdir[64];
+static char *tdir;
 
 static int rm_one(const char *path, const struct stat *sb, int flag,
                   struct FTW *ftw)
@@ -1003,8 +1003,7 @@ static int rm_one(const char *path, const struct stat *sb, int flag,
 static void files_setup(void)
 {
     pool_setup();
-    strcpy(tdir, "/tmp/ipcg-state-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tdir));
+    tdir = temp_dir("ipcg-state-test");
     chmod(tdir, 0700);
 }
 
@@ -1419,7 +1418,7 @@ START_TEST(read_refuses_unsafe_directories)
                                 "a directory", in_tdir("alias")));
 
     /* /tmp is sticky and world-writable: nothing there is trusted */
-    tmpfile_path = temp_file("ipcguard-state 1\n");
+    tmpfile_path = temp_file_in("/tmp", "ipcguard-state 1\n");
     chmod(tmpfile_path, 0600);
     expect_refused(tmpfile_path, geteuid(), APR_EACCES,
                    "directory /tmp is group- or world-writable (mode 1777)");
