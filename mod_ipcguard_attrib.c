@@ -178,13 +178,19 @@ static void bracket(ipcg_phase_e phase)
 }
 
 /* The bracket in open_logs; the first pass's first one is where this
- * process becomes the server. */
+ * process becomes the server, and where a server that a restart has just
+ * given the module cleans up (no start of it has). */
 static int bracket_open_logs(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
     (void)plog;
-    if (ipcgm.g && !ipcgm.g->startup_done && ipcgm_first_pass()) {
-        ipcgm_become_server(pconf, ptemp, s);
+    if (ipcgm.g && !ipcgm.g->startup_done) {
+        if (ipcgm_first_pass()) {
+            ipcgm_become_server(pconf, ptemp, s);
+        }
+        else {
+            ipcgm_become_server_at_restart(ptemp, s);
+        }
     }
     bracket(IPCG_PHASE_OPEN_LOGS);
     return OK;

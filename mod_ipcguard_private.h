@@ -380,6 +380,7 @@ void ipcgm_orphan_search_due(apr_pool_t *p, server_rec *s,
 void ipcgm_recover_after_upgrade(apr_pool_t *p, server_rec *s);
 void ipcgm_become_server(apr_pool_t *pconf, apr_pool_t *ptemp,
                          server_rec *s);
+void ipcgm_become_server_at_restart(apr_pool_t *ptemp, server_rec *s);
 void ipcgm_claim_parent(server_rec *s);
 int ipcgm_take_runlock(apr_pool_t *p, server_rec *s);
 void ipcgm_after_post_config(server_rec *s);

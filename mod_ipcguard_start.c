@@ -173,9 +173,10 @@ static void orphan_search(apr_pool_t *p, ipcg_reap_ctx_t *ctx,
     ipcgm.g->cleanup.duration_us += (apr_int64_t)(apr_time_now() - t0);
 }
 
-/* The startup cleanup: first pass, normal runs only. */
+/* The startup cleanup: first pass, normal runs only; or the first
+ * generation of a running server that loads the module (@a at_restart). */
 static void startup_cleanup(apr_pool_t *p, server_rec *s,
-                            const ipcg_settings *cf)
+                            const ipcg_settings *cf, int at_restart)
 {
     ipcg_reap_opts_t o;
     ipcg_reap_ctx_t *ctx;
@@ -227,8 +228,10 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     }
     ipcgm_adopt_load(p, s, ctx);
     /* while this instance's earlier parent runs (or may run), every
-     * object of its user may be that server's: no orphan pass at all */
-    if (cf->cleanup >= IPCG_CLEANUP_REPORT
+     * object of its user may be that server's: no orphan pass at all; nor
+     * in a server that ran without the module until now, whose own
+     * objects of then are recorded nowhere */
+    if (cf->cleanup >= IPCG_CLEANUP_REPORT && !at_restart
         && ipcgm.g->cleanup.outcome != IPCG_OUTCOME_ALIVE
         && ipcgm.g->cleanup.outcome != IPCG_OUTCOME_UNKNOWN) {
         if (cf->cleanup == IPCG_CLEANUP_ORPHANS) {
@@ -313,10 +316,33 @@ void ipcgm_become_server(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
      * what the cleanup said still goes out, to stderr */
     apr_pool_cleanup_register(pconf, s, ipcgm_flush_on_exit,
                               apr_pool_cleanup_null);
-    startup_cleanup(ptemp, s, &cf);
+    startup_cleanup(ptemp, s, &cf, 0);
     /* what the cleanup removed is no allocation of the first entry */
     ipcgm_bracket_baseline();
     ipcgm_claim_parent(s);
+}
+
+/* A restart has loaded the module into a server that ran without it
+ * (a2enmod, then apachectl graceful; or IPCGuard turned On): no start
+ * has cleaned up after this instance's earlier runs, and one that was
+ * killed may have left objects that its state file alone records. The
+ * cleanup runs now, at the first open_logs entry as at a start; this
+ * process was claimed as the parent in check_config, before the state
+ * file is written over. */
+void ipcgm_become_server_at_restart(apr_pool_t *ptemp, server_rec *s)
+{
+    ipcg_settings cf;
+
+    ipcgm_settings_of(s, &cf);
+    ipcgm_log_to_httpd(s, APLOG_NOTICE, 0, apr_psprintf(ptemp,
+                 "ipcguard(118): loaded by a restart of the running server "
+                 "(pid %" APR_PID_T_FMT ", configuration generation %d): "
+                 "the startup cleanup runs now; objects the server made "
+                 "before are not known to it, and there is no orphan pass "
+                 "until the next start", getpid(),
+                 ap_state_query(AP_SQ_CONFIG_GEN)));
+    startup_cleanup(ptemp, s, &cf, 1);
+    ipcgm_bracket_baseline();
 }
 
 /* Whether this server keeps no state because the state file is another

@@ -475,3 +475,9 @@ converged() {
   done
   return 1
 }
+# check_exact WHEN: a check that instance a's registry converges on the
+# kernel (both shown when it does not)
+check_exact() {
+  if converged; then ok "$1: the registry equals the kernel"
+  else fail "$1: kernel '$(kernel_set | tr '\n' ' ')', registry '$(registry_set | tr '\n' ' ')'"; fi
+}

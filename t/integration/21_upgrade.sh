@@ -23,10 +23,6 @@ RewriteEngine On
 RewriteMap echo prg:/bin/cat
 ScoreBoardFile $T/a/run/scoreboard
 CONF
-check_exact() {
-  if converged; then ok "$1: the registry equals the kernel"
-  else fail "$1: kernel '$(kernel_set | tr '\n' ' ')', registry '$(registry_set | tr '\n' ' ')'"; fi
-}
 
 httpd_start a || { fail "the server starts"; finish; exit 1; }
 # an application's keyed segment made by a child at runtime: known only to

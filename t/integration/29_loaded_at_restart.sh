@@ -1,0 +1,108 @@
+# mpms: prefork worker event
+# The module loaded by a restart of a server that ran without it (a2enmod,
+# then apachectl graceful; the package's postinst does that to a running
+# apache2): no start of the server has cleaned up after this instance's
+# earlier runs, so the cleanup runs at that restart. A run killed while it
+# had the module, then a start without it, then the module back by a
+# graceful restart: the killed run's objects go at that restart, the live
+# server's stay, and from then on the server is recorded as a start would
+# record it (a kill -9, then a start, cleans up after it).
+source "$(dirname "$0")/../harness.sh"
+ipcg_sandbox
+
+extra="Mutex sysvsem default
+LoadModule rewrite_module $MODDIR/mod_rewrite.so
+RewriteEngine On
+RewriteMap echo prg:/bin/cat"
+status_gen() { http a "/server-status?auto" | awk -F': ' '$1 == "ParentServerConfigGeneration" { print $2 }'; }
+# graceful_by_status: SIGUSR1 to the parent, wait (15 s at most) for mod_status
+# to show a new generation
+graceful_by_status() {
+  local gen now=""
+  gen=$(status_gen)
+  kill -USR1 "${PARENT[a]}"
+  for _ in $(seq 1 150); do
+    sleep 0.1
+    now=$(status_gen)
+    [ -n "$now" ] && [ "$now" != "$gen" ] && return 0
+  done
+  return 1
+}
+sems() { awk 'NR > 1 { print $2 }' /proc/sysvipc/sem | sort -n | tr '\n' ' '; }
+alive_of() {   # alive_of "IDS": how many of the sets IDS exist
+  local n=0 id
+  for id in $1; do
+    awk -v id="$id" 'NR > 1 && $2 == id { f = 1 } END { exit !f }' /proc/sysvipc/sem && n=$((n + 1))
+  done
+  echo "$n"
+}
+
+# run 1, with the module, killed
+httpd_conf a <<<"$extra"
+httpd_start a || { fail "run 1 starts"; finish; exit 1; }
+run1=${PARENT[a]}
+dead=$(sems)
+check_cmp "run 1 has semaphore sets" "$(wc -w <<<"$dead")" -ge 1
+httpd_kill9_tree a
+
+# run 2, without the module: nothing cleans up
+WITH_GUARD=0 httpd_conf a <<<"$extra"
+httpd_start a || { fail "run 2 starts without the module"; finish; exit 1; }
+check_eq "a start without the module leaves run 1's sets" "$(wc -w <<<"$dead")" "$(alive_of "$dead")"
+
+# the module comes with a graceful restart
+httpd_conf a <<<"$extra"
+graceful_by_status || fail "the graceful restart that loads the module ends"
+first_scan a
+check_eq "/ipc-status answers after that restart" 200 "$(http_code a '/ipc-status?auto')"
+check_eq "the restart that loads the module removes run 1's sets" 0 "$(alive_of "$dead")"
+check_match "it says the module came by a restart and cleans up now" \
+  "ipcguard\\(118\\): loaded by a restart of the running server \\(pid ${PARENT[a]}, configuration generation [0-9]+\\): the startup cleanup runs now" "$(errlog a)"
+check_match "it logs the cleanup's summary, naming run 1" \
+  "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale IPC objects? \\([0-9]+ semaphore sets?\\) left by httpd pid $run1 " "$(errlog a)"
+check_match "the page shows that cleanup" "removed $(wc -w <<<"$dead") stale" \
+  "$(http a '/ipc-status?json' | jq -r .cleanup.summary)"
+check_exact "after the restart that loads the module (the live server's sets are its own)"
+sf=$(state_files | head -n 1)
+check_eq "the state file names the running parent" "${PARENT[a]}" \
+  "$(awk '$1 == "pid" { print $2 }' "$T/state/$sf" 2>/dev/null)"
+if runlock_held "$T/state/${sf%.state}.lock"; then ok "the running server holds the run lock"
+else fail "the running server holds the run lock ${sf%.state}.lock"; fi
+check_nomatch "no warning or error of the module's" '\[ipcguard:(warn|error|crit|alert|emerg)\]' "$(errlog a)"
+
+# a later restart is an ordinary one
+httpd_signal_restart a USR1 || fail "a second graceful restart ends"
+check_eq "a later restart does not say 118 again" 1 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
+check_eq "nor clean up again" 1 "$(grep -c 'ipcguard(021)' "$T/a/error.log")"
+check_exact "after a second restart"
+
+# the server that got the module at a restart is recorded: a kill -9, then
+# a start, cleans up after it
+run2=${PARENT[a]}
+left=$(sems)
+httpd_kill9_tree a
+httpd_start a || { fail "a start after run 2's kill -9"; finish; exit 1; }
+check_eq "that start removes what run 2 left" 0 "$(alive_of "$left")"
+check_match "and names run 2" "ipcguard\\(021\\): removed $(wc -w <<<"$left") stale IPC objects? .* left by httpd pid $run2 " "$(errlog a)"
+check_eq "a start does not say 118" 1 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
+check_exact "after that start"
+
+# IPCGuard Off, then On at a graceful restart: the same. Run 3 is killed
+# with the module on, run 4 starts with it loaded but off.
+run3=${PARENT[a]}
+dead=$(sems)
+httpd_kill9_tree a
+httpd_conf a <<<"$extra
+IPCGuard Off"
+httpd_start a || { fail "run 4 starts with IPCGuard Off"; finish; exit 1; }
+check_eq "a start with IPCGuard Off leaves run 3's sets" "$(wc -w <<<"$dead")" "$(alive_of "$dead")"
+httpd_conf a <<<"$extra"
+graceful_by_status || fail "the graceful restart to IPCGuard On ends"
+first_scan a
+check_eq "the restart to IPCGuard On removes run 3's sets" 0 "$(alive_of "$dead")"
+check_eq "and says 118" 2 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
+check_match "naming run 3" "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale IPC objects? .* left by httpd pid $run3 " "$(errlog a)"
+check_exact "after IPCGuard On"
+httpd_stop a
+check_eq "a clean stop leaves no set" "" "$(sems)"
+finish
