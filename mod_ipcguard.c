@@ -296,8 +296,10 @@ static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     /* In the first pass this process may still be one that only signals a
      * server (-k stop, -k graceful, -k start while it runs): httpd decides
      * that after check_config. Nothing is claimed, removed or written
-     * until ipcgm_become_server(), at the first bracket of open_logs. */
-    if (!ipcgm_first_pass()) {
+     * until ipcgm_become_server(), at the first bracket of open_logs; in a
+     * server that a restart gives the module, the same is done there
+     * (ipcgm_become_server_at_restart(): the cleanup first) */
+    if (!ipcgm_first_pass() && ipcgm.g->startup_done) {
         ipcgm_claim_parent(s);
     }
     return OK;

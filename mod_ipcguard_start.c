@@ -326,9 +326,8 @@ void ipcgm_become_server(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
  * (a2enmod, then apachectl graceful; or IPCGuard turned On): no start
  * has cleaned up after this instance's earlier runs, and one that was
  * killed may have left objects that its state file alone records. The
- * cleanup runs now, at the first open_logs entry as at a start; this
- * process was claimed as the parent in check_config, before the state
- * file is written over. */
+ * cleanup runs now, at the first open_logs entry, and then the claim of
+ * the state file, in the order of a start. */
 void ipcgm_become_server_at_restart(apr_pool_t *ptemp, server_rec *s)
 {
     ipcg_settings cf;
@@ -343,6 +342,7 @@ void ipcgm_become_server_at_restart(apr_pool_t *ptemp, server_rec *s)
                  ap_state_query(AP_SQ_CONFIG_GEN)));
     startup_cleanup(ptemp, s, &cf, 1);
     ipcgm_bracket_baseline();
+    ipcgm_claim_parent(s);
 }
 
 /* Whether this server keeps no state because the state file is another

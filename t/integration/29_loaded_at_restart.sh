@@ -105,4 +105,18 @@ check_match "naming run 3" "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale
 check_exact "after IPCGuard On"
 httpd_stop a
 check_eq "a clean stop leaves no set" "" "$(sems)"
+
+# a state directory that does not exist yet (a first install): the
+# restart makes it and takes the run lock in it, with no warning
+WITH_GUARD=0 httpd_conf a <<<"$extra"
+httpd_start a || { fail "run 5 starts without the module"; finish; exit 1; }
+STATE_DIR=$T/new/state httpd_conf a <<<"$extra"
+graceful_by_status || fail "the graceful restart that loads the module ends"
+first_scan a
+check_eq "it makes the state directory" 700 "$(stat -c %a "$T/new/state" 2>/dev/null)"
+sf=$(ls "$T/new/state" | grep '\.state$' | head -n 1)
+if [ -n "$sf" ] && runlock_held "$T/new/state/${sf%.state}.lock"; then ok "and holds the run lock in it"
+else fail "and holds the run lock in it (state file '$sf')"; fi
+check_nomatch "with no warning" '\[ipcguard:(warn|error|crit|alert|emerg)\]' "$(errlog a)"
+httpd_stop a
 finish
