@@ -216,6 +216,7 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
      * removed, and this one keeps no state (ipcgm_claim_parent) */
     ipcgm_take_runlock(p, s);
     ipcgm_fill_opts(p, cf, &o);
+    o.unguarded_since = at_restart;
     /* one context for this cleanup, gone with its pool */
     ctx = ipcg_reap_ctx_make(p, &o);
     carried = apr_array_make(p, 4, sizeof(ipcg_obj_t));

@@ -1462,11 +1462,18 @@ static void count_removed(ipcg_cleanup_t *res, const ipcg_obj_t *x)
 
 /* The startup-phase objects of the dead run that were gone before the
  * cleanup looked: nothing of httpd removes them after a kill -9, so
- * something else did (before the crash or since). */
-static const char *gone_phrase(apr_pool_t *p, int gone)
+ * something else did (before the crash or since); unless a server of
+ * this instance ran without the module since, whose modules remove a
+ * named segment left over before they make it afresh. */
+static const char *gone_phrase(apr_pool_t *p, int gone, int unguarded)
 {
     if (gone == 0) {
         return "";
+    }
+    if (unguarded) {
+        return apr_psprintf(p, " (%d of them already gone: removed by this "
+                            "server while it ran without mod_ipcguard, or "
+                            "by something outside httpd)", gone);
     }
     return apr_psprintf(p, " (%d of them already gone: removed by something "
                         "outside httpd)", gone);
@@ -1828,18 +1835,21 @@ static void startup_walk(ipcg_reap_ctx_t *c, const ipcg_subject_t *subj,
 
 /* "kept 3", "kept 2 application objects", "kept 3 (2 application
  * objects)", with what was already gone. */
-static const char *kept_phrase(apr_pool_t *p, unsigned kept, int apps,
-                               int gone)
+static const char *kept_phrase(apr_pool_t *p, const ipcg_cleanup_t *res,
+                               int apps, int gone)
 {
+    unsigned kept = res->kept_count;
+    const char *gp = gone_phrase(p, gone, res->unguarded_since);
+
     if (apps <= 0) {
-        return apr_psprintf(p, "kept %u%s", kept, gone_phrase(p, gone));
+        return apr_psprintf(p, "kept %u%s", kept, gp);
     }
     if ((unsigned)apps == kept) {
         return apr_psprintf(p, "kept %d application object%s", apps,
                             ipcg_plural(apps));
     }
     return apr_psprintf(p, "kept %u (%d application object%s)%s", kept, apps,
-                        ipcg_plural(apps), gone_phrase(p, gone));
+                        ipcg_plural(apps), gp);
 }
 
 static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
@@ -1857,14 +1867,14 @@ static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
                      " (unclean stop after %s); %s",
                      res->removed_count, ipcg_plural(res->removed_count),
                      kinds_phrase(p, res), st->pid, when(p, st->written),
-                     kept_phrase(p, res->kept_count, apps, gone));
+                     kept_phrase(p, res, apps, gone));
     }
     else {
         apr_snprintf(res->summary, sizeof(res->summary), "removed no IPC "
                      "object left by httpd pid %" APR_INT64_T_FMT " (unclean "
                      "stop after %s); %s", st->pid,
                      when(p, st->written),
-                     kept_phrase(p, res->kept_count, apps, gone));
+                     kept_phrase(p, res, apps, gone));
     }
 }
 
@@ -1921,6 +1931,7 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     memset(res, 0, sizeof(*res));
     res->ran = 1;
     res->mode = o->mode;
+    res->unguarded_since = o->unguarded_since;
     res->at = apr_time_sec(t0);
     if (o->mode == IPCG_CLEANUP_OFF) {
         res->ran = 0;

@@ -457,7 +457,7 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
                              apr_array_header_t *a)
 {
     const ipcg_cleanup_t *c = &v->rep.cleanup;
-    apr_uint32_t gone = 0, apps = 0, kept;
+    apr_uint32_t gone = 0, gone_named = 0, apps = 0, kept;
     int i;
     const char *run = c->previous_pid > 0
         ? apr_psprintf(p, "the run of pid %" APR_INT64_T_FMT, c->previous_pid)
@@ -466,8 +466,10 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
     for (i = 0; i < v->decisions->nelts; i++) {
         const ipcg_decision_t *d = &APR_ARRAY_IDX(v->decisions, i,
                                                   ipcg_decision_t);
-        gone += d->what == IPCG_DEC_KEPT
+        int g = d->what == IPCG_DEC_KEPT
                 && strcmp(d->reason, "already gone") == 0;
+        gone += g;
+        gone_named += g && d->obj.kind == IPCG_POSIX_SHM;
         /* an application's object kept is the normal outcome */
         apps += d->what == IPCG_DEC_KEPT && d->code == IPCG_WHY_CLASS;
     }
@@ -492,7 +494,20 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
     default:
         break;
     }
-    if (kept > 0 && gone == kept) {
+    if (kept > 0 && gone == kept && c->unguarded_since
+        && gone_named == gone) {
+        /* httpd's modules remove a named segment left over before they
+         * make it again, as this server did before it had the module */
+        find(a, IPCG_LEVEL_NOTE, "kept", apr_psprintf(
+                 p, "The startup cleanup after %s, which ended without "
+                 "cleaning up, found %u of its /dev/shm segments already "
+                 "gone: this server ran without mod_ipcguard until the "
+                 "restart that loaded it.", run, gone),
+             "Nothing to do: httpd's modules remove a segment left over "
+             "under their name before they make it again, as this server's "
+             "did then.");
+    }
+    else if (kept > 0 && gone == kept) {
         find(a, IPCG_LEVEL_WARN, "kept", apr_psprintf(
                  p, "The startup cleanup after %s, which ended without "
                  "cleaning up, found %u of its objects already gone: removed "

@@ -67,6 +67,10 @@ typedef struct {
                                           User */
     int instance_lock;               /**< this instance's run lock, as the
                                           caller found it (ipcg_lock_e) */
+    int unguarded_since;             /**< the startup cleanup of a server
+                                          that ran without the module until
+                                          a restart gave it the module
+                                          (ipcg_cleanup_t.unguarded_since) */
 } ipcg_reap_opts_t;
 
 /** What the caller knows of its own instance's run lock. */

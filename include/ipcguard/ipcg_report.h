@@ -62,6 +62,11 @@ typedef struct {
     apr_int64_t previous_written; /**< its state file's last write */
     char summary[256];            /**< the notice line, or why nothing ran */
     ipcg_outcome_e outcome;
+    int unguarded_since;          /**< this server ran without the module
+                                       after that run (a restart gave it
+                                       the module): its own modules may
+                                       have removed that run's named
+                                       segments to make them afresh */
 } ipcg_cleanup_t;
 
 #define IPCG_CHART_POINTS 64

@@ -10,10 +10,15 @@
 source "$(dirname "$0")/../harness.sh"
 ipcg_sandbox
 
+# mod_fcgid's process table: a /dev/shm segment under a fixed name, which
+# a start removes (if left over) and makes again
 extra="Mutex sysvsem default
 LoadModule rewrite_module $MODDIR/mod_rewrite.so
 RewriteEngine On
-RewriteMap echo prg:/bin/cat"
+RewriteMap echo prg:/bin/cat
+LoadModule fcgid_module $MODDIR/mod_fcgid.so
+FcgidIPCDir $T/a/run/fcgid
+FcgidProcessTableFile $T/a/run/fcgid_shm"
 status_gen() { http a "/server-status?auto" | awk -F': ' '$1 == "ParentServerConfigGeneration" { print $2 }'; }
 # graceful_by_status: SIGUSR1 to the parent, wait (15 s at most) for mod_status
 # to show a new generation
@@ -58,8 +63,14 @@ check_eq "/ipc-status answers after that restart" 200 "$(http_code a '/ipc-statu
 check_eq "the restart that loads the module removes run 1's sets" 0 "$(alive_of "$dead")"
 check_match "it says the module came by a restart and cleans up now" \
   "ipcguard\\(118\\): loaded by a restart of the running server \\(pid ${PARENT[a]}, configuration generation [0-9]+\\): the startup cleanup runs now" "$(errlog a)"
-check_match "it logs the cleanup's summary, naming run 1" \
-  "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale IPC objects? \\([0-9]+ semaphore sets?\\) left by httpd pid $run1 " "$(errlog a)"
+# run 2 made mod_fcgid's segment afresh under its name: run 1's is gone,
+# and not by something outside httpd
+check_match "it logs the cleanup's summary, naming run 1 and why its segment is gone" \
+  "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale IPC objects? \\([0-9]+ semaphore sets?\\) left by httpd pid $run1 .*; kept 1 \\(1 of them already gone: removed by this server while it ran without mod_ipcguard, or by something outside httpd\\)" "$(errlog a)"
+verdict=$(http a '/ipc-status?json' | jq -r '.verdict.status, (.verdict.findings[] | select(.topic == "kept") | .level + " " + .what)')
+check_eq "the page is healthy" healthy "$(head -n 1 <<<"$verdict")"
+check_match "and notes why the segment is gone" \
+  "^note The startup cleanup after the run of pid $run1, which ended without cleaning up, found 1 of its /dev/shm segments already gone: this server ran without mod_ipcguard until the restart that loaded it\\.$" "$(tail -n +2 <<<"$verdict")"
 check_match "the page shows that cleanup" "removed $(wc -w <<<"$dead") stale" \
   "$(http a '/ipc-status?json' | jq -r .cleanup.summary)"
 check_exact "after the restart that loads the module (the live server's sets are its own)"
@@ -83,7 +94,7 @@ left=$(sems)
 httpd_kill9_tree a
 httpd_start a || { fail "a start after run 2's kill -9"; finish; exit 1; }
 check_eq "that start removes what run 2 left" 0 "$(alive_of "$left")"
-check_match "and names run 2" "ipcguard\\(021\\): removed $(wc -w <<<"$left") stale IPC objects? .* left by httpd pid $run2 " "$(errlog a)"
+check_match "and names run 2" "ipcguard\\(021\\): removed [0-9]+ stale IPC objects .* left by httpd pid $run2 \\(unclean stop after [^)]*\\); kept 0 " "$(errlog a)"
 check_eq "a start does not say 118" 1 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
 check_exact "after that start"
 
@@ -114,8 +125,8 @@ STATE_DIR=$T/new/state httpd_conf a <<<"$extra"
 graceful_by_status || fail "the graceful restart that loads the module ends"
 first_scan a
 check_eq "it makes the state directory" 700 "$(stat -c %a "$T/new/state" 2>/dev/null)"
-sf=$(ls "$T/new/state" | grep '\.state$' | head -n 1)
-if [ -n "$sf" ] && runlock_held "$T/new/state/${sf%.state}.lock"; then ok "and holds the run lock in it"
+sf=$(find "$T/new/state" -name '*.state' | head -n 1)
+if [ -n "$sf" ] && runlock_held "${sf%.state}.lock"; then ok "and holds the run lock in it"
 else fail "and holds the run lock in it (state file '$sf')"; fi
 check_nomatch "with no warning" '\[ipcguard:(warn|error|crit|alert|emerg)\]' "$(errlog a)"
 httpd_stop a

@@ -313,6 +313,75 @@ static int kept_comes_first(const char *html)
 
 /* Past 25 listed objects the cleanup's table is folded, what was kept
  * first; the orphan candidates' table likewise; a short list is not. */
+/* The startup cleanup found a dead run's objects already gone. After a
+ * start, nothing of httpd removed them: a warning, and the usual causes.
+ * In a server that ran without the module until a restart loaded it, a
+ * /dev/shm segment gone is that server's doing (its modules remove one
+ * left over under their name before they make it again): a note; a SysV
+ * object gone still warns. */
+/* The verdict's finding on kept objects, which must be at @a level. */
+static const ipcg_finding_t *kept_finding_at(const ipcg_view_t *v,
+                                             ipcg_level_e level)
+{
+    apr_array_header_t *f = ipcg_verdict(pool, v);
+    int i;
+
+    for (i = 0; i < f->nelts; i++) {
+        const ipcg_finding_t *x = &APR_ARRAY_IDX(f, i, ipcg_finding_t);
+        if (strcmp(x->topic, "kept") == 0) {
+            ck_assert_int_eq(x->level, level);
+            return x;
+        }
+    }
+    ck_abort_msg("no finding on kept objects");
+    return NULL;
+}
+
+static void add_gone(ipcg_view_t *v, ipcg_kind_e kind)
+{
+    ipcg_decision_t *d = apr_array_push(v->decisions);
+
+    memset(d, 0, sizeof(*d));
+    d->what = IPCG_DEC_KEPT;
+    d->obj.kind = kind;
+    strcpy(d->reason, "already gone");
+    v->rep.cleanup.kept_count++;
+}
+
+START_TEST(objects_already_gone)
+{
+    ipcg_view_t v;
+    const ipcg_finding_t *k;
+
+    quiet_view(&v);
+    v.rep.cleanup.ran = 1;
+    v.rep.cleanup.outcome = IPCG_OUTCOME_DONE;
+    v.rep.cleanup.previous_pid = 4242;
+    add_gone(&v, IPCG_POSIX_SHM);
+    k = kept_finding_at(&v, IPCG_LEVEL_WARN);
+    ck_assert_str_eq(k->what, "The startup cleanup after the run of pid "
+                     "4242, which ended without cleaning up, found 1 of its "
+                     "objects already gone: removed by something outside "
+                     "httpd while no server ran.");
+
+    v.rep.cleanup.unguarded_since = 1;
+    k = kept_finding_at(&v, IPCG_LEVEL_NOTE);
+    ck_assert_str_eq(k->what, "The startup cleanup after the run of pid "
+                     "4242, which ended without cleaning up, found 1 of its "
+                     "/dev/shm segments already gone: this server ran "
+                     "without mod_ipcguard until the restart that loaded "
+                     "it.");
+    ck_assert_msg(ipcg_verdict_level(ipcg_verdict(pool, &v))
+                  < IPCG_LEVEL_WARN, "the page stays healthy");
+
+    add_gone(&v, IPCG_SYSV_SEM);
+    k = kept_finding_at(&v, IPCG_LEVEL_WARN);
+    ck_assert_msg(strstr(k->what, "found 2 of its objects already gone: "
+                         "removed by something outside httpd") != NULL,
+                  "a SysV object gone still warns: %s", k->what);
+}
+END_TEST
+
 START_TEST(long_decision_lists_fold_kept_first)
 {
     ipcg_view_t v;
@@ -368,6 +437,7 @@ int main(void)
     ADD_TEST(tc, charts_one_sample_many_and_a_restart);
     ADD_TEST(tc, terminal_text_has_colour_only_when_asked);
     ADD_TEST(tc, long_decision_lists_fold_kept_first);
+    ADD_TEST(tc, objects_already_gone);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
