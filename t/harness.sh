@@ -283,6 +283,12 @@ generation() {
   http "$1" "/ipc-status?auto" 2>/dev/null | awk -F': ' '$1 == "Generation" { print $2 }'
 }
 
+# The configuration generation mod_status reports (for a server without
+# the module, or one that does not have it yet).
+status_gen() {
+  http "$1" "/server-status?auto" | awk -F': ' '$1 == "ParentServerConfigGeneration" { print $2 }'
+}
+
 # httpd_signal_restart NAME USR1|HUP: wait until the new generation runs
 # (the parent is pid 1 of the namespace of a server that ns_start started).
 httpd_signal_restart() {

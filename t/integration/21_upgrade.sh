@@ -73,12 +73,11 @@ cp "$T/a/httpd.conf" "$T/a/with.conf"
 sed -i -e 's/^LoadModule ipcguard_module/#&/' -e 's/^IPCGuard/#&/' \
   -e 's/^LogLevel info ipcguard:debug$/LogLevel info/' "$T/a/httpd.conf"
 # without the module, the generation from mod_status
-status_gen() { http a "/server-status?auto" | awk -F': ' '$1 == "ParentServerConfigGeneration" { print $2 }'; }
-gen=$(status_gen)
+gen=$(status_gen a)
 kill -USR1 "$parent"
 for _ in $(seq 1 150); do
   sleep 0.1
-  now=$(status_gen)
+  now=$(status_gen a)
   [ -n "$now" ] && [ "$now" != "$gen" ] && break
 done
 check_cmp "a graceful restart without the module ends" "${now:-0}" -gt "${gen:-0}"

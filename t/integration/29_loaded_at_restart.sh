@@ -19,21 +19,19 @@ RewriteMap echo prg:/bin/cat
 LoadModule fcgid_module $MODDIR/mod_fcgid.so
 FcgidIPCDir $T/a/run/fcgid
 FcgidProcessTableFile $T/a/run/fcgid_shm"
-status_gen() { http a "/server-status?auto" | awk -F': ' '$1 == "ParentServerConfigGeneration" { print $2 }'; }
 # graceful_by_status: SIGUSR1 to the parent, wait (15 s at most) for mod_status
 # to show a new generation
 graceful_by_status() {
   local gen now=""
-  gen=$(status_gen)
+  gen=$(status_gen a)
   kill -USR1 "${PARENT[a]}"
   for _ in $(seq 1 150); do
     sleep 0.1
-    now=$(status_gen)
+    now=$(status_gen a)
     [ -n "$now" ] && [ "$now" != "$gen" ] && return 0
   done
   return 1
 }
-sems() { awk 'NR > 1 { print $2 }' /proc/sysvipc/sem | sort -n | tr '\n' ' '; }
 alive_of() {   # alive_of "IDS": how many of the sets IDS exist
   local n=0 id
   for id in $1; do
@@ -46,7 +44,7 @@ alive_of() {   # alive_of "IDS": how many of the sets IDS exist
 httpd_conf a <<<"$extra"
 httpd_start a || { fail "run 1 starts"; finish; exit 1; }
 run1=${PARENT[a]}
-dead=$(sems)
+dead=$(kernel_ids sem)
 check_cmp "run 1 has semaphore sets" "$(wc -w <<<"$dead")" -ge 1
 httpd_kill9_tree a
 
@@ -90,7 +88,7 @@ check_exact "after a second restart"
 # the server that got the module at a restart is recorded: a kill -9, then
 # a start, cleans up after it
 run2=${PARENT[a]}
-left=$(sems)
+left=$(kernel_ids sem)
 httpd_kill9_tree a
 httpd_start a || { fail "a start after run 2's kill -9"; finish; exit 1; }
 check_eq "that start removes what run 2 left" 0 "$(alive_of "$left")"
@@ -101,7 +99,7 @@ check_exact "after that start"
 # IPCGuard Off, then On at a graceful restart: the same. Run 3 is killed
 # with the module on, run 4 starts with it loaded but off.
 run3=${PARENT[a]}
-dead=$(sems)
+dead=$(kernel_ids sem)
 httpd_kill9_tree a
 httpd_conf a <<<"$extra
 IPCGuard Off"
@@ -115,7 +113,7 @@ check_eq "and says 118" 2 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
 check_match "naming run 3" "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale IPC objects? .* left by httpd pid $run3 " "$(errlog a)"
 check_exact "after IPCGuard On"
 httpd_stop a
-check_eq "a clean stop leaves no set" "" "$(sems)"
+check_eq "a clean stop leaves no set" "" "$(kernel_ids sem)"
 
 # a state directory that does not exist yet (a first install): the
 # restart makes it and takes the run lock in it, with no warning
