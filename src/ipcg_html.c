@@ -164,6 +164,42 @@ static void head(apr_pool_t *p, ipcg_out_t *out, const ipcg_view_t *v,
          esc(p, rep->instance), when(p, rep->updated, o->now));
 }
 
+/* Whether a finding of @a topic is among @a f. */
+static int has_topic(const apr_array_header_t *f, const char *topic)
+{
+    int i;
+
+    for (i = 0; i < f->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(f, i, ipcg_finding_t).topic, topic) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A healthy page's sentence claims only what no note below it says
+ * otherwise (a note may name objects of a killed run found gone, or an
+ * earlier run's loss to an outside removal). */
+static const char *healthy_text(const apr_array_header_t *f)
+{
+    int kept = has_topic(f, "kept"), outside = has_topic(f, "outside");
+
+    if (kept && outside) {
+        return "No limit is close to full and nothing is forecast to fill "
+               "one.";
+    }
+    if (kept) {
+        return "No limit is close to full, nothing is forecast to fill one, "
+               "nothing was removed from outside.";
+    }
+    if (outside) {
+        return "No limit is close to full, nothing is forecast to fill one, "
+               "nothing was kept after a crash.";
+    }
+    return "No limit is close to full, nothing is forecast to fill one, "
+           "nothing was kept after a crash or removed from outside.";
+}
+
 static void verdict(apr_pool_t *p, ipcg_out_t *out,
                     const apr_array_header_t *f)
 {
@@ -174,9 +210,7 @@ static void verdict(apr_pool_t *p, ipcg_out_t *out,
          ipcg_level_name(level),
          level >= IPCG_LEVEL_WARN ? "Needs attention" : "Healthy");
     if (level < IPCG_LEVEL_WARN) {
-        outs(out, "<p>No limit is close to full, nothing is forecast to "
-             "fill one, nothing was kept after a crash or removed from "
-             "outside.</p>\n");
+        outf(out, p, "<p>%s</p>\n", healthy_text(f));
     }
     if (f->nelts) {
         outs(out, "<ul>\n");

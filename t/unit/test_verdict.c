@@ -352,6 +352,7 @@ START_TEST(objects_already_gone)
 {
     ipcg_view_t v;
     const ipcg_finding_t *k;
+    const char *html;
 
     quiet_view(&v);
     v.rep.cleanup.ran = 1;
@@ -373,12 +374,64 @@ START_TEST(objects_already_gone)
                      "it.");
     ck_assert_msg(ipcg_verdict_level(ipcg_verdict(pool, &v))
                   < IPCG_LEVEL_WARN, "the page stays healthy");
+    html = page(&v);
+    ck_assert_msg(strstr(html, "<h2>Healthy</h2>\n<p>No limit is close to "
+                         "full, nothing is forecast to fill one, nothing was "
+                         "removed from outside.</p>") != NULL,
+                  "healthy, and not said to have kept nothing: %s", html);
+    ck_assert_msg(strstr(html, "nothing was kept") == NULL,
+                  "the note names what was found gone");
 
     add_gone(&v, IPCG_SYSV_SEM);
     k = kept_finding_at(&v, IPCG_LEVEL_WARN);
     ck_assert_msg(strstr(k->what, "found 2 of its objects already gone: "
                          "removed by something outside httpd") != NULL,
                   "a SysV object gone still warns: %s", k->what);
+}
+END_TEST
+
+/* The healthy sentence claims only what no note below it contradicts. */
+START_TEST(healthy_sentence_follows_the_notes)
+{
+    ipcg_view_t v;
+    const char *html;
+    ipcg_event_t *e;
+
+    quiet_view(&v);
+    html = page(&v);
+    ck_assert_msg(strstr(html, "<p>No limit is close to full, nothing is "
+                         "forecast to fill one, nothing was kept after a "
+                         "crash or removed from outside.</p>") != NULL,
+                  "a quiet server: the whole sentence: %s", html);
+
+    /* an earlier run lost an object to an outside removal: a note */
+    e = &v.rep.events[0];
+    memset(e, 0, sizeof(*e));
+    e->kind = IPCG_SYSV_SEM;
+    e->id = 98310;
+    e->server_pid = 4242;
+    strcpy(e->module, "core");
+    v.rep.event_rows = 1;
+    html = page(&v);
+    ck_assert_msg(strstr(html, "<h2>Healthy</h2>") != NULL, "still healthy");
+    ck_assert_msg(strstr(html, "An earlier run lost objects to a removal "
+                         "from outside httpd") != NULL, "the note is there");
+    ck_assert_msg(strstr(html, "<p>No limit is close to full, nothing is "
+                         "forecast to fill one, nothing was kept after a "
+                         "crash.</p>") != NULL,
+                  "the sentence leaves the outside removal out: %s", html);
+
+    /* and a killed run's segments found gone after a restart-load */
+    v.rep.cleanup.ran = 1;
+    v.rep.cleanup.outcome = IPCG_OUTCOME_DONE;
+    v.rep.cleanup.previous_pid = 4242;
+    v.rep.cleanup.unguarded_since = 1;
+    add_gone(&v, IPCG_POSIX_SHM);
+    html = page(&v);
+    ck_assert_msg(strstr(html, "<h2>Healthy</h2>\n<p>No limit is close to "
+                         "full and nothing is forecast to fill one.</p>")
+                  != NULL, "both notes: the sentence claims neither: %s",
+                  html);
 }
 END_TEST
 
@@ -438,6 +491,7 @@ int main(void)
     ADD_TEST(tc, terminal_text_has_colour_only_when_asked);
     ADD_TEST(tc, long_decision_lists_fold_kept_first);
     ADD_TEST(tc, objects_already_gone);
+    ADD_TEST(tc, healthy_sentence_follows_the_notes);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
