@@ -1,12 +1,13 @@
 # mpms: prefork worker event
 # The module loaded by a restart of a server that ran without it (a2enmod,
-# then apachectl graceful; the package's postinst does that to a running
-# apache2): no start of the server has cleaned up after this instance's
+# then apachectl graceful or apachectl restart; the package's postinst
+# reloads a running apache2): no start of the server has cleaned up after this instance's
 # earlier runs, so the cleanup runs at that restart. A run killed while it
 # had the module, then a start without it, then the module back by a
 # graceful restart: the killed run's objects go at that restart, the live
 # server's stay, and from then on the server is recorded as a start would
-# record it (a kill -9, then a start, cleans up after it).
+# record it (a kill -9, then a start, cleans up after it). The same for
+# IPCGuard Off turned On, and for a restart by SIGHUP.
 source "$(dirname "$0")/../harness.sh"
 ipcg_sandbox
 
@@ -19,12 +20,13 @@ RewriteMap echo prg:/bin/cat
 LoadModule fcgid_module $MODDIR/mod_fcgid.so
 FcgidIPCDir $T/a/run/fcgid
 FcgidProcessTableFile $T/a/run/fcgid_shm"
-# graceful_by_status: SIGUSR1 to the parent, wait (15 s at most) for mod_status
-# to show a new generation
-graceful_by_status() {
+# restart_by_status [SIG]: SIGUSR1 (apachectl graceful) or SIGHUP
+# (apachectl restart) to the parent, wait (15 s at most) for mod_status to
+# show a new generation
+restart_by_status() {
   local gen now=""
   gen=$(status_gen a)
-  kill -USR1 "${PARENT[a]}"
+  kill -"${1:-USR1}" "${PARENT[a]}"
   for _ in $(seq 1 150); do
     sleep 0.1
     now=$(status_gen a)
@@ -55,7 +57,7 @@ check_eq "a start without the module leaves run 1's sets" "$(wc -w <<<"$dead")" 
 
 # the module comes with a graceful restart
 httpd_conf a <<<"$extra"
-graceful_by_status || fail "the graceful restart that loads the module ends"
+restart_by_status || fail "the graceful restart that loads the module ends"
 first_scan a
 check_eq "/ipc-status answers after that restart" 200 "$(http_code a '/ipc-status?auto')"
 check_eq "the restart that loads the module removes run 1's sets" 0 "$(alive_of "$dead")"
@@ -106,21 +108,40 @@ IPCGuard Off"
 httpd_start a || { fail "run 4 starts with IPCGuard Off"; finish; exit 1; }
 check_eq "a start with IPCGuard Off leaves run 3's sets" "$(wc -w <<<"$dead")" "$(alive_of "$dead")"
 httpd_conf a <<<"$extra"
-graceful_by_status || fail "the graceful restart to IPCGuard On ends"
+restart_by_status || fail "the graceful restart to IPCGuard On ends"
 first_scan a
 check_eq "the restart to IPCGuard On removes run 3's sets" 0 "$(alive_of "$dead")"
 check_eq "and says 118" 2 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
 check_match "naming run 3" "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale IPC objects? .* left by httpd pid $run3 " "$(errlog a)"
 check_exact "after IPCGuard On"
+
+# apachectl restart (SIGHUP) that loads the module: the same. Run 5 is
+# killed with the module, run 6 starts without it.
+run5=${PARENT[a]}
+dead=$(kernel_ids sem)
+httpd_kill9_tree a
+WITH_GUARD=0 httpd_conf a <<<"$extra"
+httpd_start a || { fail "run 6 starts without the module"; finish; exit 1; }
+check_eq "a start without the module leaves run 5's sets" "$(wc -w <<<"$dead")" "$(alive_of "$dead")"
+httpd_conf a <<<"$extra"
+restart_by_status HUP || fail "the restart (SIGHUP) that loads the module ends"
+first_scan a
+check_eq "the restart (SIGHUP) that loads the module removes run 5's sets" 0 "$(alive_of "$dead")"
+check_eq "and says 118" 3 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
+check_match "naming run 5" "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale IPC objects? .* left by httpd pid $run5 " "$(errlog a)"
+check_exact "after the restart (SIGHUP)"
+httpd_signal_restart a HUP || fail "a second restart (SIGHUP) ends"
+check_eq "a later restart (SIGHUP) does not say 118 again" 3 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
+check_exact "after a second restart (SIGHUP)"
 httpd_stop a
 check_eq "a clean stop leaves no set" "" "$(kernel_ids sem)"
 
 # a state directory that does not exist yet (a first install): the
 # restart makes it and takes the run lock in it, with no warning
 WITH_GUARD=0 httpd_conf a <<<"$extra"
-httpd_start a || { fail "run 5 starts without the module"; finish; exit 1; }
+httpd_start a || { fail "run 7 starts without the module"; finish; exit 1; }
 STATE_DIR=$T/new/state httpd_conf a <<<"$extra"
-graceful_by_status || fail "the graceful restart that loads the module ends"
+restart_by_status || fail "the graceful restart that loads the module ends"
 first_scan a
 check_eq "it makes the state directory" 700 "$(stat -c %a "$T/new/state" 2>/dev/null)"
 sf=$(find "$T/new/state" -name '*.state' | head -n 1)
