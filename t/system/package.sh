@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package in the machine's real apache2, the way Debian runs it: install
 # libapache2-mod-ipcguard, a2enmod, apache2ctl start, read /ipc-status,
-# kill -9, start again, see the cleanup in the log and on the page; purge.
+# kill -9, start again, see the cleanup in the log and on the page; upgrade
+# the package under the running server, graceful, kill -9, start; purge.
 # It changes /etc/apache2 and the package database, so it runs only where
 # IPCGUARD_TEST_SYSTEM=1 (CI's disposable machines). httpd itself runs in
 # private IPC, PID, mount and network namespaces with its own /dev/shm and
@@ -33,6 +34,7 @@ cleanup() {
   a2dismod -q ipcguard >/dev/null 2>&1
   dpkg --purge libapache2-mod-ipcguard >/dev/null 2>&1
   if [ -n "$created_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+  if [ -n "${work:-}" ]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
 dpkg -i "$deb" >/dev/null 2>&1 || { echo "not ok - dpkg -i $deb"; exit 1; }
@@ -48,6 +50,16 @@ RewriteEngine On
 RewriteMap ipcguardtest prg:/bin/cat
 CONF
 a2enconf -q ipcguard-test >/dev/null
+# the same package as a later version, for an upgrade under the running
+# server (dpkg unpacks a new mod_ipcguard.so over the mapped one)
+work=$(mktemp -d)
+version=$(dpkg-deb -f "$deb" Version)
+if ! { dpkg-deb -R "$deb" "$work/pkg" \
+       && sed -i "s/^Version: .*/Version: $version+upgrade1/" "$work/pkg/DEBIAN/control" \
+       && dpkg-deb -b "$work/pkg" "$work/upgrade.deb" >/dev/null; }; then
+  echo "not ok - repack $deb as $version+upgrade1"; exit 1
+fi
+export UPGRADE_DEB=$work/upgrade.deb UPGRADE_VERSION=$version+upgrade1
 unshare --ipc --pid --fork --mount-proc --mount --net --propagation private bash -s <<'INNER'
 pass=0 failn=0
 ok() { pass=$((pass + 1)); echo "ok - $*"; }
@@ -149,6 +161,58 @@ for form in "configtest" "-t -D DUMP_RUN_CFG" "-S" "-M" "-V" "start" "graceful";
       || no "apache2ctl $form changed the sets or the state directory"
   fi
 done
+# a package upgrade under the running server: dpkg's reload is refused
+# here (policy-rc.d), so the operator's apache2ctl graceful loads the new
+# file; the same parent keeps its record, and a kill -9 after it is
+# cleaned up after as before
+parent=$(page_pid)
+gen=$(curl -s http://127.0.0.1/ipc-status?json | jq -r .instance.generation)
+lines1=$(wc -l < "$errlog")
+out=$(DEBIAN_FRONTEND=noninteractive dpkg -i "$UPGRADE_DEB" 2>&1) \
+  && [ "$(dpkg-query -W -f='${Version}' libapache2-mod-ipcguard)" = "$UPGRADE_VERSION" ] \
+  && ok "the package upgrades to $UPGRADE_VERSION under the running server" \
+  || { no "dpkg -i of $UPGRADE_VERSION"; said "$out"; }
+out=$(apache2ctl graceful 2>&1)
+grep -qE 'ipcguard\(|\[ipcguard' <<<"$out" && { no "apache2ctl graceful after the upgrade prints nothing of the module's"; said "$out"; } \
+  || ok "apache2ctl graceful after the upgrade prints nothing of the module's"
+for i in $(seq 1 100); do
+  now=$(curl -s --max-time 2 http://127.0.0.1/ipc-status?json | jq -r '.instance.generation // empty' 2>/dev/null)
+  [ -n "$now" ] && [ "$now" != "$gen" ] && break
+  sleep 0.1
+done
+[ "$(page_pid)" = "$parent" ] && [ -n "$now" ] && [ "$now" != "$gen" ] \
+  && ok "the same parent serves a new generation after the upgrade (generation $gen, now $now)" \
+  || no "after the upgrade: parent $(page_pid) (was $parent), generation ${now:-none} (was $gen)"
+new=$(tail -n +"$((lines1 + 1))" "$errlog")
+grep -q "ipcguard(115): /usr/lib/apache2/modules/mod_ipcguard.so was replaced" <<<"$new" \
+  && ok "the error log says the replaced module file is let go (115)" \
+  || { no "no 115 after the upgrade"; said "$(grep ipcguard <<<"$new")"; }
+grep -qE '\[ipcguard:(warn|error|crit|alert|emerg)\]' <<<"$new" \
+  && { no "the upgrade logs no warning or error of the module's"; said "$(grep ipcguard <<<"$new")"; } \
+  || ok "the upgrade logs no warning or error of the module's"
+sleep 1    # the generation's first full scan, then the page
+json=$(curl -s http://127.0.0.1/ipc-status?json)
+reg=$(jq -r '[.objects[] | select(.class == "instance" and .kind == "sysv-sem") | .id] | sort | join(" ")' <<<"$json")
+kern=$(awk 'NR > 1 { print $2 }' /proc/sysvipc/sem | sort | tr '\n' ' ' | sed 's/ $//')
+[ -n "$reg" ] && [ "$reg" = "$kern" ] && ok "after the upgrade the page lists every set, and only those ($reg)" \
+  || no "after the upgrade: the page lists '$reg', the kernel has '$kern'"
+pids=$(server_pids)
+for p in $pids; do kill -9 "$p" 2>/dev/null; done
+for i in $(seq 1 100); do
+  alive=""
+  for p in $pids; do [ -d "/proc/$p" ] && alive="$alive $p"; done
+  [ -z "$alive" ] && break
+  sleep 0.1
+done
+left=$(awk 'NR > 1' /proc/sysvipc/sem | wc -l)
+lines1=$(wc -l < "$errlog")
+out=$(apache2ctl start 2>&1); rc=$?
+if [ $rc = 0 ] && wait_up "$parent"; then ok "apache2ctl start after a kill -9 of the upgraded server"
+else no "start after the upgraded server's kill -9 (exit $rc)"; said "$out"; fi
+new=$(tail -n +"$((lines1 + 1))" "$errlog")
+grep -qE "ipcguard\(021\): removed [0-9]+ stale IPC objects? \($left semaphore sets?[,)].* left by httpd pid $parent " <<<"$new" \
+  && ok "that start removes the $left sets the upgraded server left" \
+  || { no "that start does not clean up after the upgraded server ($left sets left)"; said "$(grep ipcguard <<<"$new")"; }
 pids=$(server_pids)
 out=$(apache2ctl graceful-stop 2>&1)
 grep -qE 'ipcguard\(|\[ipcguard' <<<"$out" && { no "apache2ctl graceful-stop prints nothing of the module's"; said "$out"; } \
