@@ -1,3 +1,4 @@
+# beside: yes
 # Forecasts: a www-data process leaks one semaphore set a second with
 # SEMMNI lowered; the forecast of the time to exhaustion is within 20% of
 # the truth, the early warning comes before exhaustion, ?metrics exports
