@@ -64,7 +64,39 @@ static struct {
     const char *path;           /* in the process's pool */
     apr_finfo_t file;           /* the file when it was taken */
     int replaced;               /* the file is another one now */
+    void *exit_data;            /* the carried state on_process_exit() was
+                                   registered with, NULL: not registered */
 } self;
+
+static apr_status_t on_process_exit(void *data);
+
+/* The process pool's cleanup for a server whose last generation ran
+ * without the module (a2dismod, or IPCGuard Off, then a restart): its
+ * clean stop is recorded too. Only while this file stays mapped (the
+ * reference above, taken before: the process pool runs its cleanups
+ * newest first, so this one runs before the reference goes). */
+static void hook_process_exit(server_rec *s)
+{
+    if (self.handle == NULL || self.exit_data == (void *)ipcgm.g) {
+        return;
+    }
+    if (self.exit_data) {
+        apr_pool_cleanup_kill(s->process->pool, self.exit_data,
+                              on_process_exit);
+    }
+    apr_pool_cleanup_register(s->process->pool, ipcgm.g, on_process_exit,
+                              apr_pool_cleanup_null);
+    self.exit_data = ipcgm.g;
+}
+
+/* No process-pool cleanup of this file's may outlive its mapping. */
+static void unhook_process_exit(void)
+{
+    if (self.exit_data) {
+        apr_pool_cleanup_kill(ap_pglobal, self.exit_data, on_process_exit);
+        self.exit_data = NULL;
+    }
+}
 
 static int same_file(const apr_finfo_t *a, const apr_finfo_t *b)
 {
@@ -150,6 +182,7 @@ static apr_status_t after_unlink(void *data)
     (void)data;
     ipcguard_module.next = NULL;
     if (self.replaced) {
+        unhook_process_exit();
         apr_dso_unload(self.handle);
         self.handle = NULL;
         self.replaced = 0;
@@ -157,21 +190,13 @@ static apr_status_t after_unlink(void *data)
     return APR_SUCCESS;
 }
 
-/* Runs last of all pconf cleanups of a generation: on a clean stop,
- * remove the state file unless something of this instance outlives it. */
-static apr_status_t on_pconf_cleanup(void *data)
+/* A clean stop: remove the state file unless something of this instance
+ * outlives the server (@a s: NULL once the configuration is gone). */
+static void record_clean_stop(apr_pool_t *p, server_rec *s)
 {
-    server_rec *s = data;
-    apr_pool_t *p;
     ipcg_snapshot_t snap;
     int i, left = 0;
 
-    if (ipcgm.g == NULL || ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_EXITING
-        || ipcgm.g->pid != getpid() || ipcgm.g->state_path[0] == '\0'
-        || ipcgm.g->state_clash) {
-        return APR_SUCCESS;
-    }
-    apr_pool_create(&p, ipcgm.g->pool);
     /* which of the registry's objects are left: asked for one by one */
     ipcgm_scan_registry(p, &snap);
     ipcg_registry_reconcile(p, ipcgm.g->reg, &snap);
@@ -203,6 +228,58 @@ static apr_status_t on_pconf_cleanup(void *data)
         ipcg_state_remove(p, ipcgm.g->state_path);
         ipcgm.g->state_sum = 0;
     }
+}
+
+/* Runs last of all pconf cleanups of a generation: on a clean stop,
+ * remove the state file unless something of this instance outlives it. */
+static apr_status_t on_pconf_cleanup(void *data)
+{
+    server_rec *s = data;
+    apr_pool_t *p;
+
+    if (ipcgm.g == NULL || ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_EXITING
+        || ipcgm.g->pid != getpid()) {
+        return APR_SUCCESS;
+    }
+    /* recorded here, with the last generation's server */
+    unhook_process_exit();
+    if (ipcgm.g->state_path[0] == '\0' || ipcgm.g->state_clash) {
+        return APR_SUCCESS;
+    }
+    apr_pool_create(&p, ipcgm.g->pool);
+    record_clean_stop(p, s);
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
+}
+
+/* The clean stop of a server whose last generation ran without the
+ * module: the state file still names this parent, and the registry is
+ * the last generation's that had the module. What that generation made
+ * at startup went with the restart after it (httpd's own cleanups); what
+ * its children made may remain, and is kept recorded. Nothing is
+ * removed, nothing is checked for outside removals (the registry does
+ * not know what the generations since made). */
+static apr_status_t on_process_exit(void *data)
+{
+    ipcg_global *g = data;
+    void *carried = NULL;
+    apr_pool_t *p;
+
+    self.exit_data = NULL;
+    apr_pool_userdata_get(&carried, IPCG_USERDATA, ap_pglobal);
+    if (carried != data || ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_EXITING
+        || g->pid != getpid() || g->state_path[0] == '\0' || g->state_clash) {
+        return APR_SUCCESS;
+    }
+    ipcgm.g = g;
+    if (ipcgm.paths.devshm == NULL) {
+        ipcg_paths_default(&ipcgm.paths);
+    }
+    apr_pool_create(&p, g->pool);
+    record_clean_stop(p, NULL);
+    g->hist.exited = apr_time_sec(apr_time_now());
+    g->hist_dirty = 1;
+    ipcgm_history_save(p, NULL, 1);
     apr_pool_destroy(p);
     return APR_SUCCESS;
 }
@@ -275,6 +352,7 @@ static int ipcg_check_config(apr_pool_t *pconf, apr_pool_t *plog,
         return OK;
     }
     ipcgm.g = ipcgm_global_state(s);
+    hook_process_exit(s);
     ipcgm_set_logger(s);
     ipcgm_identify_instance(ptemp, s, &cf);
     if (!ipcgm_first_pass()) {

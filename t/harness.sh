@@ -289,6 +289,21 @@ status_gen() {
   http "$1" "/server-status?auto" | awk -F': ' '$1 == "ParentServerConfigGeneration" { print $2 }'
 }
 
+# status_restart NAME USR1|HUP: signal the parent, wait (15 s at most)
+# until mod_status shows a new generation (for a server that gets the
+# module at that restart, or loses it)
+status_restart() {
+  local name=$1 gen now=""
+  gen=$(status_gen "$name")
+  kill -"$2" "${PARENT[$name]}"
+  for _ in $(seq 1 150); do
+    sleep 0.1
+    now=$(status_gen "$name")
+    [ -n "$now" ] && [ "$now" != "$gen" ] && return 0
+  done
+  return 1
+}
+
 # httpd_signal_restart NAME USR1|HUP: wait until the new generation runs
 # (the parent is pid 1 of the namespace of a server that ns_start started).
 httpd_signal_restart() {

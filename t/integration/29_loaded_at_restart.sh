@@ -20,20 +20,6 @@ RewriteMap echo prg:/bin/cat
 LoadModule fcgid_module $MODDIR/mod_fcgid.so
 FcgidIPCDir $T/a/run/fcgid
 FcgidProcessTableFile $T/a/run/fcgid_shm"
-# restart_by_status [SIG]: SIGUSR1 (apachectl graceful) or SIGHUP
-# (apachectl restart) to the parent, wait (15 s at most) for mod_status to
-# show a new generation
-restart_by_status() {
-  local gen now=""
-  gen=$(status_gen a)
-  kill -"${1:-USR1}" "${PARENT[a]}"
-  for _ in $(seq 1 150); do
-    sleep 0.1
-    now=$(status_gen a)
-    [ -n "$now" ] && [ "$now" != "$gen" ] && return 0
-  done
-  return 1
-}
 alive_of() {   # alive_of "IDS": how many of the sets IDS exist
   local n=0 id
   for id in $1; do
@@ -57,7 +43,7 @@ check_eq "a start without the module leaves run 1's sets" "$(wc -w <<<"$dead")" 
 
 # the module comes with a graceful restart
 httpd_conf a <<<"$extra"
-restart_by_status || fail "the graceful restart that loads the module ends"
+status_restart a USR1 || fail "the graceful restart that loads the module ends"
 first_scan a
 check_eq "/ipc-status answers after that restart" 200 "$(http_code a '/ipc-status?auto')"
 check_eq "the restart that loads the module removes run 1's sets" 0 "$(alive_of "$dead")"
@@ -108,7 +94,7 @@ IPCGuard Off"
 httpd_start a || { fail "run 4 starts with IPCGuard Off"; finish; exit 1; }
 check_eq "a start with IPCGuard Off leaves run 3's sets" "$(wc -w <<<"$dead")" "$(alive_of "$dead")"
 httpd_conf a <<<"$extra"
-restart_by_status || fail "the graceful restart to IPCGuard On ends"
+status_restart a USR1 || fail "the graceful restart to IPCGuard On ends"
 first_scan a
 check_eq "the restart to IPCGuard On removes run 3's sets" 0 "$(alive_of "$dead")"
 check_eq "and says 118" 2 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
@@ -124,7 +110,7 @@ WITH_GUARD=0 httpd_conf a <<<"$extra"
 httpd_start a || { fail "run 6 starts without the module"; finish; exit 1; }
 check_eq "a start without the module leaves run 5's sets" "$(wc -w <<<"$dead")" "$(alive_of "$dead")"
 httpd_conf a <<<"$extra"
-restart_by_status HUP || fail "the restart (SIGHUP) that loads the module ends"
+status_restart a HUP || fail "the restart (SIGHUP) that loads the module ends"
 first_scan a
 check_eq "the restart (SIGHUP) that loads the module removes run 5's sets" 0 "$(alive_of "$dead")"
 check_eq "and says 118" 3 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
@@ -141,7 +127,7 @@ check_eq "a clean stop leaves no set" "" "$(kernel_ids sem)"
 WITH_GUARD=0 httpd_conf a <<<"$extra"
 httpd_start a || { fail "run 7 starts without the module"; finish; exit 1; }
 STATE_DIR=$T/new/state httpd_conf a <<<"$extra"
-restart_by_status || fail "the graceful restart that loads the module ends"
+status_restart a USR1 || fail "the graceful restart that loads the module ends"
 first_scan a
 check_eq "it makes the state directory" 700 "$(stat -c %a "$T/new/state" 2>/dev/null)"
 sf=$(find "$T/new/state" -name '*.state' | head -n 1)
