@@ -151,14 +151,13 @@ void ipcgm_check_outside(apr_pool_t *p, server_rec *s)
     }
 }
 
-/* At the first start: the history of earlier runs; and, when the last run
- * lost objects to an outside removal, say so. */
-void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf)
+/* At the first start: the history of earlier runs, into the carried
+ * state; 1 if there was one of this instance. */
+int ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf)
 {
     ipcg_history_t h;
-    const char *why = NULL, *list = "";
+    const char *why = NULL;
     apr_status_t rv;
-    int i, n = 0;
 
     ipcg_strlcpy(ipcgm.g->hist_path,
                  ipcg_history_path(p, cf->state_dir, ipcgm.g->instance),
@@ -167,20 +166,28 @@ void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf)
                            ipcgm_trust_uid(), &h, &why);
     if (rv == APR_SUCCESS && strcmp(h.instance, ipcgm.g->instance) == 0) {
         ipcgm.g->hist = h;
+        return 1;
     }
-    else if (!APR_STATUS_IS_ENOENT(rv)) {
+    if (!APR_STATUS_IS_ENOENT(rv)) {
         ipcg_log(IPCG_LOG_WARNING, 0, 109, "history file %s not used: %s; "
                  "trends start afresh", ipcgm.g->hist_path,
                  rv == APR_SUCCESS ? "it belongs to another instance"
                                    : why ? why : "unreadable");
-        return;
     }
-    else {
-        return;
-    }
-    for (i = 0; i < h.events->nelts; i++) {
-        const ipcg_event_t *e = &APR_ARRAY_IDX(h.events, i, ipcg_event_t);
-        if (e->server_pid != h.pid) {
+    return 0;
+}
+
+/* When the last run (the history just loaded) lost objects to an outside
+ * removal, say so, after the cleanup's own summary. */
+void ipcgm_history_losses(apr_pool_t *p)
+{
+    const ipcg_history_t *h = &ipcgm.g->hist;
+    const char *list = "";
+    int i, n = 0;
+
+    for (i = 0; i < h->events->nelts; i++) {
+        const ipcg_event_t *e = &APR_ARRAY_IDX(h->events, i, ipcg_event_t);
+        if (e->server_pid != h->pid) {
             continue;
         }
         if (n < 4) {
@@ -194,18 +201,18 @@ void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf)
         }
         n++;
     }
-    if (n > 0 && h.pid != getpid()) {
-        const char *how = h.exited
-            ? apr_psprintf(p, "it exited at %s", ipcg_local_time(p, h.exited))
+    if (n > 0 && h->pid != getpid()) {
+        const char *how = h->exited
+            ? apr_psprintf(p, "it exited at %s", ipcg_local_time(p, h->exited))
             : "it then stopped without its own cleanup (killed, or still "
               "stopping)";
         const char *msg = apr_psprintf(
             p, "the last run (httpd pid %" APR_INT64_T_FMT ") lost %d IPC "
             "object%s to a removal from outside httpd while it ran (%s%s), "
             "first at %s; %s. Look for what removes IPC objects: "
-            IPCG_OUTSIDE_CULPRITS, h.pid, n, ipcg_plural((apr_uint64_t)n), list,
-            n > 4 ? ", ..." : "",
-            ipcg_local_time(p, APR_ARRAY_IDX(h.events, h.events->nelts - n,
+            IPCG_OUTSIDE_CULPRITS, h->pid, n, ipcg_plural((apr_uint64_t)n),
+            list, n > 4 ? ", ..." : "",
+            ipcg_local_time(p, APR_ARRAY_IDX(h->events, h->events->nelts - n,
                                         ipcg_event_t).found), how);
         ipcg_log(IPCG_LOG_NOTICE, 0, 22, "%s", msg);
         apr_snprintf(ipcgm.g->cleanup.summary,
@@ -213,7 +220,7 @@ void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf)
                      "%s%sthe last run (pid %" APR_INT64_T_FMT ") lost %d "
                      "object%s to a removal from outside httpd",
                      ipcgm.g->cleanup.summary,
-                     ipcgm.g->cleanup.summary[0] ? "; " : "", h.pid, n,
+                     ipcgm.g->cleanup.summary[0] ? "; " : "", h->pid, n,
                      ipcg_plural((apr_uint64_t)n));
     }
 }

@@ -412,7 +412,8 @@ int ipcgm_first_scan_waits(apr_time_t now, int scan_seconds);
 void ipcgm_history_save(apr_pool_t *p, server_rec *s, int durable);
 void ipcgm_watch_generation(void);
 void ipcgm_check_outside(apr_pool_t *p, server_rec *s);
-void ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf);
+int ipcgm_history_load(apr_pool_t *p, const ipcg_settings *cf);
+void ipcgm_history_losses(apr_pool_t *p);
 void ipcgm_trends(apr_pool_t *p, server_rec *s, const ipcg_settings *cf,
                   ipcg_view_t *v);
 

@@ -182,7 +182,7 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     ipcg_reap_ctx_t *ctx;
     apr_array_header_t *carried;
     const char *why = NULL;
-    int i;
+    int i, hist;
 
     ipcgm.g->startup_done = 1;
     if (ipcgm.started_as_root) {
@@ -215,15 +215,24 @@ static void startup_cleanup(apr_pool_t *p, server_rec *s,
     /* a live run of this instance holds it: nothing of that run's is
      * removed, and this one keeps no state (ipcgm_claim_parent) */
     ipcgm_take_runlock(p, s);
+    /* the history first: it tells whether the run the state file names
+     * went through its exit */
+    hist = ipcgm_history_load(p, cf);
     ipcgm_fill_opts(p, cf, &o);
     o.unguarded_since = at_restart;
+    if (hist && ipcgm.g->hist.exited > 0) {
+        o.stopped_pid = ipcgm.g->hist.pid;
+        o.stopped_started = ipcgm.g->hist.started;
+    }
     /* one context for this cleanup, gone with its pool */
     ctx = ipcg_reap_ctx_make(p, &o);
     carried = apr_array_make(p, 4, sizeof(ipcg_obj_t));
     ipcgm.g->decisions->nelts = 0;
     ipcg_reap_startup(ctx, &ipcgm.g->cleanup, ipcgm.g->decisions, carried);
     ipcgm.g->removed_total += ipcgm.g->cleanup.removed_count;
-    ipcgm_history_load(p, cf);
+    if (hist) {
+        ipcgm_history_losses(p);
+    }
     for (i = 0; i < carried->nelts; i++) {
         ipcgm_registry_add(&APR_ARRAY_IDX(carried, i, ipcg_obj_t));
     }

@@ -1852,6 +1852,16 @@ static const char *kept_phrase(apr_pool_t *p, const ipcg_cleanup_t *res,
                         ipcg_plural(apps), gp);
 }
 
+/* How the run ended: its clean stop kept its children's objects in the
+ * state file; otherwise it was killed, or crashed, after its last write. */
+static const char *ending(apr_pool_t *p, const ipcg_cleanup_t *res,
+                          const ipcg_state_t *st)
+{
+    return res->previous_stopped
+        ? "stopped cleanly; its children's objects outlived it"
+        : apr_psprintf(p, "unclean stop after %s", when(p, st->written));
+}
+
 static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
                             const ipcg_state_t *st, ipcg_run_e state,
                             int gone, int apps)
@@ -1864,16 +1874,15 @@ static void startup_summary(apr_pool_t *p, ipcg_cleanup_t *res,
     else if (res->removed_count) {
         apr_snprintf(res->summary, sizeof(res->summary), "removed %u stale "
                      "IPC object%s (%s) left by httpd pid %" APR_INT64_T_FMT
-                     " (unclean stop after %s); %s",
+                     " (%s); %s",
                      res->removed_count, ipcg_plural(res->removed_count),
-                     kinds_phrase(p, res), st->pid, when(p, st->written),
+                     kinds_phrase(p, res), st->pid, ending(p, res, st),
                      kept_phrase(p, res, apps, gone));
     }
     else {
         apr_snprintf(res->summary, sizeof(res->summary), "removed no IPC "
-                     "object left by httpd pid %" APR_INT64_T_FMT " (unclean "
-                     "stop after %s); %s", st->pid,
-                     when(p, st->written),
+                     "object left by httpd pid %" APR_INT64_T_FMT " (%s); %s",
+                     st->pid, ending(p, res, st),
                      kept_phrase(p, res, apps, gone));
     }
 }
@@ -1943,6 +1952,8 @@ void ipcg_reap_startup(ipcg_reap_ctx_t *c, ipcg_cleanup_t *res,
     if (!startup_load(c, res, t0, path, &st)) {
         return;
     }
+    res->previous_stopped = o->stopped_pid > 0 && o->stopped_pid == st.pid
+                            && o->stopped_started == st.started;
     survivors = apr_array_make(p, 4, sizeof(ipcg_proc_t));
     memset(&subj, 0, sizeof(subj));
     subj.path = IPCG_PATH_STARTUP;

@@ -524,7 +524,15 @@ static void cleanup_findings(apr_pool_t *p, const ipcg_view_t *v,
              "cleanup table names each one and why; ipcguardctl clean "
              "--dry-run -v checks again.");
     }
-    if (c->ran && c->removed_count > 0) {
+    if (c->ran && c->removed_count > 0 && c->previous_stopped) {
+        find(a, IPCG_LEVEL_NOTE, "cleanup", apr_psprintf(
+                 p, "The startup cleanup removed %u object%s that the "
+                 "children of %s made and left; that run stopped cleanly.",
+                 c->removed_count, ipcg_plural(c->removed_count), run),
+             "Nothing to do: objects a child makes at runtime (PHP's "
+             "sem_get(), say) outlive it, and httpd does not remove them.");
+    }
+    else if (c->ran && c->removed_count > 0) {
         find(a, IPCG_LEVEL_NOTE, "cleanup", apr_psprintf(
                  p, "The startup cleanup removed %u object%s that %s left "
                  "behind (a crash or kill -9).", c->removed_count,

@@ -71,6 +71,13 @@ typedef struct {
                                           that ran without the module until
                                           a restart gave it the module
                                           (ipcg_cleanup_t.unguarded_since) */
+    apr_int64_t stopped_pid;         /**< the run the history file says went
+                                          through its exit (a clean stop),
+                                          its pid and start (epoch s); 0:
+                                          none known. Only the wording of
+                                          the summary depends on it
+                                          (ipcg_cleanup_t.previous_stopped) */
+    apr_int64_t stopped_started;
 } ipcg_reap_opts_t;
 
 /** What the caller knows of its own instance's run lock. */

@@ -67,6 +67,10 @@ typedef struct {
                                        the module): its own modules may
                                        have removed that run's named
                                        segments to make them afresh */
+    int previous_stopped;         /**< that run stopped cleanly (its history
+                                       says so): what it left were the
+                                       objects its children made, kept in
+                                       its state file at the stop */
 } ipcg_cleanup_t;
 
 #define IPCG_CHART_POINTS 64

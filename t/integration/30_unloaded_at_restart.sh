@@ -46,34 +46,42 @@ for sig in USR1 HUP; do
     'ipcguard\(010\): no state file .*: the last run stopped cleanly' "$(errlog a)"
 done
 
-# 2. IPCGuard Off by a graceful restart, a child's segment left behind,
-# then a clean stop: the state file keeps that segment, and only it
+# 2. IPCGuard Off by a graceful restart, a child's segment left behind
+# (with the module on, the child's exit would have removed it), then a
+# clean stop: the state file keeps that segment, and only it; the next
+# start removes it and says the run stopped cleanly
+what="IPCGuard Off at the stop"
 httpd_conf a <<<"$extra"
-httpd_start a || { fail "IPCGuard Off: the server starts"; finish; exit 1; }
+httpd_start a || { fail "$what: the server starts"; finish; exit 1; }
+run=${PARENT[a]}
 made=$(http a '/ipcg-test?make=shm')
 shm=$(awk '{ print $2 }' <<<"$made")
-check_match "a child makes a segment at runtime" '^sysv-shm [0-9]+ ' "$made"
-check_exact "the segment is registered"
+check_match "$what: a child makes a segment at runtime" '^sysv-shm [0-9]+ ' "$made"
+check_exact "$what: the segment is registered"
 httpd_conf a <<<"$extra
 IPCGuard Off"
-status_restart a USR1 || fail "IPCGuard Off: the graceful restart ends"
+status_restart a USR1 || fail "$what: the graceful restart ends"
 httpd_stop a
-check_eq "IPCGuard Off, then a clean stop: the child's segment remains" "$shm " "$(kernel_ids shm)"
+check_eq "$what: after a clean stop the child's segment remains" "$shm " "$(kernel_ids shm)"
 sf=$(state_files)
-check_eq "the state file is kept for it" 1 "$(wc -l <<<"$sf")"
-check_eq "and records that segment alone" "sysv-shm $shm" \
+check_eq "$what: the state file is kept for it" 1 "$(wc -l <<<"$sf")"
+check_eq "$what: and records that segment alone" "sysv-shm $shm" \
   "$(awk '$1 == "obj" { split($2, k, "="); split($3, i, "="); print k[2], i[2] }' "$T/state/$sf" 2>/dev/null)"
-check_match "the stop says so (103)" \
+check_match "$what: the stop says so (103)" \
   "ipcguard\\(103\\): clean stop; 1 object of this instance remains and stays recorded" "$(errlog a)"
 httpd_conf a <<<"$extra"
 : > "$T/a/error.log"
-httpd_start a || { fail "IPCGuard Off: the start after it"; finish; exit 1; }
+httpd_start a || { fail "$what: the start after it"; finish; exit 1; }
 first_scan a
-check_match "the next start removes the segment, and nothing was gone" \
-  "ipcguard\\(021\\): removed 1 stale IPC object \\(1 shared memory segment\\) left by httpd pid [0-9]+ .*; kept 0 " "$(errlog a)"
-check_eq "the segment is gone" "" "$(kernel_ids shm)"
-check_eq "the page is healthy" healthy "$(http a '/ipc-status?json' | jq -r .verdict.status)"
-check_exact "after that start"
+check_match "$what: the next start removes the segment, says the run stopped cleanly, and nothing was gone" \
+  "ipcguard\\(021\\): removed 1 stale IPC object \\(1 shared memory segment\\) left by httpd pid $run \\(stopped cleanly; its children's objects outlived it\\); kept 0 \\(registered" "$(errlog a)"
+check_eq "$what: the segment is gone" "" "$(kernel_ids shm)"
+verdict=$(http a '/ipc-status?json' | jq -r '.verdict.status, (.verdict.findings[] | .level + " " + .what)')
+check_eq "$what: the page is healthy" healthy "$(head -n 1 <<<"$verdict")"
+check_eq "$what: and notes what the children left" \
+  "note The startup cleanup removed 1 object that the children of the run of pid $run made and left; that run stopped cleanly." \
+  "$(tail -n +2 <<<"$verdict")"
+check_exact "$what: after that start"
 httpd_stop a
 
 # 3. out and back in by graceful restarts, then a clean stop: as ever

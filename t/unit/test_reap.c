@@ -1016,6 +1016,41 @@ START_TEST(startup_dead_run_and_changed_file)
 }
 END_TEST
 
+/* How the run ended is told by the history the caller read: a clean stop
+ * of that very run (its pid and start), or else an unclean one. */
+START_TEST(startup_names_how_the_run_ended)
+{
+    apr_array_header_t *dec = apr_array_make(pool, 4, sizeof(ipcg_decision_t));
+    ipcg_obj_t x = mkshm("ShM.t3");
+    ipcg_reap_opts_t o;
+    ipcg_cleanup_t res;
+    char id[17];
+
+    (void)mkstate("/run/t.pid", 100, 5000, 100, &x, 1, id);
+    o = fxopts(IPCG_CLEANUP_REGISTERED, apr_pstrdup(pool, id));
+    o.stopped_pid = 100;
+    o.stopped_started = 1000;
+    ipcg_reap_startup(ipcg_reap_ctx_make(pool, &o), &res, dec, NULL);
+    ck_assert_int_eq(res.removed_count, 1);
+    ck_assert_int_eq(res.previous_stopped, 1);
+    ck_assert_msg(strstr(res.summary, "left by httpd pid 100 (stopped "
+                         "cleanly; its children's objects outlived it); "
+                         "kept 0") != NULL, "summary: %s", res.summary);
+    ck_assert(!shm_exists("ShM.t3"));
+
+    /* another run of the same pid (a container's pid 1) that was killed */
+    x = mkshm("ShM.t3");
+    (void)mkstate("/run/t.pid", 100, 5000, 100, &x, 1, id);
+    o.stopped_started = 999;
+    dec->nelts = 0;
+    ipcg_reap_startup(ipcg_reap_ctx_make(pool, &o), &res, dec, NULL);
+    ck_assert_int_eq(res.removed_count, 1);
+    ck_assert_int_eq(res.previous_stopped, 0);
+    ck_assert_msg(strstr(res.summary, "(unclean stop after ") != NULL,
+                  "summary: %s", res.summary);
+}
+END_TEST
+
 /* A cleanup of many objects lists the first IPCG_LISTED_MAX removed ones
  * and every kept one, and counts them all. */
 START_TEST(startup_lists_a_bounded_number_of_removals)
@@ -1573,6 +1608,7 @@ int main(void)
     if (geteuid() == 0) {
         ADD_TEST(fxc, startup_decision);
         ADD_TEST(fxc, startup_dead_run_and_changed_file);
+        ADD_TEST(fxc, startup_names_how_the_run_ended);
         ADD_TEST(fxc, startup_lists_a_bounded_number_of_removals);
         ADD_TEST(fxc, live_instance_set);
         ADD_TEST(fxc, a_user_run_trusts_only_its_users_files);

@@ -390,6 +390,35 @@ START_TEST(objects_already_gone)
 }
 END_TEST
 
+/* What the cleanup removed is a crash's leftovers, or, after a clean
+ * stop, what the run's children made and left. */
+START_TEST(cleanup_note_names_how_the_run_ended)
+{
+    ipcg_view_t v;
+    apr_array_header_t *f;
+    const ipcg_finding_t *x;
+
+    quiet_view(&v);
+    v.rep.cleanup.ran = 1;
+    v.rep.cleanup.outcome = IPCG_OUTCOME_DONE;
+    v.rep.cleanup.previous_pid = 4242;
+    v.rep.cleanup.removed_count = 2;
+    f = ipcg_verdict(pool, &v);
+    ck_assert_int_eq(f->nelts, 1);
+    x = &APR_ARRAY_IDX(f, 0, ipcg_finding_t);
+    ck_assert_str_eq(x->what, "The startup cleanup removed 2 objects that "
+                     "the run of pid 4242 left behind (a crash or kill -9).");
+    v.rep.cleanup.previous_stopped = 1;
+    f = ipcg_verdict(pool, &v);
+    ck_assert_int_eq(f->nelts, 1);
+    x = &APR_ARRAY_IDX(f, 0, ipcg_finding_t);
+    ck_assert_int_eq(x->level, IPCG_LEVEL_NOTE);
+    ck_assert_str_eq(x->what, "The startup cleanup removed 2 objects that "
+                     "the children of the run of pid 4242 made and left; "
+                     "that run stopped cleanly.");
+}
+END_TEST
+
 /* The healthy sentence claims only what no note below it contradicts. */
 START_TEST(healthy_sentence_follows_the_notes)
 {
@@ -492,6 +521,7 @@ int main(void)
     ADD_TEST(tc, long_decision_lists_fold_kept_first);
     ADD_TEST(tc, objects_already_gone);
     ADD_TEST(tc, healthy_sentence_follows_the_notes);
+    ADD_TEST(tc, cleanup_note_names_how_the_run_ended);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
