@@ -84,38 +84,37 @@ check_match "and names run 2" "ipcguard\\(021\\): removed [0-9]+ stale IPC objec
 check_eq "a start does not say 118" 1 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
 check_exact "after that start"
 
-# IPCGuard Off, then On at a graceful restart: the same. Run 3 is killed
-# with the module on, run 4 starts with it loaded but off.
-run3=${PARENT[a]}
-dead=$(kernel_ids sem)
-httpd_kill9_tree a
-httpd_conf a <<<"$extra
+# killed_then_loaded WHAT SIG N118 [OFF]: the running server (which has
+# the module) killed, a start without the module (or, with OFF, with
+# IPCGuard Off), then the module back by SIG: the killed run's sets go at
+# that restart, which is the N118th to say 118 and names the killed run
+killed_then_loaded() {
+  local what=$1 sig=$2 n=$3 killed=${PARENT[a]} dead
+  dead=$(kernel_ids sem)
+  httpd_kill9_tree a
+  if [ -n "${4:-}" ]; then
+    httpd_conf a <<<"$extra
 IPCGuard Off"
-httpd_start a || { fail "run 4 starts with IPCGuard Off"; finish; exit 1; }
-check_eq "a start with IPCGuard Off leaves run 3's sets" "$(wc -w <<<"$dead")" "$(alive_of "$dead")"
-httpd_conf a <<<"$extra"
-status_restart a USR1 || fail "the graceful restart to IPCGuard On ends"
-first_scan a
-check_eq "the restart to IPCGuard On removes run 3's sets" 0 "$(alive_of "$dead")"
-check_eq "and says 118" 2 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
-check_match "naming run 3" "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale IPC objects? .* left by httpd pid $run3 " "$(errlog a)"
-check_exact "after IPCGuard On"
+  else
+    WITH_GUARD=0 httpd_conf a <<<"$extra"
+  fi
+  httpd_start a || { fail "$what: the start before it"; return 1; }
+  check_eq "$what: the start before it leaves the killed run's sets" "$(wc -w <<<"$dead")" "$(alive_of "$dead")"
+  httpd_conf a <<<"$extra"
+  status_restart a "$sig" || fail "$what: the restart ends"
+  first_scan a
+  check_eq "$what: the restart removes the killed run's sets" 0 "$(alive_of "$dead")"
+  check_eq "$what: and says 118" "$n" "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
+  check_match "$what: naming the killed run" "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale IPC objects? .* left by httpd pid $killed " "$(errlog a)"
+  check_exact "$what: after the restart"
+}
 
-# apachectl restart (SIGHUP) that loads the module: the same. Run 5 is
-# killed with the module, run 6 starts without it.
-run5=${PARENT[a]}
-dead=$(kernel_ids sem)
-httpd_kill9_tree a
-WITH_GUARD=0 httpd_conf a <<<"$extra"
-httpd_start a || { fail "run 6 starts without the module"; finish; exit 1; }
-check_eq "a start without the module leaves run 5's sets" "$(wc -w <<<"$dead")" "$(alive_of "$dead")"
-httpd_conf a <<<"$extra"
-status_restart a HUP || fail "the restart (SIGHUP) that loads the module ends"
-first_scan a
-check_eq "the restart (SIGHUP) that loads the module removes run 5's sets" 0 "$(alive_of "$dead")"
-check_eq "and says 118" 3 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
-check_match "naming run 5" "ipcguard\\(021\\): removed $(wc -w <<<"$dead") stale IPC objects? .* left by httpd pid $run5 " "$(errlog a)"
-check_exact "after the restart (SIGHUP)"
+# IPCGuard Off, then On at a graceful restart: the same
+killed_then_loaded "IPCGuard Off, then On by a graceful restart" USR1 2 off \
+  || { finish; exit 1; }
+# apachectl restart (SIGHUP) that loads the module: the same
+killed_then_loaded "the module loaded by a restart (SIGHUP)" HUP 3 \
+  || { finish; exit 1; }
 httpd_signal_restart a HUP || fail "a second restart (SIGHUP) ends"
 check_eq "a later restart (SIGHUP) does not say 118 again" 3 "$(grep -c 'ipcguard(118)' "$T/a/error.log")"
 check_exact "after a second restart (SIGHUP)"

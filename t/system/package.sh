@@ -90,6 +90,19 @@ server_pids() {
   done
   echo $out
 }
+# wait_ended PIDS: until none of PIDS is left (10 s at most); $alive: those
+# still there. Gone means reaped too: httpd takes a zombie parent for a
+# live server (this shell is the namespace's init and reaps the orphans).
+wait_ended() {
+  local i p
+  for i in $(seq 1 100); do
+    alive=""
+    for p in $1; do [ -d "/proc/$p" ] && alive="$alive $p"; done
+    [ -z "$alive" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
 page_pid() { curl -s --max-time 2 http://127.0.0.1/ipc-status?json | jq -r '.instance.pid // empty' 2>/dev/null; }
 # wait_up [NOT_PID]: until /ipc-status answers from a parent other than
 # NOT_PID that the pid file names (10 s at most)
@@ -122,14 +135,7 @@ pids=$(server_pids)
 [ -n "$pids" ] && ok "the server's processes: $pids" || no "no server process found from $pidfile"
 for p in $pids; do kill -9 "$p" 2>/dev/null; done
 gone=0
-for i in $(seq 1 100); do
-  alive=""
-  for p in $pids; do [ -d "/proc/$p" ] && alive="$alive $p"; done
-  # gone means reaped too: httpd takes a zombie parent for a live server
-  # (this shell is the namespace's init and reaps the orphans)
-  [ -z "$alive" ] && { gone=1; break; }
-  sleep 0.1
-done
+wait_ended "$pids" && gone=1
 [ "$gone" = 1 ] && ok "kill -9 ended every process of the server" || no "kill -9: still alive:$alive"
 left=$(awk 'NR > 1' /proc/sysvipc/sem | wc -l)
 [ "$gone" = 1 ] && [ "$left" -ge 1 ] && ok "kill -9 leaks $left sets" || no "kill -9 should leak sets (left $left, all gone: $gone)"
@@ -198,12 +204,7 @@ kern=$(awk 'NR > 1 { print $2 }' /proc/sysvipc/sem | sort | tr '\n' ' ' | sed 's
   || no "after the upgrade: the page lists '$reg', the kernel has '$kern'"
 pids=$(server_pids)
 for p in $pids; do kill -9 "$p" 2>/dev/null; done
-for i in $(seq 1 100); do
-  alive=""
-  for p in $pids; do [ -d "/proc/$p" ] && alive="$alive $p"; done
-  [ -z "$alive" ] && break
-  sleep 0.1
-done
+wait_ended "$pids"
 left=$(awk 'NR > 1' /proc/sysvipc/sem | wc -l)
 lines1=$(wc -l < "$errlog")
 out=$(apache2ctl start 2>&1); rc=$?
@@ -217,12 +218,7 @@ pids=$(server_pids)
 out=$(apache2ctl graceful-stop 2>&1)
 grep -qE 'ipcguard\(|\[ipcguard' <<<"$out" && { no "apache2ctl graceful-stop prints nothing of the module's"; said "$out"; } \
   || ok "apache2ctl graceful-stop prints nothing of the module's"
-for i in $(seq 1 100); do
-  alive=""
-  for p in $pids; do [ -d "/proc/$p" ] && alive="$alive $p"; done
-  [ -z "$alive" ] && break
-  sleep 0.1
-done
+wait_ended "$pids"
 [ -z "$alive" ] && ok "apache2ctl graceful-stop ends every process of the server" || no "apache2ctl graceful-stop: still alive:$alive"
 left=$(awk 'NR > 1' /proc/sysvipc/sem | wc -l)
 [ "$left" = 0 ] && ok "the stop leaves no set" || no "the stop leaves $left sets"
